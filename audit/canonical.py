@@ -1,0 +1,85 @@
+"""Canonical, hashable representations of records and audit events."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+import hashlib
+import json
+import uuid
+from typing import Any
+
+from django.db import models
+
+
+def jsonable(value: Any) -> Any:
+    """A JSON-safe value that survives a round trip unchanged (so hashes can be recomputed)."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.timezone.utc)
+        return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return str(value.total_seconds())
+    if isinstance(value, (uuid.UUID,)):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return jsonable(value.value)
+    if isinstance(value, models.Model):
+        return jsonable(value.pk)
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [jsonable(v) for v in value]
+        return sorted(items, key=repr) if isinstance(value, (set, frozenset)) else items
+    if hasattr(value, "name") and hasattr(value, "storage"):  # FieldFile
+        return value.name or ""
+    return str(value)
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted-key, compact JSON text: one byte sequence per value."""
+    return json.dumps(jsonable(value), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def format_timestamp(value: dt.datetime) -> str:
+    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def event_hash(
+    *,
+    seq: int,
+    timestamp: str,
+    actor_id: int | None,
+    username: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    object_repr: str,
+    old_values: str,
+    new_values: str,
+    reason: str,
+    request_id: str,
+    ip_address: str,
+    prev_hash: str,
+) -> str:
+    """SHA-256 over every stored column of an event, in a fixed order, including the previous hash."""
+    payload = json.dumps(
+        [seq, timestamp, actor_id, username, action, object_type, object_id, object_repr,
+         old_values, new_values, reason, request_id, ip_address, prev_hash],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()

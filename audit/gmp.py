@@ -1,0 +1,137 @@
+"""The base class of every GMP record.
+
+A GMPModel cannot be changed without leaving a trace:
+- every save writes one audit event with the old and new values of the fields that changed
+  (in the same transaction), and django-simple-history keeps a full version of the row;
+- the queryset refuses the write paths that bypass save(): update(), bulk_create(),
+  bulk_update() and delete();
+- records are never deleted;
+- the state field (STATE_FIELD) changes only through the transition mechanism (mes.workflow).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils.translation import gettext as _
+from simple_history.models import HistoricalRecords
+
+from audit.canonical import canonical_json, jsonable, sha256_hex
+from audit.context import current_actor, current_audit_context, is_status_change_allowed
+from audit.services import audit_record, object_label
+
+
+class AuditBypassError(RuntimeError):
+    """A write path that would escape the audit trail was used on a GMP record."""
+
+
+class GMPQuerySet(models.QuerySet):
+    """Refuses bulk and raw write paths: a GMP record changes one audited save() at a time."""
+
+    def _refuse(self, what: str):
+        raise AuditBypassError(
+            f"{what}() on {self.model._meta.label} would bypass the audit trail; change records through their service."
+        )
+
+    def update(self, **kwargs):
+        self._refuse("update")
+
+    def bulk_create(self, *args, **kwargs):
+        self._refuse("bulk_create")
+
+    def bulk_update(self, *args, **kwargs):
+        self._refuse("bulk_update")
+
+    def update_or_create(self, *args, **kwargs):
+        self._refuse("update_or_create")
+
+    def delete(self):
+        self._refuse("delete")
+
+    delete.alters_data = True
+    delete.queryset_only = True
+
+
+GMPManager = models.Manager.from_queryset(GMPQuerySet)
+
+
+class GMPModel(models.Model):
+    """Abstract base: audited saves, full history, no deletion, guarded state field."""
+
+    STATE_FIELD: ClassVar[str | None] = None
+    # Fields left out of audit diffs (derived caches) and out of signed content (workflow state).
+    AUDIT_EXCLUDE: ClassVar[tuple[str, ...]] = ()
+    SIGNATURE_EXCLUDE: ClassVar[tuple[str, ...]] = ()
+
+    history = HistoricalRecords(inherit=True)
+    objects = GMPManager()
+
+    class Meta:
+        abstract = True
+
+    # --- values -----------------------------------------------------------------------------
+    def audit_values(self) -> dict[str, Any]:
+        """The record's current field values in canonical form, keyed by attribute name."""
+        values = {}
+        for f in self._meta.concrete_fields:
+            if f.name in self.AUDIT_EXCLUDE:
+                continue
+            values[f.name] = jsonable(getattr(self, f.attname))
+        return values
+
+    def signature_content(self) -> dict[str, Any]:
+        """What a signature on this record binds to. Override to include child records."""
+        excluded = set(self.SIGNATURE_EXCLUDE) | ({self.STATE_FIELD} if self.STATE_FIELD else set())
+        return {k: v for k, v in self.audit_values().items() if k not in excluded}
+
+    def content_hash(self) -> str:
+        return sha256_hex(canonical_json(self.signature_content()))
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._audit_loaded = instance.audit_values()
+        return instance
+
+    # --- writes -----------------------------------------------------------------------------
+    def save(self, *args, **kwargs):
+        creating = self._state.adding
+        old = {} if creating else getattr(self, "_audit_loaded", None)
+        if old is None:  # an instance built by hand with a pk: read what is stored
+            stored = type(self)._base_manager.filter(pk=self.pk).first()
+            old = stored.audit_values() if stored else {}
+        new = self.audit_values()
+        self._guard_state_change(creating, old, new)
+        changed = sorted(k for k in new if old.get(k) != new[k]) if not creating else sorted(new)
+        ctx = current_audit_context()
+        actor = current_actor()
+        self._history_user = actor
+        if ctx is not None and ctx.reason:
+            self._change_reason = ctx.reason
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            after = self.audit_values()
+            if creating or changed:
+                default_action = f"{object_label(self)}.{'create' if creating else 'update'}"
+                audit_record(
+                    action=ctx.action if ctx and ctx.action else default_action,
+                    actor=actor,
+                    obj=self,
+                    old=None if creating else {k: old.get(k) for k in changed},
+                    new=after if creating else {k: after[k] for k in changed},
+                )
+        self._audit_loaded = after
+
+    def _guard_state_change(self, creating: bool, old: dict, new: dict) -> None:
+        field = self.STATE_FIELD
+        if not field or creating:
+            return
+        if old.get(field) != new.get(field) and not is_status_change_allowed(self):
+            raise ValidationError(
+                _("The status of a record changes only through its workflow actions, never by editing it.")
+            )
+
+    def delete(self, *args, **kwargs):
+        raise AuditBypassError(f"{self._meta.label} records are never deleted; retire or cancel them instead.")

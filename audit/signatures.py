@@ -1,0 +1,76 @@
+"""Electronic signatures (21 CFR 11.50, 11.70, 11.200).
+
+A signature is made in two steps so that a wrong password is recorded even though the business
+change is refused: `signature_check_password` runs before the service opens its transaction (a
+failure is audited and counts toward lock-out), then `signature_create` runs inside the service's
+transaction, next to the change it signs.
+"""
+
+from __future__ import annotations
+
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.models import Signature, SignatureMeaning
+from audit.services import audit_record, object_label
+
+
+class SignatureError(Exception):
+    """The signature could not be made (wrong password, locked account, missing meaning)."""
+
+
+def printed_name(user) -> str:
+    return user.get_full_name().strip() or user.get_username()
+
+
+def signature_check_password(*, user, password: str, purpose: str = "") -> None:
+    """Re-authenticate the signer. A wrong password is audited and counts toward lock-out."""
+    from mes.security import security_is_locked, security_register_failure, security_register_success
+
+    if user is None or not user.is_authenticated or not user.is_active:
+        raise SignatureError(_("Only an active, signed-in user can sign."))
+    if security_is_locked(user):
+        raise SignatureError(_("Your account is locked. Ask an administrator to unlock it."))
+    if not password or not user.check_password(password):
+        with transaction.atomic():
+            audit_record(action="signature.failed", actor=user, reason=purpose, object_type="auth.user",
+                         object_id=str(user.pk), object_repr=user.get_username())
+        security_register_failure(username=user.get_username(), kind="signature")
+        raise SignatureError(_("The password is not correct. Nothing was signed."))
+    security_register_success(user=user, kind="signature")
+
+
+def signature_create(*, signer, obj: models.Model, meaning: str, reason: str = "", action: str = "") -> Signature:
+    """Record a signature bound to the current content of `obj` (inside the caller's transaction)."""
+    if meaning not in SignatureMeaning.values:
+        raise SignatureError(_("Unknown signature meaning."))
+    content_hash = obj.content_hash()
+    now = timezone.now()
+    with transaction.atomic():
+        event = audit_record(
+            action="signature.sign", actor=signer, obj=obj, reason=reason,
+            new={"meaning": meaning, "content_hash": content_hash, "for_action": action},
+        )
+        return Signature.objects.create(
+            signer=signer, printed_name=printed_name(signer), username=signer.get_username(),
+            meaning=meaning, reason=reason, signed_at=now, object_type=object_label(obj),
+            object_id=str(obj.pk), object_repr=str(obj)[:255], action=action,
+            content_hash=content_hash, audit_event=event,
+        )
+
+
+def signature_sign(*, user, password: str, obj: models.Model, meaning: str, reason: str = "", action: str = "") -> Signature:
+    """Check the password, then sign `obj` in a transaction of its own (for a stand-alone signature)."""
+    signature_check_password(user=user, password=password, purpose=action or meaning)
+    with transaction.atomic():
+        return signature_create(signer=user, obj=obj, meaning=meaning, reason=reason, action=action)
+
+
+def signatures_for(obj: models.Model) -> list[Signature]:
+    return list(Signature.objects.filter(object_type=object_label(obj), object_id=str(obj.pk)).select_related("signer"))
+
+
+def signature_is_valid(signature: Signature, obj: models.Model) -> bool:
+    """A signature stays valid only while the record's signed content is unchanged."""
+    return signature.content_hash == obj.content_hash()

@@ -1,0 +1,19 @@
+from django.apps import AppConfig, apps
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class MesConfig(AppConfig):
+    name = "mes"
+    verbose_name = _("MES")
+
+    def ready(self) -> None:
+        post_migrate.connect(_after_migrate, dispatch_uid="mes.sync_role_permissions")
+
+
+def _after_migrate(sender, **kwargs):
+    # post_migrate is sent once per app; permissions of every app exist once the last one is done.
+    if sender is list(apps.get_app_configs())[-1]:
+        from mes.roles import sync_role_permissions
+
+        sync_role_permissions()

@@ -1,0 +1,25 @@
+"""The Celery application. Tasks are thin: they take ids and call services."""
+
+import os
+
+from celery import Celery, Task
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mes.settings")
+
+app = Celery("mes")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+class MesTask(Task):
+    """Default task behaviour: retry with exponential backoff and jitter, acknowledge late."""
+
+    autoretry_for = (ConnectionError, TimeoutError, OSError)
+    retry_backoff = True
+    retry_backoff_max = 600
+    retry_jitter = True
+    max_retries = 8
+    acks_late = True
+
+
+app.Task = MesTask

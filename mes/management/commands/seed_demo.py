@@ -1,0 +1,18 @@
+"""Load the demo plant: users for every role and each app's demo data. Safe to run again."""
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from audit.context import audit_context
+from mes.registry import seeders
+
+
+class Command(BaseCommand):
+    help = "Create demo users (one per role) and demo plant data. Idempotent."
+
+    def handle(self, *args, **options):
+        for _order, app, seed in seeders():
+            self.stdout.write(f"seeding {app} ...")
+            with transaction.atomic(), audit_context(action="", reason="demo data (seed_demo)"):
+                seed(self.stdout)
+        self.stdout.write(self.style.SUCCESS("Demo plant ready."))

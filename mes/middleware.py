@@ -1,0 +1,74 @@
+"""Request context for the audit trail, and the idle session time-out."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.utils.translation import gettext as _
+
+from audit.context import new_request_id, request_scope
+
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# Requests that must not count as user activity (htmx polling of live boards sends this header).
+BACKGROUND_HEADER = "HTTP_X_MES_BACKGROUND"
+
+
+def client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+class RequestContextMiddleware:
+    """Gives each request an id (kept from X-Request-ID when well-formed) for its audit events."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
+        request.request_id = incoming if _REQUEST_ID_RE.match(incoming) else new_request_id()
+        with request_scope(request, request.request_id, client_ip(request)):
+            response = self.get_response(request)
+        response["X-Request-ID"] = request.request_id
+        return response
+
+
+class AuditUserMiddleware:
+    """Placeholder kept for ordering: the user is read lazily from the request in scope."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+
+def idle_timeout_seconds() -> int:
+    return settings.MES_IDLE_TIMEOUT_MINUTES * 60
+
+
+class IdleTimeoutMiddleware:
+    """Ends a session after MES_IDLE_TIMEOUT_MINUTES without user activity (Annex 11 §12)."""
+
+    SESSION_KEY = "mes_last_activity"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = time.time()
+            last = request.session.get(self.SESSION_KEY)
+            if last is not None and now - last > idle_timeout_seconds():
+                request.mes_logout_reason = "idle timeout"
+                logout(request)
+                messages.info(request, _("You were signed out after a period without activity. Please sign in again."))
+                return redirect_to_login(request.get_full_path())
+            if not request.META.get(BACKGROUND_HEADER):
+                request.session[self.SESSION_KEY] = now
+        return self.get_response(request)

@@ -1,0 +1,74 @@
+"""Small registries each app fills from its own module, so apps never edit a shared list.
+
+- `<app>/nav.py` defines NAV = [NavItem(...)]: the navigation entries, each shown only to users
+  holding its permission.
+- `<app>/permissions.py` defines ROLE_PERMISSIONS = {"role": ["app.codename", ...]}.
+- `<app>/access.py` defines ACCESS = {"url-name": Rule(...)}: the declared access rule of every
+  URL, which the access-matrix test walks for every role.
+- `<app>/seed.py` defines `seed(stdout)`: demo data for `manage.py seed_demo`; SEED_ORDER (an int)
+  says when it runs relative to other apps.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.apps import apps
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: Any
+    url_name: str
+    permission: str | None = None
+    section: Any = ""
+    icon: str = "•"
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may open a URL: roles that get 200 (others get 403; anonymous users go to log-in)."""
+
+    roles: frozenset = field(default_factory=frozenset)
+    kwargs: dict = field(default_factory=dict)
+    public: bool = False
+    method: str = "get"
+    # For URLs that need objects: a callable returning kwargs, given the seeded test data.
+    make_kwargs: Any = None
+
+
+def _app_modules(module_name: str):
+    for config in apps.get_app_configs():
+        try:
+            yield config, importlib.import_module(f"{config.name}.{module_name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.{module_name}":
+                raise
+
+
+def nav_items() -> list[NavItem]:
+    items = [item for _, mod in _app_modules("nav") for item in getattr(mod, "NAV", [])]
+    return sorted(items, key=lambda i: i.order)
+
+
+def role_permissions() -> dict[str, set[str]]:
+    merged: dict[str, set[str]] = {}
+    for _, mod in _app_modules("permissions"):
+        for role, perms in getattr(mod, "ROLE_PERMISSIONS", {}).items():
+            merged.setdefault(role, set()).update(perms)
+    return merged
+
+
+def access_rules() -> dict[str, Rule]:
+    merged: dict[str, Rule] = {}
+    for _, mod in _app_modules("access"):
+        merged.update(getattr(mod, "ACCESS", {}))
+    return merged
+
+
+def seeders() -> list[tuple[int, str, Any]]:
+    found = [(getattr(mod, "SEED_ORDER", 100), config.name, mod.seed) for config, mod in _app_modules("seed")]
+    return sorted(found, key=lambda s: (s[0], s[1]))

@@ -1,0 +1,59 @@
+"""Lock-out after repeated failed log-ins or signature attempts."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from audit.services import audit_record
+from mes.models import UserSecurity
+
+
+def lockout_threshold() -> int:
+    return settings.MES_LOCKOUT_THRESHOLD
+
+
+def security_is_locked(user) -> bool:
+    return UserSecurity.objects.filter(user_id=user.pk, locked_at__isnull=False).exists()
+
+
+def security_register_failure(*, username: str, kind: str) -> bool:
+    """Count one failed attempt for `username`; lock the account at the threshold. True if locked."""
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        return False
+    with transaction.atomic():
+        sec, _ = UserSecurity.objects.select_for_update().get_or_create(user=user)
+        sec.failed_attempts += 1
+        sec.last_failure_at = timezone.now()
+        newly_locked = sec.locked_at is None and sec.failed_attempts >= lockout_threshold()
+        if newly_locked:
+            sec.locked_at = sec.last_failure_at
+            audit_record(
+                action="auth.account_locked", actor=None, object_type="auth.user", object_id=str(user.pk),
+                object_repr=username, new={"failed_attempts": sec.failed_attempts, "last_kind": kind},
+            )
+        sec.save()
+    return sec.locked_at is not None
+
+
+def security_register_success(*, user, kind: str) -> None:
+    """A successful log-in or signature ends the run of failures."""
+    UserSecurity.objects.filter(user_id=user.pk, locked_at__isnull=True).exclude(failed_attempts=0).update(
+        failed_attempts=0
+    )
+
+
+def account_unlock(*, actor, user, reason: str) -> None:
+    """An administrator unlocks an account (audited, with reason)."""
+    with transaction.atomic():
+        sec = UserSecurity.objects.select_for_update().filter(user=user).first()
+        if sec is None or sec.locked_at is None:
+            return
+        sec.locked_at = None
+        sec.failed_attempts = 0
+        sec.save()
+        audit_record(action="auth.account_unlocked", actor=actor, object_type="auth.user",
+                     object_id=str(user.pk), object_repr=user.get_username(), reason=reason)

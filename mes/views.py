@@ -1,0 +1,65 @@
+"""Project-wide pages: the role home page, health check, log-in and the error pages."""
+
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+from mes.forms import LoginForm
+from mes.health import broker_reachable
+from mes.roles import role_codes, role_label
+
+
+def home(request):
+    """The first screen after log-in: the user's roles and the work waiting for each."""
+    from mes.registry import nav_items
+    from mes.workqueue import work_cards
+
+    roles = role_codes(request.user)
+    context = {
+        "roles": [role_label(r) for r in roles],
+        "cards": work_cards(request.user),
+        "shortcuts": [i for i in nav_items() if i.permission is None or request.user.has_perm(i.permission)],
+    }
+    return render(request, "mes/home.html", context)
+
+
+@login_not_required
+@never_cache
+def healthz(request):
+    """Database and broker reachability: 200 when both answer, 503 otherwise (JSON)."""
+    checks = {"database": _database_ok(), "broker": broker_reachable()}
+    healthy = all(c["ok"] for c in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "unavailable", "checks": checks}, status=200 if healthy else 503)
+
+
+def _database_ok() -> dict:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        return {"ok": True, "vendor": connection.vendor}
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+        return {"ok": False, "vendor": connection.vendor, "error": exc.__class__.__name__}
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+
+def error_403(request, exception=None):
+    return render(request, "errors/403.html", status=403)
+
+
+def error_404(request, exception=None):
+    return render(request, "errors/404.html", status=404)
+
+
+def error_500(request):
+    return render(request, "errors/500.html", status=500)
