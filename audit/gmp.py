@@ -95,6 +95,10 @@ class GMPModel(models.Model):
         instance._audit_loaded = instance.audit_values()
         return instance
 
+    def refresh_from_db(self, *args, **kwargs):
+        super().refresh_from_db(*args, **kwargs)
+        self._audit_loaded = self.audit_values()
+
     # --- writes -----------------------------------------------------------------------------
     def save(self, *args, **kwargs):
         creating = self._state.adding

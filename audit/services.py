@@ -62,7 +62,7 @@ def audit_record(
         "ip_address": info.ip_address if info else "",
     }
     with transaction.atomic():
-        head = ChainHead.objects.select_for_update().get(pk=1)
+        head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
         now = timezone.now()
         seq = head.seq + 1
         digest = event_hash(seq=seq, timestamp=format_timestamp(now), prev_hash=head.hash, **fields)

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from audit.gmp import GMPModel
+
 
 class UserSecurity(models.Model):
     """Failed authentication attempts in a row and the lock-out they cause (21 CFR 11.300(d))."""
@@ -25,3 +27,66 @@ class UserSecurity(models.Model):
     @property
     def is_locked(self) -> bool:
         return self.locked_at is not None
+
+
+class LocalizedNameMixin(models.Model):
+    """English and Chinese names; `display_name` follows the user's language."""
+
+    name = models.CharField(_("name (English)"), max_length=200)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=200, blank=True, default="")
+
+    class Meta:
+        abstract = True
+
+    @property
+    def display_name(self) -> str:
+        from django.utils.translation import get_language
+
+        if (get_language() or "").startswith("zh") and self.name_zh:
+            return self.name_zh
+        return self.name
+
+
+class Site(GMPModel, LocalizedNameMixin):
+    """ISA-95 site: a plant."""
+
+    code = models.CharField(_("code"), max_length=30, unique=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.display_name}"
+
+
+class Area(GMPModel, LocalizedNameMixin):
+    """ISA-95 area within a site (for example: solid dose, packaging)."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="areas")
+    code = models.CharField(_("code"), max_length=30, unique=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("area")
+        verbose_name_plural = _("areas")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.display_name}"
+
+
+class Line(GMPModel, LocalizedNameMixin):
+    """ISA-95 production line / work centre: where orders are planned and batches run."""
+
+    area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="lines")
+    code = models.CharField(_("code"), max_length=30, unique=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("production line")
+        verbose_name_plural = _("production lines")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.display_name}"

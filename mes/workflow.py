@@ -106,6 +106,8 @@ def transition_apply(
     reason = (reason or "").strip()
     if transition.reason_required and not reason:
         raise ValidationError(_("A reason is required for this action."))
+    # Refuse an impossible action before asking for the password (and before counting a failure).
+    _check(machine, transition, model._base_manager.get(pk=pk), user)
     if transition.signature:
         signature_check_password(user=user, password=password or "", purpose=f"{model._meta.label}.{name}")
     with transaction.atomic():

@@ -1,0 +1,58 @@
+# Pharma MES — the two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test install install-dev migrate seed traceability bench lint format messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.runtime
+install-dev: $(VENV)/.dev
+
+migrate: install
+	$(BIN)/python manage.py migrate --no-input -v 0
+
+seed: migrate
+	$(BIN)/python manage.py seed_demo
+
+## make run: the whole system with demo data on http://127.0.0.1:8000 (Ctrl-C stops it)
+run: seed
+	$(BIN)/python scripts/run_all.py
+
+## make test: the whole suite (on PostgreSQL when DATABASE_URL points there)
+test: install-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## make traceability: run the suite and write docs/traceability.md
+traceability: install-dev
+	$(BIN)/python -m pytest --traceability docs/traceability.md $(PYTEST_ARGS)
+
+## make bench: benchmarks on PostgreSQL, written to docs/benchmarks.md
+bench: install-dev
+	$(BIN)/python bench/run.py
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+messages: install-dev
+	$(BIN)/python scripts/messages.py
+
+clean:
+	rm -rf $(VENV) var db.sqlite3 staticfiles test-artifacts

@@ -1,0 +1,49 @@
+"""Units of measure and conversion within a dimension (kg/g/mg, L/mL, pieces)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+
+class Unit(models.TextChoices):
+    KG = "kg", "kg"
+    G = "g", "g"
+    MG = "mg", "mg"
+    L = "L", "L"
+    ML = "mL", "mL"
+    PCS = "pcs", gettext_lazy("pieces")
+
+
+# unit -> (dimension, factor to the dimension's base unit)
+_FACTORS: dict[str, tuple[str, Decimal]] = {
+    "kg": ("mass", Decimal("1000")),
+    "g": ("mass", Decimal("1")),
+    "mg": ("mass", Decimal("0.001")),
+    "L": ("volume", Decimal("1000")),
+    "mL": ("volume", Decimal("1")),
+    "pcs": ("count", Decimal("1")),
+}
+
+
+def dimension(unit: str) -> str:
+    try:
+        return _FACTORS[unit][0]
+    except KeyError:
+        raise ValidationError(_("Unknown unit “%(unit)s”.") % {"unit": unit}) from None
+
+
+def convert(quantity: Decimal | int | str, from_unit: str, to_unit: str) -> Decimal:
+    """`quantity` in `from_unit` expressed in `to_unit`; refuses units of different dimensions."""
+    quantity = Decimal(str(quantity))
+    if from_unit == to_unit:
+        return quantity
+    if dimension(from_unit) != dimension(to_unit):
+        raise ValidationError(
+            _("%(a)s cannot be converted to %(b)s: they measure different things.") % {"a": from_unit, "b": to_unit}
+        )
+    return quantity * _FACTORS[from_unit][1] / _FACTORS[to_unit][1]

@@ -1,0 +1,87 @@
+"""Start the whole system for `make run`: web server, Celery worker and beat (and later the OPC UA
+simulator). Prints the URL and the demo log-ins; Ctrl-C stops everything it started."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+HOST, PORT = os.environ.get("MES_HOST", "127.0.0.1"), os.environ.get("MES_PORT", "8000")
+
+PROCESSES = {
+    "web": [str(BIN / "gunicorn"), "mes.wsgi:application", "--bind", f"{HOST}:{PORT}", "--workers", "2",
+            "--threads", "4", "--access-logfile", "-", "--graceful-timeout", "5"],
+    "worker": [str(BIN / "celery"), "-A", "mes", "worker", "--loglevel", "info", "--concurrency", "2",
+               "--max-tasks-per-child", "50"],
+    "beat": [str(BIN / "celery"), "-A", "mes", "beat", "--loglevel", "info"],
+}
+# Later capabilities register more processes here (for example the OPC UA simulator).
+EXTRA = ROOT / "scripts" / "run_extra.py"
+
+
+def extra_processes() -> dict[str, list[str]]:
+    if not EXTRA.exists():
+        return {}
+    namespace: dict = {"BIN": BIN, "PYTHON": sys.executable}
+    exec(compile(EXTRA.read_text(), str(EXTRA), "exec"), namespace)  # noqa: S102 - our own file
+    return namespace.get("PROCESSES", {})
+
+
+def banner() -> None:
+    sys.path.insert(0, str(ROOT))
+    from mes.seed import DEMO_PASSWORD, DEMO_USERS
+
+    print("\n" + "=" * 70)
+    print(f"  Pharma MES is running on  http://{HOST}:{PORT}/")
+    print(f"  Demo log-ins (password for all: {DEMO_PASSWORD}):")
+    for name, (_first, _last, role) in DEMO_USERS.items():
+        print(f"    {name:<12} {role}")
+    print("  Ctrl-C stops everything.")
+    print("=" * 70 + "\n", flush=True)
+
+
+def main() -> int:
+    os.chdir(ROOT)
+    (ROOT / "var").mkdir(exist_ok=True)
+    children = {}
+    for name, cmd in {**PROCESSES, **extra_processes()}.items():
+        children[name] = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True)
+    time.sleep(2)
+    banner()
+    stopping = False
+
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while not stopping:
+            for name, proc in children.items():
+                if proc.poll() is not None:
+                    print(f"{name} exited with {proc.returncode}; stopping the rest.", flush=True)
+                    stopping = True
+            time.sleep(0.5)
+    finally:
+        for proc in children.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.time() + 10
+        for proc in children.values():
+            try:
+                proc.wait(timeout=max(deadline - time.time(), 0.1))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        print("All MES processes stopped.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
