@@ -1,0 +1,100 @@
+"""`make bench`: run every bench/bench_*.py against PostgreSQL and write docs/benchmarks.md.
+
+Each module defines `TITLE` and `run(ctx) -> list[Figure]`. The runner creates a fresh benchmark
+database (MES_BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/mes_bench), migrates
+it, and passes a context with the database URL and a scratch directory. Benchmarks are measured
+here, never asserted in tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import os
+import platform
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DB_URL = os.environ.get("MES_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mes_bench")
+
+
+@dataclass
+class Figure:
+    name: str
+    value: float
+    unit: str
+    target: str
+    met: bool
+    note: str = ""
+
+
+@dataclass
+class Context:
+    database_url: str
+    scratch: Path
+
+
+def prepare_database() -> None:
+    name = DB_URL.rsplit("/", 1)[1]
+    base = DB_URL.rsplit("/", 1)[0] + "/postgres"
+    subprocess.run(["psql", base, "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=True)
+    subprocess.run(["psql", base, "-qc", f"CREATE DATABASE {name}"], check=True)
+    env = {**os.environ, "DATABASE_URL": DB_URL, "DJANGO_SETTINGS_MODULE": "mes.settings"}
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0", "--no-input"], cwd=ROOT, env=env, check=True)
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {platform.system()} {platform.release()}"
+
+
+def main(selected: list[str]) -> int:
+    os.environ["DATABASE_URL"] = DB_URL
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mes.settings")
+    prepare_database()
+    import django
+
+    django.setup()
+    scratch = ROOT / "var" / "bench"
+    scratch.mkdir(parents=True, exist_ok=True)
+    ctx = Context(DB_URL, scratch)
+    sections = []
+    for path in sorted((ROOT / "bench").glob("bench_*.py")):
+        if selected and path.stem not in selected:
+            continue
+        module = importlib.import_module(f"bench.{path.stem}")
+        print(f"== {module.TITLE}", flush=True)
+        figures = module.run(ctx)
+        for f in figures:
+            print(f"   {f.name}: {f.value:,.2f} {f.unit} (target {f.target}) {'OK' if f.met else 'MISSED'}", flush=True)
+        sections.append((module.TITLE, figures))
+    write_report(sections)
+    return 0
+
+
+def write_report(sections) -> None:
+    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    lines = ["# Benchmarks", "", f"Measured by `make bench` on {now}.", f"Machine: {machine()}.",
+             "Database: PostgreSQL on loopback. Figures are medians/rates over the runs described.", ""]
+    for title, figures in sections:
+        lines += [f"## {title}", "", "| Figure | Value | Target | Met | Notes |", "|---|---|---|---|---|"]
+        for f in figures:
+            lines.append(f"| {f.name} | {f.value:,.2f} {f.unit} | {f.target} | {'yes' if f.met else '**no**'} | {f.note} |")
+        lines.append("")
+    (ROOT / "docs" / "benchmarks.md").write_text("\n".join(lines), encoding="utf-8")
+    print("wrote docs/benchmarks.md")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
