@@ -23,7 +23,7 @@ def jsonable(value: Any) -> Any:
         return str(value)
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(dt.timezone.utc)
+            value = value.astimezone(dt.UTC)
         return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
@@ -55,7 +55,7 @@ def sha256_hex(text: str) -> str:
 
 
 def format_timestamp(value: dt.datetime) -> str:
-    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def event_hash(
@@ -77,8 +77,22 @@ def event_hash(
 ) -> str:
     """SHA-256 over every stored column of an event, in a fixed order, including the previous hash."""
     payload = json.dumps(
-        [seq, timestamp, actor_id, username, action, object_type, object_id, object_repr,
-         old_values, new_values, reason, request_id, ip_address, prev_hash],
+        [
+            seq,
+            timestamp,
+            actor_id,
+            username,
+            action,
+            object_type,
+            object_id,
+            object_repr,
+            old_values,
+            new_values,
+            reason,
+            request_id,
+            ip_address,
+            prev_hash,
+        ],
         ensure_ascii=False,
         separators=(",", ":"),
     )

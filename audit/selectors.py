@@ -27,8 +27,12 @@ def audit_search(filters: dict) -> QuerySet[AuditEvent]:
         qs = qs.filter(object_id=filters["record_id"].strip())
     if filters.get("text"):
         text = filters["text"].strip()
-        qs = qs.filter(Q(old_values__icontains=text) | Q(new_values__icontains=text) | Q(reason__icontains=text)
-                       | Q(object_repr__icontains=text))
+        qs = qs.filter(
+            Q(old_values__icontains=text)
+            | Q(new_values__icontains=text)
+            | Q(reason__icontains=text)
+            | Q(object_repr__icontains=text)
+        )
     if filters.get("date_from"):
         qs = qs.filter(timestamp__gte=_day_start(filters["date_from"]))
     if filters.get("date_to"):

@@ -44,8 +44,13 @@ def _on_login_failed(sender, credentials, request=None, **kwargs):
 
     username = str(credentials.get("username", ""))[:150]
     with transaction.atomic():
-        audit_record(action="auth.login_failed", actor=None, username=username or "?",
-                     object_type="auth.user", object_repr=username)
+        audit_record(
+            action="auth.login_failed",
+            actor=None,
+            username=username or "?",
+            object_type="auth.user",
+            object_repr=username,
+        )
     security_register_failure(username=username, kind="login")
 
 
@@ -65,8 +70,12 @@ def _user_after(sender, instance, created, **kwargs):
     old = getattr(instance, "_audit_old", {})
     changed = {f for f in _USER_FIELDS if old.get(f) != new[f]}
     if changed:
-        audit_record(action="auth.user.update", obj=instance,
-                     old={f: old.get(f) for f in changed}, new={f: new[f] for f in changed})
+        audit_record(
+            action="auth.user.update",
+            obj=instance,
+            old={f: old.get(f) for f in changed},
+            new={f: new[f] for f in changed},
+        )
     if old and old.get("password") != instance.password:
         audit_record(action="auth.user.password_change", obj=instance)
 
@@ -96,8 +105,9 @@ def _group_perms_changed(sender, instance, action, pk_set, **kwargs):
 @receiver(m2m_changed, sender=User.user_permissions.through, dispatch_uid="audit.user_perms")
 def _user_perms_changed(sender, instance, action, pk_set, **kwargs):
     if action in ("post_add", "post_remove", "post_clear"):
-        audit_record(action=f"auth.user.permissions_{action[5:]}", obj=instance,
-                     new={"permission_ids": sorted(pk_set or ())})
+        audit_record(
+            action=f"auth.user.permissions_{action[5:]}", obj=instance, new={"permission_ids": sorted(pk_set or ())}
+        )
 
 
 @receiver(post_save, sender=UserObjectPermission, dispatch_uid="audit.uop_add")

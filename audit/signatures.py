@@ -34,8 +34,14 @@ def signature_check_password(*, user, password: str, purpose: str = "") -> None:
         raise SignatureError(_("Your account is locked. Ask an administrator to unlock it."))
     if not password or not user.check_password(password):
         with transaction.atomic():
-            audit_record(action="signature.failed", actor=user, reason=purpose, object_type="auth.user",
-                         object_id=str(user.pk), object_repr=user.get_username())
+            audit_record(
+                action="signature.failed",
+                actor=user,
+                reason=purpose,
+                object_type="auth.user",
+                object_id=str(user.pk),
+                object_repr=user.get_username(),
+            )
         security_register_failure(username=user.get_username(), kind="signature")
         raise SignatureError(_("The password is not correct. Nothing was signed."))
     security_register_success(user=user, kind="signature")
@@ -49,18 +55,31 @@ def signature_create(*, signer, obj: models.Model, meaning: str, reason: str = "
     now = timezone.now()
     with transaction.atomic():
         event = audit_record(
-            action="signature.sign", actor=signer, obj=obj, reason=reason,
+            action="signature.sign",
+            actor=signer,
+            obj=obj,
+            reason=reason,
             new={"meaning": meaning, "content_hash": content_hash, "for_action": action},
         )
         return Signature.objects.create(
-            signer=signer, printed_name=printed_name(signer), username=signer.get_username(),
-            meaning=meaning, reason=reason, signed_at=now, object_type=object_label(obj),
-            object_id=str(obj.pk), object_repr=str(obj)[:255], action=action,
-            content_hash=content_hash, audit_event=event,
+            signer=signer,
+            printed_name=printed_name(signer),
+            username=signer.get_username(),
+            meaning=meaning,
+            reason=reason,
+            signed_at=now,
+            object_type=object_label(obj),
+            object_id=str(obj.pk),
+            object_repr=str(obj)[:255],
+            action=action,
+            content_hash=content_hash,
+            audit_event=event,
         )
 
 
-def signature_sign(*, user, password: str, obj: models.Model, meaning: str, reason: str = "", action: str = "") -> Signature:
+def signature_sign(
+    *, user, password: str, obj: models.Model, meaning: str, reason: str = "", action: str = ""
+) -> Signature:
     """Check the password, then sign `obj` in a transaction of its own (for a stand-alone signature)."""
     signature_check_password(user=user, password=password, purpose=action or meaning)
     with transaction.atomic():

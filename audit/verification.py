@@ -40,7 +40,7 @@ def _parse_ts(value) -> dt.datetime:
     if isinstance(value, str):  # SQLite may return text from a raw cursor
         value = dt.datetime.fromisoformat(value)
     if value.tzinfo is None:  # SQLite stores UTC without an offset
-        value = value.replace(tzinfo=dt.timezone.utc)
+        value = value.replace(tzinfo=dt.UTC)
     return value
 
 
@@ -66,9 +66,20 @@ def verify_chain(checkpoint_file: Path | None = None) -> VerificationResult:
         if prev_hash != prev:
             result.fail(seq, f"event #{seq}: previous-hash does not match event #{seq - 1}")
         recomputed = event_hash(
-            seq=seq, timestamp=format_timestamp(_parse_ts(ts)), actor_id=actor_id, username=username,
-            action=action, object_type=otype, object_id=oid, object_repr=orepr, old_values=old,
-            new_values=new, reason=reason, request_id=rid, ip_address=ip, prev_hash=prev_hash,
+            seq=seq,
+            timestamp=format_timestamp(_parse_ts(ts)),
+            actor_id=actor_id,
+            username=username,
+            action=action,
+            object_type=otype,
+            object_id=oid,
+            object_repr=orepr,
+            old_values=old,
+            new_values=new,
+            reason=reason,
+            request_id=rid,
+            ip_address=ip,
+            prev_hash=prev_hash,
         )
         if recomputed != digest:
             result.fail(seq, f"event #{seq}: content does not match its hash (altered)")
@@ -111,7 +122,7 @@ def write_checkpoint(path: Path | None = None) -> dict:
     """Append the current chain head (position and hash) to the checkpoint file and the log."""
     path = Path(path or settings.MES_AUDIT_CHECKPOINT_FILE)
     head = ChainHead.objects.get(pk=1)
-    entry = {"at": format_timestamp(dt.datetime.now(dt.timezone.utc)), "seq": head.seq, "hash": head.hash}
+    entry = {"at": format_timestamp(dt.datetime.now(dt.UTC)), "seq": head.seq, "hash": head.hash}
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as fh:
         fh.write(json.dumps(entry, sort_keys=True) + "\n")

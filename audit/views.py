@@ -46,8 +46,11 @@ def event_detail(request, seq: int):
 def record_history(request, object_type: str, object_id: str):
     events = record_events(object_type, object_id)
     signatures = Signature.objects.filter(object_type=object_type, object_id=object_id)
-    return render(request, "audit/record_history.html", {
-        "events": events, "signatures": signatures, "object_type": object_type, "object_id": object_id})
+    return render(
+        request,
+        "audit/record_history.html",
+        {"events": events, "signatures": signatures, "object_type": object_type, "object_id": object_id},
+    )
 
 
 class _Echo:
@@ -61,18 +64,50 @@ def export_csv(request):
     form, filters = _filters(request)
     qs = audit_search(filters)
     with transaction.atomic():
-        audit_record(action="audit.export", actor=request.user, new={
-            "filters": {k: v for k, v in filters.items() if v}, "rows": qs.count(), "format": "csv"})
+        audit_record(
+            action="audit.export",
+            actor=request.user,
+            new={"filters": {k: v for k, v in filters.items() if v}, "rows": qs.count(), "format": "csv"},
+        )
     writer = csv.writer(_Echo())
-    header = ["seq", "timestamp_utc", "user", "action", "record_type", "record_id", "record",
-              "old_values", "new_values", "reason", "request_id", "ip", "prev_hash", "hash"]
+    header = [
+        "seq",
+        "timestamp_utc",
+        "user",
+        "action",
+        "record_type",
+        "record_id",
+        "record",
+        "old_values",
+        "new_values",
+        "reason",
+        "request_id",
+        "ip",
+        "prev_hash",
+        "hash",
+    ]
 
     def rows():
         yield "\ufeff" + writer.writerow(header)
         for e in qs.iterator(chunk_size=2000):
-            yield writer.writerow([e.seq, e.timestamp.isoformat(), e.username, e.action, e.object_type, e.object_id,
-                                   e.object_repr, e.old_values, e.new_values, e.reason, e.request_id, e.ip_address,
-                                   e.prev_hash, e.hash])
+            yield writer.writerow(
+                [
+                    e.seq,
+                    e.timestamp.isoformat(),
+                    e.username,
+                    e.action,
+                    e.object_type,
+                    e.object_id,
+                    e.object_repr,
+                    e.old_values,
+                    e.new_values,
+                    e.reason,
+                    e.request_id,
+                    e.ip_address,
+                    e.prev_hash,
+                    e.hash,
+                ]
+            )
 
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
@@ -86,8 +121,9 @@ def verify(request):
     if request.method == "POST":
         result = verify_chain()
         with transaction.atomic():
-            audit_record(action="audit.verify", actor=request.user,
-                         new={"ok": result.ok, "events": result.events, "first_bad_seq": result.first_bad_seq})
+            audit_record(
+                action="audit.verify",
+                actor=request.user,
+                new={"ok": result.ok, "events": result.events, "first_bad_seq": result.first_bad_seq},
+            )
     return render(request, "audit/verify.html", {"result": result})
-
-

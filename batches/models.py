@@ -30,14 +30,17 @@ class Batch(GMPModel):
     STATE_FIELD = "status"
 
     number = models.CharField(_("batch number"), max_length=40, unique=True)
-    product = models.ForeignKey("materials.Material", on_delete=models.PROTECT, related_name="batches",
-                                verbose_name=_("product"))
-    line = models.ForeignKey("mes.Line", on_delete=models.PROTECT, null=True, blank=True, related_name="batches",
-                             verbose_name=_("line"))
+    product = models.ForeignKey(
+        "materials.Material", on_delete=models.PROTECT, related_name="batches", verbose_name=_("product")
+    )
+    line = models.ForeignKey(
+        "mes.Line", on_delete=models.PROTECT, null=True, blank=True, related_name="batches", verbose_name=_("line")
+    )
     planned_quantity = models.DecimalField(_("planned quantity"), max_digits=14, decimal_places=3)
     unit = models.CharField(_("unit"), max_length=10, choices=Unit.choices)
-    status = models.CharField(_("status"), max_length=30, choices=BatchStatus.choices, default=BatchStatus.PLANNED,
-                              db_index=True)
+    status = models.CharField(
+        _("status"), max_length=30, choices=BatchStatus.choices, default=BatchStatus.PLANNED, db_index=True
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

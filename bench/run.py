@@ -56,7 +56,9 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    return (
+        f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    )
 
 
 def main(selected: list[str]) -> int:
@@ -84,13 +86,21 @@ def main(selected: list[str]) -> int:
 
 
 def write_report(sections) -> None:
-    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    lines = ["# Benchmarks", "", f"Measured by `make bench` on {now}.", f"Machine: {machine()}.",
-             "Database: PostgreSQL on loopback. Figures are medians/rates over the runs described.", ""]
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured by `make bench` on {now}.",
+        f"Machine: {machine()}.",
+        "Database: PostgreSQL on loopback. Figures are medians/rates over the runs described.",
+        "",
+    ]
     for title, figures in sections:
         lines += [f"## {title}", "", "| Figure | Value | Target | Met | Notes |", "|---|---|---|---|---|"]
         for f in figures:
-            lines.append(f"| {f.name} | {f.value:,.2f} {f.unit} | {f.target} | {'yes' if f.met else '**no**'} | {f.note} |")
+            lines.append(
+                f"| {f.name} | {f.value:,.2f} {f.unit} | {f.target} | {'yes' if f.met else '**no**'} | {f.note} |"
+            )
         lines.append("")
     (ROOT / "docs" / "benchmarks.md").write_text("\n".join(lines), encoding="utf-8")
     print("wrote docs/benchmarks.md")

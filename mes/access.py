@@ -1,7 +1,8 @@
 from mes.registry import Rule
 
-ALL_ROLES = frozenset({"planner", "supervisor", "operator", "qc", "qa", "maintenance", "warehouse", "analyst",
-                       "auditor", "admin"})
+ALL_ROLES = frozenset(
+    {"planner", "supervisor", "operator", "qc", "qa", "maintenance", "warehouse", "analyst", "auditor", "admin"}
+)
 
 ACCESS = {
     "home": Rule(ALL_ROLES),

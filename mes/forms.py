@@ -30,5 +30,7 @@ class LoginForm(AuthenticationForm):
 class SignatureForm(forms.Form):
     """The fields of the reusable signature dialog (templates/includes/signature_fields.html)."""
 
-    password = forms.CharField(label=_("Your password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    password = forms.CharField(
+        label=_("Your password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
     reason = forms.CharField(label=_("Reason / comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -37,16 +37,6 @@ class RequestContextMiddleware:
         return response
 
 
-class AuditUserMiddleware:
-    """Placeholder kept for ordering: the user is read lazily from the request in scope."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        return self.get_response(request)
-
-
 def idle_timeout_seconds() -> int:
     return settings.MES_IDLE_TIMEOUT_MINUTES * 60
 

@@ -32,8 +32,12 @@ def security_register_failure(*, username: str, kind: str) -> bool:
         if newly_locked:
             sec.locked_at = sec.last_failure_at
             audit_record(
-                action="auth.account_locked", actor=None, object_type="auth.user", object_id=str(user.pk),
-                object_repr=username, new={"failed_attempts": sec.failed_attempts, "last_kind": kind},
+                action="auth.account_locked",
+                actor=None,
+                object_type="auth.user",
+                object_id=str(user.pk),
+                object_repr=username,
+                new={"failed_attempts": sec.failed_attempts, "last_kind": kind},
             )
         sec.save()
     return sec.locked_at is not None
@@ -55,5 +59,11 @@ def account_unlock(*, actor, user, reason: str) -> None:
         sec.locked_at = None
         sec.failed_attempts = 0
         sec.save()
-        audit_record(action="auth.account_unlocked", actor=actor, object_type="auth.user",
-                     object_id=str(user.pk), object_repr=user.get_username(), reason=reason)
+        audit_record(
+            action="auth.account_unlocked",
+            actor=actor,
+            object_type="auth.user",
+            object_id=str(user.pk),
+            object_repr=user.get_username(),
+            reason=reason,
+        )

@@ -32,8 +32,14 @@ def seed(stdout) -> None:
     User = get_user_model()
     for username, (first, last, role) in DEMO_USERS.items():
         user, created = User.objects.get_or_create(
-            username=username, defaults={"first_name": first, "last_name": last, "email": f"{username}@plant.example",
-                                         "is_staff": role == "admin"})
+            username=username,
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "email": f"{username}@plant.example",
+                "is_staff": role == "admin",
+            },
+        )
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save()
@@ -46,7 +52,9 @@ def seed_plant() -> None:
     """The demo plant: one site, two areas, three lines."""
     from mes.models import Area, Line, Site
 
-    site, _ = Site.objects.get_or_create(code="SH01", defaults={"name": "Shanghai Oral Solids Plant", "name_zh": "上海口服固体制剂厂"})
+    site, _ = Site.objects.get_or_create(
+        code="SH01", defaults={"name": "Shanghai Oral Solids Plant", "name_zh": "上海口服固体制剂厂"}
+    )
     areas = {
         "OSD": ("Oral solid dose", "口服固体制剂车间"),
         "PKG": ("Packaging", "包装车间"),
@@ -59,4 +67,6 @@ def seed_plant() -> None:
         "P1": ("PKG", "Blister packaging line 1", "泡罩包装一线"),
     }
     for code, (area, name, name_zh) in lines.items():
-        Line.objects.get_or_create(code=code, defaults={"area": Area.objects.get(code=area), "name": name, "name_zh": name_zh})
+        Line.objects.get_or_create(
+            code=code, defaults={"area": Area.objects.get(code=area), "name": name, "name_zh": name_zh}
+        )

@@ -34,7 +34,9 @@ def healthz(request):
     """Database and broker reachability: 200 when both answer, 503 otherwise (JSON)."""
     checks = {"database": _database_ok(), "broker": broker_reachable()}
     healthy = all(c["ok"] for c in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "unavailable", "checks": checks}, status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", "checks": checks}, status=200 if healthy else 503
+    )
 
 
 def _database_ok() -> dict:

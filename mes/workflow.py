@@ -10,8 +10,9 @@ transitions `StateMachine.available` returns.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
@@ -136,8 +137,10 @@ def _check(machine: StateMachine, transition: Transition, obj: models.Model, use
             % {"action": transition.label or transition.name, "state": _state_label(obj, machine.field)}
         )
     if not user_may(user, transition.permission, obj):
-        raise PermissionDenied(_("You do not have permission to %(action)s this record.") % {
-            "action": str(transition.label or transition.name).lower()})
+        raise PermissionDenied(
+            _("You do not have permission to %(action)s this record.")
+            % {"action": str(transition.label or transition.name).lower()}
+        )
 
 
 def _state_label(obj: models.Model, field_name: str) -> str:

@@ -15,10 +15,32 @@ BIN = Path(sys.executable).parent
 HOST, PORT = os.environ.get("MES_HOST", "127.0.0.1"), os.environ.get("MES_PORT", "8000")
 
 PROCESSES = {
-    "web": [str(BIN / "gunicorn"), "mes.wsgi:application", "--bind", f"{HOST}:{PORT}", "--workers", "2",
-            "--threads", "4", "--access-logfile", "-", "--graceful-timeout", "5"],
-    "worker": [str(BIN / "celery"), "-A", "mes", "worker", "--loglevel", "info", "--concurrency", "2",
-               "--max-tasks-per-child", "50"],
+    "web": [
+        str(BIN / "gunicorn"),
+        "mes.wsgi:application",
+        "--bind",
+        f"{HOST}:{PORT}",
+        "--workers",
+        "2",
+        "--threads",
+        "4",
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "5",
+    ],
+    "worker": [
+        str(BIN / "celery"),
+        "-A",
+        "mes",
+        "worker",
+        "--loglevel",
+        "info",
+        "--concurrency",
+        "2",
+        "--max-tasks-per-child",
+        "50",
+    ],
     "beat": [str(BIN / "celery"), "-A", "mes", "beat", "--loglevel", "info"],
 }
 # Later capabilities register more processes here (for example the OPC UA simulator).

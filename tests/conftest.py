@@ -38,8 +38,12 @@ def make_user(username: str, role: str | None, *, first: str = "", last: str = "
     from django.contrib.auth import get_user_model
 
     user = get_user_model().objects.create_user(
-        username=username, password=DEMO_PASSWORD, first_name=first or username.title(), last_name=last,
-        is_staff=role == "admin")
+        username=username,
+        password=DEMO_PASSWORD,
+        first_name=first or username.title(),
+        last_name=last,
+        is_staff=role == "admin",
+    )
     if role:
         user.groups.add(Group.objects.get(name=role))
     return user

@@ -114,8 +114,13 @@ def test_every_write_path_of_a_gmp_model_is_audited_or_refused(sample, author):
     for model in gmp_models:
         assert hasattr(model, "history"), f"{model} has no simple-history"
         qs = model.objects.all()
-        for path in (lambda: qs.update(), lambda: qs.delete(), lambda: qs.bulk_create([]),
-                     lambda: qs.bulk_update([], []), lambda: qs.update_or_create()):
+        for path in (
+            lambda: qs.update(),
+            lambda: qs.delete(),
+            lambda: qs.bulk_create([]),
+            lambda: qs.bulk_update([], []),
+            lambda: qs.update_or_create(),
+        ):
             with pytest.raises(AuditBypassError):
                 path()
     with pytest.raises(AuditBypassError):

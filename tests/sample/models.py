@@ -22,7 +22,14 @@ SAMPLE_MACHINE = StateMachine(
     transitions=[
         Transition("submit", ("draft",), "submitted", "sample.change_sample", "Submit"),
         Transition("approve", ("submitted",), "approved", "sample.change_sample", "Approve", signature="approved"),
-        Transition("cancel", ("draft", "approved"), "cancelled", "sample.change_sample", "Cancel",
-                   signature="cancelled", reason_required=True),
+        Transition(
+            "cancel",
+            ("draft", "approved"),
+            "cancelled",
+            "sample.change_sample",
+            "Cancel",
+            signature="cancelled",
+            reason_required=True,
+        ),
     ],
 )

@@ -19,7 +19,9 @@ class Command(BaseCommand):
         result = verify_chain(options.get("checkpoints"))
         elapsed = time.perf_counter() - started
         if result.ok:
-            self.stdout.write(self.style.SUCCESS(f"Audit trail intact: {result.events} events verified in {elapsed:.2f} s."))
+            self.stdout.write(
+                self.style.SUCCESS(f"Audit trail intact: {result.events} events verified in {elapsed:.2f} s.")
+            )
             return
         self.stderr.write(f"Audit trail BROKEN. First bad event: #{result.first_bad_seq}")
         for problem in result.problems[:20]:

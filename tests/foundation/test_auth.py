@@ -1,0 +1,115 @@
+"""Authentication: log-in/out audit, lock-out, idle time-out, signatures counting toward lock-out."""
+
+import time
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from audit.signatures import SignatureError, signature_check_password
+from mes.security import account_unlock, security_is_locked
+
+pytestmark = pytest.mark.django_db
+
+
+def _login(client, username, password):
+    return client.post(reverse("login"), {"username": username, "password": password})
+
+
+@pytest.mark.req("SEC-1")
+def test_every_page_requires_login(client):
+    response = client.get(reverse("home"))
+    assert response.status_code == 302 and reverse("login") in response["Location"]
+
+
+@pytest.mark.req("AUD-1")
+def test_login_logout_and_failed_login_are_audited(client, users, password):
+    _login(client, "qc", "not-the-password")
+    assert _login(client, "qc", password).status_code == 302
+    client.post(reverse("logout"))
+    actions = list(AuditEvent.objects.filter(object_repr="qc").order_by("seq").values_list("action", flat=True))
+    assert actions[-3:] == ["auth.login_failed", "auth.login", "auth.logout"]
+
+
+@pytest.mark.req("SEC-1")
+def test_lockout_after_five_failures_in_a_row(client, users, password, settings):
+    settings.MES_LOCKOUT_THRESHOLD = 5
+    for _ in range(4):
+        _login(client, "operator", "wrong-password!!")
+    assert not security_is_locked(users["operator"])
+    response = _login(client, "operator", "wrong-password!!")
+    assert security_is_locked(users["operator"])
+    response = _login(client, "operator", password)  # even the right password is refused now
+    assert response.status_code == 200
+    assert "locked" in response.content.decode()
+    assert AuditEvent.objects.filter(action="auth.account_locked").count() == 1
+    account_unlock(actor=users["admin"], user=users["operator"], reason="identity confirmed by phone")
+    assert _login(Client(), "operator", password).status_code == 302
+
+
+def test_success_resets_the_run_of_failures(client, users, password, settings):
+    settings.MES_LOCKOUT_THRESHOLD = 3
+    _login(client, "qa", "bad-bad-bad-bad")
+    _login(client, "qa", "bad-bad-bad-bad")
+    assert _login(client, "qa", password).status_code == 302
+    c2 = Client()
+    _login(c2, "qa", "bad-bad-bad-bad")
+    _login(c2, "qa", "bad-bad-bad-bad")
+    assert not security_is_locked(users["qa"])
+
+
+@pytest.mark.req("SEC-3")
+def test_wrong_signature_passwords_count_toward_lockout(users, settings):
+    settings.MES_LOCKOUT_THRESHOLD = 3
+    for _ in range(3):
+        with pytest.raises(SignatureError):
+            signature_check_password(user=users["qc"], password="nope-nope-nope")
+    assert security_is_locked(users["qc"])
+    assert AuditEvent.objects.filter(action="signature.failed", username="qc").count() == 3
+
+
+@pytest.mark.req("SEC-1")
+def test_idle_timeout_ends_the_session(client, users, password, settings, monkeypatch):
+    settings.MES_IDLE_TIMEOUT_MINUTES = 15
+    _login(client, "planner", password)
+    assert client.get(reverse("home")).status_code == 200
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 16 * 60)
+    response = client.get(reverse("home"))
+    assert response.status_code == 302 and reverse("login") in response["Location"]
+    assert AuditEvent.objects.filter(action="auth.logout", reason="idle timeout").exists()
+    monkeypatch.setattr(time, "time", real)
+    assert client.get(reverse("home")).status_code == 302  # really signed out
+
+
+def test_background_polling_does_not_keep_a_session_alive(client, users, password, monkeypatch):
+    _login(client, "planner", password)
+    client.get(reverse("home"))
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 10 * 60)
+    client.get(reverse("home"), HTTP_X_MES_BACKGROUND="1")
+    monkeypatch.setattr(time, "time", lambda: real() + 16 * 60)
+    assert client.get(reverse("home")).status_code == 302
+
+
+def test_password_rules_require_twelve_characters():
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        validate_password("Short-1!")
+    validate_password("Long-enough-pass-2026")
+
+
+@pytest.mark.req("AUD-1", "SEC-4")
+def test_role_and_permission_changes_are_audited(users):
+    from django.contrib.auth.models import Group
+
+    users["analyst"].groups.add(Group.objects.get(name="auditor"))
+    event = (
+        AuditEvent.objects.filter(action="auth.user.roles_add", object_id=str(users["analyst"].pk))
+        .order_by("seq")
+        .last()
+    )
+    assert event.new == {"roles": ["auditor"]}
