@@ -2,7 +2,8 @@
 
 import os
 
-from celery import Celery, Task
+from celery import Celery
+from celery.contrib.django.task import DjangoTask
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mes.settings")
 
@@ -11,8 +12,9 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-class MesTask(Task):
-    """Default task behaviour: retry with exponential backoff and jitter, acknowledge late."""
+class MesTask(DjangoTask):
+    """Default task behaviour: retry with exponential backoff and jitter, acknowledge late,
+    and `delay_on_commit()` to queue only once the business transaction has committed."""
 
     autoretry_for = (ConnectionError, TimeoutError, OSError)
     retry_backoff = True

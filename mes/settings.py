@@ -196,6 +196,7 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_LOCK_KEY = "mes:beat:lock"
+CELERY_BEAT_SCHEDULER = "mes.beat:SingleBeatScheduler"
 CELERY_BEAT_SCHEDULE = {
     "audit-checkpoint-daily": {"task": "audit.tasks.audit_checkpoint", "schedule": 24 * 3600.0},
     "beat-heartbeat": {"task": "mes.tasks.heartbeat", "schedule": 60.0},
