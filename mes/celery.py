@@ -25,3 +25,19 @@ class MesTask(DjangoTask):
 
 
 app.Task = MesTask
+
+
+def _ensure_filesystem_broker_folders() -> None:
+    """The embedded broker keeps messages in folders that must exist before any process uses them."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+            Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key]).mkdir(parents=True, exist_ok=True)
+
+
+@app.on_after_configure.connect
+def _on_configure(sender, **kwargs):
+    _ensure_filesystem_broker_folders()
