@@ -26,6 +26,7 @@ migrate: install
 
 seed: migrate
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py collectstatic --no-input -v 0
 
 ## make run: the whole system with demo data on http://127.0.0.1:8000 (Ctrl-C stops it)
 run: seed

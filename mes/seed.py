@@ -5,23 +5,10 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-SEED_ORDER = 0
-DEMO_PASSWORD = "Pharma-MES-2026!"
+from mes.demo_accounts import DEMO_PASSWORD, DEMO_USERS
 
-# username: (first name, last name, role)
-DEMO_USERS = {
-    "planner": ("Fang", "Wang", "planner"),
-    "supervisor": ("Wei", "Zhang", "supervisor"),
-    "operator": ("Qiang", "Li", "operator"),
-    "operator2": ("Jing", "Chen", "operator"),
-    "qc": ("Yang", "Liu", "qc"),
-    "qa": ("Min", "Zhao", "qa"),
-    "maintenance": ("Hao", "Sun", "maintenance"),
-    "warehouse": ("Jie", "Zhou", "warehouse"),
-    "analyst": ("Lei", "Wu", "analyst"),
-    "auditor": ("Li", "Xu", "auditor"),
-    "admin": ("Jun", "Ma", "admin"),
-}
+SEED_ORDER = 0
+__all__ = ["DEMO_PASSWORD", "DEMO_USERS", "seed", "demo_user"]
 
 
 def demo_user(username: str):

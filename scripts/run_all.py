@@ -57,7 +57,7 @@ def extra_processes() -> dict[str, list[str]]:
 
 def banner() -> None:
     sys.path.insert(0, str(ROOT))
-    from mes.seed import DEMO_PASSWORD, DEMO_USERS
+    from mes.demo_accounts import DEMO_PASSWORD, DEMO_USERS
 
     print("\n" + "=" * 70)
     print(f"  Pharma MES is running on  http://{HOST}:{PORT}/")
@@ -72,10 +72,6 @@ def main() -> int:
     os.chdir(ROOT)
     (ROOT / "var").mkdir(exist_ok=True)
     children = {}
-    for name, cmd in {**PROCESSES, **extra_processes()}.items():
-        children[name] = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True)
-    time.sleep(2)
-    banner()
     stopping = False
 
     def stop(*_):
@@ -85,6 +81,10 @@ def main() -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     try:
+        for name, cmd in {**PROCESSES, **extra_processes()}.items():
+            children[name] = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True)
+        time.sleep(2)
+        banner()
         while not stopping:
             for name, proc in children.items():
                 if proc.poll() is not None:

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.test import TransactionTestCase
 
-from mes.seed import DEMO_PASSWORD, DEMO_USERS
+from mes.demo_accounts import DEMO_PASSWORD, DEMO_USERS
 
 pytest_plugins = ["tests.traceability", "tests.browser_fixtures"]
 
