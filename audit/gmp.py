@@ -114,7 +114,7 @@ class GMPModel(models.Model):
         self._history_user = actor
         if ctx is not None and ctx.reason:
             self._change_reason = ctx.reason
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):  # the row, its history and its audit event, or nothing
             super().save(*args, **kwargs)
             after = self.audit_values()
             if creating or changed:

@@ -74,7 +74,8 @@ _INSERT = (
 def _append(fields: dict) -> AuditEvent:
     """The critical section: lock the head, link, insert, move the head. Raw SQL keeps it short,
     because every other writer waits for this lock until our transaction commits."""
-    with transaction.atomic():
+    # savepoint=False: no extra round trips; a failure here must fail the caller's whole action anyway.
+    with transaction.atomic(savepoint=False):
         with connection.cursor() as cursor:
             cursor.execute("SELECT seq, hash FROM audit_chainhead WHERE id = 1" + _for_update())
             row = cursor.fetchone()
