@@ -1,0 +1,44 @@
+from mes.registry import Rule
+
+QC_QA = frozenset({"qc", "qa"})
+SPEC_READERS = frozenset({"qc", "qa", "auditor"})
+DEV_READERS = frozenset({"qc", "qa", "supervisor", "operator", "maintenance", "warehouse", "auditor"})
+DEV_RAISERS = frozenset({"qc", "qa", "supervisor", "operator", "maintenance", "warehouse"})
+CAPA_READERS = frozenset({"qc", "qa", "supervisor", "maintenance", "auditor"})
+
+
+def _spec(data):
+    from quality.models import Specification
+
+    return {"pk": Specification.objects.order_by("pk").values_list("pk", flat=True).first()}
+
+
+def _deviation(data):
+    from quality.models import Deviation
+
+    return {"pk": Deviation.objects.order_by("pk").values_list("pk", flat=True).first()}
+
+
+def _capa(data):
+    from quality.models import CAPA
+
+    return {"pk": CAPA.objects.order_by("pk").values_list("pk", flat=True).first()}
+
+
+ACCESS = {
+    "quality:spec_list": Rule(SPEC_READERS),
+    "quality:spec_create": Rule(frozenset({"qc"})),
+    "quality:spec_detail": Rule(SPEC_READERS, make_kwargs=_spec),
+    "quality:spec_item_add": Rule(frozenset({"qc"}), method="post", make_kwargs=_spec),
+    "quality:spec_item_remove": Rule(frozenset({"qc"}), method="post"),
+    "quality:spec_new_version": Rule(frozenset({"qc"}), method="post", make_kwargs=_spec),
+    "quality:spec_action": Rule(SPEC_READERS, method="post"),
+    "quality:deviation_list": Rule(DEV_READERS),
+    "quality:deviation_create": Rule(DEV_RAISERS),
+    "quality:deviation_detail": Rule(DEV_READERS, make_kwargs=_deviation),
+    "quality:deviation_action": Rule(DEV_READERS, method="post"),
+    "quality:capa_create": Rule(QC_QA, method="post", make_kwargs=_deviation),
+    "quality:capa_board": Rule(CAPA_READERS),
+    "quality:capa_detail": Rule(CAPA_READERS, make_kwargs=_capa),
+    "quality:capa_action": Rule(CAPA_READERS, method="post"),
+}

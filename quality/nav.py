@@ -1,0 +1,9 @@
+from django.utils.translation import gettext_lazy as _
+
+from mes.registry import NavItem
+
+NAV = [
+    NavItem(_("Deviations"), "quality:deviation_list", "quality.view_deviation", _("Quality"), "⚠", 400),
+    NavItem(_("CAPA board"), "quality:capa_board", "quality.view_capa", _("Quality"), "✔", 410),
+    NavItem(_("Specifications"), "quality:spec_list", "quality.view_specification", _("Quality"), "📐", 430),
+]
