@@ -66,7 +66,11 @@ class Deviation(GMPModel):
     )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
-    SIGNATURE_EXCLUDE = ("closed_by", "closed_at")
+    # Each step's signature binds what the deviation is (number, description, classification, links).
+    # The texts a later step writes are write-once (the services never change them afterwards) and
+    # are recorded in the audit event signed in the same transaction; leaving them out keeps the
+    # earlier steps' signatures valid when the next step adds its part.
+    SIGNATURE_EXCLUDE = ("root_cause", "impact_assessment", "closure_summary", "closed_by", "closed_at")
 
     class Meta:
         ordering = ["-raised_at", "-id"]
@@ -185,7 +189,8 @@ class CAPA(GMPModel):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
-    SIGNATURE_EXCLUDE = ("closed_at",)
+    # The effectiveness result is written by the closing step (after the owner's signature on the evidence).
+    SIGNATURE_EXCLUDE = ("effectiveness", "closed_at")
 
     class Meta:
         ordering = ["due_date", "pk"]

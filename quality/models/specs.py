@@ -96,7 +96,7 @@ class Specification(GMPModel):
 class LimitKind(models.TextChoices):
     NUMERIC = "numeric", _("Numeric range")
     PASS_FAIL = "pass_fail", _("Pass / fail")
-    TEXT = "text", _("Text (conforms / does not conform)")
+    TEXT = "text", _("Text criterion")
 
 
 class TestItem(GMPModel):

@@ -213,3 +213,13 @@ def test_close_via_page(client_for, users, password):
     qc.post(f"/quality/deviations/{dev.pk}/close/", {"closure_summary": "fine", "password": password})
     dev.refresh_from_db()
     assert dev.status == "closed"
+
+
+def test_earlier_step_signatures_stay_valid_after_later_steps(users, password):
+    from audit.signatures import signature_is_valid
+
+    dev = raise_dev(users, "minor", by="operator")
+    to_capa_pending(dev, users, password)
+    services.deviation_close(user=users["qc"], deviation_id=dev.pk, closure_summary="ok", password=password)
+    dev.refresh_from_db()
+    assert all(signature_is_valid(s, dev) for s in signatures_for(dev))
