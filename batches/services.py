@@ -25,8 +25,15 @@ def batch_create_from_order(*, user, order, sequence: int, number: str, quantity
     """
     with transaction.atomic(), audit_context(actor=user, action="batches.batch.create_from_order"):
         batch = Batch.objects.create(
-            number=number, product=order.product, line=order.line, planned_quantity=quantity, unit=order.unit,
-            order=order, recipe=order.recipe, sequence=sequence)
+            number=number,
+            product=order.product,
+            line=order.line,
+            planned_quantity=quantity,
+            unit=order.unit,
+            order=order,
+            recipe=order.recipe,
+            sequence=sequence,
+        )
         batch_assign_operators(user=user, batch=batch, operators=operators)
     return batch
 
@@ -36,8 +43,12 @@ def batch_assign_operators(*, user, batch: Batch, operators) -> None:
     with transaction.atomic():
         for operator in operators:
             assign_perm(EXECUTE, operator, batch)
-            audit_record(action="batches.batch.assign_operator", actor=user, obj=batch,
-                         new={"operator": operator.get_username(), "permission": EXECUTE})
+            audit_record(
+                action="batches.batch.assign_operator",
+                actor=user,
+                obj=batch,
+                new={"operator": operator.get_username(), "permission": EXECUTE},
+            )
 
 
 def batch_operators(batches) -> dict[int, list]:
@@ -49,9 +60,13 @@ def batch_operators(batches) -> dict[int, list]:
     if not batches:
         return {}
     ct = ContentType.objects.get_for_model(Batch)
-    grants = (UserObjectPermission.objects.filter(content_type=ct, permission__codename="execute_batch",
-                                                  object_pk__in=[str(b.pk) for b in batches])
-              .select_related("user").order_by("user__username"))
+    grants = (
+        UserObjectPermission.objects.filter(
+            content_type=ct, permission__codename="execute_batch", object_pk__in=[str(b.pk) for b in batches]
+        )
+        .select_related("user")
+        .order_by("user__username")
+    )
     result: dict[int, list] = {b.pk: [] for b in batches}
     for grant in grants:
         result[int(grant.object_pk)].append(grant.user)

@@ -26,8 +26,12 @@ def _draft_parts() -> dict:
 
     recipe = Recipe.objects.filter(status="draft", steps__isnull=False, bom_lines__isnull=False).first()
     step = recipe.steps.first()
-    return {"recipe": recipe.pk, "bom": recipe.bom_lines.first().pk, "step": step.pk,
-            "parameter": step.parameters.first().pk}
+    return {
+        "recipe": recipe.pk,
+        "bom": recipe.bom_lines.first().pk,
+        "step": step.pk,
+        "parameter": step.parameters.first().pk,
+    }
 
 
 ACCESS = {
@@ -48,14 +52,29 @@ ACCESS = {
     "orders:recipe_diff": Rule(RECIPE_VIEWERS, make_kwargs=lambda data: {"pk": _recipe("effective")}),
     "orders:recipe_action": Rule(QA, make_kwargs=lambda data: {"pk": _recipe("in_review"), "action": "approve"}),
     "orders:recipe_part_add": Rule(SUPERVISOR, make_kwargs=lambda data: {"pk": _recipe("draft"), "kind": "bom"}),
-    "orders:recipe_part_edit": Rule(SUPERVISOR, make_kwargs=lambda data: (lambda p: {
-        "pk": p["recipe"], "kind": "bom", "part": p["bom"]})(_draft_parts())),
-    "orders:recipe_step_part_add": Rule(SUPERVISOR, make_kwargs=lambda data: (lambda p: {
-        "pk": p["recipe"], "step": p["step"], "kind": "parameter"})(_draft_parts())),
-    "orders:recipe_step_part_edit": Rule(SUPERVISOR, make_kwargs=lambda data: (lambda p: {
-        "pk": p["recipe"], "step": p["step"], "kind": "parameter", "part": p["parameter"]})(_draft_parts())),
-    "orders:recipe_part_remove": Rule(SUPERVISOR, method="post", make_kwargs=lambda data: (lambda p: {
-        "pk": p["recipe"], "kind": "parameter", "part": p["parameter"]})(_draft_parts())),
+    "orders:recipe_part_edit": Rule(
+        SUPERVISOR,
+        make_kwargs=lambda data: (lambda p: {"pk": p["recipe"], "kind": "bom", "part": p["bom"]})(_draft_parts()),
+    ),
+    "orders:recipe_step_part_add": Rule(
+        SUPERVISOR,
+        make_kwargs=lambda data: (lambda p: {"pk": p["recipe"], "step": p["step"], "kind": "parameter"})(
+            _draft_parts()
+        ),
+    ),
+    "orders:recipe_step_part_edit": Rule(
+        SUPERVISOR,
+        make_kwargs=lambda data: (
+            lambda p: {"pk": p["recipe"], "step": p["step"], "kind": "parameter", "part": p["parameter"]}
+        )(_draft_parts()),
+    ),
+    "orders:recipe_part_remove": Rule(
+        SUPERVISOR,
+        method="post",
+        make_kwargs=lambda data: (lambda p: {"pk": p["recipe"], "kind": "parameter", "part": p["parameter"]})(
+            _draft_parts()
+        ),
+    ),
     "orders:training_list": Rule(frozenset({"supervisor", "qa", "auditor"})),
     "orders:training_create": Rule(frozenset({"supervisor", "qa"})),
 }

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
 from orders.models import Recipe
 
+_NUMBER = re.compile(r"-?\d+\.\d+")
 HEADER = ("title", "batch_size", "unit", "expected_yield", "yield_min", "yield_max", "description")
 
 
@@ -32,6 +35,8 @@ def _fmt(value: Any) -> str:
         return "—"
     if isinstance(value, bool):
         return str(_("yes") if value else _("no"))
+    if isinstance(value, str) and _NUMBER.fullmatch(value):
+        return f"{Decimal(value).normalize():f}"  # 150.0000 -> 150
     return str(value)
 
 
@@ -56,21 +61,30 @@ def recipe_diff(old: Recipe, new: Recipe) -> list[DiffSection]:
     header = DiffSection(_("Header"))
     for name in HEADER:
         if a.get(name) != b.get(name):
-            header.rows.append(DiffRow(str(new._meta.get_field(name).verbose_name), name, _fmt(a.get(name)),
-                                       _fmt(b.get(name)), "changed"))
+            header.rows.append(
+                DiffRow(
+                    str(new._meta.get_field(name).verbose_name), name, _fmt(a.get(name)), _fmt(b.get(name)), "changed"
+                )
+            )
     bom = DiffSection(_("Bill of materials"))
-    _compare(bom, {x["material"]: x for x in a["bom"]}, {x["material"]: x for x in b["bom"]},
-             lambda x: f'{x["quantity"]} {x["unit"]} ±{x["tolerance_pct"]}%')
+    _compare(
+        bom,
+        {x["material"]: x for x in a["bom"]},
+        {x["material"]: x for x in b["bom"]},
+        lambda x: f"{_fmt(x['quantity'])} {x['unit']} ±{_fmt(x['tolerance_pct'])}%",
+    )
     steps = DiffSection(_("Steps"))
     step_a = {str(s["number"]): s for s in a["steps"]}
     step_b = {str(s["number"]): s for s in b["steps"]}
     _compare(steps, step_a, step_b, lambda s: s["title"])
     params, checks = DiffSection(_("Process parameters")), DiffSection(_("In-process checks"))
     for number in sorted(set(step_a) | set(step_b), key=int):
-        pa = {f'{number} · {p["name"]}': p for p in step_a.get(number, {}).get("parameters", [])}
-        pb = {f'{number} · {p["name"]}': p for p in step_b.get(number, {}).get("parameters", [])}
-        _compare(params, pa, pb, lambda p: f'{p["target"]} {p["unit"]} [{p["minimum"]}–{p["maximum"]}]')
-        ca = {f'{number} · {c["number"]}': c for c in step_a.get(number, {}).get("checks", [])}
-        cb = {f'{number} · {c["number"]}': c for c in step_b.get(number, {}).get("checks", [])}
+        pa = {f"{number} · {p['name']}": p for p in step_a.get(number, {}).get("parameters", [])}
+        pb = {f"{number} · {p['name']}": p for p in step_b.get(number, {}).get("parameters", [])}
+        _compare(
+            params, pa, pb, lambda p: f"{_fmt(p['target'])} {p['unit']} [{_fmt(p['minimum'])}–{_fmt(p['maximum'])}]"
+        )
+        ca = {f"{number} · {c['number']}": c for c in step_a.get(number, {}).get("checks", [])}
+        cb = {f"{number} · {c['number']}": c for c in step_b.get(number, {}).get("checks", [])}
         _compare(checks, ca, cb, lambda c: c["question"])
     return [header, bom, steps, params, checks]

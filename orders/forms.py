@@ -35,8 +35,9 @@ class OrderFilterForm(forms.Form):
     q = forms.CharField(label=_("Order or ERP number"), required=False)
     status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("All")), *OrderStatus.choices])
     line = forms.ModelChoiceField(label=_("Line"), required=False, queryset=Line.objects.all(), empty_label=_("All"))
-    product = forms.ModelChoiceField(label=_("Product"), required=False, queryset=Material.objects.none(),
-                                     empty_label=_("All"))
+    product = forms.ModelChoiceField(
+        label=_("Product"), required=False, queryset=Material.objects.none(), empty_label=_("All")
+    )
     start_from = forms.DateField(label=_("Start from"), required=False, widget=DATE)
     start_to = forms.DateField(label=_("Start to"), required=False, widget=DATE)
 
@@ -54,15 +55,27 @@ class OrderFilterForm(forms.Form):
 class OrderForm(forms.ModelForm):
     """Create or change an order. Product and ERP reference are set only at creation."""
 
-    reason = forms.CharField(label=_("Reason for the change"), required=False,
-                             widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=_("Reason for the change"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     class Meta:
         model = ProductionOrder
-        fields = ["product", "planned_quantity", "unit", "planned_start", "planned_end", "line", "priority",
-                  "operators_required", "erp_reference", "resource_notes"]
-        widgets = {"planned_start": DATETIME, "planned_end": DATETIME,
-                   "resource_notes": forms.Textarea(attrs={"rows": 2})}
+        fields = [
+            "product",
+            "planned_quantity",
+            "unit",
+            "planned_start",
+            "planned_end",
+            "line",
+            "priority",
+            "operators_required",
+            "erp_reference",
+            "resource_notes",
+        ]
+        widgets = {
+            "planned_start": DATETIME,
+            "planned_end": DATETIME,
+            "resource_notes": forms.Textarea(attrs={"rows": 2}),
+        }
 
     def __init__(self, *args, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -90,12 +103,14 @@ class SignForm(forms.Form):
 class BatchCreateForm(forms.Form):
     count = forms.IntegerField(label=_("Number of batches"), min_value=1, max_value=50)
     operators = forms.ModelMultipleChoiceField(
-        label=_("Operators"), queryset=get_user_model().objects.none(), widget=forms.CheckboxSelectMultiple)
+        label=_("Operators"), queryset=get_user_model().objects.none(), widget=forms.CheckboxSelectMultiple
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["operators"].queryset = (get_user_model().objects.filter(is_active=True, groups__name="operator")
-                                             .order_by("username"))
+        self.fields["operators"].queryset = (
+            get_user_model().objects.filter(is_active=True, groups__name="operator").order_by("username")
+        )
         self.fields["operators"].label_from_instance = lambda u: u.get_full_name() or u.username
 
 
@@ -103,8 +118,9 @@ class BatchCreateForm(forms.Form):
 
 
 class RecipeFilterForm(forms.Form):
-    product = forms.ModelChoiceField(label=_("Product"), required=False, queryset=Material.objects.none(),
-                                     empty_label=_("All"))
+    product = forms.ModelChoiceField(
+        label=_("Product"), required=False, queryset=Material.objects.none(), empty_label=_("All")
+    )
     status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("All")), *RecipeStatus.choices])
 
     def __init__(self, *args, **kwargs):
@@ -144,9 +160,22 @@ class BOMLineForm(_NoModelValidation):
 class StepForm(_NoModelValidation):
     class Meta:
         model = RecipeStep
-        fields = ["number", "title", "title_zh", "instruction", "instruction_zh", "equipment_class",
-                  "duration_minutes", "performer_signature", "verifier_signature", "allow_parallel"]
-        widgets = {"instruction": forms.Textarea(attrs={"rows": 4}), "instruction_zh": forms.Textarea(attrs={"rows": 4})}
+        fields = [
+            "number",
+            "title",
+            "title_zh",
+            "instruction",
+            "instruction_zh",
+            "equipment_class",
+            "duration_minutes",
+            "performer_signature",
+            "verifier_signature",
+            "allow_parallel",
+        ]
+        widgets = {
+            "instruction": forms.Textarea(attrs={"rows": 4}),
+            "instruction_zh": forms.Textarea(attrs={"rows": 4}),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -176,8 +205,9 @@ class DiffForm(forms.Form):
 
 class TrainingForm(forms.Form):
     trainee = forms.ModelChoiceField(label=_("Trainee"), queryset=get_user_model().objects.none())
-    recipe = forms.ModelChoiceField(label=_("Master batch record version"), required=False,
-                                    queryset=Recipe.objects.none())
+    recipe = forms.ModelChoiceField(
+        label=_("Master batch record version"), required=False, queryset=Recipe.objects.none()
+    )
     sop_code = forms.CharField(label=_("or SOP code"), required=False, max_length=60)
     trained_on = forms.DateField(label=_("Trained on"), widget=DATE)
     valid_until = forms.DateField(label=_("Valid until"), widget=DATE)
@@ -187,5 +217,8 @@ class TrainingForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["trainee"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
         self.fields["trainee"].label_from_instance = lambda u: f"{u.get_full_name() or u.username} ({u.username})"
-        self.fields["recipe"].queryset = (Recipe.objects.exclude(status=RecipeStatus.RETIRED)
-                                          .select_related("product").order_by("product__code", "-version"))
+        self.fields["recipe"].queryset = (
+            Recipe.objects.exclude(status=RecipeStatus.RETIRED)
+            .select_related("product")
+            .order_by("product__code", "-version")
+        )

@@ -88,8 +88,11 @@ class Recipe(GMPModel):
             models.UniqueConstraint(
                 fields=["product"], condition=Q(status="effective"), name="recipe_one_effective_per_product"
             ),
-            models.CheckConstraint(condition=Q(batch_size__gt=0), name="recipe_batch_size_positive",
-                                   violation_error_message=_("The standard batch size must be greater than zero.")),
+            models.CheckConstraint(
+                condition=Q(batch_size__gt=0),
+                name="recipe_batch_size_positive",
+                violation_error_message=_("The standard batch size must be greater than zero."),
+            ),
             models.CheckConstraint(
                 condition=Q(yield_min__lte=models.F("expected_yield")) & Q(expected_yield__lte=models.F("yield_max")),
                 name="recipe_yield_limits_ordered",
@@ -149,10 +152,14 @@ class RecipeMaterial(_RecipePart):
         verbose_name = _("bill of materials line")
         verbose_name_plural = _("bill of materials")
         constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="recipe_material_quantity_positive",
-                                   violation_error_message=_("The quantity must be greater than zero.")),
             models.CheckConstraint(
-                condition=Q(tolerance_pct__gte=0) & Q(tolerance_pct__lte=100), name="recipe_material_tolerance_range",
+                condition=Q(quantity__gt=0),
+                name="recipe_material_quantity_positive",
+                violation_error_message=_("The quantity must be greater than zero."),
+            ),
+            models.CheckConstraint(
+                condition=Q(tolerance_pct__gte=0) & Q(tolerance_pct__lte=100),
+                name="recipe_material_tolerance_range",
                 violation_error_message=_("The tolerance must be between 0 and 100 %."),
             ),
         ]
@@ -283,18 +290,40 @@ def _zh() -> bool:
 RECIPE_MACHINE = StateMachine(
     field="status",
     transitions=[
-        Transition("submit", ("draft",), "in_review", "orders.submit_recipe", _("Submit for review"),
-                   signature="authored"),
-        Transition("return", ("in_review",), "draft", "orders.approve_recipe", _("Return to author"),
-                   reason_required=True, style="secondary"),
-        Transition("approve", ("in_review",), "approved", "orders.approve_recipe", _("Approve"),
-                   signature="approved"),
-        Transition("make_effective", ("approved",), "effective", "orders.make_effective_recipe",
-                   _("Make effective"), signature="released"),
-        Transition("supersede", ("effective",), "superseded", "orders.make_effective_recipe", _("Supersede"),
-                   style="secondary"),
-        Transition("retire", ("draft", "approved", "effective"), "retired", "orders.retire_recipe", _("Retire"),
-                   signature="cancelled", reason_required=True, style="danger"),
+        Transition(
+            "submit", ("draft",), "in_review", "orders.submit_recipe", _("Submit for review"), signature="authored"
+        ),
+        Transition(
+            "return",
+            ("in_review",),
+            "draft",
+            "orders.approve_recipe",
+            _("Return to author"),
+            reason_required=True,
+            style="secondary",
+        ),
+        Transition("approve", ("in_review",), "approved", "orders.approve_recipe", _("Approve"), signature="approved"),
+        Transition(
+            "make_effective",
+            ("approved",),
+            "effective",
+            "orders.make_effective_recipe",
+            _("Make effective"),
+            signature="released",
+        ),
+        Transition(
+            "supersede", ("effective",), "superseded", "orders.make_effective_recipe", _("Supersede"), style="secondary"
+        ),
+        Transition(
+            "retire",
+            ("draft", "approved", "effective"),
+            "retired",
+            "orders.retire_recipe",
+            _("Retire"),
+            signature="cancelled",
+            reason_required=True,
+            style="danger",
+        ),
     ],
 )
 # Transitions only a service takes as a consequence of another action (never offered as a button).
@@ -378,7 +407,9 @@ class ProductionOrder(GMPModel):
                 fields=["erp_reference"], condition=~Q(erp_reference=""), name="order_unique_erp_reference"
             ),
             models.CheckConstraint(condition=Q(planned_quantity__gt=0), name="order_quantity_positive"),
-            models.CheckConstraint(condition=Q(planned_end__gt=models.F("planned_start")), name="order_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(planned_end__gt=models.F("planned_start")), name="order_end_after_start"
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "-planned_start"], name="order_status_start"),
@@ -398,26 +429,60 @@ class ProductionOrder(GMPModel):
 ORDER_MACHINE = StateMachine(
     field="status",
     transitions=[
-        Transition("submit", ("draft",), "submitted", "orders.submit_productionorder", _("Submit for approval"),
-                   signature="authored"),
-        Transition("return", ("submitted",), "returned", "orders.approve_productionorder", _("Return for change"),
-                   reason_required=True, signature="rejected", style="secondary"),
-        Transition("rework", ("returned",), "draft", "orders.change_productionorder", _("Rework"),
-                   style="secondary"),
-        Transition("approve", ("submitted",), "approved", "orders.approve_productionorder", _("Approve"),
-                   signature="approved"),
+        Transition(
+            "submit",
+            ("draft",),
+            "submitted",
+            "orders.submit_productionorder",
+            _("Submit for approval"),
+            signature="authored",
+        ),
+        Transition(
+            "return",
+            ("submitted",),
+            "returned",
+            "orders.approve_productionorder",
+            _("Return for change"),
+            reason_required=True,
+            signature="rejected",
+            style="secondary",
+        ),
+        Transition("rework", ("returned",), "draft", "orders.change_productionorder", _("Rework"), style="secondary"),
+        Transition(
+            "approve", ("submitted",), "approved", "orders.approve_productionorder", _("Approve"), signature="approved"
+        ),
         # Taken by order_update when an approved order is changed: it needs approval again.
-        Transition("amend", ("approved",), "submitted", "orders.change_productionorder", _("Change"),
-                   reason_required=True),
-        Transition("release", ("approved",), "released", "orders.release_productionorder",
-                   _("Release to the shop floor"), signature="released"),
+        Transition(
+            "amend", ("approved",), "submitted", "orders.change_productionorder", _("Change"), reason_required=True
+        ),
+        Transition(
+            "release",
+            ("approved",),
+            "released",
+            "orders.release_productionorder",
+            _("Release to the shop floor"),
+            signature="released",
+        ),
         Transition("start", ("released",), "in_progress", "orders.release_productionorder", _("Start production")),
-        Transition("complete", ("in_progress",), "completed", "orders.release_productionorder", _("Complete"),
-                   signature="performed"),
-        Transition("close", ("completed",), "closed", "orders.release_productionorder", _("Close"),
-                   signature="closed"),
-        Transition("cancel", ("draft", "approved"), "cancelled", "orders.cancel_productionorder", _("Cancel order"),
-                   signature="cancelled", reason_required=True, style="danger"),
+        Transition(
+            "complete",
+            ("in_progress",),
+            "completed",
+            "orders.release_productionorder",
+            _("Complete"),
+            signature="performed",
+        ),
+        Transition("close", ("completed",), "closed", "orders.release_productionorder", _("Close"), signature="closed"),
+        Transition(
+            "cancel",
+            ("draft", "approved"),
+            "cancelled",
+            "orders.cancel_productionorder",
+            _("Cancel order"),
+            signature="cancelled",
+            reason_required=True,
+            style="danger",
+        ),
     ],
 )
 # Transitions offered on their own pages (approval page, edit form), not as plain buttons.

@@ -5,17 +5,39 @@ _RECIPE_VIEW = ["orders.view_recipe"]
 
 ROLE_PERMISSIONS = {
     # The planner creates, changes, submits and cancels (draft) orders.
-    "planner": [*_ORDER_VIEW, *_RECIPE_VIEW, "orders.add_productionorder", "orders.change_productionorder",
-                "orders.submit_productionorder", "orders.cancel_productionorder"],
+    "planner": [
+        *_ORDER_VIEW,
+        *_RECIPE_VIEW,
+        "orders.add_productionorder",
+        "orders.change_productionorder",
+        "orders.submit_productionorder",
+        "orders.cancel_productionorder",
+    ],
     # The production supervisor approves, releases and runs orders, creates batches, authors recipes
     # and keeps the training records of the shop floor.
-    "supervisor": [*_ORDER_VIEW, *_RECIPE_VIEW, "orders.approve_productionorder", "orders.release_productionorder",
-                   "orders.cancel_productionorder", "orders.create_batches_productionorder", "orders.add_recipe",
-                   "orders.change_recipe", "orders.submit_recipe", "orders.view_trainingrecord",
-                   "orders.add_trainingrecord"],
+    "supervisor": [
+        *_ORDER_VIEW,
+        *_RECIPE_VIEW,
+        "orders.approve_productionorder",
+        "orders.release_productionorder",
+        "orders.cancel_productionorder",
+        "orders.create_batches_productionorder",
+        "orders.add_recipe",
+        "orders.change_recipe",
+        "orders.submit_recipe",
+        "orders.view_trainingrecord",
+        "orders.add_trainingrecord",
+    ],
     # QA approves master batch records, makes them effective or retires them, and records training.
-    "qa": [*_ORDER_VIEW, *_RECIPE_VIEW, "orders.approve_recipe", "orders.make_effective_recipe",
-           "orders.retire_recipe", "orders.view_trainingrecord", "orders.add_trainingrecord"],
+    "qa": [
+        *_ORDER_VIEW,
+        *_RECIPE_VIEW,
+        "orders.approve_recipe",
+        "orders.make_effective_recipe",
+        "orders.retire_recipe",
+        "orders.view_trainingrecord",
+        "orders.add_trainingrecord",
+    ],
     "operator": [*_RECIPE_VIEW],
     "qc": [*_ORDER_VIEW, *_RECIPE_VIEW],
     "warehouse": [*_ORDER_VIEW],

@@ -23,10 +23,10 @@ urlpatterns = [
     path("recipes/<int:pk>/<slug:kind>/new/", recipes.recipe_part, name="recipe_part_add"),
     path("recipes/<int:pk>/<slug:kind>/<int:part>/", recipes.recipe_part, name="recipe_part_edit"),
     path("recipes/<int:pk>/steps/<int:step>/<slug:kind>/new/", recipes.recipe_part, name="recipe_step_part_add"),
-    path("recipes/<int:pk>/steps/<int:step>/<slug:kind>/<int:part>/", recipes.recipe_part,
-         name="recipe_step_part_edit"),
-    path("recipes/<int:pk>/<slug:kind>/<int:part>/remove/", recipes.recipe_part_remove_view,
-         name="recipe_part_remove"),
+    path(
+        "recipes/<int:pk>/steps/<int:step>/<slug:kind>/<int:part>/", recipes.recipe_part, name="recipe_step_part_edit"
+    ),
+    path("recipes/<int:pk>/<slug:kind>/<int:part>/remove/", recipes.recipe_part_remove_view, name="recipe_part_remove"),
     path("training/", training.training_list, name="training_list"),
     path("training/new/", training.training_create, name="training_create"),
 ]

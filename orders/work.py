@@ -15,19 +15,46 @@ def cards(user) -> list[WorkCard]:
         returned = ProductionOrder.objects.filter(status=OrderStatus.RETURNED).count()
         drafts = ProductionOrder.objects.filter(status=OrderStatus.DRAFT, created_by=user).count()
         url = reverse("orders:order_list")
-        result.append(WorkCard(_("Orders returned for change"), returned, f"{url}?status=returned",
-                               _("The reviewer gave a reason"), "warn" if returned else "ok"))
+        result.append(
+            WorkCard(
+                _("Orders returned for change"),
+                returned,
+                f"{url}?status=returned",
+                _("The reviewer gave a reason"),
+                "warn" if returned else "ok",
+            )
+        )
         result.append(WorkCard(_("My draft orders"), drafts, f"{url}?status=draft", _("Submit them for approval")))
     if user.has_perm("orders.approve_productionorder"):
         waiting = ProductionOrder.objects.filter(status=OrderStatus.SUBMITTED).count()
-        result.append(WorkCard(_("Orders to approve"), waiting, reverse("orders:approval_queue"),
-                               _("Check resources and sign"), "warn" if waiting else "ok"))
+        result.append(
+            WorkCard(
+                _("Orders to approve"),
+                waiting,
+                reverse("orders:approval_queue"),
+                _("Check resources and sign"),
+                "warn" if waiting else "ok",
+            )
+        )
     if user.has_perm("orders.release_productionorder"):
         approved = ProductionOrder.objects.filter(status=OrderStatus.APPROVED).count()
-        result.append(WorkCard(_("Approved orders to release"), approved,
-                               f"{reverse('orders:order_list')}?status=approved", _("Release and create batches")))
+        result.append(
+            WorkCard(
+                _("Approved orders to release"),
+                approved,
+                f"{reverse('orders:order_list')}?status=approved",
+                _("Release and create batches"),
+            )
+        )
     if user.has_perm("orders.approve_recipe"):
         review = Recipe.objects.filter(status__in=(RecipeStatus.IN_REVIEW, RecipeStatus.APPROVED)).count()
-        result.append(WorkCard(_("Master batch records for QA"), review, reverse("orders:recipe_review_queue"),
-                               _("Review, approve, make effective"), "warn" if review else "ok"))
+        result.append(
+            WorkCard(
+                _("Master batch records for QA"),
+                review,
+                reverse("orders:recipe_review_queue"),
+                _("Review, approve, make effective"),
+                "warn" if review else "ok",
+            )
+        )
     return result

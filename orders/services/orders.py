@@ -41,8 +41,16 @@ from orders.models import (
 )
 from orders.services.recipes import PRODUCT_TYPES, effective_recipe, recipe_with_parts
 
-EDITABLE_FIELDS = ("planned_quantity", "unit", "planned_start", "planned_end", "line", "priority",
-                   "operators_required", "resource_notes")
+EDITABLE_FIELDS = (
+    "planned_quantity",
+    "unit",
+    "planned_start",
+    "planned_end",
+    "line",
+    "priority",
+    "operators_required",
+    "resource_notes",
+)
 MAX_BATCHES_AT_ONCE = 50
 
 
@@ -76,22 +84,44 @@ def _validate_plan(values: dict[str, Any]) -> dict[str, str]:
     product, unit = values.get("product"), values.get("unit")
     if product is not None and unit and dimension(unit) != dimension(product.unit):
         errors["unit"] = _("%(unit)s does not measure %(product)s (kept in %(pu)s).") % {
-            "unit": unit, "product": product.code, "pu": product.unit}
+            "unit": unit,
+            "product": product.code,
+            "pu": product.unit,
+        }
     if values.get("priority") not in Priority.values:
         errors["priority"] = _("Choose a priority.")
     return errors
 
 
-def order_create(*, user, product: Material | None, planned_quantity, unit: str, planned_start: dt.datetime,
-                 planned_end: dt.datetime, line: Line | None, priority: int = Priority.NORMAL,
-                 erp_reference: str = "", operators_required: int = 2, resource_notes: str = "") -> ProductionOrder:
+def order_create(
+    *,
+    user,
+    product: Material | None,
+    planned_quantity,
+    unit: str,
+    planned_start: dt.datetime,
+    planned_end: dt.datetime,
+    line: Line | None,
+    priority: int = Priority.NORMAL,
+    erp_reference: str = "",
+    operators_required: int = 2,
+    resource_notes: str = "",
+) -> ProductionOrder:
     """Create a draft order for a product with its effective recipe version (ORD-1, ORD-4)."""
     if not user_may(user, "orders.add_productionorder"):
         raise PermissionDenied(_("You do not have permission to create production orders."))
     erp_reference = (erp_reference or "").strip()
-    values = {"product": product, "planned_quantity": planned_quantity, "unit": unit or (product and product.unit),
-              "planned_start": planned_start, "planned_end": planned_end, "line": line, "priority": priority,
-              "operators_required": operators_required, "resource_notes": resource_notes}
+    values = {
+        "product": product,
+        "planned_quantity": planned_quantity,
+        "unit": unit or (product and product.unit),
+        "planned_start": planned_start,
+        "planned_end": planned_end,
+        "line": line,
+        "priority": priority,
+        "operators_required": operators_required,
+        "resource_notes": resource_notes,
+    }
     errors = _validate_plan(values)
     recipe = None
     if product is None:
@@ -101,8 +131,9 @@ def order_create(*, user, product: Material | None, planned_quantity, unit: str,
     else:
         recipe = effective_recipe(product)
         if recipe is None:
-            errors["product"] = _("%(code)s has no effective master batch record; QA must make one effective "
-                                  "before it can be ordered.") % {"code": product.code}
+            errors["product"] = _(
+                "%(code)s has no effective master batch record; QA must make one effective before it can be ordered."
+            ) % {"code": product.code}
     if erp_reference and ProductionOrder.objects.filter(erp_reference=erp_reference).exists():
         errors["erp_reference"] = _duplicate_erp(erp_reference)
     if errors:
@@ -110,8 +141,13 @@ def order_create(*, user, product: Material | None, planned_quantity, unit: str,
     try:
         with transaction.atomic():
             with audit_context(actor=user, action="orders.productionorder.create"):
-                return ProductionOrder.objects.create(number=_next_number(timezone.now()), recipe=recipe,
-                                                      erp_reference=erp_reference, created_by=user, **values)
+                return ProductionOrder.objects.create(
+                    number=_next_number(timezone.now()),
+                    recipe=recipe,
+                    erp_reference=erp_reference,
+                    created_by=user,
+                    **values,
+                )
     except IntegrityError:
         if erp_reference and ProductionOrder.objects.filter(erp_reference=erp_reference).exists():
             raise ValidationError({"erp_reference": _duplicate_erp(erp_reference)}) from None
@@ -123,9 +159,18 @@ def _duplicate_erp(reference: str) -> str:
     return _("ERP reference %(ref)s is already used by order %(number)s.") % {"ref": reference, "number": existing}
 
 
-def order_create_from_plan(*, user, erp_reference: str, product_code: str, planned_quantity, unit: str,
-                           planned_start: dt.datetime, planned_end: dt.datetime, line_code: str,
-                           priority: int = Priority.NORMAL) -> tuple[ProductionOrder, bool]:
+def order_create_from_plan(
+    *,
+    user,
+    erp_reference: str,
+    product_code: str,
+    planned_quantity,
+    unit: str,
+    planned_start: dt.datetime,
+    planned_end: dt.datetime,
+    line_code: str,
+    priority: int = Priority.NORMAL,
+) -> tuple[ProductionOrder, bool]:
     """Create an order from a production plan line; the same ERP reference twice gives one order.
 
     Returns (order, created). Used by the ERP integration; safe to call again after a retry.
@@ -141,9 +186,17 @@ def order_create_from_plan(*, user, erp_reference: str, product_code: str, plann
     if line is None:
         raise ValidationError({"line": _("Unknown production line %(code)s.") % {"code": line_code}})
     try:
-        order = order_create(user=user, product=product, planned_quantity=planned_quantity, unit=unit,
-                             planned_start=planned_start, planned_end=planned_end, line=line, priority=priority,
-                             erp_reference=erp_reference)
+        order = order_create(
+            user=user,
+            product=product,
+            planned_quantity=planned_quantity,
+            unit=unit,
+            planned_start=planned_start,
+            planned_end=planned_end,
+            line=line,
+            priority=priority,
+            erp_reference=erp_reference,
+        )
     except ValidationError as exc:
         # Another worker created it between our look-up and our insert: that one is the order.
         existing = ProductionOrder.objects.filter(erp_reference=erp_reference).first()
@@ -186,8 +239,16 @@ def order_update(*, user, order_id: int, reason: str = "", **values) -> Producti
             def record(obj):
                 _amendment(obj, user, reason, changes)
 
-            return transition_apply(model=ProductionOrder, pk=order.pk, machine=ORDER_MACHINE, name="amend",
-                                    user=user, reason=reason, changes={**values, "revision": revision}, after=record)
+            return transition_apply(
+                model=ProductionOrder,
+                pk=order.pk,
+                machine=ORDER_MACHINE,
+                name="amend",
+                user=user,
+                reason=reason,
+                changes={**values, "revision": revision},
+                after=record,
+            )
         for k, v in values.items():
             setattr(order, k, v)
         order.revision = revision
@@ -203,23 +264,27 @@ def _ids(values: dict) -> dict:
 
 
 def _amendment(order: ProductionOrder, user, reason: str, changes: dict) -> None:
-    OrderAmendment.objects.create(order=order, revision=order.revision, changed_by=user, reason=reason,
-                                  changes=changes)
+    OrderAmendment.objects.create(order=order, revision=order.revision, changed_by=user, reason=reason, changes=changes)
 
 
 def _refuse_edit_in_state(order: ProductionOrder) -> None:
     if order.status in (OrderStatus.DRAFT, OrderStatus.APPROVED):
         return
     if order.status == OrderStatus.SUBMITTED:
-        raise ValidationError(_("Order %(n)s is waiting for approval; the reviewer must return it before it can be "
-                                "changed.") % {"n": order.number})
+        raise ValidationError(
+            _("Order %(n)s is waiting for approval; the reviewer must return it before it can be changed.")
+            % {"n": order.number}
+        )
     if order.status == OrderStatus.RETURNED:
         raise ValidationError(_("Order %(n)s was returned; choose “Rework” to change it.") % {"n": order.number})
     if order.status in (OrderStatus.RELEASED, OrderStatus.IN_PROGRESS, OrderStatus.COMPLETED):
-        raise ValidationError(_("Order %(n)s is released to the shop floor and can no longer be changed.")
-                              % {"n": order.number})
-    raise ValidationError(_("Order %(n)s is %(state)s and can no longer be changed.")
-                          % {"n": order.number, "state": order.get_status_display().lower()})
+        raise ValidationError(
+            _("Order %(n)s is released to the shop floor and can no longer be changed.") % {"n": order.number}
+        )
+    raise ValidationError(
+        _("Order %(n)s is %(state)s and can no longer be changed.")
+        % {"n": order.number, "state": order.get_status_display().lower()}
+    )
 
 
 # --- resource check ------------------------------------------------------------------------------
@@ -233,16 +298,25 @@ def order_problems(order: ProductionOrder) -> list[str]:
         problems.append(_("Line %(code)s is not active.") % {"code": line.code})
     recipe = recipe_with_parts().get(pk=order.recipe_id)
     if recipe.status != RecipeStatus.EFFECTIVE:
-        problems.append(_("Master batch record %(r)s is %(state)s, not effective. Cancel this order and create a "
-                          "new one with the current version.") % {"r": recipe, "state": recipe.get_status_display()})
+        problems.append(
+            _(
+                "Master batch record %(r)s is %(state)s, not effective. Cancel this order and create a "
+                "new one with the current version."
+            )
+            % {"r": recipe, "state": recipe.get_status_display()}
+        )
     if recipe.product_id != order.product_id:
         problems.append(_("Master batch record %(r)s does not make %(p)s.") % {"r": recipe, "p": order.product.code})
     for bom in recipe.active_bom():
         if not bom.material.active:
-            problems.append(_("Material %(code)s in the bill of materials is not active.") % {"code": bom.material.code})
+            problems.append(
+                _("Material %(code)s in the bill of materials is not active.") % {"code": bom.material.code}
+            )
     if dimension(order.unit) != dimension(recipe.unit):
-        problems.append(_("The order is in %(u)s but the recipe in %(r)s; they cannot be converted.")
-                        % {"u": order.unit, "r": recipe.unit})
+        problems.append(
+            _("The order is in %(u)s but the recipe in %(r)s; they cannot be converted.")
+            % {"u": order.unit, "r": recipe.unit}
+        )
     return problems
 
 
@@ -250,12 +324,19 @@ def order_warnings(order: ProductionOrder) -> list[str]:
     """Things the approver should know that do not block approval (people, dates)."""
     warnings: list[str] = []
     today = timezone.localdate()
-    trained = (TrainingRecord.objects.filter(recipe_id=order.recipe_id, valid_until__gte=today,
-                                             trainee__is_active=True, trainee__groups__name="operator")
-               .values("trainee").distinct().count())
+    trained = (
+        TrainingRecord.objects.filter(
+            recipe_id=order.recipe_id, valid_until__gte=today, trainee__is_active=True, trainee__groups__name="operator"
+        )
+        .values("trainee")
+        .distinct()
+        .count()
+    )
     if trained < order.operators_required:
-        warnings.append(_("Only %(n)s operator(s) are trained on %(r)s; the order needs %(need)s.")
-                        % {"n": trained, "r": order.recipe, "need": order.operators_required})
+        warnings.append(
+            _("Only %(n)s operator(s) are trained on %(r)s; the order needs %(need)s.")
+            % {"n": trained, "r": order.recipe, "need": order.operators_required}
+        )
     if order.planned_start < timezone.now():
         warnings.append(_("The planned start is in the past."))
     return warnings
@@ -287,8 +368,14 @@ def _authors(order: ProductionOrder) -> set[int]:
 
 def _decision(order: ProductionOrder, user, decision: str, reason: str) -> None:
     signature = Signature.objects.filter(object_type=object_label(order), object_id=str(order.pk)).order_by("-pk")
-    OrderApproval.objects.create(order=order, revision=order.revision, decision=decision, decided_by=user,
-                                 reason=reason, signature=signature.first())
+    OrderApproval.objects.create(
+        order=order,
+        revision=order.revision,
+        decision=decision,
+        decided_by=user,
+        reason=reason,
+        signature=signature.first(),
+    )
 
 
 def order_approve(*, user, order_id: int, password: str, reason: str = "") -> ProductionOrder:
@@ -299,14 +386,27 @@ def order_approve(*, user, order_id: int, password: str, reason: str = "") -> Pr
             raise ValidationError(_("You created or changed this order; its approval must come from someone else."))
         _resources_guard(order)
 
-    return _apply(order_id, "approve", user, password=password, reason=reason, guard=guard,
-                  after=lambda o: _decision(o, user, ApprovalDecision.APPROVED, reason))
+    return _apply(
+        order_id,
+        "approve",
+        user,
+        password=password,
+        reason=reason,
+        guard=guard,
+        after=lambda o: _decision(o, user, ApprovalDecision.APPROVED, reason),
+    )
 
 
 def order_return(*, user, order_id: int, password: str, reason: str) -> ProductionOrder:
     """Send a submitted order back to the planner for change, with the reason (signed)."""
-    return _apply(order_id, "return", user, password=password, reason=reason,
-                  after=lambda o: _decision(o, user, ApprovalDecision.RETURNED, (reason or "").strip()))
+    return _apply(
+        order_id,
+        "return",
+        user,
+        password=password,
+        reason=reason,
+        after=lambda o: _decision(o, user, ApprovalDecision.RETURNED, (reason or "").strip()),
+    )
 
 
 def order_rework(*, user, order_id: int, reason: str = "") -> ProductionOrder:
@@ -381,23 +481,34 @@ def order_create_batches(*, user, order_id: int, count: int, operators) -> list:
         raise PermissionDenied(_("You do not have permission to create batches."))
     operators = list(operators)
     with transaction.atomic():
-        order = ProductionOrder.objects.select_for_update().select_related("recipe", "product", "line").get(
-            pk=order_id)
+        order = ProductionOrder.objects.select_for_update().select_related("recipe", "product", "line").get(pk=order_id)
         if order.status not in (OrderStatus.RELEASED, OrderStatus.IN_PROGRESS):
-            raise ValidationError(_("Batches are created only from a released order; %(n)s is %(state)s.")
-                                  % {"n": order.number, "state": order.get_status_display().lower()})
+            raise ValidationError(
+                _("Batches are created only from a released order; %(n)s is %(state)s.")
+                % {"n": order.number, "state": order.get_status_display().lower()}
+            )
         sizes = _batch_sizes(order, count)
         _check_operators(operators)
         first = order.batches.count() + 1
         prefix = order.number.replace("PO-", "B", 1)
-        return [batch_create_from_order(user=user, order=order, sequence=first + i, number=f"{prefix}-{first + i:02d}",
-                                        quantity=size, operators=operators) for i, size in enumerate(sizes)]
+        return [
+            batch_create_from_order(
+                user=user,
+                order=order,
+                sequence=first + i,
+                number=f"{prefix}-{first + i:02d}",
+                quantity=size,
+                operators=operators,
+            )
+            for i, size in enumerate(sizes)
+        ]
 
 
 def _batch_sizes(order: ProductionOrder, count: int) -> list[Decimal]:
     if not isinstance(count, int) or count < 1 or count > MAX_BATCHES_AT_ONCE:
-        raise ValidationError({"count": _("Create between 1 and %(max)s batches at a time.")
-                               % {"max": MAX_BATCHES_AT_ONCE}})
+        raise ValidationError(
+            {"count": _("Create between 1 and %(max)s batches at a time.") % {"max": MAX_BATCHES_AT_ONCE}}
+        )
     remaining = order_remaining_quantity(order)
     if remaining <= 0:
         raise ValidationError(_("The whole planned quantity of %(n)s is already in batches.") % {"n": order.number})
@@ -407,10 +518,15 @@ def _batch_sizes(order: ProductionOrder, count: int) -> list[Decimal]:
     standard = convert(order.recipe.batch_size, order.recipe.unit, order.unit)
     if max(sizes) > standard:
         needed = -(-remaining // standard)
-        raise ValidationError({"count": _("Each batch would hold %(size)s %(unit)s, more than the validated batch "
-                                          "size of %(std)s %(unit)s. Create at least %(needed)s batches.")
-                               % {"size": max(sizes), "unit": order.unit, "std": standard.normalize(),
-                                  "needed": needed}})
+        raise ValidationError(
+            {
+                "count": _(
+                    "Each batch would hold %(size)s %(unit)s, more than the validated batch "
+                    "size of %(std)s %(unit)s. Create at least %(needed)s batches."
+                )
+                % {"size": max(sizes), "unit": order.unit, "std": standard.normalize(), "needed": needed}
+            }
+        )
     return sizes
 
 
@@ -418,12 +534,16 @@ def _check_operators(operators) -> None:
     if not operators:
         raise ValidationError({"operators": _("Assign at least one operator.")})
     user_model = get_user_model()
-    valid = set(user_model.objects.filter(pk__in=[u.pk for u in operators], is_active=True,
-                                          groups__name="operator").values_list("pk", flat=True))
+    valid = set(
+        user_model.objects.filter(
+            pk__in=[u.pk for u in operators], is_active=True, groups__name="operator"
+        ).values_list("pk", flat=True)
+    )
     wrong = [u.get_username() for u in operators if u.pk not in valid]
     if wrong:
-        raise ValidationError({"operators": _("%(names)s cannot run batches (not an active operator).")
-                               % {"names": ", ".join(wrong)}})
+        raise ValidationError(
+            {"operators": _("%(names)s cannot run batches (not an active operator).") % {"names": ", ".join(wrong)}}
+        )
 
 
 def default_batch_count(order: ProductionOrder) -> int:

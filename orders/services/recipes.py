@@ -36,8 +36,18 @@ from orders.models import (
 PRODUCT_TYPES = (MaterialType.FINISHED, MaterialType.INTERMEDIATE)
 HEADER_FIELDS = ("title", "batch_size", "unit", "expected_yield", "yield_min", "yield_max", "description")
 BOM_FIELDS = ("position", "material", "quantity", "unit", "tolerance_pct", "weigh_and_verify")
-STEP_FIELDS = ("number", "title", "title_zh", "instruction", "instruction_zh", "equipment_class",
-               "duration_minutes", "performer_signature", "verifier_signature", "allow_parallel")
+STEP_FIELDS = (
+    "number",
+    "title",
+    "title_zh",
+    "instruction",
+    "instruction_zh",
+    "equipment_class",
+    "duration_minutes",
+    "performer_signature",
+    "verifier_signature",
+    "allow_parallel",
+)
 CHECK_FIELDS = ("number", "kind", "question", "question_zh", "expected_answer", "unit", "lower_limit", "upper_limit")
 PARAMETER_FIELDS = ("name", "name_zh", "unit", "target", "minimum", "maximum", "critical", "equipment_tag")
 
@@ -90,21 +100,46 @@ def _check_product(product: Material) -> None:
     if product is None:
         raise ValidationError({"product": _("Choose the product this recipe makes.")})
     if product.type not in PRODUCT_TYPES:
-        raise ValidationError({"product": _("A recipe makes a finished product or an intermediate, not %(type)s.")
-                               % {"type": product.get_type_display().lower()}})
+        raise ValidationError(
+            {
+                "product": _("A recipe makes a finished product or an intermediate, not %(type)s.")
+                % {"type": product.get_type_display().lower()}
+            }
+        )
 
 
-def recipe_create(*, user, product: Material, title: str, batch_size, unit: str, expected_yield=98, yield_min=95,
-                  yield_max=100, description: str = "") -> Recipe:
+def recipe_create(
+    *,
+    user,
+    product: Material,
+    title: str,
+    batch_size,
+    unit: str,
+    expected_yield=98,
+    yield_min=95,
+    yield_max=100,
+    description: str = "",
+) -> Recipe:
     """Start the first (or next) draft version of a product's master batch record."""
     _require(user, "orders.add_recipe")
     _check_product(product)
-    values = {"title": title, "batch_size": batch_size, "unit": unit, "expected_yield": expected_yield,
-              "yield_min": yield_min, "yield_max": yield_max, "description": description}
+    values = {
+        "title": title,
+        "batch_size": batch_size,
+        "unit": unit,
+        "expected_yield": expected_yield,
+        "yield_min": yield_min,
+        "yield_max": yield_max,
+        "description": description,
+    }
     _check_header(values)
     if dimension(unit) != dimension(product.unit):
-        raise ValidationError({"unit": _("%(unit)s does not measure %(product)s (kept in %(pu)s).")
-                               % {"unit": unit, "product": product.code, "pu": product.unit}})
+        raise ValidationError(
+            {
+                "unit": _("%(unit)s does not measure %(product)s (kept in %(pu)s).")
+                % {"unit": unit, "product": product.code, "pu": product.unit}
+            }
+        )
     with transaction.atomic():
         Material.objects.select_for_update().get(pk=product.pk)  # one version number at a time
         _refuse_second_open_version(product)
@@ -135,9 +170,12 @@ def recipe_update(*, user, recipe_id: int, **values) -> Recipe:
         merged = {k: values.get(k, getattr(recipe, k)) for k in HEADER_FIELDS}
         _check_header(merged)
         if dimension(merged["unit"]) != dimension(recipe.product.unit):
-            raise ValidationError({"unit": _("%(unit)s does not measure %(product)s (kept in %(pu)s).")
-                                   % {"unit": merged["unit"], "product": recipe.product.code,
-                                      "pu": recipe.product.unit}})
+            raise ValidationError(
+                {
+                    "unit": _("%(unit)s does not measure %(product)s (kept in %(pu)s).")
+                    % {"unit": merged["unit"], "product": recipe.product.code, "pu": recipe.product.unit}
+                }
+            )
         for k, v in values.items():
             setattr(recipe, k, v)
         with audit_context(actor=user, action="orders.recipe.update"):
@@ -153,10 +191,18 @@ def recipe_new_version(*, user, recipe_id: int) -> Recipe:
         Material.objects.select_for_update().get(pk=source.product_id)
         _refuse_second_open_version(source.product)
         version = (Recipe.objects.filter(product_id=source.product_id).aggregate(v=Max("version"))["v"] or 0) + 1
-        with audit_context(actor=user, action="orders.recipe.new_version",
-                           reason=_("copied from version %(v)s") % {"v": source.version}):
-            copy = Recipe.objects.create(product=source.product, version=version, author=user, based_on=source,
-                                         **{k: getattr(source, k) for k in HEADER_FIELDS})
+        with audit_context(
+            actor=user,
+            action="orders.recipe.new_version",
+            reason=_("copied from version %(v)s") % {"v": source.version},
+        ):
+            copy = Recipe.objects.create(
+                product=source.product,
+                version=version,
+                author=user,
+                based_on=source,
+                **{k: getattr(source, k) for k in HEADER_FIELDS},
+            )
             for line in source.active_bom():
                 RecipeMaterial.objects.create(recipe=copy, **{k: getattr(line, k) for k in BOM_FIELDS})
             for step in source.active_steps():
@@ -200,11 +246,23 @@ def recipe_bom_line_save(*, user, recipe_id: int, line_id: int | None = None, **
                 raise ValidationError({"material": _("%(code)s is not active.") % {"code": material.code}})
             unit = values.get("unit") or material.unit
             if dimension(unit) != dimension(material.unit):
-                raise ValidationError({"unit": _("%(unit)s does not measure %(code)s (kept in %(mu)s).")
-                                       % {"unit": unit, "code": material.code, "mu": material.unit}})
+                raise ValidationError(
+                    {
+                        "unit": _("%(unit)s does not measure %(code)s (kept in %(mu)s).")
+                        % {"unit": unit, "code": material.code, "mu": material.unit}
+                    }
+                )
         instance = recipe.bom_lines.select_for_update().get(pk=line_id) if line_id else None
-        return _save_part(user=user, recipe=recipe, model=RecipeMaterial, instance=instance, values=values,
-                          allowed=BOM_FIELDS, action="orders.recipe.bom_save", parent={"recipe": recipe})
+        return _save_part(
+            user=user,
+            recipe=recipe,
+            model=RecipeMaterial,
+            instance=instance,
+            values=values,
+            allowed=BOM_FIELDS,
+            action="orders.recipe.bom_save",
+            parent={"recipe": recipe},
+        )
 
 
 def recipe_step_save(*, user, recipe_id: int, step_id: int | None = None, **values) -> RecipeStep:
@@ -218,8 +276,16 @@ def recipe_step_save(*, user, recipe_id: int, step_id: int | None = None, **valu
             if clash:
                 raise ValidationError({"number": _("Step %(n)s already exists in this version.") % {"n": number}})
         instance = recipe.steps.select_for_update().get(pk=step_id) if step_id else None
-        return _save_part(user=user, recipe=recipe, model=RecipeStep, instance=instance, values=values,
-                          allowed=STEP_FIELDS, action="orders.recipe.step_save", parent={"recipe": recipe})
+        return _save_part(
+            user=user,
+            recipe=recipe,
+            model=RecipeStep,
+            instance=instance,
+            values=values,
+            allowed=STEP_FIELDS,
+            action="orders.recipe.step_save",
+            parent={"recipe": recipe},
+        )
 
 
 def _check_limits(lo, hi, target=None, field="minimum") -> None:
@@ -243,12 +309,21 @@ def recipe_check_save(*, user, recipe_id: int, step_id: int, check_id: int | Non
             _check_limits(merged["lower_limit"], merged["upper_limit"], field="lower_limit")
         elif not (merged["expected_answer"] or "").strip():
             raise ValidationError({"expected_answer": _("A question needs the expected answer.")})
-        return _save_part(user=user, recipe=recipe, model=StepCheck, instance=instance, values=values,
-                          allowed=CHECK_FIELDS, action="orders.recipe.check_save", parent={"step": step})
+        return _save_part(
+            user=user,
+            recipe=recipe,
+            model=StepCheck,
+            instance=instance,
+            values=values,
+            allowed=CHECK_FIELDS,
+            action="orders.recipe.check_save",
+            parent={"step": step},
+        )
 
 
-def recipe_parameter_save(*, user, recipe_id: int, step_id: int, parameter_id: int | None = None,
-                          **values) -> ProcessParameter:
+def recipe_parameter_save(
+    *, user, recipe_id: int, step_id: int, parameter_id: int | None = None, **values
+) -> ProcessParameter:
     """Add or change a process parameter of a step of a draft recipe."""
     _require(user, "orders.change_recipe")
     with transaction.atomic():
@@ -259,8 +334,16 @@ def recipe_parameter_save(*, user, recipe_id: int, step_id: int, parameter_id: i
         _check_limits(merged["minimum"], merged["maximum"], merged["target"])
         if merged["critical"] and (merged["minimum"] is None or merged["maximum"] is None):
             raise ValidationError({"minimum": _("A critical parameter needs both a minimum and a maximum.")})
-        return _save_part(user=user, recipe=recipe, model=ProcessParameter, instance=instance, values=values,
-                          allowed=PARAMETER_FIELDS, action="orders.recipe.parameter_save", parent={"step": step})
+        return _save_part(
+            user=user,
+            recipe=recipe,
+            model=ProcessParameter,
+            instance=instance,
+            values=values,
+            allowed=PARAMETER_FIELDS,
+            action="orders.recipe.parameter_save",
+            parent={"step": step},
+        )
 
 
 PART_MODELS = {"bom": RecipeMaterial, "step": RecipeStep, "check": StepCheck, "parameter": ProcessParameter}
@@ -298,8 +381,9 @@ def recipe_problems(recipe: Recipe) -> list[str]:
     for step in steps:
         for p in step.active_parameters():
             if p.critical and (p.minimum is None or p.maximum is None):
-                problems.append(_("Step %(n)s: critical parameter “%(p)s” has no limits.") % {"n": step.number,
-                                                                                            "p": p.name})
+                problems.append(
+                    _("Step %(n)s: critical parameter “%(p)s” has no limits.") % {"n": step.number, "p": p.name}
+                )
     return problems
 
 
@@ -311,14 +395,21 @@ def _complete_guard(recipe: Recipe) -> None:
 
 def recipe_submit(*, user, recipe_id: int, password: str, reason: str = "") -> Recipe:
     """The author signs the draft (meaning: authored) and sends it to QA."""
-    return transition_apply(model=Recipe, pk=recipe_id, machine=RECIPE_MACHINE, name="submit", user=user,
-                            password=password, reason=reason, guard=_complete_guard)
+    return transition_apply(
+        model=Recipe,
+        pk=recipe_id,
+        machine=RECIPE_MACHINE,
+        name="submit",
+        user=user,
+        password=password,
+        reason=reason,
+        guard=_complete_guard,
+    )
 
 
 def recipe_return(*, user, recipe_id: int, reason: str) -> Recipe:
     """QA sends a recipe in review back to its author with the reason."""
-    return transition_apply(model=Recipe, pk=recipe_id, machine=RECIPE_MACHINE, name="return", user=user,
-                            reason=reason)
+    return transition_apply(model=Recipe, pk=recipe_id, machine=RECIPE_MACHINE, name="return", user=user, reason=reason)
 
 
 def recipe_approve(*, user, recipe_id: int, password: str, reason: str = "") -> Recipe:
@@ -329,8 +420,17 @@ def recipe_approve(*, user, recipe_id: int, password: str, reason: str = "") -> 
             raise ValidationError(_("You wrote this recipe; QA approval must come from someone else."))
         _complete_guard(recipe)
 
-    return transition_apply(model=Recipe, pk=recipe_id, machine=RECIPE_MACHINE, name="approve", user=user,
-                            password=password, reason=reason, guard=guard, changes={"approved_by": user})
+    return transition_apply(
+        model=Recipe,
+        pk=recipe_id,
+        machine=RECIPE_MACHINE,
+        name="approve",
+        user=user,
+        password=password,
+        reason=reason,
+        guard=guard,
+        changes={"approved_by": user},
+    )
 
 
 def recipe_make_effective(*, user, recipe_id: int, password: str, reason: str = "") -> Recipe:
@@ -342,16 +442,31 @@ def recipe_make_effective(*, user, recipe_id: int, password: str, reason: str = 
         versions = list(Recipe.objects.select_for_update().filter(product_id=recipe.product_id).order_by("pk"))
         for previous in versions:
             if previous.status == RecipeStatus.EFFECTIVE and previous.pk != recipe.pk and recipe.status == "approved":
-                transition_apply(model=Recipe, pk=previous.pk, machine=RECIPE_MACHINE, name="supersede", user=user,
-                                 reason=_("superseded by version %(v)s") % {"v": recipe.version})
-        return transition_apply(model=Recipe, pk=recipe_id, machine=RECIPE_MACHINE, name="make_effective",
-                                user=user, password=password, reason=reason, changes={"effective_at": timezone.now()})
+                transition_apply(
+                    model=Recipe,
+                    pk=previous.pk,
+                    machine=RECIPE_MACHINE,
+                    name="supersede",
+                    user=user,
+                    reason=_("superseded by version %(v)s") % {"v": recipe.version},
+                )
+        return transition_apply(
+            model=Recipe,
+            pk=recipe_id,
+            machine=RECIPE_MACHINE,
+            name="make_effective",
+            user=user,
+            password=password,
+            reason=reason,
+            changes={"effective_at": timezone.now()},
+        )
 
 
 def recipe_retire(*, user, recipe_id: int, password: str, reason: str) -> Recipe:
     """Withdraw a version from use (signed, with the reason)."""
-    return transition_apply(model=Recipe, pk=recipe_id, machine=RECIPE_MACHINE, name="retire", user=user,
-                            password=password, reason=reason)
+    return transition_apply(
+        model=Recipe, pk=recipe_id, machine=RECIPE_MACHINE, name="retire", user=user, password=password, reason=reason
+    )
 
 
 RECIPE_ACTIONS = {

@@ -15,8 +15,16 @@ from mes.workflow import user_may
 from orders.models import Recipe, RecipeStatus, TrainingRecord
 
 
-def training_record_create(*, user, trainee, trained_on: dt.date, valid_until: dt.date, recipe: Recipe | None = None,
-                           sop_code: str = "", trainer: str = "") -> TrainingRecord:
+def training_record_create(
+    *,
+    user,
+    trainee,
+    trained_on: dt.date,
+    valid_until: dt.date,
+    recipe: Recipe | None = None,
+    sop_code: str = "",
+    trainer: str = "",
+) -> TrainingRecord:
     """Record that `trainee` was trained on a recipe version or an SOP."""
     if not user_may(user, "orders.add_trainingrecord"):
         raise PermissionDenied(_("You do not have permission to record training."))
@@ -35,8 +43,15 @@ def training_record_create(*, user, trainee, trained_on: dt.date, valid_until: d
     if errors:
         raise ValidationError(errors)
     with transaction.atomic(), audit_context(actor=user, action="orders.trainingrecord.create"):
-        return TrainingRecord.objects.create(trainee=trainee, recipe=recipe, sop_code=sop_code, trained_on=trained_on,
-                                             valid_until=valid_until, trainer=trainer.strip(), recorded_by=user)
+        return TrainingRecord.objects.create(
+            trainee=trainee,
+            recipe=recipe,
+            sop_code=sop_code,
+            trained_on=trained_on,
+            valid_until=valid_until,
+            trainer=trainer.strip(),
+            recorded_by=user,
+        )
 
 
 def training_is_current(*, user, recipe: Recipe | None = None, sop_code: str = "", on: dt.date | None = None) -> bool:

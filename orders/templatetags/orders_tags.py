@@ -3,9 +3,19 @@ from django import template
 register = template.Library()
 
 TONES = {
-    "draft": "", "submitted": "info", "returned": "warn", "approved": "info", "released": "ok",
-    "in_progress": "ok", "completed": "ok", "closed": "", "cancelled": "danger",
-    "in_review": "info", "effective": "ok", "superseded": "", "retired": "danger",
+    "draft": "",
+    "submitted": "info",
+    "returned": "warn",
+    "approved": "info",
+    "released": "ok",
+    "in_progress": "ok",
+    "completed": "ok",
+    "closed": "",
+    "cancelled": "danger",
+    "in_review": "info",
+    "effective": "ok",
+    "superseded": "",
+    "retired": "danger",
 }
 
 

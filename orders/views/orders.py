@@ -69,9 +69,16 @@ def order_list(request):
     form = OrderFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     page = Paginator(filter_orders(filters), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "orders/order_list.html", {
-        "form": form, "page": page, "query": query_without_page(request),
-        "can_create": request.user.has_perm("orders.add_productionorder")})
+    return render(
+        request,
+        "orders/order_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query_without_page(request),
+            "can_create": request.user.has_perm("orders.add_productionorder"),
+        },
+    )
 
 
 @permission_required("orders.add_productionorder", raise_exception=True)
@@ -111,9 +118,16 @@ def order_edit(request, pk: int):
             else:
                 messages.success(request, _("The change was saved."))
             return redirect("orders:order_detail", pk=order.pk)
-    return render(request, "orders/order_form.html", {
-        "form": form, "order": order, "needs_reason": order.submitted_by_id is not None,
-        "blocked": order.status not in (OrderStatus.DRAFT, OrderStatus.APPROVED)})
+    return render(
+        request,
+        "orders/order_form.html",
+        {
+            "form": form,
+            "order": order,
+            "needs_reason": order.submitted_by_id is not None,
+            "blocked": order.status not in (OrderStatus.DRAFT, OrderStatus.APPROVED),
+        },
+    )
 
 
 @permission_required(VIEW, raise_exception=True)
@@ -122,22 +136,26 @@ def order_detail(request, pk: int):
     batches = list(order.batches.order_by("sequence", "pk"))
     operators = batch_operators(batches)
     show_check = order.status in (OrderStatus.DRAFT, OrderStatus.SUBMITTED, OrderStatus.APPROVED)
-    return render(request, "orders/order_detail.html", {
-        "order": order,
-        "machine": ORDER_MACHINE,
-        "internal": ORDER_INTERNAL,
-        "amendments": order.amendments.select_related("changed_by").order_by("revision", "pk"),
-        "approvals": order.approvals.select_related("decided_by").order_by("decided_at", "pk"),
-        "batches": [(b, operators.get(b.pk, [])) for b in batches],
-        "events": record_events("orders.productionorder", order.pk),
-        "problems": order_problems(order) if show_check else [],
-        "can_edit": order.status in (OrderStatus.DRAFT, OrderStatus.APPROVED)
-        and user_may(request.user, "orders.change_productionorder"),
-        "can_review": order.status == OrderStatus.SUBMITTED
-        and user_may(request.user, "orders.approve_productionorder"),
-        "can_batch": order.status in (OrderStatus.RELEASED, OrderStatus.IN_PROGRESS)
-        and user_may(request.user, "orders.create_batches_productionorder"),
-    })
+    return render(
+        request,
+        "orders/order_detail.html",
+        {
+            "order": order,
+            "machine": ORDER_MACHINE,
+            "internal": ORDER_INTERNAL,
+            "amendments": order.amendments.select_related("changed_by").order_by("revision", "pk"),
+            "approvals": order.approvals.select_related("decided_by").order_by("decided_at", "pk"),
+            "batches": [(b, operators.get(b.pk, [])) for b in batches],
+            "events": record_events("orders.productionorder", order.pk),
+            "problems": order_problems(order) if show_check else [],
+            "can_edit": order.status in (OrderStatus.DRAFT, OrderStatus.APPROVED)
+            and user_may(request.user, "orders.change_productionorder"),
+            "can_review": order.status == OrderStatus.SUBMITTED
+            and user_may(request.user, "orders.approve_productionorder"),
+            "can_batch": order.status in (OrderStatus.RELEASED, OrderStatus.IN_PROGRESS)
+            and user_may(request.user, "orders.create_batches_productionorder"),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -150,8 +168,11 @@ def order_action(request, pk: int, action: str):
     if not user_may(request.user, transition.permission, order):
         raise PermissionDenied
     if order.status not in transition.source:
-        messages.error(request, _("“%(a)s” is not possible while the order is %(s)s.")
-                       % {"a": transition.label, "s": order.get_status_display().lower()})
+        messages.error(
+            request,
+            _("“%(a)s” is not possible while the order is %(s)s.")
+            % {"a": transition.label, "s": order.get_status_display().lower()},
+        )
         return redirect("orders:order_detail", pk=order.pk)
     form = SignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -187,8 +208,12 @@ def order_review(request, pk: int):
     if request.method == "POST" and decision in ("approve", "return") and form.is_valid():
         service = order_approve if decision == "approve" else order_return
         try:
-            service(user=request.user, order_id=order.pk, password=form.cleaned_data["password"],
-                    reason=form.cleaned_data["reason"])
+            service(
+                user=request.user,
+                order_id=order.pk,
+                password=form.cleaned_data["password"],
+                reason=form.cleaned_data["reason"],
+            )
         except USER_ERRORS as exc:
             form_errors(form, exc)
         else:
@@ -196,11 +221,20 @@ def order_review(request, pk: int):
             messages.success(request, text % {"n": order.number})
             return redirect("orders:approval_queue")
     recipe = order.recipe
-    return render(request, "orders/order_review.html", {
-        "order": order, "form": form, "problems": order_problems(order), "warnings": order_warnings(order),
-        "recipe": recipe, "amendments": order.amendments.select_related("changed_by").order_by("revision"),
-        "approvals": order.approvals.select_related("decided_by").order_by("decided_at"),
-        "own": request.user.pk in {order.created_by_id, order.submitted_by_id}})
+    return render(
+        request,
+        "orders/order_review.html",
+        {
+            "order": order,
+            "form": form,
+            "problems": order_problems(order),
+            "warnings": order_warnings(order),
+            "recipe": recipe,
+            "amendments": order.amendments.select_related("changed_by").order_by("revision"),
+            "approvals": order.approvals.select_related("decided_by").order_by("decided_at"),
+            "own": request.user.pk in {order.created_by_id, order.submitted_by_id},
+        },
+    )
 
 
 @permission_required("orders.create_batches_productionorder", raise_exception=True)
@@ -213,13 +247,23 @@ def order_batches(request, pk: int):
     form = BatchCreateForm(request.POST or None, initial={"count": default_batch_count(order)})
     if request.method == "POST" and form.is_valid():
         try:
-            batches = order_create_batches(user=request.user, order_id=order.pk, count=form.cleaned_data["count"],
-                                           operators=form.cleaned_data["operators"])
+            batches = order_create_batches(
+                user=request.user,
+                order_id=order.pk,
+                count=form.cleaned_data["count"],
+                operators=form.cleaned_data["operators"],
+            )
         except USER_ERRORS as exc:
             form_errors(form, exc)
         else:
-            messages.success(request, _("%(count)s batch(es) created: %(numbers)s.")
-                             % {"count": len(batches), "numbers": ", ".join(b.number for b in batches)})
+            messages.success(
+                request,
+                _("%(count)s batch(es) created: %(numbers)s.")
+                % {"count": len(batches), "numbers": ", ".join(b.number for b in batches)},
+            )
             return redirect("orders:order_detail", pk=order.pk)
-    return render(request, "orders/order_batches.html", {
-        "order": order, "form": form, "remaining": order_remaining_quantity(order)})
+    return render(
+        request,
+        "orders/order_batches.html",
+        {"order": order, "form": form, "remaining": order_remaining_quantity(order)},
+    )

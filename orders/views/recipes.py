@@ -13,7 +13,16 @@ from django.views.decorators.http import require_POST
 
 from mes.workflow import user_may
 from orders.diff import recipe_diff
-from orders.forms import BOMLineForm, CheckForm, DiffForm, ParameterForm, RecipeFilterForm, RecipeForm, SignForm, StepForm
+from orders.forms import (
+    BOMLineForm,
+    CheckForm,
+    DiffForm,
+    ParameterForm,
+    RecipeFilterForm,
+    RecipeForm,
+    SignForm,
+    StepForm,
+)
 from orders.models import RECIPE_INTERNAL, RECIPE_MACHINE, Recipe, RecipeStatus
 from orders.services import (
     RECIPE_ACTIONS,
@@ -43,9 +52,16 @@ def recipe_list(request):
         if form.cleaned_data.get("status"):
             qs = qs.filter(status=form.cleaned_data["status"])
     page = Paginator(qs.order_by("product__code", "-version"), 25).get_page(request.GET.get("page"))
-    return render(request, "orders/recipe_list.html", {
-        "form": form, "page": page, "query": query_without_page(request),
-        "can_create": request.user.has_perm("orders.add_recipe")})
+    return render(
+        request,
+        "orders/recipe_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query_without_page(request),
+            "can_create": request.user.has_perm("orders.add_recipe"),
+        },
+    )
 
 
 @permission_required(VIEW, raise_exception=True)
@@ -53,17 +69,21 @@ def recipe_detail(request, pk: int):
     recipe = get_object_or_404(recipe_with_parts(), pk=pk)
     versions = list(Recipe.objects.filter(product_id=recipe.product_id).order_by("-version"))
     open_version = next((v for v in versions if v.status in ("draft", "in_review", "approved")), None)
-    return render(request, "orders/recipe_detail.html", {
-        "recipe": recipe,
-        "machine": RECIPE_MACHINE,
-        "internal": RECIPE_INTERNAL,
-        "versions": versions,
-        "diff_form": DiffForm(recipe=recipe) if len(versions) > 1 else None,
-        "can_edit": recipe.is_editable and user_may(request.user, CHANGE),
-        "can_copy": open_version is None and user_may(request.user, "orders.add_recipe"),
-        "problems": recipe_problems(recipe) if recipe.status in ("draft", "in_review") else [],
-        "order_count": recipe.orders.count(),
-    })
+    return render(
+        request,
+        "orders/recipe_detail.html",
+        {
+            "recipe": recipe,
+            "machine": RECIPE_MACHINE,
+            "internal": RECIPE_INTERNAL,
+            "versions": versions,
+            "diff_form": DiffForm(recipe=recipe) if len(versions) > 1 else None,
+            "can_edit": recipe.is_editable and user_may(request.user, CHANGE),
+            "can_copy": open_version is None and user_may(request.user, "orders.add_recipe"),
+            "problems": recipe_problems(recipe) if recipe.status in ("draft", "in_review") else [],
+            "order_count": recipe.orders.count(),
+        },
+    )
 
 
 @permission_required("orders.add_recipe", raise_exception=True)
@@ -98,8 +118,11 @@ def recipe_edit(request, pk: int):
 
 
 def _locked(request, recipe: Recipe):
-    messages.error(request, _("Version %(v)s is %(s)s: only a draft can be edited. Copy it into a new version to "
-                              "change the process.") % {"v": recipe.version, "s": recipe.get_status_display().lower()})
+    messages.error(
+        request,
+        _("Version %(v)s is %(s)s: only a draft can be edited. Copy it into a new version to change the process.")
+        % {"v": recipe.version, "s": recipe.get_status_display().lower()},
+    )
     return redirect("orders:recipe_detail", pk=recipe.pk)
 
 
@@ -125,8 +148,12 @@ PARTS = {
     "check": (CheckForm, recipe_check_save, "check_id"),
     "parameter": (ParameterForm, recipe_parameter_save, "parameter_id"),
 }
-PART_TITLES = {"bom": _("Bill of materials line"), "step": _("Step"), "check": _("In-process check"),
-               "parameter": _("Process parameter")}
+PART_TITLES = {
+    "bom": _("Bill of materials line"),
+    "step": _("Step"),
+    "check": _("In-process check"),
+    "parameter": _("Process parameter"),
+}
 
 
 @permission_required(CHANGE, raise_exception=True)
@@ -155,8 +182,11 @@ def recipe_part(request, pk: int, kind: str, part: int | None = None, step: int 
         else:
             messages.success(request, _("The draft was saved."))
             return redirect("orders:recipe_detail", pk=recipe.pk)
-    return render(request, "orders/recipe_part_form.html", {
-        "form": form, "recipe": recipe, "title": PART_TITLES[kind], "step": parent_step, "editing": part is not None})
+    return render(
+        request,
+        "orders/recipe_part_form.html",
+        {"form": form, "recipe": recipe, "title": PART_TITLES[kind], "step": parent_step, "editing": part is not None},
+    )
 
 
 def _part_queryset(recipe: Recipe, kind: str):
@@ -204,8 +234,11 @@ def recipe_action(request, pk: int, action: str):
     if not user_may(request.user, transition.permission, recipe):
         raise PermissionDenied
     if recipe.status not in transition.source:
-        messages.error(request, _("“%(a)s” is not possible while the recipe is %(s)s.")
-                       % {"a": transition.label, "s": recipe.get_status_display().lower()})
+        messages.error(
+            request,
+            _("“%(a)s” is not possible while the recipe is %(s)s.")
+            % {"a": transition.label, "s": recipe.get_status_display().lower()},
+        )
         return redirect("orders:recipe_detail", pk=recipe.pk)
     form = SignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -220,9 +253,18 @@ def recipe_action(request, pk: int, action: str):
             messages.success(request, _("%(a)s: done for %(r)s.") % {"a": transition.label, "r": recipe})
             return redirect("orders:recipe_detail", pk=recipe.pk)
     current = Recipe.objects.filter(product_id=recipe.product_id, status=RecipeStatus.EFFECTIVE).exclude(pk=recipe.pk)
-    return render(request, "orders/recipe_action.html", {
-        "recipe": recipe, "transition": transition, "form": form, "problems": recipe_problems(recipe),
-        "own": recipe.author_id == request.user.pk, "replaces": current.first()})
+    return render(
+        request,
+        "orders/recipe_action.html",
+        {
+            "recipe": recipe,
+            "transition": transition,
+            "form": form,
+            "problems": recipe_problems(recipe),
+            "own": recipe.author_id == request.user.pk,
+            "replaces": current.first(),
+        },
+    )
 
 
 @permission_required(VIEW, raise_exception=True)
@@ -236,14 +278,26 @@ def recipe_diff_view(request, pk: int):
         sections = recipe_diff(old, new)
     else:
         old = new = None
-    return render(request, "orders/recipe_diff.html", {
-        "recipe": recipe, "form": form, "sections": sections, "old": old, "new": new,
-        "unchanged": bool(other) and not any(s.rows for s in sections)})
+    return render(
+        request,
+        "orders/recipe_diff.html",
+        {
+            "recipe": recipe,
+            "form": form,
+            "sections": sections,
+            "old": old,
+            "new": new,
+            "unchanged": bool(other) and not any(s.rows for s in sections),
+        },
+    )
 
 
 @permission_required("orders.approve_recipe", raise_exception=True)
 def recipe_review_queue(request):
     """QA's queue: versions waiting for review, and approved versions waiting to become effective."""
-    qs = Recipe.objects.select_related("product", "author").filter(
-        status__in=(RecipeStatus.IN_REVIEW, RecipeStatus.APPROVED)).order_by("status", "product__code")
+    qs = (
+        Recipe.objects.select_related("product", "author")
+        .filter(status__in=(RecipeStatus.IN_REVIEW, RecipeStatus.APPROVED))
+        .order_by("status", "product__code")
+    )
     return render(request, "orders/recipe_review_queue.html", {"recipes": qs})

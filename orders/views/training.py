@@ -22,9 +22,17 @@ def training_list(request):
     if who:
         qs = qs.filter(trainee__username__icontains=who)
     page = Paginator(qs.order_by("trainee__username", "-valid_until", "-pk"), 50).get_page(request.GET.get("page"))
-    return render(request, "orders/training_list.html", {
-        "page": page, "who": who, "today": timezone.localdate(), "query": query_without_page(request),
-        "can_add": request.user.has_perm("orders.add_trainingrecord")})
+    return render(
+        request,
+        "orders/training_list.html",
+        {
+            "page": page,
+            "who": who,
+            "today": timezone.localdate(),
+            "query": query_without_page(request),
+            "can_add": request.user.has_perm("orders.add_trainingrecord"),
+        },
+    )
 
 
 @permission_required("orders.add_trainingrecord", raise_exception=True)
