@@ -24,13 +24,13 @@ def _recipe(status: str) -> int:
 def _draft_parts() -> dict:
     from orders.models import Recipe
 
-    recipe = Recipe.objects.filter(status="draft", steps__isnull=False, bom_lines__isnull=False).first()
-    step = recipe.steps.first()
+    recipe = Recipe.objects.filter(status="draft", steps__parameters__removed=False).distinct().first()
+    step = recipe.steps.filter(parameters__removed=False).distinct().first()
     return {
         "recipe": recipe.pk,
-        "bom": recipe.bom_lines.first().pk,
+        "bom": recipe.bom_lines.filter(removed=False).first().pk,
         "step": step.pk,
-        "parameter": step.parameters.first().pk,
+        "parameter": step.parameters.filter(removed=False).first().pk,
     }
 
 
