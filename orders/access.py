@@ -21,6 +21,12 @@ def _recipe(status: str) -> int:
     return Recipe.objects.filter(status=status).values_list("pk", flat=True).first()
 
 
+def _line() -> int:
+    from mes.models import Line
+
+    return Line.objects.order_by("pk").values_list("pk", flat=True).first()
+
+
 def _draft_parts() -> dict:
     from orders.models import Recipe
 
@@ -77,4 +83,7 @@ ACCESS = {
     ),
     "orders:training_list": Rule(frozenset({"supervisor", "qa", "auditor"})),
     "orders:training_create": Rule(frozenset({"supervisor", "qa"})),
+    "orders:line_list": Rule(frozenset({"planner", "supervisor", "admin", "auditor"})),
+    "orders:line_create": Rule(frozenset({"admin"})),
+    "orders:line_edit": Rule(frozenset({"admin"}), make_kwargs=lambda data: {"pk": _line()}),
 }

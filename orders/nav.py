@@ -8,4 +8,5 @@ NAV = [
     NavItem(_("Master batch records"), "orders:recipe_list", "orders.view_recipe", _("Production"), "📘", 110),
     NavItem(_("Recipe approval"), "orders:recipe_review_queue", "orders.approve_recipe", _("Quality"), "🖋", 115),
     NavItem(_("Training records"), "orders:training_list", "orders.view_trainingrecord", _("Production"), "🎓", 120),
+    NavItem(_("Production lines"), "orders:line_list", "mes.view_line", _("Master data"), "🏭", 610),
 ]

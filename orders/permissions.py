@@ -42,5 +42,9 @@ ROLE_PERMISSIONS = {
     "qc": [*_ORDER_VIEW, *_RECIPE_VIEW],
     "warehouse": [*_ORDER_VIEW],
     "analyst": [*_ORDER_VIEW, *_RECIPE_VIEW],
-    "auditor": [*_ORDER_VIEW, *_RECIPE_VIEW, "orders.view_trainingrecord"],
+    "auditor": [*_ORDER_VIEW, *_RECIPE_VIEW, "orders.view_trainingrecord", "mes.view_line"],
+    # The administrator keeps the plant hierarchy (lines / work centres).
+    "admin": ["mes.view_line", "mes.add_line", "mes.change_line"],
 }
+ROLE_PERMISSIONS["planner"].append("mes.view_line")
+ROLE_PERMISSIONS["supervisor"].append("mes.view_line")

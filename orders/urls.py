@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders.views import orders, recipes, training
+from orders.views import lines, orders, recipes, training
 
 app_name = "orders"
 urlpatterns = [
@@ -29,4 +29,7 @@ urlpatterns = [
     path("recipes/<int:pk>/<slug:kind>/<int:part>/remove/", recipes.recipe_part_remove_view, name="recipe_part_remove"),
     path("training/", training.training_list, name="training_list"),
     path("training/new/", training.training_create, name="training_create"),
+    path("lines/", lines.line_list, name="line_list"),
+    path("lines/new/", lines.line_create_view, name="line_create"),
+    path("lines/<int:pk>/edit/", lines.line_edit, name="line_edit"),
 ]
