@@ -1,0 +1,99 @@
+"""In the browser: the planner creates and submits an order, the supervisor approves and releases it,
+the planner sees it released (ORD-1, ORD-2)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser_fixtures import login, screenshot
+
+pytestmark = [pytest.mark.browser]
+
+
+@pytest.fixture
+def live_plant(transactional_db, users):
+    import io
+
+    from equipment.seed import seed as seed_equipment
+    from materials.seed import seed as seed_materials
+    from mes.seed import seed_plant
+    from tests.orders.conftest import build_recipe, make_effective
+
+    seed_plant()
+    seed_equipment(io.StringIO())
+    seed_materials(io.StringIO())
+    return make_effective(build_recipe(users["supervisor"]), users["supervisor"], users["qa"])
+
+
+def sign_and_confirm(page, password: str, reason: str = "") -> None:
+    page.fill("#id_sig_password", password)
+    if reason:
+        page.fill("#id_sig_reason", reason)
+
+
+@pytest.mark.req("ORD-1", "ORD-2")
+def test_planner_creates_and_submits_supervisor_approves_and_releases(live_plant, new_page, password):
+    from orders.models import ProductionOrder
+
+    # Planner: create the order.
+    page, problems = new_page()
+    login(page, "planner", password)
+    page.goto("/orders/")
+    page.click("[data-testid=new-order]")
+    page.select_option("#id_product", label="IM-GRN-500 Metformin 500 mg granules")
+    page.fill("#id_planned_quantity", "400")
+    page.select_option("#id_unit", "kg")
+    page.select_option("#id_line", label="L2 Granulation and compression line 2")
+    page.fill("#id_erp_reference", "ERP-BROWSER-1")
+    page.fill("#id_resource_notes", "Granulator GRAN-01 and dryer FBD-01")
+    screenshot(page, "orders-01-planner-new-order")
+    page.click("[data-testid=save-order]")
+    page.wait_for_selector("[data-testid=action-submit]")
+    order = ProductionOrder.objects.get(erp_reference="ERP-BROWSER-1")
+    assert order.status == "draft"
+    screenshot(page, "orders-02-planner-draft")
+
+    # Planner: submit it (signed).
+    page.click("[data-testid=action-submit]")
+    sign_and_confirm(page, password, "Plan week 48")
+    screenshot(page, "orders-03-planner-submit-signature")
+    page.click("[data-testid=confirm-action]")
+    page.wait_for_selector("text=Submitted")
+    order.refresh_from_db()
+    assert order.status == "submitted"
+    problems.check()
+
+    # Supervisor: approval queue, review, approve (signed).
+    sup, sup_problems = new_page()
+    login(sup, "supervisor", password)
+    sup.goto("/orders/approvals/")
+    screenshot(sup, "orders-04-supervisor-queue")
+    sup.click(f"[data-testid=review-{order.number}]")
+    sup.wait_for_selector("[data-testid=resources-ok]")
+    sign_and_confirm(sup, password, "Line and materials checked")
+    screenshot(sup, "orders-05-supervisor-review")
+    sup.click("[data-testid=approve]")
+    sup.wait_for_selector("text=approved")
+    order.refresh_from_db()
+    assert order.status == "approved"
+
+    # Supervisor: release (signed).
+    sup.goto(f"/orders/{order.pk}/")
+    sup.click("[data-testid=action-release]")
+    sign_and_confirm(sup, password)
+    sup.click("[data-testid=confirm-action]")
+    sup.wait_for_selector("[data-testid=create-batches]")
+    screenshot(sup, "orders-06-supervisor-released")
+    order.refresh_from_db()
+    assert order.status == "released"
+    sup_problems.check()
+
+    # Planner: sees it released in the list and on the detail page, with the three signatures.
+    page.goto("/orders/?status=released")
+    row = page.locator(f"tr[data-order='{order.number}']")
+    assert row.locator("[data-status=released]").is_visible()
+    screenshot(page, "orders-07-planner-sees-released")
+    page.click(f"text={order.number}")
+    assert page.locator("[data-testid=signature]").count() == 3
+    screenshot(page, "orders-08-planner-detail")
+    problems.check()
