@@ -58,7 +58,7 @@ def test_planner_creates_and_submits_supervisor_approves_and_releases(live_plant
     sign_and_confirm(page, password, "Plan week 48")
     screenshot(page, "orders-03-planner-submit-signature")
     page.click("[data-testid=confirm-action]")
-    page.wait_for_selector("text=Submitted")
+    page.wait_for_selector("h1 [data-status=submitted]")
     order.refresh_from_db()
     assert order.status == "submitted"
     problems.check()
@@ -73,7 +73,8 @@ def test_planner_creates_and_submits_supervisor_approves_and_releases(live_plant
     sign_and_confirm(sup, password, "Line and materials checked")
     screenshot(sup, "orders-05-supervisor-review")
     sup.click("[data-testid=approve]")
-    sup.wait_for_selector("text=approved")
+    sup.wait_for_url("**/orders/approvals/")
+    sup.wait_for_selector(".msg-success")
     order.refresh_from_db()
     assert order.status == "approved"
 
