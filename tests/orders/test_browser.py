@@ -98,3 +98,56 @@ def test_planner_creates_and_submits_supervisor_approves_and_releases(live_plant
     assert page.locator("[data-testid=signature]").count() == 3
     screenshot(page, "orders-08-planner-detail")
     problems.check()
+
+
+@pytest.fixture
+def live_demo(transactional_db, users):
+    import io
+
+    from equipment.seed import seed as seed_equipment
+    from materials.seed import seed as seed_materials
+    from mes.seed import seed_plant
+    from orders.seed import seed as seed_orders
+
+    seed_plant()
+    seed_equipment(io.StringIO())
+    seed_materials(io.StringIO())
+    seed_orders(io.StringIO())
+
+
+@pytest.mark.req("BAT-2")
+def test_recipe_pages_and_chinese_order_detail_render(live_demo, new_page, password):
+    from orders.models import ProductionOrder, Recipe
+
+    page, problems = new_page()
+    login(page, "qa", password)
+    v2 = Recipe.objects.get(product__code="FG-MET-500", version=2)
+    v1 = Recipe.objects.get(product__code="FG-MET-500", version=1)
+    page.goto(f"/orders/recipes/{v2.pk}/")
+    assert page.locator("[data-testid=step]").count() == 3
+    screenshot(page, "orders-20-recipe-detail")
+    page.select_option("#id_other", str(v1.pk))
+    page.click("[data-testid=compare]")
+    page.wait_for_selector("[data-testid=diff]")
+    assert page.locator(".diff-changed").count() >= 2
+    screenshot(page, "orders-21-recipe-diff")
+    in_review = Recipe.objects.get(status="in_review")
+    page.goto(f"/orders/recipes/{in_review.pk}/do/approve/")
+    screenshot(page, "orders-22-recipe-approve")
+    page.goto("/")
+    screenshot(page, "orders-23-qa-home")
+    problems.check()
+
+    sup, sup_problems = new_page()
+    login(sup, "supervisor", password)
+    sup.click("[data-testid=lang-zh-hans]")
+    order = ProductionOrder.objects.get(erp_reference="ERP-PLAN-24001")
+    sup.goto(f"/orders/{order.pk}/")
+    assert sup.locator("h1").inner_text().startswith("订单")
+    screenshot(sup, "orders-24-order-detail-zh")
+    draft = Recipe.objects.get(status="draft")
+    sup.goto(f"/orders/recipes/{draft.pk}/")
+    screenshot(sup, "orders-25-recipe-draft-zh")
+    sup.goto("/orders/")
+    screenshot(sup, "orders-26-order-list-zh")
+    sup_problems.check()

@@ -250,3 +250,49 @@ def test_supervisor_edits_a_draft_recipe_on_the_pages(demo, client_for):
     effective = Recipe.objects.filter(status="effective").first()
     locked = client.get(reverse("orders:recipe_edit", args=[effective.pk]))
     assert locked.status_code == 302
+
+
+def test_home_page_shows_the_orders_work_waiting_for_each_role(demo, client_for):
+    from mes.workqueue import work_cards
+    from tests.orders.conftest import fresh
+
+    def cards(username):
+        from django.contrib.auth import get_user_model
+
+        user = fresh(get_user_model().objects.get(username=username))
+        return {str(c.title): c.count for c in work_cards(user)}
+
+    assert cards("supervisor")["Orders to approve"] == 2
+    assert cards("supervisor")["Approved orders to release"] == 1
+    assert cards("qa")["Master batch records for QA"] == 1
+    assert cards("planner")["Orders returned for change"] == 1
+    assert cards("planner")["My draft orders"] == 2
+    assert "Orders to approve" not in cards("operator")
+    assert "Orders to approve" in client_for("supervisor").get("/").text
+
+
+def test_training_is_recorded_on_the_page(demo, client_for, users):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from orders.models import TrainingRecord
+    from orders.services import training_is_current
+
+    recipe = Recipe.objects.get(status="effective", product__code="IM-TAB-500")
+    today = timezone.localdate()
+    response = client_for("qa").post(
+        reverse("orders:training_create"),
+        {
+            "trainee": users["operator"].pk,
+            "recipe": recipe.pk,
+            "trained_on": today.isoformat(),
+            "valid_until": (today + dt.timedelta(days=10)).isoformat(),
+            "trainer": "QA",
+        },
+    )
+    assert response.status_code == 302
+    assert TrainingRecord.objects.filter(trainee=users["operator"], recipe=recipe, recorded_by=users["qa"]).exists()
+    assert training_is_current(user=users["operator"], recipe=recipe)
+    listing = client_for("auditor").get(reverse("orders:training_list"), {"who": "operator2"}).text
+    assert "SOP-CLN-004" in listing and "expired" in listing
