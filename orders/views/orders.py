@@ -41,6 +41,17 @@ def order_queryset():
     return ProductionOrder.objects.select_related("product", "line", "recipe")
 
 
+def required_equipment(order: ProductionOrder) -> list:
+    """The equipment classes the order's recipe steps need (ORD-5), in step order, once each."""
+    from orders.models import RecipeStep
+
+    steps = RecipeStep.objects.filter(recipe_id=order.recipe_id, removed=False, equipment_class__isnull=False)
+    seen: dict = {}
+    for step in steps.select_related("equipment_class").order_by("number"):
+        seen.setdefault(step.equipment_class_id, step.equipment_class)
+    return list(seen.values())
+
+
 def _day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
@@ -148,6 +159,7 @@ def order_detail(request, pk: int):
             "batches": [(b, operators.get(b.pk, [])) for b in batches],
             "events": record_events("orders.productionorder", order.pk),
             "problems": order_problems(order) if show_check else [],
+            "equipment": required_equipment(order),
             "can_edit": order.status in (OrderStatus.DRAFT, OrderStatus.APPROVED)
             and user_may(request.user, "orders.change_productionorder"),
             "can_review": order.status == OrderStatus.SUBMITTED
@@ -230,6 +242,7 @@ def order_review(request, pk: int):
             "problems": order_problems(order),
             "warnings": order_warnings(order),
             "recipe": recipe,
+            "equipment": required_equipment(order),
             "amendments": order.amendments.select_related("changed_by").order_by("revision"),
             "approvals": order.approvals.select_related("decided_by").order_by("decided_at"),
             "own": request.user.pk in {order.created_by_id, order.submitted_by_id},

@@ -73,7 +73,7 @@ def test_order_list_filters_and_paginates_without_n_plus_one(demo, users, client
     assert by_text == [ProductionOrder.objects.get(erp_reference="ERP-PLAN-24002").number]
 
 
-@pytest.mark.req("ORD-6", "SEC-3")
+@pytest.mark.req("ORD-6", "ORD-5", "SEC-3")
 def test_order_detail_shows_history_signatures_and_batches(demo, client_for):
     order = ProductionOrder.objects.get(erp_reference="ERP-PLAN-24001")
     response = client_for("planner").get(reverse("orders:order_detail", args=[order.pk]))
@@ -84,6 +84,7 @@ def test_order_detail_shows_history_signatures_and_batches(demo, client_for):
     for batch in order.batches.all():
         assert batch.number in text
     assert "Qiang Li" in text  # assigned operator
+    assert "BLST" in text  # equipment the recipe needs (ORD-5)
     assert "orders.productionorder.approve" in text and "orders.productionorder.start" in text
     assert 'data-testid="action-' not in text  # the planner has nothing to do on an order in progress
 
