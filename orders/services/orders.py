@@ -222,6 +222,9 @@ def order_update(*, user, order_id: int, reason: str = "", **values) -> Producti
     with transaction.atomic():
         order = ProductionOrder.objects.select_for_update().select_related("product", "line").get(pk=order_id)
         _refuse_edit_in_state(order)
+        if values.get("planned_quantity") is not None:
+            # Same scale as stored, so 400 and 400.000 are not a change.
+            values["planned_quantity"] = Decimal(str(values["planned_quantity"])).quantize(Decimal("0.001"))
         merged = {k: values.get(k, getattr(order, k)) for k in EDITABLE_FIELDS}
         errors = _validate_plan({**merged, "product": order.product})
         if errors:
@@ -260,7 +263,8 @@ def order_update(*, user, order_id: int, reason: str = "", **values) -> Producti
 
 
 def _ids(values: dict) -> dict:
-    return {k: (v.pk if hasattr(v, "pk") else v) for k, v in values.items()}
+    """Plain values for the change record; a line is recorded by its code, which people read."""
+    return {k: (getattr(v, "code", v.pk) if hasattr(v, "pk") else v) for k, v in values.items()}
 
 
 def _amendment(order: ProductionOrder, user, reason: str, changes: dict) -> None:

@@ -158,12 +158,16 @@ def test_changing_an_approved_order_sends_it_back_and_keeps_the_approval_record(
     with pytest.raises(ValidationError):  # a reason is required after submission
         s.order_update(user=users["planner"], order_id=draft_order.pk, planned_quantity=Decimal("300"))
     s.order_update(
-        user=users["planner"], order_id=draft_order.pk, reason="ERP plan reduced", planned_quantity=Decimal("300")
+        user=users["planner"],
+        order_id=draft_order.pk,
+        reason="ERP plan reduced",
+        planned_quantity=Decimal("300"),
+        line=Line.objects.get(code="L2"),
     )
     draft_order.refresh_from_db()
     assert draft_order.status == "submitted" and draft_order.revision == 2
     amendment = OrderAmendment.objects.get(order=draft_order)
-    assert amendment.changes == {"planned_quantity": ["400.000", "300.000"]} or amendment.changes["planned_quantity"]
+    assert amendment.changes == {"planned_quantity": ["400.000", "300.000"], "line": ["L1", "L2"]}
     assert amendment.reason == "ERP plan reduced" and amendment.changed_by == users["planner"]
     # The planner changed it, so the planner can never approve it; the supervisor approves revision 2.
     s.order_approve(user=users["supervisor"], order_id=draft_order.pk, password=PW)
