@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from materials.models import Material
 from quality.models import CAPAKind, DeviationClass, DeviationSource, DeviationStatus, InspectionType, LimitKind
+from quality.models.release import DispositionKind
 
 
 class SignatureForm(forms.Form):
@@ -116,3 +117,27 @@ class CAPASubmitForm(SignatureForm):
 
 class CAPACloseForm(SignatureForm):
     effectiveness = forms.CharField(label=_("Effectiveness check result"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class InspectionCreateForm(forms.Form):
+    lot_code = forms.CharField(label=_("Lot number"), max_length=40)
+    inspection_type = forms.ChoiceField(label=_("Inspection type"), choices=InspectionType.choices)
+
+
+class SampleForm(forms.Form):
+    quantity = forms.DecimalField(label=_("Sample quantity"), max_digits=12, decimal_places=3, min_value=0)
+    unit = forms.CharField(label=_("Unit"), max_length=10)
+    container = forms.CharField(label=_("Container(s)"), max_length=60, required=False)
+
+
+class CompleteForm(SignatureForm):
+    conclusion = forms.CharField(label=_("Conclusion"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DispositionForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Disposition"), choices=DispositionKind.choices)
+    instruction = forms.CharField(
+        label=_("Instruction"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For rework: the approved rework instruction. For scrap or destruction: how and where."),
+    )
