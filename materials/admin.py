@@ -6,15 +6,16 @@ from django.db import transaction
 from django.http import HttpResponseRedirect
 
 from materials.models import Material
+from mes.admin_base import GMPAdmin
 from materials.services import MATERIAL_FIELDS, material_create, material_update
 
 
 @admin.register(Material)
-class MaterialAdmin(admin.ModelAdmin):
+class MaterialAdmin(GMPAdmin):
     list_display = ("code", "name", "name_zh", "type", "unit", "active")
     list_filter = ("type", "active")
     search_fields = ("code", "name", "name_zh")
-    fields = MATERIAL_FIELDS
+    fields = (*MATERIAL_FIELDS, "change_reason")
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -26,7 +27,7 @@ class MaterialAdmin(admin.ModelAdmin):
         values = {k: form.cleaned_data[k] for k in MATERIAL_FIELDS if k in form.cleaned_data}
         if change:
             values.pop("code", None)
-            material_update(user=request.user, material_id=obj.pk, reason="changed in the admin", **values)
+            material_update(user=request.user, material_id=obj.pk, reason=form.cleaned_data["change_reason"], **values)
         else:
             created = material_create(user=request.user, **values)
             obj.pk, obj._state.adding = created.pk, False
