@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from materials.models import Material
 from quality.models import CAPAKind, DeviationClass, DeviationSource, DeviationStatus, InspectionType, LimitKind
-from quality.models.release import DispositionKind
+from quality.models.common import DispositionKind
 
 
 class SignatureForm(forms.Form):

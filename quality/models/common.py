@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Counter(models.Model):
@@ -26,3 +27,9 @@ def next_number(prefix: str) -> str:
         counter.value += 1
         counter.save(update_fields=["value"])
     return f"{key}-{counter.value:04d}"
+
+
+class DispositionKind(models.TextChoices):
+    REWORK = "rework", _("Rework")
+    SCRAP = "scrap", _("Scrap")
+    DESTRUCTION = "destruction", _("Destruction")

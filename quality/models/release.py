@@ -8,12 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.gmp import GMPModel
 from mes.workflow import StateMachine, Transition
-
-
-class DispositionKind(models.TextChoices):
-    REWORK = "rework", _("Rework")
-    SCRAP = "scrap", _("Scrap")
-    DESTRUCTION = "destruction", _("Destruction")
+from quality.models.common import DispositionKind
 
 
 class DispositionStatus(models.TextChoices):
