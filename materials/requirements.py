@@ -39,9 +39,10 @@ class Requirement:
         """A Requirement from itself, or from any object with the BOM line's attribute names."""
         if isinstance(source, cls):
             return source
-        pick = lambda *names, default=None: next(
-            (getattr(source, n) for n in names if getattr(source, n, None) is not None), default
-        )
+
+        def pick(*names, default=None):
+            return next((getattr(source, n) for n in names if getattr(source, n, None) is not None), default)
+
         return cls(
             material=pick("material"),
             quantity=pick("quantity", "required_quantity"),
