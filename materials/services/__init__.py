@@ -4,6 +4,7 @@ from materials.requirements import Requirement
 from materials.services.balance import BalanceFlag, BatchMaterialBalance, batch_material_balance
 from materials.services.issue import (
     issued_to_batch,
+    lot_check_scan,
     lot_create_output,
     lot_issue_to_batch,
     lot_record_waste,
@@ -21,7 +22,7 @@ from materials.services.lots import (
     lot_unblock,
     next_lot_code,
 )
-from materials.services.stock import lot_adjust, lot_ship, lot_transfer, on_hand, stock_check
+from materials.services.stock import location_save, lot_adjust, lot_ship, lot_transfer, on_hand, stock_check
 
 __all__ = [
     "Requirement",
@@ -29,6 +30,7 @@ __all__ = [
     "BatchMaterialBalance",
     "batch_material_balance",
     "issued_to_batch",
+    "lot_check_scan",
     "lot_create_output",
     "lot_issue_to_batch",
     "lot_record_waste",
@@ -43,6 +45,7 @@ __all__ = [
     "lot_release",
     "lot_unblock",
     "next_lot_code",
+    "location_save",
     "lot_adjust",
     "lot_ship",
     "lot_transfer",

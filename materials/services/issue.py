@@ -420,3 +420,33 @@ __all__ = [
     "issued_to_batch",
     "lot_usable_problem",
 ]
+
+
+def lot_check_scan(*, user, batch: Batch, lot_code: str, requirement: Requirement) -> Lot:
+    """The first step of an issue: is the scanned lot right for this line? Refusals are audited."""
+    code = parse_scan(lot_code)
+    req = Requirement.of(requirement)
+    try:
+        require(user, "materials.issue_material", _("issue material to batches"))
+        _batch_open(batch)
+        lot = Lot.objects.select_related("material").filter(code=code).first()
+        if lot is None:
+            raise ValidationError(_("Lot “%(code)s” is not known. Scan the label again.") % {"code": code})
+        problem = lot_usable_problem(lot, req.material)
+        if problem:
+            raise ValidationError(problem)
+        lot.stock = on_hand(lot)
+        if lot.stock <= 0:
+            raise ValidationError(_("Lot %(lot)s has no stock left.") % {"lot": lot.code})
+        return lot
+    except (ValidationError, PermissionDenied) as exc:
+        message = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        with transaction.atomic():
+            audit_record(
+                action="materials.issue_refused",
+                actor=user,
+                obj=batch,
+                reason=message,
+                new={"lot": code, "step": "scan", "material": req.material.code if req.material else ""},
+            )
+        raise

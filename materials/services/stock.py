@@ -223,3 +223,14 @@ def stock_check() -> list[StockMismatch]:
     with connection.cursor() as cursor:
         cursor.execute(sql)
         return [StockMismatch(r[0], r[1], Decimal(str(r[2])), Decimal(str(r[3]))) for r in cursor.fetchall()]
+
+
+def location_save(*, user, location: Location, reason: str = "") -> Location:
+    """Create or change a storage location (master data; audited with the reason)."""
+    require(
+        user, "materials.change_location" if location.pk else "materials.add_location", _("change storage locations")
+    )
+    with transaction.atomic(), audit_context(actor=user, action="materials.location.save", reason=reason):
+        location.code = location.code.strip().upper()
+        location.save()
+    return location
