@@ -372,8 +372,9 @@ LOT_MACHINE = StateMachine(
             reason_required=True,
             style="secondary",
         ),
-        # Taken by the stock services when the last of a lot leaves stock, and back when some returns.
-        Transition("consume", ("released",), "consumed", "materials.issue_material", _("Mark consumed")),
-        Transition("restock", ("consumed",), "released", "materials.issue_material", _("Return to stock")),
+        # Taken automatically by the stock services when the last of a lot leaves stock, and back when
+        # some returns: the user already holds the permission of the movement that caused it.
+        Transition("consume", ("released",), "consumed", "materials.view_lot", _("Mark consumed")),
+        Transition("restock", ("consumed",), "released", "materials.view_lot", _("Return to stock")),
     ],
 )

@@ -169,6 +169,7 @@ def lot_issue_to_batch(
     material: Material | None = None,
     required_quantity=None,
     tolerance_pct=None,
+    required_unit: str | None = None,
     requirement: Requirement | None = None,
     verifier=None,
     verifier_password: str | None = None,
@@ -177,13 +178,15 @@ def lot_issue_to_batch(
     """Issue a scanned lot to a batch for one BOM line; refusals are audited and raised in words.
 
     Pass either `requirement` (a Requirement, or anything `Requirement.of()` accepts, like a BOM
-    line scaled to the batch size) or `material`, `required_quantity` (in `unit`) and
-    `tolerance_pct`. Returns the issue entry of the ledger.
+    line scaled to the batch size) or `material`, `required_quantity` (in `required_unit`, by
+    default the unit of the issued `quantity`) and `tolerance_pct`. Returns the issue entry.
     """
     req = (
         Requirement.of(requirement)
         if requirement is not None
-        else Requirement(material=material, quantity=required_quantity, unit=unit, tolerance_pct=tolerance_pct or 0)
+        else Requirement(
+            material=material, quantity=required_quantity, unit=required_unit or unit, tolerance_pct=tolerance_pct or 0
+        )
     )
     code = parse_scan(lot_code)
     try:
