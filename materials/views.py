@@ -141,7 +141,7 @@ def _post_labels(request, lot):
             response = HttpResponse(pdf, content_type="application/pdf")
             response["Content-Disposition"] = f'inline; filename="labels-{lot.code}.pdf"'
             return response
-    return render(request, "materials/lot_detail.html", _lot_context(request, lot, label_form=form), status=400)
+    return render(request, "materials/lot_detail.html", _lot_context(request, lot, label_form=form))
 
 
 def _post_transfer(request, lot):
@@ -163,7 +163,7 @@ def _post_transfer(request, lot):
         else:
             messages.success(request, _("Stock moved."))
             return redirect("materials:lot_detail", code=lot.code)
-    return render(request, "materials/lot_detail.html", _lot_context(request, lot, transfer_form=form), status=400)
+    return render(request, "materials/lot_detail.html", _lot_context(request, lot, transfer_form=form))
 
 
 def _post_adjust(request, lot):
@@ -185,7 +185,7 @@ def _post_adjust(request, lot):
         else:
             messages.success(request, _("Stock adjusted and signed."))
             return redirect("materials:lot_detail", code=lot.code)
-    return render(request, "materials/lot_detail.html", _lot_context(request, lot, adjust_form=form), status=400)
+    return render(request, "materials/lot_detail.html", _lot_context(request, lot, adjust_form=form))
 
 
 @permission_required("materials.view_location", raise_exception=True)

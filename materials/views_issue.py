@@ -19,6 +19,7 @@ from materials import services
 from materials.forms import IssueForm, OutputForm, ReturnForm, ScanForm, WasteForm
 from materials.models import LedgerEntry
 from materials.requirements import batch_requirements, requirement_from_token, requirement_token
+from materials.services.common import fmt
 from materials.services.issue import ISSUE_BATCH_STATES, OUTPUT_BATCH_STATES
 from materials.views import REFUSED, error_text
 
@@ -111,7 +112,7 @@ def _post_scan(request, batch, req, context):
         )
     except REFUSED as exc:
         context["refusal"] = error_text(exc)
-        return _render(request, batch, req, context, status=400)
+        return _render(request, batch, req, context)
     context["lot"] = lot
     context["issue_form"] = IssueForm(initial={"lot_code": lot.code, "unit": req.unit})
     return None
@@ -145,8 +146,8 @@ def _post_issue(request, batch, req, context):
         return _back_to_quantity(request, batch, req, context, form)
     messages.success(
         request,
-        _("%(qty)s %(unit)s of lot %(lot)s issued to batch %(batch)s.")
-        % {"qty": entry.quantity, "unit": entry.unit, "lot": d["lot_code"], "batch": batch.number},
+        _("%(qty)s of lot %(lot)s issued to batch %(batch)s.")
+        % {"qty": fmt(entry.quantity, entry.unit), "lot": entry.lot.code, "batch": batch.number},
     )
     return redirect(_screen_url(batch, context["token"]))
 
@@ -158,7 +159,7 @@ def _back_to_quantity(request, batch, req, context, form):
     if context["lot"] is not None:
         context["lot"].stock = services.on_hand(context["lot"])
     context["issue_form"] = form
-    return _render(request, batch, req, context, status=400)
+    return _render(request, batch, req, context)
 
 
 def _post_return(request, batch, req, context):
@@ -181,7 +182,7 @@ def _post_return(request, batch, req, context):
         else:
             messages.success(request, _("Return recorded."))
             return redirect(_screen_url(batch, context["token"]))
-    return _render(request, batch, req, context, status=400)
+    return _render(request, batch, req, context)
 
 
 def _post_waste(request, batch, req, context):
@@ -203,7 +204,7 @@ def _post_waste(request, batch, req, context):
         else:
             messages.success(request, _("Waste recorded."))
             return redirect(_screen_url(batch, context["token"]))
-    return _render(request, batch, req, context, status=400)
+    return _render(request, batch, req, context)
 
 
 def _post_output(request, batch, req, context):
@@ -225,4 +226,4 @@ def _post_output(request, batch, req, context):
         else:
             messages.success(request, _("Output lot %(lot)s created in quarantine.") % {"lot": lot.code})
             return redirect(_screen_url(batch, context["token"]))
-    return _render(request, batch, req, context, status=400)
+    return _render(request, batch, req, context)

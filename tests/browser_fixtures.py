@@ -63,5 +63,5 @@ def login(page, username: str, password: str) -> None:
     page.goto("/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")  # not the language buttons in the top bar
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
