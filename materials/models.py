@@ -293,8 +293,10 @@ class GenealogyEdge(models.Model):
     the recursive trace queries walk (indexed both ways). Append-only (database trigger).
     """
 
-    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="consumed_in")
-    batch = models.ForeignKey("batches.Batch", on_delete=models.PROTECT, related_name="consumed_lots")
+    # No single-column indexes: (lot, batch) and (batch, lot) cover both directions of the walk,
+    # and let the trace read the edges from the index alone.
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="consumed_in", db_index=False)
+    batch = models.ForeignKey("batches.Batch", on_delete=models.PROTECT, related_name="consumed_lots", db_index=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -13,7 +13,8 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F, Sum
+from django.db.models import Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
@@ -42,18 +43,8 @@ def post_entry(
     verified_by=None,
 ) -> LedgerEntry:
     """Append one ledger entry and move the cached balance by `delta` (caller holds the lot lock)."""
-    if delta > 0:
-        balance, _created = StockBalance.objects.get_or_create(lot=lot, location=location)
-        StockBalance.objects.filter(pk=balance.pk).update(quantity=F("quantity") + delta)
-    elif delta < 0:
-        moved = StockBalance.objects.filter(lot=lot, location=location, quantity__gte=-delta).update(
-            quantity=F("quantity") + delta
-        )
-        if moved != 1:
-            raise ValidationError(
-                _("Not enough stock of lot %(lot)s at %(loc)s.")
-                % {"lot": lot.code, "loc": location.code if location else "-"}
-            )
+    if delta:
+        _move_balance(lot, location, delta)
     with audit_context(actor=user, action=f"materials.ledger.{entry_type}", reason=reason):
         return LedgerEntry.objects.create(
             entry_type=entry_type,
@@ -68,6 +59,30 @@ def post_entry(
             verified_by=verified_by,
             movement=movement or uuid.uuid4(),
         )
+
+
+def _move_balance(lot: Lot, location: Location, delta: Decimal) -> None:
+    """Move the cached balance; a removal is conditional, so it can never take the balance below zero."""
+    with connection.cursor() as cursor:
+        if delta > 0:
+            cursor.execute(
+                "UPDATE materials_stockbalance SET quantity = quantity + %s, updated_at = %s "
+                "WHERE lot_id = %s AND location_id = %s",
+                [delta, timezone.now(), lot.pk, location.pk],
+            )
+            if cursor.rowcount == 0:
+                StockBalance.objects.create(lot=lot, location=location, quantity=delta)
+            return
+        cursor.execute(
+            "UPDATE materials_stockbalance SET quantity = quantity - %s, updated_at = %s "
+            "WHERE lot_id = %s AND location_id = %s AND quantity >= %s",
+            [-delta, timezone.now(), lot.pk, location.pk, -delta],
+        )
+        if cursor.rowcount != 1:
+            raise ValidationError(
+                _("Not enough stock of lot %(lot)s at %(loc)s.")
+                % {"lot": lot.code, "loc": location.code or location.pk}
+            )
 
 
 def on_hand(lot: Lot, location: Location | None = None) -> Decimal:
