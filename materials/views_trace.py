@@ -28,8 +28,10 @@ def _direction(request) -> str:
     return FORWARD if request.GET.get("direction") == FORWARD else BACKWARD
 
 
-def _lot_url(code: str) -> str:
-    return reverse("materials:lot_detail", kwargs={"code": code})
+def _lot_url_maker():
+    """lot code -> detail URL, reversing once (a forward trace can draw thousands of links)."""
+    pattern = reverse("materials:lot_detail", kwargs={"code": "LOTCODE"})
+    return lambda code: pattern.replace("LOTCODE", code)
 
 
 @permission_required(TRACE, raise_exception=True)
@@ -40,7 +42,7 @@ def lot_trace(request, code: str):
     return render(
         request,
         "materials/lot_trace.html",
-        {"lot": lot, "trace": trace, "direction": direction, "tree": render_tree(trace, _lot_url)},
+        {"lot": lot, "trace": trace, "direction": direction, "tree": render_tree(trace, _lot_url_maker())},
     )
 
 
