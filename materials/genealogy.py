@@ -196,6 +196,9 @@ def render_tree(trace: Trace, lot_url) -> str:
     zh = _zh()
     made = escape(_("made in batch") if trace.direction == BACKWARD else _("used in batch"))
     shown, no_output = escape(_("(shown above)")), escape(_("no output lot yet"))
+    from batches.models import BatchStatus
+
+    batch_states = {value: escape(str(label)) for value, label in BatchStatus.choices}
     labels: dict[str, str] = {}
     expanded: set[int] = set()
     out: list[str] = []
@@ -226,7 +229,7 @@ def render_tree(trace: Trace, lot_url) -> str:
             first = group[0]
             out.append(
                 f"<li><details{' open' if depth < 2 else ''}><summary>{made} <b>{escape(first.batch_number)}"
-                f'</b> <span class="muted small">{escape(first.batch_status)}</span></summary>'
+                f'</b> <span class="muted small">{batch_states.get(first.batch_status, "")}</span></summary>'
                 '<ul class="trace-tree">'
             )
             for link in group:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from audit.context import audit_context
 from batches.models import Batch
 from materials.models import Location, Material
-from materials.services import lot_receive, lot_release
+from materials.services import lot_create_output, lot_issue_to_batch, lot_receive, lot_release
 
 
 def make_material(code, *, mtype="raw", unit="kg", storage="ambient", shelf=365, name=None, name_zh="物料"):
@@ -111,3 +111,51 @@ def released(receive, users, password):
         return lot_release(user=users["qc"], lot=lot, password=password)
 
     return make
+
+
+@pytest.fixture
+def graph(released, api, excipient, granules, tablets, users, password, wh):
+    """
+    G1: R1 (30) + R2 (20) [two lots of the same material] + R3 -> I1
+    G2: R1 (rest: a lot consumed by two batches) + R4 -> I2
+    C1: I1 + I2 -> K1        C2: I2 -> K2
+    P1: K1 + K2 -> F1        P2: K2 -> (still running, no output lot yet)
+    """
+    cores = make_material("IM-CORE", mtype="intermediate", name="Tablet cores", name_zh="素片")
+    op = users["operator"]
+
+    def use(batch, lot, qty, total=None):
+        lot_issue_to_batch(
+            user=op,
+            batch=batch,
+            lot_code=lot.code,
+            quantity=qty,
+            unit=lot.unit,
+            material=lot.material,
+            required_quantity=total or qty,
+            tolerance_pct=100,
+        )
+
+    def output(batch, qty):
+        lot = lot_create_output(user=op, batch=batch, quantity=qty, unit="kg", location=wh)
+        return lot_release(user=users["qc"], lot=lot, password=password)
+
+    g = {
+        "R1": released(api, "60"),
+        "R2": released(api, "20"),
+        "R3": released(excipient, "10"),
+        "R4": released(excipient, "10"),
+    }
+    g1, g2 = make_batch("G1", granules), make_batch("G2", granules)
+    use(g1, g["R1"], 30, 50), use(g1, g["R2"], 20, 50), use(g1, g["R3"], 10)
+    use(g2, g["R1"], 30), use(g2, g["R4"], 10)
+    g["I1"], g["I2"] = output(g1, 55), output(g2, 38)
+    c1, c2 = make_batch("C1", cores), make_batch("C2", cores)
+    use(c1, g["I1"], 55, 73), use(c1, g["I2"], 18, 73)
+    use(c2, g["I2"], 20)
+    g["K1"], g["K2"] = output(c1, 70), output(c2, 19)
+    p1, p2 = make_batch("P1", tablets), make_batch("P2", tablets)
+    use(p1, g["K1"], 70, 79), use(p1, g["K2"], 9, 79)
+    use(p2, g["K2"], 10)
+    g["F1"] = output(p1, 78)
+    return {k: v.code for k, v in g.items()}

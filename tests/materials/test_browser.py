@@ -87,3 +87,21 @@ def _run(new_page, users, password, api, batch, wh):
     screenshot(op, "materials-issue-done")
     op_problems.check()
     assert on_hand(lot) == 15
+
+
+@pytest.mark.req("MAT-9")
+def test_trace_tree_and_lot_list_in_chinese(new_page, graph, password):
+    page, problems = _page(new_page)
+    login(page, "qc", password)
+    page.click("[data-testid=lang-zh-hans]")
+    page.goto(f"/materials/lots/{graph['R1']}/trace/?direction=forward")
+    tree = page.locator("[data-testid=trace-tree]")
+    assert "用于批次" in tree.inner_text()  # "used in batch"
+    assert graph["F1"] in tree.text_content()  # deeper levels are folded until opened
+    screenshot(page, "materials-trace-forward-zh")
+    page.goto(f"/materials/lots/{graph['F1']}/trace/?direction=backward")
+    assert graph["R2"] in page.text_content("[data-testid=trace-tree]")
+    page.goto("/materials/?status=released")
+    assert "已放行" in page.inner_text("[data-testid=lot-table]")
+    screenshot(page, "materials-lot-list-zh")
+    problems.check()
