@@ -37,9 +37,14 @@ def _page(new_page):
     return page, problems
 
 
+def _login(page, username, password):
+    login(page, username, password)
+    page.wait_for_load_state("load")  # let the home page finish, or its style sheet request is aborted
+
+
 def _run(new_page, users, password, api, batch, wh):
     page, problems = _page(new_page)
-    login(page, "warehouse", password)
+    _login(page, "warehouse", password)
     page.goto("/materials/receive/")
     page.select_option("#id_material", str(api.pk))
     page.fill("#id_quantity", "40")
@@ -66,7 +71,7 @@ def _run(new_page, users, password, api, batch, wh):
     lot_release(user=users["qc"], lot=lot, password=password, reason="complies")  # QC's side, as a service
 
     op, op_problems = _page(new_page)
-    login(op, "operator", password)
+    _login(op, "operator", password)
     op.goto(f"/materials/issue/{batch.number}/")
     op.click("[data-testid=line]")
     op.wait_for_selector("[data-scan-field]")
@@ -92,8 +97,10 @@ def _run(new_page, users, password, api, batch, wh):
 @pytest.mark.req("MAT-9")
 def test_trace_tree_and_lot_list_in_chinese(new_page, graph, password):
     page, problems = _page(new_page)
-    login(page, "qc", password)
-    page.click("[data-testid=lang-zh-hans]")
+    _login(page, "qc", password)
+    with page.expect_navigation():
+        page.click("[data-testid=lang-zh-hans]")
+    page.wait_for_load_state("load")
     page.goto(f"/materials/lots/{graph['R1']}/trace/?direction=forward")
     tree = page.locator("[data-testid=trace-tree]")
     assert "用于批次" in tree.inner_text()  # "used in batch"
