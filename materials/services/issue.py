@@ -282,7 +282,7 @@ def _issue(*, user, batch, code, quantity, unit, req, verifier, verifier_passwor
             user=user,
             location=Location(pk=location_id),
             batch=batch,
-            verified_by=verifier,
+            verified_by=verifier if req.second_person else None,
             reason=req.line_ref,
         )
         if verifier is not None and req.second_person:
