@@ -381,8 +381,10 @@ def _measure_issue() -> dict:
             [setup["scarce"]],
         )
         scarce_left = cursor.fetchone()[0]
+    cpu_ms = 1000 * sum(r["cpu"] for r in results) / (issued + sum(r["refused"] for r in results))
     return {
         "rate": issued / busiest,
+        "cpu_ms": cpu_ms,
         "issued": issued,
         "refused": sum(r["refused"] for r in results),
         "scarce_ok": sum(r["scarce_ok"] for r in results),
@@ -462,7 +464,8 @@ def run(ctx) -> list:
             "issues/s",
             ">= 200/s",
             issue["rate"] >= 200,
-            f"{issue['issued']:,} issues, {issue['refused']} refused (scarce lot empty); each issue audited. "
+            f"{issue['issued']:,} issues, {issue['refused']} refused (scarce lot empty); each issue audited; "
+            f"{issue['cpu_ms']:.1f} ms of worker CPU per issue (plus PostgreSQL's). "
             f"Scarce lot of {SCARCE_KG} kg: {issue['scarce_ok']} issues of 1 kg accepted, {issue['scarce_left']} kg "
             f"left; lowest balance {issue['min_balance']}; ledger/cache mismatches {issue['mismatches']}",
         ),
