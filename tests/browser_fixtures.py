@@ -10,8 +10,15 @@ import pytest
 
 CHROMIUM = os.environ.get("MES_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("MES_TEST_ARTIFACTS", Path(__file__).resolve().parent.parent / "test-artifacts"))
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run", "--disable-quic"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 @pytest.fixture(scope="session")
@@ -63,5 +70,6 @@ def login(page, username: str, password: str) -> None:
     page.goto("/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
-    page.click("main button[type=submit]")  # not the language buttons in the top bar
+    # The log-in form's own button: the language switcher in the top bar has submit buttons too.
+    page.click("form:has(#id_username) button[type=submit]")
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
