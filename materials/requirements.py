@@ -49,7 +49,7 @@ class Requirement:
             unit=pick("unit", default=getattr(pick("material"), "unit", "")),
             tolerance_pct=pick("tolerance_pct", "tolerance", default=0),
             second_person=bool(
-                pick("second_person", "second_person_verification", "requires_verification", default=False)
+                pick("second_person", "weigh_and_verify", "second_person_verification", default=False)
             ),
             line_ref=str(pick("line_ref", "pk", default="")),
         )
