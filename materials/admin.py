@@ -5,9 +5,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect
 
-from materials.models import Material
+from materials.models import Location, Lot, Material
+from materials.services import MATERIAL_FIELDS, location_save, material_create, material_update
 from mes.admin_base import GMPAdmin
-from materials.services import MATERIAL_FIELDS, material_create, material_update
 
 
 @admin.register(Material)
@@ -40,3 +40,35 @@ class MaterialAdmin(GMPAdmin):
             for text in exc.messages:
                 self.message_user(request, text, messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
+
+
+@admin.register(Location)
+class LocationAdmin(GMPAdmin):
+    list_display = ("code", "name", "name_zh", "kind", "condition", "active")
+    list_filter = ("kind", "condition", "active")
+    search_fields = ("code", "name", "name_zh")
+
+    def save_model(self, request, obj, form, change):
+        location_save(
+            user=request.user,
+            location=obj,
+            reason=form.cleaned_data.get("change_reason") or "created in administration",
+        )
+
+
+@admin.register(Lot)
+class LotAdmin(admin.ModelAdmin):
+    """Lots change only through their services (receipt, QC, stock movements): view only."""
+
+    list_display = ("code", "material", "status", "expiry_date", "received_at")
+    list_filter = ("status",)
+    search_fields = ("code", "supplier_lot")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

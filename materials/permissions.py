@@ -1,13 +1,49 @@
-"""Material master data: QA and the administrator maintain it; roles that plan or use it read it."""
+"""Who may do what with lots and stock (least privilege; QC decides release, the warehouse moves)."""
 
-_VIEW = ["materials.view_material"]
+VIEW = ["materials.view_lot", "materials.view_location", "materials.view_material"]
 
 ROLE_PERMISSIONS = {
-    "qa": [*_VIEW, "materials.add_material", "materials.change_material"],
-    "admin": [*_VIEW, "materials.add_material", "materials.change_material"],
-    "planner": _VIEW,
-    "supervisor": _VIEW,
-    "warehouse": _VIEW,
-    "qc": _VIEW,
-    "auditor": _VIEW,
+    "warehouse": [
+        *VIEW,
+        "materials.receive_lot",
+        "materials.print_label",
+        "materials.move_stock",
+        "materials.adjust_stock",
+        "materials.block_lot",
+        "materials.view_genealogy",
+    ],
+    "operator": [*VIEW, "materials.issue_material", "materials.record_output"],
+    "supervisor": [
+        *VIEW,
+        "materials.issue_material",
+        "materials.record_output",
+        "materials.block_lot",
+        "materials.view_genealogy",
+    ],
+    "qc": [
+        *VIEW,
+        "materials.release_lot",
+        "materials.block_lot",
+        "materials.unblock_lot",
+        "materials.view_genealogy",
+        "materials.print_label",
+    ],
+    "qa": [
+        *VIEW,
+        "materials.block_lot",
+        "materials.unblock_lot",
+        "materials.view_genealogy",
+        "materials.add_material",
+        "materials.change_material",
+    ],
+    "planner": [*VIEW],
+    "analyst": [*VIEW, "materials.view_genealogy"],
+    "auditor": [*VIEW, "materials.view_genealogy"],
+    "admin": [
+        *VIEW,
+        "materials.add_location",
+        "materials.change_location",
+        "materials.add_material",
+        "materials.change_material",
+    ],
 }
