@@ -1,6 +1,6 @@
 """Quality records: specifications, deviations and CAPA, inspections, dispositions and release."""
 
-from quality.models.common import Counter
+from quality.models.common import Counter, DispositionKind
 from quality.models.deviations import (
     CAPA,
     CAPA_MACHINE,
@@ -13,6 +13,23 @@ from quality.models.deviations import (
     DeviationSource,
     DeviationStatus,
 )
+from quality.models.inspections import (
+    INSPECTION_MACHINE,
+    Inspection,
+    InspectionOrigin,
+    InspectionStatus,
+    LotDecision,
+    Result,
+    Sample,
+)
+from quality.models.release import (
+    DISPOSITION_MACHINE,
+    RELEASE_MACHINE,
+    BatchRelease,
+    Disposition,
+    DispositionStatus,
+    ReleaseStatus,
+)
 from quality.models.specs import (
     SPEC_MACHINE,
     InspectionType,
@@ -23,6 +40,20 @@ from quality.models.specs import (
 )
 
 __all__ = [
+    "BatchRelease",
+    "DISPOSITION_MACHINE",
+    "Disposition",
+    "DispositionKind",
+    "DispositionStatus",
+    "INSPECTION_MACHINE",
+    "Inspection",
+    "InspectionOrigin",
+    "InspectionStatus",
+    "LotDecision",
+    "RELEASE_MACHINE",
+    "ReleaseStatus",
+    "Result",
+    "Sample",
     "CAPA",
     "CAPA_MACHINE",
     "CAPAKind",

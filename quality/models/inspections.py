@@ -40,7 +40,9 @@ class Inspection(GMPModel):
     STATE_FIELD = "status"
 
     number = models.CharField(_("inspection number"), max_length=30, unique=True)
-    lot = models.ForeignKey("materials.Lot", on_delete=models.PROTECT, related_name="inspections", verbose_name=_("lot"))
+    lot = models.ForeignKey(
+        "materials.Lot", on_delete=models.PROTECT, related_name="inspections", verbose_name=_("lot")
+    )
     batch = models.ForeignKey(
         "batches.Batch",
         on_delete=models.PROTECT,
@@ -113,7 +115,12 @@ INSPECTION_MACHINE = StateMachine(
     transitions=[
         Transition("start", ("due",), "in_testing", "quality.enter_result", _("Start testing")),
         Transition(
-            "pass", ("in_testing",), "passed", "quality.complete_inspection", _("Complete: passed"), signature="approved"
+            "pass",
+            ("in_testing",),
+            "passed",
+            "quality.complete_inspection",
+            _("Complete: passed"),
+            signature="approved",
         ),
         Transition(
             "fail",

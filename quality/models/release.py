@@ -29,7 +29,9 @@ class Disposition(GMPModel):
     STATE_FIELD = "status"
 
     number = models.CharField(_("disposition number"), max_length=30, unique=True)
-    lot = models.ForeignKey("materials.Lot", on_delete=models.PROTECT, related_name="dispositions", verbose_name=_("lot"))
+    lot = models.ForeignKey(
+        "materials.Lot", on_delete=models.PROTECT, related_name="dispositions", verbose_name=_("lot")
+    )
     inspection = models.ForeignKey(
         "quality.Inspection", on_delete=models.PROTECT, null=True, blank=True, related_name="dispositions"
     )
@@ -46,7 +48,9 @@ class Disposition(GMPModel):
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
-    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
     done_at = models.DateTimeField(_("carried out at"), null=True, blank=True)
     quantity_written_off = models.DecimalField(
         _("quantity written off"), max_digits=14, decimal_places=3, null=True, blank=True

@@ -149,6 +149,4 @@ def disposition_cancel(*, user, disposition_id: int, password: str, reason: str)
 
 def approved_rework(lot) -> Disposition | None:
     """The approved rework disposition of a lot waiting for its rework batch (for the batch issue)."""
-    return Disposition.objects.filter(
-        lot=lot, kind=DispositionKind.REWORK, status=DispositionStatus.APPROVED
-    ).first()
+    return Disposition.objects.filter(lot=lot, kind=DispositionKind.REWORK, status=DispositionStatus.APPROVED).first()

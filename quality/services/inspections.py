@@ -54,7 +54,7 @@ def _create(*, user, lot: Lot, inspection_type: str, origin: str) -> Inspection:
         )
     if Inspection.objects.filter(lot=lot, inspection_type=inspection_type, status__in=("due", "in_testing")).exists():
         raise ValidationError(_("Lot %(lot)s already has an open inspection of this type.") % {"lot": lot.code})
-    with audit_context(actor=user, action="quality.inspection.create", reason=InspectionOrigin(origin).label):
+    with audit_context(actor=user, action="quality.inspection.create", reason=str(InspectionOrigin(origin).label)):
         return Inspection.objects.create(
             number=next_number("INS"),
             lot=lot,
@@ -109,9 +109,7 @@ def _locked_open(inspection_id: int) -> Inspection:
 
 def _start_if_due(inspection: Inspection, user) -> None:
     if inspection.status == InspectionStatus.DUE:
-        transition_apply(
-            model=Inspection, pk=inspection.pk, machine=INSPECTION_MACHINE, name="start", user=user
-        )
+        transition_apply(model=Inspection, pk=inspection.pk, machine=INSPECTION_MACHINE, name="start", user=user)
         inspection.refresh_from_db()
 
 
@@ -163,7 +161,9 @@ def _raise_oos(user, inspection: Inspection, result: Result) -> None:
     deviation = deviation_raise(
         user=user,
         title=_("OOS: %(test)s of lot %(lot)s") % {"test": item.name, "lot": inspection.lot.code},
-        description=_("%(test)s result %(value)s is outside the limit %(limit)s (inspection %(n)s, specification %(spec)s).")
+        description=_(
+            "%(test)s result %(value)s is outside the limit %(limit)s (inspection %(n)s, specification %(spec)s)."
+        )
         % {
             "test": item.name,
             "value": result.display_value,
@@ -180,7 +180,9 @@ def _raise_oos(user, inspection: Inspection, result: Result) -> None:
         result.save()
 
 
-def result_enter(*, user, inspection_id: int, item_id: int, value=None, passed=None, text: str = "", sample_id=None) -> Result:
+def result_enter(
+    *, user, inspection_id: int, item_id: int, value=None, passed=None, text: str = "", sample_id=None
+) -> Result:
     """Enter the first result of a test; judged against its limit; out of specification opens an OOS deviation."""
     require(user, "quality.enter_result", _("enter inspection results"))
     with transaction.atomic():
@@ -239,7 +241,9 @@ def inspection_missing(inspection: Inspection) -> list[TestItem]:
     return [i for i in inspection.specification.items.filter(removed=False) if i.pk not in done]
 
 
-def inspection_complete(*, user, inspection_id: int, password: str, conclusion: str = "", reason: str = "") -> Inspection:
+def inspection_complete(
+    *, user, inspection_id: int, password: str, conclusion: str = "", reason: str = ""
+) -> Inspection:
     """Sign the inspection complete: passed when every test has a result within limits, otherwise failed."""
     inspection = Inspection.objects.get(pk=inspection_id)
     missing = inspection_missing(inspection)
@@ -288,12 +292,17 @@ def lot_release_problems(lot) -> list[str]:
     from quality.models import BatchRelease, ReleaseStatus
 
     problems = []
+    lot = Lot.objects.select_related("material").get(pk=lot.pk)
     inspections = list(Inspection.objects.filter(lot_id=lot.pk).exclude(status=InspectionStatus.CANCELLED))
-    if lot.produced_by_id:
+    if lot.produced_by_id and lot.material.type == "finished":
+        # QC-4/QC-10: finished product reaches stock only through QC release then production release.
+        # Intermediates made in the plant are released by QC on their passed inspection, for the next step.
         release = BatchRelease.objects.filter(batch_id=lot.produced_by_id).first()
         if release is None or release.status != ReleaseStatus.RELEASED:
             problems.append(
-                _("Lot %(lot)s is the output of a batch: it is released through QC release and production release of the batch.")
+                _(
+                    "Lot %(lot)s is the output of a batch: it is released through QC release and production release of the batch."
+                )
                 % {"lot": lot.code}
             )
     if any(i.is_open for i in inspections):
@@ -321,8 +330,8 @@ def inspection_release_lot(*, user, inspection_id: int, password: str, reason: s
     inspection = Inspection.objects.select_related("lot").get(pk=inspection_id)
     if inspection.status != InspectionStatus.PASSED:
         raise ValidationError(_("Only a passed inspection lets the lot be released."))
-    if inspection.lot.produced_by_id:
-        raise ValidationError(_("A batch's output lot is released through the batch release."))
+    if inspection.lot.produced_by_id and inspection.lot.material.type == "finished":
+        raise ValidationError(_("Finished product is released through the batch release (QC, then production)."))
     problems = lot_release_problems(inspection.lot)
     if problems:
         raise ValidationError(problems)

@@ -17,7 +17,7 @@ from audit.signatures import signature_check_password, signature_create
 from batches.models import Batch, BatchStatus
 from materials.models import Lot, LotStatus
 from mes.workflow import transition_apply
-from quality.models import RELEASE_MACHINE, BatchRelease, Inspection, InspectionStatus, ReleaseStatus
+from quality.models import RELEASE_MACHINE, BatchRelease, Inspection, InspectionStatus
 from quality.selectors import open_deviations_for
 from quality.services.common import require
 from quality.services.inspections import TYPE_FOR_MATERIAL
@@ -80,9 +80,12 @@ def _inspections_passed(batch: Batch, lot: Lot | None) -> Condition:
             passed = Inspection.objects.filter(lot=lot, inspection_type=needed, status=InspectionStatus.PASSED)
             if not passed.exists():
                 problems.append(
-                    _("The %(type)s inspection of lot %(lot)s has not passed.") % {"type": needed.label.lower(), "lot": lot.code}
+                    _("The %(type)s inspection of lot %(lot)s has not passed.")
+                    % {"type": needed.label.lower(), "lot": lot.code}
                 )
-    others = Inspection.objects.filter(batch=batch).exclude(status__in=(InspectionStatus.PASSED, InspectionStatus.CANCELLED))
+    others = Inspection.objects.filter(batch=batch).exclude(
+        status__in=(InspectionStatus.PASSED, InspectionStatus.CANCELLED)
+    )
     for inspection in others:
         problems.append(
             _("Inspection %(n)s is %(s)s.") % {"n": inspection.number, "s": inspection.get_status_display().lower()}
@@ -96,7 +99,12 @@ def _no_open_deviation(batch: Batch, lot: Lot | None) -> Condition:
         devs += [d for d in open_deviations_for("materials.lot", lot.pk) if d not in devs]
     problems = [
         _("Deviation %(n)s (%(cls)s) is %(s)s: %(t)s")
-        % {"n": d.number, "cls": d.get_classification_display().lower(), "s": d.get_status_display().lower(), "t": d.title}
+        % {
+            "n": d.number,
+            "cls": d.get_classification_display().lower(),
+            "s": d.get_status_display().lower(),
+            "t": d.title,
+        }
         for d in devs
     ]
     return Condition("deviations", _("No open deviation on the batch or its output lot"), not problems, problems)
@@ -107,9 +115,7 @@ def _lot_usable(lot: Lot | None) -> Condition:
     if lot is not None and lot.is_expired:
         problems.append(_("Lot %(lot)s has expired.") % {"lot": lot.code})
     if lot is not None and lot.status not in (LotStatus.QUARANTINE, LotStatus.RELEASED):
-        problems.append(
-            _("Lot %(lot)s is %(s)s.") % {"lot": lot.code, "s": lot.get_effective_status_display().lower()}
-        )
+        problems.append(_("Lot %(lot)s is %(s)s.") % {"lot": lot.code, "s": lot.get_effective_status_display().lower()})
     return Condition("lot", _("Output lot in quarantine and not expired"), not problems, problems)
 
 
@@ -158,7 +164,9 @@ def batch_qc_release(*, user, batch: Batch, password: str, reason: str = "") -> 
                 qc_released_at=timezone.now(),
                 conditions=conditions,
             )
-        signature_create(signer=user, obj=release, meaning="released", reason=reason, action="quality.batchrelease.qc_release")
+        signature_create(
+            signer=user, obj=release, meaning="released", reason=reason, action="quality.batchrelease.qc_release"
+        )
         # The production supervisors may now release this one lot in the materials app (object permission):
         # least privilege, no general right to release material lots.
         assign_perm("materials.release_lot", Group.objects.get(name="supervisor"), lot)
@@ -190,7 +198,9 @@ def batch_production_release(*, user, batch: Batch, password: str, reason: str =
             raise ValidationError(problems)
 
     def release_lot(obj: BatchRelease) -> None:
-        lot_release(user=user, lot=obj.lot, password=password, reason=_("batch %(b)s released") % {"b": obj.batch.number})
+        lot_release(
+            user=user, lot=obj.lot, password=password, reason=_("batch %(b)s released") % {"b": obj.batch.number}
+        )
         erp_notify_batch_release(user=user, release=obj)
         _batch_hook_call("batch_on_release", batch=obj.batch, user=user)
 

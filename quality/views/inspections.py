@@ -156,7 +156,11 @@ def result_correct(request, pk: int, result_id: int):
 def sample_take(request, pk: int):
     form = SampleForm(request.POST)
     if form.is_valid():
-        run_service(request, lambda: svc.sample_take(user=request.user, inspection_id=pk, **form.cleaned_data), _("Sample recorded."))
+        run_service(
+            request,
+            lambda: svc.sample_take(user=request.user, inspection_id=pk, **form.cleaned_data),
+            _("Sample recorded."),
+        )
     else:
         messages.error(request, _("Enter the sample quantity and unit."))
     return redirect("quality:inspection_detail", pk=pk)
@@ -164,7 +168,11 @@ def sample_take(request, pk: int):
 
 def _complete(request, pk, d):
     return svc.inspection_complete(
-        user=request.user, inspection_id=pk, password=d["password"], conclusion=d.get("conclusion", ""), reason=d["reason"]
+        user=request.user,
+        inspection_id=pk,
+        password=d["password"],
+        conclusion=d.get("conclusion", ""),
+        reason=d["reason"],
     )
 
 
@@ -172,16 +180,25 @@ DECISIONS = {
     "complete": (CompleteForm, _complete),
     "release_lot": (
         SignatureForm,
-        lambda r, pk, d: svc.inspection_release_lot(user=r.user, inspection_id=pk, password=d["password"], reason=d["reason"]),
+        lambda r, pk, d: svc.inspection_release_lot(
+            user=r.user, inspection_id=pk, password=d["password"], reason=d["reason"]
+        ),
     ),
     "reject_lot": (
         SignatureForm,
-        lambda r, pk, d: svc.inspection_reject_lot(user=r.user, inspection_id=pk, password=d["password"], reason=d["reason"]),
+        lambda r, pk, d: svc.inspection_reject_lot(
+            user=r.user, inspection_id=pk, password=d["password"], reason=d["reason"]
+        ),
     ),
-    "hold_lot": (SignatureForm, lambda r, pk, d: svc.inspection_hold_lot(user=r.user, inspection_id=pk, reason=d["reason"])),
+    "hold_lot": (
+        SignatureForm,
+        lambda r, pk, d: svc.inspection_hold_lot(user=r.user, inspection_id=pk, reason=d["reason"]),
+    ),
     "cancel": (
         SignatureForm,
-        lambda r, pk, d: svc.inspection_cancel(user=r.user, inspection_id=pk, password=d["password"], reason=d["reason"]),
+        lambda r, pk, d: svc.inspection_cancel(
+            user=r.user, inspection_id=pk, password=d["password"], reason=d["reason"]
+        ),
     ),
 }
 

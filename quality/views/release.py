@@ -38,9 +38,11 @@ def release_list(request):
         .prefetch_related("output_lots")
         .order_by("created_at", "pk")
     )
-    released = BatchRelease.objects.filter(status=ReleaseStatus.RELEASED).select_related(
-        "batch__product", "lot", "qc_released_by", "released_by"
-    ).order_by("-released_at")[:20]
+    released = (
+        BatchRelease.objects.filter(status=ReleaseStatus.RELEASED)
+        .select_related("batch__product", "lot", "qc_released_by", "released_by")
+        .order_by("-released_at")[:20]
+    )
     return render(request, "quality/release_list.html", {"batches": batches, "released": released})
 
 
@@ -90,7 +92,9 @@ def release_action(request, pk: int, action: str):
     elif action == "production":
         run_service(
             request,
-            lambda: rsvc.batch_production_release(user=request.user, batch=batch, password=d["password"], reason=d["reason"]),
+            lambda: rsvc.batch_production_release(
+                user=request.user, batch=batch, password=d["password"], reason=d["reason"]
+            ),
             _("Batch %(b)s released: the lot is available for stock and shipping.") % {"b": batch.number},
         )
     else:
@@ -103,7 +107,9 @@ def release_action(request, pk: int, action: str):
 
 @permission_required("quality.view_disposition", raise_exception=True)
 def disposition_list(request):
-    items = Disposition.objects.select_related("lot__material", "proposed_by", "approved_by").order_by("-proposed_at")[:200]
+    items = Disposition.objects.select_related("lot__material", "proposed_by", "approved_by").order_by("-proposed_at")[
+        :200
+    ]
     return render(request, "quality/disposition_list.html", {"items": items})
 
 
@@ -141,9 +147,15 @@ def disposition_detail(request, pk: int):
 
 
 DISPOSITION_ACTIONS = {
-    "approve": lambda r, pk, d: dsvc.disposition_approve(user=r.user, disposition_id=pk, password=d["password"], reason=d["reason"]),
-    "execute": lambda r, pk, d: dsvc.disposition_execute(user=r.user, disposition_id=pk, password=d["password"], reason=d["reason"]),
-    "cancel": lambda r, pk, d: dsvc.disposition_cancel(user=r.user, disposition_id=pk, password=d["password"], reason=d["reason"]),
+    "approve": lambda r, pk, d: dsvc.disposition_approve(
+        user=r.user, disposition_id=pk, password=d["password"], reason=d["reason"]
+    ),
+    "execute": lambda r, pk, d: dsvc.disposition_execute(
+        user=r.user, disposition_id=pk, password=d["password"], reason=d["reason"]
+    ),
+    "cancel": lambda r, pk, d: dsvc.disposition_cancel(
+        user=r.user, disposition_id=pk, password=d["password"], reason=d["reason"]
+    ),
 }
 
 

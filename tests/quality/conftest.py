@@ -13,13 +13,15 @@ from materials.models import Material
 @pytest.fixture
 def material(users):
     with audit_context(actor=users["admin"], action="test.material"):
-        return Material.objects.create(code="RM-T-001", name="Test API", type="raw", unit="kg")
+        return Material.objects.create(code="RM-T-001", name="Test API", type="raw", unit="kg", shelf_life_days=365)
 
 
 @pytest.fixture
 def product(users):
     with audit_context(actor=users["admin"], action="test.material"):
-        return Material.objects.create(code="FG-T-001", name="Test tablets", type="finished", unit="pcs")
+        return Material.objects.create(
+            code="FG-T-001", name="Test tablets", type="finished", unit="pcs", shelf_life_days=730
+        )
 
 
 def make_spec(users, password, material, inspection_type="incoming", approve=True):
