@@ -262,6 +262,14 @@ def _seed_deviations() -> int:
 
 
 def seed(stdout) -> None:
+    from quality.seed_lots import seed_inspections, seed_nonconforming, seed_release
+
     specs = _seed_specs()
     devs = _seed_deviations()
-    stdout.write(f"  quality: {specs} specifications, {devs} deviations with CAPAs")
+    inspections = seed_inspections()
+    dispositions = seed_nonconforming()
+    releases = seed_release()
+    stdout.write(
+        f"  quality: {specs} specifications, {devs} deviations with CAPAs, {inspections} inspections, "
+        f"{dispositions} dispositions, {releases} batch releases"
+    )
