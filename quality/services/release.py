@@ -36,6 +36,7 @@ class Condition:
     label: str
     met: bool
     problems: list[str] = field(default_factory=list)
+    note: str = ""
 
 
 def output_lot(batch: Batch) -> Lot | None:
@@ -62,7 +63,8 @@ def _steps_signed(batch: Batch) -> Condition:
     # no executed step records in the system to check.
     hook = _batches_hook("batch_unsigned_steps")
     problems = [_("Step not signed: %(step)s") % {"step": s} for s in hook(batch)] if hook else []
-    return Condition("steps_signed", _("Every step signed"), not problems, problems)
+    note = "" if hook else _("No executed step records exist in this system yet (batch execution).")
+    return Condition("steps_signed", _("Every step signed"), not problems, problems, note)
 
 
 def _inspections_passed(batch: Batch, lot: Lot | None) -> Condition:
@@ -116,7 +118,7 @@ def _lot_usable(lot: Lot | None) -> Condition:
         problems.append(_("Lot %(lot)s has expired.") % {"lot": lot.code})
     if lot is not None and lot.status not in (LotStatus.QUARANTINE, LotStatus.RELEASED):
         problems.append(_("Lot %(lot)s is %(s)s.") % {"lot": lot.code, "s": lot.get_effective_status_display().lower()})
-    return Condition("lot", _("Output lot in quarantine and not expired"), not problems, problems)
+    return Condition("lot", _("Output lot not expired, rejected or blocked"), not problems, problems)
 
 
 def batch_release_check(batch: Batch) -> list[Condition]:
