@@ -31,7 +31,7 @@ def seed_inspections() -> int:
     made = 0
     # Lots received before the specifications existed get their inspection now.
     for lot in Lot.objects.filter(status=LotStatus.QUARANTINE, inspections__isnull=True, produced_by__isnull=True):
-        if isvc.inspection_for_new_lot(user=qc, lot=lot):
+        if not lot.is_expired and isvc.inspection_for_new_lot(user=qc, lot=lot):
             made += 1
     api = Inspection.objects.filter(lot__material__code="RM-API-001", status="due").first()
     if api:  # all within limits, completed: the lot decision waits for QC
