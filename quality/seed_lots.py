@@ -43,7 +43,7 @@ def seed_inspections() -> int:
         isvc.sample_take(user=qc, inspection_id=mgst.pk, quantity="20", unit="g", container="2")
         _results(mgst, {"Magnesium content": "5.6"}, qc)
     foil = Material.objects.filter(code="PK-BLS-001").first()
-    if foil and not Lot.objects.filter(reference="DEMO-foil-new").exists():
+    if foil and not Lot.objects.filter(reference="QC-DEMO-foil").exists():
         from materials.services import lot_receive
 
         lot_receive(  # received today through the service: its inspection is created by the receipt hook
@@ -54,7 +54,7 @@ def seed_inspections() -> int:
             location=Location.objects.get(code="WH-QA1"),
             supplier="Amcor",
             supplier_lot="AMC-77812",
-            reference="DEMO-foil-new",
+            reference="QC-DEMO-foil",
         )
         made += 1
     return made
