@@ -5,7 +5,7 @@ _SPEC_READ = ["quality.view_specification", "quality.view_testitem"]
 _DEV_READ = ["quality.view_deviation", "quality.view_deviationlink", "quality.view_capa"]
 _QC_READ = [
     "quality.view_inspection",
-    "quality.view_sample",
+    "quality.view_inspectionsample",
     "quality.view_result",
     "quality.view_batchrelease",
     "quality.view_disposition",

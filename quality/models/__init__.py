@@ -17,10 +17,10 @@ from quality.models.inspections import (
     INSPECTION_MACHINE,
     Inspection,
     InspectionOrigin,
+    InspectionSample,
     InspectionStatus,
     LotDecision,
     Result,
-    Sample,
 )
 from quality.models.release import (
     DISPOSITION_MACHINE,
@@ -53,7 +53,7 @@ __all__ = [
     "RELEASE_MACHINE",
     "ReleaseStatus",
     "Result",
-    "Sample",
+    "InspectionSample",
     "CAPA",
     "CAPA_MACHINE",
     "CAPAKind",

@@ -145,7 +145,7 @@ INSPECTION_MACHINE = StateMachine(
 )
 
 
-class Sample(GMPModel):
+class InspectionSample(GMPModel):
     """A sample taken from a lot for an inspection."""
 
     inspection = models.ForeignKey(Inspection, on_delete=models.PROTECT, related_name="samples")
@@ -170,7 +170,9 @@ class Result(GMPModel):
 
     inspection = models.ForeignKey(Inspection, on_delete=models.PROTECT, related_name="results")
     item = models.ForeignKey("quality.TestItem", on_delete=models.PROTECT, related_name="results")
-    sample = models.ForeignKey(Sample, on_delete=models.PROTECT, null=True, blank=True, related_name="results")
+    sample = models.ForeignKey(
+        InspectionSample, on_delete=models.PROTECT, null=True, blank=True, related_name="results"
+    )
     value_numeric = models.DecimalField(_("value"), max_digits=16, decimal_places=4, null=True, blank=True)
     value_text = models.CharField(_("observation"), max_length=300, blank=True, default="")
     passed = models.BooleanField(_("passed / conforms"), null=True, blank=True)

@@ -18,12 +18,12 @@ from quality.models import (
     INSPECTION_MACHINE,
     Inspection,
     InspectionOrigin,
+    InspectionSample,
     InspectionStatus,
     InspectionType,
     LimitKind,
     LotDecision,
     Result,
-    Sample,
     TestItem,
 )
 from quality.models.common import next_number
@@ -113,7 +113,7 @@ def _start_if_due(inspection: Inspection, user) -> None:
         inspection.refresh_from_db()
 
 
-def sample_take(*, user, inspection_id: int, quantity, unit: str, container: str = "") -> Sample:
+def sample_take(*, user, inspection_id: int, quantity, unit: str, container: str = "") -> InspectionSample:
     """Record a sample taken from the lot (starts the inspection)."""
     require(user, "quality.enter_result", _("enter inspection results"))
     try:
@@ -127,7 +127,7 @@ def sample_take(*, user, inspection_id: int, quantity, unit: str, container: str
         _start_if_due(inspection, user)
         n = inspection.samples.count() + 1
         with audit_context(actor=user, action="quality.inspection.sample"):
-            return Sample.objects.create(
+            return InspectionSample.objects.create(
                 inspection=inspection,
                 code=f"{inspection.number}-S{n}",
                 quantity=qty,
