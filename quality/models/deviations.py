@@ -116,7 +116,11 @@ class DeviationLink(GMPModel):
         ordering = ["pk"]
         verbose_name = _("deviation link")
         verbose_name_plural = _("deviation links")
-        indexes = [models.Index(fields=["object_type", "object_id"], name="quality_devlink_object")]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="quality_devlink_object"),
+            # the deviation list's search by batch number or lot code
+            models.Index(fields=["label"], name="quality_devlink_label"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["deviation", "object_type", "object_id"], name="devlink_unique"),
         ]
@@ -194,6 +198,7 @@ class CAPA(GMPModel):
 
     class Meta:
         ordering = ["due_date", "pk"]
+        indexes = [models.Index(fields=["status", "due_date"], name="quality_capa_board")]
         verbose_name = _("CAPA")
         verbose_name_plural = _("CAPAs")
         permissions = [("verify_capa", _("Can verify the effectiveness of a CAPA"))]

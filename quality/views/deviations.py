@@ -25,8 +25,9 @@ from quality.forms import (
     InvestigateForm,
     SignatureForm,
 )
-from quality.models import CAPA, CAPA_MACHINE, DEVIATION_MACHINE, CAPAStatus, Deviation
+from quality.models import CAPA, CAPA_MACHINE, DEVIATION_MACHINE, CAPAStatus, Deviation, DeviationLink
 from quality.models.deviations import OPEN_DEVIATION_STATES
+from quality.selectors import overdue_capas
 from quality.services.deviations import deviation_close_problems, link_resolve
 from quality.views.common import apply_form_errors, run_service
 
@@ -34,10 +35,7 @@ VIEW = "quality.view_deviation"
 
 
 def _filtered(form: DeviationFilterForm):
-    qs = Deviation.objects.select_related("raised_by").annotate(
-        n_links=Count("links", distinct=True),
-        n_capas=Count("capas", distinct=True),
-    )
+    qs = Deviation.objects.select_related("raised_by")
     data = form.cleaned_data if form.is_valid() else {}
     status = data.get("status", "")
     if status == "":
@@ -50,16 +48,26 @@ def _filtered(form: DeviationFilterForm):
         qs = qs.filter(source=data["source"])
     if data.get("q"):
         text = data["q"].strip()
-        qs = qs.filter(
-            Q(number__icontains=text) | Q(title__icontains=text) | Q(links__label__icontains=text)
-        ).distinct()
+        # A record's label (batch number, lot code) is matched whole, through its index.
+        linked = DeviationLink.objects.filter(label__in={text, text.upper()}).values("deviation_id")
+        qs = qs.filter(Q(number__icontains=text) | Q(title__icontains=text) | Q(pk__in=linked))
     return qs.order_by("-raised_at", "-pk")
+
+
+def _with_counts(page) -> None:
+    """Links and CAPAs per deviation of this page only (two grouped queries, not per row)."""
+    ids = [d.pk for d in page]
+    links = dict(DeviationLink.objects.filter(deviation_id__in=ids).values_list("deviation_id").annotate(n=Count("pk")))
+    capas = dict(CAPA.objects.filter(deviation_id__in=ids).values_list("deviation_id").annotate(n=Count("pk")))
+    for d in page:
+        d.n_links, d.n_capas = links.get(d.pk, 0), capas.get(d.pk, 0)
 
 
 @permission_required(VIEW, raise_exception=True)
 def deviation_list(request):
     form = DeviationFilterForm(request.GET or None)
     page = Paginator(_filtered(form), 30).get_page(request.GET.get("page"))
+    _with_counts(page)
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "quality/deviation_list.html", {"form": form, "page": page, "query": query.urlencode()})
@@ -189,30 +197,31 @@ def capa_create(request, pk: int):
     return redirect("quality:deviation_detail", pk=pk)
 
 
+BOARD_CARDS = 60  # per column: the board is for the work in hand; the overdue list names every late one
+
+
 @permission_required("quality.view_capa", raise_exception=True)
 def capa_board(request):
-    """Columns by state; closed ones of the last 30 days only; overdue highlighted and listed first."""
+    """Columns by state (closed: last 30 days), at most BOARD_CARDS per column, soonest due first."""
     since = timezone.now() - timezone.timedelta(days=30)
-    qs = (
-        CAPA.objects.select_related("owner", "deviation")
-        .filter(~Q(status=CAPAStatus.CLOSED) | Q(closed_at__gte=since))
-        .order_by("due_date", "pk")
-    )
+    base = CAPA.objects.select_related("owner", "deviation")
     mine = request.GET.get("mine") == "1"
     if mine:
-        qs = qs.filter(owner=request.user)
-    columns = {s: [] for s, _label in CAPAStatus.choices}
-    for capa in qs:
-        columns[capa.status].append(capa)
-    overdue = [c for c in qs if c.is_overdue]
+        base = base.filter(owner=request.user)
+    in_column = {
+        value: Q(status=value) & (Q(closed_at__gte=since) if value == CAPAStatus.CLOSED else Q())
+        for value in CAPAStatus.values
+    }
+    totals = base.aggregate(**{v: Count("pk", filter=q) for v, q in in_column.items()})
+    columns = [
+        (value, label, list(base.filter(in_column[value]).order_by("due_date", "pk")[:BOARD_CARDS]), totals[value])
+        for value, label in CAPAStatus.choices
+    ]
+    late = overdue_capas().filter(owner=request.user) if mine else overdue_capas()
     return render(
         request,
         "quality/capa_board.html",
-        {
-            "columns": [(value, label, columns[value]) for value, label in CAPAStatus.choices],
-            "overdue": overdue,
-            "mine": mine,
-        },
+        {"columns": columns, "overdue": list(late[:20]), "overdue_count": late.count(), "mine": mine},
     )
 
 
