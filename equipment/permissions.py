@@ -34,5 +34,6 @@ ROLE_PERMISSIONS = {
     "planner": [VIEW, "equipment.view_oee"],
     "analyst": [VIEW, "equipment.view_oee"],
     "auditor": [VIEW],
+    "warehouse": [VIEW],
     "admin": [VIEW],
 }

@@ -12,8 +12,8 @@ class MesConfig(AppConfig):
 
 
 def _after_migrate(sender, **kwargs):
-    # post_migrate is sent once per app; permissions of every app exist once the last one is done.
-    if sender is list(apps.get_app_configs())[-1]:
+    # post_migrate is sent once per app that has models; permissions of every app exist once the last is done.
+    if sender is [c for c in apps.get_app_configs() if c.models_module is not None][-1]:
         from mes.roles import sync_role_permissions
 
         sync_role_permissions()

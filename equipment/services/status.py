@@ -140,7 +140,7 @@ def usability_evaluate(eq: Equipment, *, product=None, at: dt.datetime | None = 
         reasons.append(
             _("Daily check failed on %(when)s: repeat it after the fault is fixed.") % {"when": _when(eq.last_check_at)}
         )
-    else:
+    elif eq.status == S.AVAILABLE and getattr(eq, "has_checklist", False):
         last_check = getattr(eq, "last_check_at", None)
         if last_check is None or plant_date(last_check) < today:
             warnings.append(_("Daily check not done today."))
