@@ -35,5 +35,19 @@ ROLE_PERMISSIONS = {
     "analyst": [VIEW, "equipment.view_oee"],
     "auditor": [VIEW],
     "warehouse": [VIEW],
-    "admin": [VIEW],
+    # the system administrator keeps the master data (through the admin, which saves via the service)
+    "admin": [
+        VIEW,
+        "equipment.add_equipment",
+        "equipment.change_equipment",
+        "equipment.view_equipmentclass",
+        "equipment.add_equipmentclass",
+        "equipment.change_equipmentclass",
+        "equipment.view_checklistitem",
+        "equipment.add_checklistitem",
+        "equipment.change_checklistitem",
+        "equipment.view_equipmenttag",
+        "equipment.add_equipmenttag",
+        "equipment.change_equipmenttag",
+    ],
 }

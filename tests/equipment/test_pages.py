@@ -151,3 +151,22 @@ def test_lists_render(make_equipment, client_for, users):
     assert "GRAN-X" in html
     assert client_for("analyst").get(reverse("equipment:oee")).status_code == 200
     assert Equipment.objects.count() == 2
+
+
+def test_admin_saves_master_data_through_the_service_and_keeps_status_read_only(equipment, users, client_for):
+    from django.core.exceptions import PermissionDenied
+
+    from audit.models import AuditEvent
+    from equipment.services.master import master_data_save
+
+    admin_client = client_for("admin")
+    page = admin_client.get(reverse("admin:equipment_equipment_change", args=[equipment.pk]))
+    assert page.status_code == 200
+    assert 'name="status"' not in page.content.decode()  # read-only: shown, not editable
+    eq = fresh(equipment)
+    eq.location = "OSD-110"
+    master_data_save(user=users["admin"], obj=eq, reason="room renumbered")
+    event = AuditEvent.objects.filter(object_type="equipment.equipment", object_id=str(eq.pk)).order_by("-seq").first()
+    assert event.username == "admin" and event.new == {"location": "OSD-110"} and event.reason == "room renumbered"
+    with pytest.raises(PermissionDenied):
+        master_data_save(user=users["operator"], obj=eq)

@@ -16,8 +16,11 @@ class Command(BaseCommand):
         parser.add_argument("--url", default=DEFAULT_URL, help=f"endpoint to serve (default {DEFAULT_URL})")
         parser.add_argument("--interval", type=float, default=1.0, help="seconds between value updates")
         parser.add_argument("--seed", type=int, default=None, help="random seed (repeatable runs)")
+        parser.add_argument(
+            "--fault-rate", type=float, default=0.002, help="chance per update that a running machine faults (alarm)"
+        )
 
-    def handle(self, *args, url, interval, seed, **options):
+    def handle(self, *args, url, interval, seed, fault_rate, **options):
         logging.getLogger("asyncua").setLevel(logging.ERROR)
         plant = simulated_equipment(url)
         if not plant:
@@ -28,6 +31,6 @@ class Command(BaseCommand):
             f"{sum(len(e.tags) for e in plant)} tags, updates every {interval:g} s. Ctrl-C stops it."
         )
         try:
-            asyncio.run(Simulator(plant, url, seed=seed).run(interval))
+            asyncio.run(Simulator(plant, url, seed=seed, fault_rate=fault_rate).run(interval))
         except KeyboardInterrupt:
             pass
