@@ -48,7 +48,13 @@ def cards(user) -> list[WorkCard]:
                 )
             )
     if user.has_perm("equipment.requalify_equipment"):
-        n = Equipment.objects.filter(active=True, status=EquipmentStatus.AWAITING_REQUALIFICATION).count()
+        # repairs someone else completed: the repairer may not requalify his own work
+        n = (
+            WorkOrder.objects.filter(status=WorkOrderStatus.COMPLETED)
+            .exclude(completed_by=user)
+            .exclude(started_by=user)
+            .count()
+        )
         if n:
             out.append(
                 WorkCard(

@@ -22,3 +22,20 @@ def oee_cells(item):
         _pct(item.oee),
     ]
     return format_html_join("", '<td class="pct">{}</td>', ((c,) for c in cells)) or format_html("")
+
+
+@register.simple_tag
+def reading_value(tag, reading):
+    """A reading as the operator reads it: the machine state by name, numbers with their unit."""
+    if reading is None or reading.value is None:
+        return "—"
+    if tag.kind == "state":
+        from equipment.models import MACHINE_STATE_CODES, MachineState
+
+        return str(MACHINE_STATE_CODES.get(int(reading.value), MachineState.UNKNOWN).label)
+    if tag.kind == "alarm":
+        from django.utils.translation import gettext
+
+        return gettext("Active") if reading.value else gettext("No alarm")
+    text = f"{reading.value:,.3f}".rstrip("0").rstrip(".") if tag.kind == "process" else f"{reading.value:,.0f}"
+    return f"{text} {tag.unit}".strip()

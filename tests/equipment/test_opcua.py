@@ -125,3 +125,14 @@ def test_link_loss_is_shown_backs_off_and_recovers_within_10_s_without_duplicate
     assert len(texts) == 2 and "lost" in texts[0] and "restored" in texts[1]
     # a further poll after recovery stores nothing new (no duplicates of the re-read values)
     assert poll(endpoint).stored == 0
+
+
+def test_the_beat_task_polls_through_the_service(equipment, server, endpoint):
+    from django.conf import settings
+
+    from equipment.tasks import poll_opcua
+
+    assert settings.CELERY_BEAT_SCHEDULE["equipment-opcua-poll"]["task"] == "equipment.tasks.poll_opcua"
+    outcome = poll_opcua.delay().get()
+    assert outcome[endpoint]["ok"] and outcome[endpoint]["stored"] == 8
+    assert equipment_latest_reading(equipment=equipment, tag_key="nonexistent") is None
