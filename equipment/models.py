@@ -9,7 +9,6 @@ plant at thousands of values a second and carry their own source/server timestam
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -678,11 +677,3 @@ class EquipmentLive(models.Model):
 
     def __str__(self) -> str:
         return f"{self.equipment_id} {self.comm_state} {self.machine_state}"
-
-
-def validate_not_in_use(equipment: Equipment) -> None:
-    if equipment.status == EquipmentStatus.IN_USE:
-        raise ValidationError(
-            _("%(code)s is in use by batch %(batch)s; end the use first.")
-            % {"code": equipment.code, "batch": equipment.current_batch or "?"}
-        )

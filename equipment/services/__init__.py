@@ -23,6 +23,7 @@ from equipment.services.status import (
     equipment_return_to_service,
     equipment_start_use,
     equipment_take_out_of_service,
+    equipment_verify_for_batch,
 )
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "equipment_return_to_service",
     "equipment_start_use",
     "equipment_take_out_of_service",
+    "equipment_verify_for_batch",
     "fault_dismiss",
     "fault_report",
     "opcua_poll",

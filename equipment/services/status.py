@@ -195,6 +195,20 @@ def usability_many(equipment: Iterable[Equipment], *, at: dt.datetime | None = N
     return {eq.pk: usability_evaluate(eq, at=at) for eq in equipment}
 
 
+def equipment_verify_for_batch(
+    *, equipment: Iterable[Equipment | int], product=None, at: dt.datetime | None = None
+) -> dict[str, Usability]:
+    """Pre-use verification at batch preparation: status, cleaning (and changeover for this product),
+    calibration, qualification, faults and daily check of every equipment the batch will use, keyed
+    by equipment code, in two queries. (Line clearance is the batch's own check.)"""
+    ids = [e.pk if isinstance(e, Equipment) else e for e in equipment]
+    at = at or timezone.now()
+    return {
+        eq.code: usability_evaluate(eq, product=product, at=at)
+        for eq in usability_queryset().filter(pk__in=ids).order_by("code")
+    }
+
+
 # --- logbook ---------------------------------------------------------------------------------
 def logbook_write(*, equipment: Equipment, kind: str, text: str, user=None, **fields) -> LogbookEntry:
     """Append one logbook line (inside the caller's transaction)."""

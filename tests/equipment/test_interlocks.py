@@ -177,3 +177,25 @@ def test_cleaning_sign_off_needs_the_password_and_is_signed(equipment, make_batc
     equipment_cleaning_finish(equipment=equipment, user=op, password=password, reason="done")
     (sig,) = signatures_for(fresh(record))
     assert sig.meaning == "performed" and sig.signer == op
+
+
+@pytest.mark.req("EQP-4")
+def test_pre_use_verification_checks_every_equipment_of_the_batch(
+    make_equipment, make_batch, users, password, django_assert_max_num_queries
+):
+    from equipment.services import equipment_verify_for_batch
+
+    good = make_equipment("GRAN-1")
+    overdue = make_equipment("BAL-1", cls="DISP", calibration_due_on=timezone.localdate() - dt.timedelta(days=1))
+    minor = make_equipment("TPRS-1", cls="TPRS")
+    op = users["operator"]
+    equipment_start_use(equipment=minor, batch=make_batch("FG-A"), user=op)
+    equipment_end_use(equipment=minor, user=op)
+    equipment_cleaning_start(equipment=minor, user=op, kind="minor")
+    equipment_cleaning_finish(equipment=minor, user=op, password=password)
+    product_b = make_batch("FG-B").product
+    with django_assert_max_num_queries(3):
+        result = equipment_verify_for_batch(equipment=[good, overdue.pk, minor], product=product_b)
+    assert result["GRAN-1"].ok
+    assert not result["BAL-1"].ok and "Calibration overdue" in result["BAL-1"].reasons[0]
+    assert not result["TPRS-1"].ok and "full changeover cleaning" in result["TPRS-1"].reasons[0]
