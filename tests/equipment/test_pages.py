@@ -172,22 +172,33 @@ def test_admin_saves_master_data_through_the_service_and_keeps_status_read_only(
         master_data_save(user=users["operator"], obj=eq)
 
 
-@pytest.mark.parametrize("url_name,role", [("equipment:workorders", "maintenance"),
-                                           ("equipment:calibration_due", "maintenance"),
-                                           ("equipment:cleaning_due", "operator"), ("equipment:oee", "analyst")])
-def test_list_pages_have_bounded_queries(url_name, role, make_equipment, users, client_for,
-                                         django_assert_max_num_queries):
+@pytest.mark.parametrize(
+    "url_name,role",
+    [
+        ("equipment:workorders", "maintenance"),
+        ("equipment:calibration_due", "maintenance"),
+        ("equipment:cleaning_due", "operator"),
+        ("equipment:oee", "analyst"),
+    ],
+)
+def test_list_pages_have_bounded_queries(
+    url_name, role, make_equipment, users, client_for, django_assert_max_num_queries
+):
     from equipment.services import workorder_create
 
     client = client_for(role)
 
     def grow(start, n):
         for i in range(start, start + n):
-            eq = make_equipment(f"EQ-{i:03d}", cleaned_at=timezone.now() - dt.timedelta(hours=100),
-                                calibration_due_on=timezone.localdate() - dt.timedelta(days=1))
+            eq = make_equipment(
+                f"EQ-{i:03d}",
+                cleaned_at=timezone.now() - dt.timedelta(hours=100),
+                calibration_due_on=timezone.localdate() - dt.timedelta(days=1),
+            )
             fault_report(equipment=eq, user=users["operator"], description="noise")
-            workorder_create(fault=fault_report(equipment=eq, user=users["operator"], description="leak"),
-                             user=users["maintenance"])
+            workorder_create(
+                fault=fault_report(equipment=eq, user=users["operator"], description="leak"), user=users["maintenance"]
+            )
 
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -200,13 +211,15 @@ def test_list_pages_have_bounded_queries(url_name, role, make_equipment, users, 
         assert client.get(reverse(url_name)).status_code == 200
 
 
-def test_detail_page_queries_do_not_grow_with_the_logbook(equipment, users, client_for,
-                                                          django_assert_max_num_queries):
+def test_detail_page_queries_do_not_grow_with_the_logbook(equipment, users, client_for, django_assert_max_num_queries):
     from equipment.services import fault_dismiss
 
     client = client_for("operator")
     for i in range(40):
-        fault_dismiss(fault=fault_report(equipment=equipment, user=users["operator"], description=f"f{i}"),
-                      user=users["maintenance"], reason="not a fault")
+        fault_dismiss(
+            fault=fault_report(equipment=equipment, user=users["operator"], description=f"f{i}"),
+            user=users["maintenance"],
+            reason="not a fault",
+        )
     with django_assert_max_num_queries(30):
         assert client.get(reverse("equipment:detail", args=[equipment.pk])).status_code == 200
