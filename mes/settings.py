@@ -200,6 +200,7 @@ CELERY_BEAT_SCHEDULER = "mes.beat:SingleBeatScheduler"
 CELERY_BEAT_SCHEDULE = {
     "audit-checkpoint-daily": {"task": "audit.tasks.audit_checkpoint", "schedule": 24 * 3600.0},
     "beat-heartbeat": {"task": "mes.tasks.heartbeat", "schedule": 60.0},
+    "equipment-opcua-poll": {"task": "equipment.tasks.poll_opcua", "schedule": 1.0, "options": {"expires": 5}},
 }
 
 # --- Logging --------------------------------------------------------------------------------
