@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in
+from django.db import transaction
 from django.db.backends.signals import connection_created
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
@@ -23,18 +24,35 @@ def _alert_on_failures(sender, **kwargs):
     on_authentication_failed(**kwargs)
 
 
-@receiver(pre_delete, sender=get_user_model(), dispatch_uid="administration.no_user_delete")
-def _refuse_user_delete(sender, instance, **kwargs):
+def _refuse(entry_point: str, user=None) -> None:
     from audit.gmp import AuditBypassError
     from audit.services import audit_record
 
-    audit_record(
-        action="retention.delete_refused",
-        obj=instance,
-        new={"entry_point": "orm"},
-        reason="user accounts are deactivated, never deleted",
-    )
+    with transaction.atomic():
+        audit_record(
+            action="retention.delete_refused",
+            object_type="auth.user",
+            object_id=str(getattr(user, "pk", "") or ""),
+            object_repr=user.get_username() if user is not None else "",
+            new={"entry_point": entry_point},
+            reason="user accounts are deactivated, never deleted",
+        )
     raise AuditBypassError("User accounts are never deleted (their names are never reused); deactivate them.")
+
+
+def _refuse_account_delete(self, *args, **kwargs):
+    """user.delete(): refused before Django opens its deletion transaction, so the refusal is kept."""
+    _refuse("orm-instance", self)
+
+
+# Accounts are never deleted: the instance method is replaced (auth.User is Django's model, so it
+# cannot be subclassed here); bulk deletes meet the pre_delete receiver and the database trigger.
+get_user_model().delete = _refuse_account_delete
+
+
+@receiver(pre_delete, sender=get_user_model(), dispatch_uid="administration.no_user_delete")
+def _refuse_user_delete(sender, instance, **kwargs):
+    _refuse("orm-queryset", instance)
 
 
 @receiver(user_logged_in, dispatch_uid="administration.signing_session")

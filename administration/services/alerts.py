@@ -73,7 +73,10 @@ def _mail_administrators(alert: SecurityAlert) -> None:
 
 
 def on_authentication_failed(*, user, kind: str, attempts: int, newly_locked: bool, **kwargs) -> None:
-    """Receiver of mes.security.authentication_failed: alert at the threshold and at lock-out."""
+    """Receiver of mes.security.authentication_failed: alert at the threshold and at lock-out.
+
+    The e-mail goes at once, not after commit: a caller that checks a signature inside its own
+    transaction rolls it back on failure, and the administrators must still hear of it."""
     from administration.parameters import config_get_or_default
 
     threshold = config_get_or_default("auth.alert_threshold", 3)
@@ -84,6 +87,7 @@ def on_authentication_failed(*, user, kind: str, attempts: int, newly_locked: bo
             username=username,
             attempts=attempts,
             detail=_("Locked after %(n)s failed attempts (last: %(kind)s).") % {"n": attempts, "kind": kind},
+            mail_now=True,
         )
     elif attempts == threshold:
         alert_raise(
@@ -91,6 +95,7 @@ def on_authentication_failed(*, user, kind: str, attempts: int, newly_locked: bo
             username=username,
             attempts=attempts,
             detail=_("%(n)s failed attempts in a row.") % {"n": attempts},
+            mail_now=True,
         )
 
 

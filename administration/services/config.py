@@ -83,8 +83,10 @@ def config_change_approve(*, user, change_id: int, password: str, reason: str = 
         config_invalidate()  # this process (and a test's transaction) sees the new value at once
         transaction.on_commit(config_invalidate)  # and every process once it is committed
 
-    now = timezone.now()
-    return _decide(user, change_id, "approve", password, reason, guard, after, now)
+    # Refused before the password is asked, whatever roles the proposer holds (checked again on the locked row).
+    if ConfigChange.objects.filter(pk=change_id, proposed_by_id=user.pk).exists():
+        raise ValidationError(_("A change must be approved by someone other than the person who proposed it."))
+    return _decide(user, change_id, "approve", password, reason, guard, after, timezone.now())
 
 
 def config_change_reject(*, user, change_id: int, password: str, reason: str) -> ConfigChange:
