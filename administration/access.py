@@ -51,7 +51,10 @@ ACCESS = {
     ),
     "administration:user_unlock": Rule(ADMIN, method="post", make_kwargs=_user("operator")),
     "administration:user_password": Rule(ADMIN, method="post", make_kwargs=_user("operator")),
-    "administration:my_account": Rule(ALL_ROLES, public=False),
+    "administration:my_account": Rule(ALL_ROLES),
+    "administration:otp_verify": Rule(ALL_ROLES),
+    "administration:otp_enrol": Rule(ALL_ROLES),
+    "administration:otp_reset": Rule(ADMIN, method="post", make_kwargs=_user("operator")),
     # The auditor's own account page: the auditor (his own) and administrators get 200, others 403.
     "administration:account": Rule(frozenset({"auditor", "admin"}), make_kwargs=_user("auditor")),
 }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from administration import views, views_users
+from administration import otp, views, views_users
 
 app_name = "administration"
 urlpatterns = [
@@ -23,6 +23,9 @@ urlpatterns = [
     path("users/<int:pk>/scopes/<int:grant>/revoke/", views_users.user_scope_revoke, name="user_scope_revoke"),
     path("users/<int:pk>/unlock/", views_users.user_unlock, name="user_unlock"),
     path("users/<int:pk>/password/", views_users.user_password, name="user_password"),
+    path("users/<int:pk>/second-factor/reset/", otp.otp_reset_view, name="otp_reset"),
+    path("second-factor/", otp.otp_verify, name="otp_verify"),
+    path("second-factor/enrol/", otp.otp_enrol, name="otp_enrol"),
     path("account/", views_users.my_account, name="my_account"),
     path("account/<int:pk>/", views_users.account, name="account"),
 ]

@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "simple_history",
     "guardian",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "mes",
     "audit",
     "materials",
@@ -61,9 +63,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "mes.middleware.IdleTimeoutMiddleware",
+    "administration.otp.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -161,6 +165,8 @@ MES_ALERT_THRESHOLD = env_int("MES_ALERT_THRESHOLD", 3, minimum=1, maximum=20)
 MES_SIGNATURE_FULL_FIRST = env_bool("MES_SIGNATURE_FULL_FIRST", True)
 MES_RETENTION_YEARS = env_int("MES_RETENTION_YEARS", 5, minimum=5, maximum=50)
 MES_BACKUP_RETENTION_DAYS = env_int("MES_BACKUP_RETENTION_DAYS", 30, minimum=1, maximum=3650)
+MES_TOTP_ROLES = env_str("MES_TOTP_ROLES", "")  # e.g. "admin,qa": these roles need a second factor
+OTP_TOTP_ISSUER = env_str("MES_OTP_ISSUER", "Pharma MES")
 
 GUARDIAN_RAISE_403 = True
 ANONYMOUS_USER_NAME = None
