@@ -65,10 +65,15 @@ DEMO_EQUIPMENT = [
 ]
 
 
-def seed(stdout) -> None:
+def seed_classes(stdout=None) -> None:
+    """Equipment classes and their checklists only (master data; needs no users)."""
     for code, name, name_zh in DEMO_CLASSES:
         EquipmentClass.objects.get_or_create(code=code, defaults={"name": name, "name_zh": name_zh})
     _seed_checklists()
+
+
+def seed(stdout) -> None:
+    seed_classes()
     created = _seed_equipment()
     if created:
         _seed_states(created)
