@@ -147,6 +147,13 @@ def _seed_specs() -> int:
     return made
 
 
+def _equipment_links(code: str) -> list:
+    from equipment.models import Equipment
+
+    eq = Equipment.objects.filter(code=code).first()
+    return [("equipment.equipment", eq.pk, f"{eq.code} {eq.name}")] if eq else []
+
+
 def _seed_deviations() -> int:
     if Deviation.objects.exists():
         return 0
@@ -162,10 +169,11 @@ def _seed_deviations() -> int:
     # 2. Equipment fault, under investigation (major).
     d2 = services.deviation_raise(
         user=sup,
-        title="Tablet press stopped twice on overload during compression",
+        title="Tablet press TPRS-101 stopped twice on overload during compression",
         description="Compression stopped at 10:42 and 11:15 (main pressure overload). Tablets since 10:30 segregated.",
         source="equipment",
         classification="major",
+        links=_equipment_links("TPRS-101"),
     )
     services.deviation_investigate(user=qc, deviation_id=d2.pk, password=DEMO_PASSWORD, reason="start")
     # 3. OOS at CAPA stage with an action in progress: waits for the QA manager's closure.
@@ -237,7 +245,7 @@ def _seed_deviations() -> int:
         user=qa,
         deviation_id=d2.pk,
         kind="corrective",
-        action="Replace the worn upper punch set of TPRS-01 and record the change in the logbook.",
+        action="Replace the worn upper punch set of TPRS-101 and record the change in the logbook.",
         owner=maint,
         due_date=today + dt.timedelta(days=2),
     )

@@ -49,8 +49,14 @@ class Deviation(GMPModel):
     status = models.CharField(
         _("status"), max_length=20, choices=DeviationStatus.choices, default=DeviationStatus.OPEN, db_index=True
     )
+    # Empty when the system raised it (an OPC UA alarm while a batch was running).
     raised_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("raised by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("raised by"),
     )
     raised_at = models.DateTimeField(_("raised at"), default=timezone.now)
     root_cause = models.TextField(_("root cause"), blank=True, default="")

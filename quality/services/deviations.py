@@ -328,6 +328,29 @@ __all__ = [
 ]
 
 
+def deviation_raise_for_equipment_fault(*, user, fault):
+    """Called by the equipment app when a fault is reported on equipment that is running a batch.
+
+    Opens a major deviation (source "equipment") linked to the equipment, the batch and the fault report,
+    in the caller's transaction. `user` is None for an alarm from the plant (OPC UA).
+    """
+    equipment = fault.equipment
+    links = [
+        Link("equipment.equipment", equipment.pk, f"{equipment.code} {equipment.display_name}"),
+        Link("equipment.faultreport", fault.pk, fault.number),
+    ]
+    if equipment.current_batch_id:
+        links.append(Link("batches.batch", equipment.current_batch_id, str(equipment.current_batch)))
+    return deviation_raise(
+        user=user,
+        title=_("Equipment fault during batch: %(eq)s") % {"eq": equipment.code},
+        description=_("Fault %(n)s: %(text)s") % {"n": fault.number, "text": fault.description},
+        source=DeviationSource.EQUIPMENT,
+        classification=DeviationClass.MAJOR,
+        links=links,
+    )
+
+
 # Which field identifies a record that people type in (batch number, lot code, equipment code).
 LINK_LOOKUP = {
     "batches.batch": "number",
