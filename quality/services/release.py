@@ -240,7 +240,7 @@ def erp_notify_batch_release(*, user, release: BatchRelease) -> None:
     except ImportError:
         audit_record(action="quality.erp.release_pending", actor=user, obj=release, new=payload)
         return
-    outbox_enqueue(system="erp", topic="batch.released", payload=payload, key=f"batch-release-{release.batch.number}")
+    outbox_enqueue(system="erp", kind="batch_released", payload=payload, key=release.batch.number)
 
 
 def _batches_hook(name: str):
