@@ -85,3 +85,13 @@ def client_for(client, users):
         return c
 
     return login
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default():
+    """Each test starts in English, whatever language an earlier test (or request) activated."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
