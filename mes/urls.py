@@ -19,6 +19,7 @@ urlpatterns = [
     path("materials/", include("materials.urls")),
     path("quality/", include("quality.urls")),
     path("integrations/", include("integrations.urls")),
+    path("api/", include("integrations.api.urls")),
     path("admin/", admin.site.urls),
 ]
 

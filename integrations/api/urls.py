@@ -1,0 +1,42 @@
+"""/api/: the versioned REST API, its OpenAPI schema and its documentation.
+
+API views do their own authentication (token or session, see integrations.api.auth), so they are
+exempt from the log-in redirect of the pages; a caller with no credentials is still sent to log in.
+"""
+
+from django.contrib.auth.decorators import login_not_required
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from integrations.api import views
+from integrations.api.base import AuditedMixin, HasPermissions
+
+app_name = "api"
+
+
+class SchemaView(AuditedMixin, SpectacularAPIView):
+    permission_classes = [HasPermissions]
+
+
+class DocsView(SpectacularSwaggerSplitView):
+    permission_classes = [HasPermissions]
+    url_name = "api:schema"
+
+
+def api(route, view, name, **initkwargs):
+    return path(route, login_not_required(view.as_view(**initkwargs)), name=name)
+
+
+urlpatterns = [
+    api("schema/", SchemaView, "schema"),
+    api("docs/", DocsView, "docs"),
+    api("v1/erp/production-plans/", views.ErpPlanView, "erp-production-plans"),
+    api("v1/lims/test-results/", views.LimsResultsView, "lims-test-results"),
+    api("v1/qms/capa-decisions/", views.QmsCapaView, "qms-capa-decisions"),
+    api("v1/wms/receipts/", views.WmsReceiptView, "wms-receipts"),
+    api("v1/wms/stock-status/", views.WmsStockView, "wms-stock-status"),
+    api("v1/messages/outbox/", views.OutboxListView, "outbox-list"),
+    api("v1/messages/outbox/<int:pk>/", views.OutboxDetailView, "outbox-detail"),
+    api("v1/messages/inbox/", views.InboxListView, "inbox-list"),
+    api("v1/messages/inbox/<int:pk>/", views.InboxDetailView, "inbox-detail"),
+]
