@@ -42,12 +42,23 @@ class Batch(GMPModel):
         _("status"), max_length=30, choices=BatchStatus.choices, default=BatchStatus.PLANNED, db_index=True
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Set when the batch is created from a released production order (ORD-6); the recipe is the
+    # order's frozen master batch record version, copied here so the eBR never has to guess.
+    order = models.ForeignKey("orders.ProductionOrder", on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="batches", verbose_name=_("production order"))
+    recipe = models.ForeignKey("orders.Recipe", on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="batches", verbose_name=_("master batch record"))
+    sequence = models.PositiveIntegerField(_("batch of the order"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("batch")
         verbose_name_plural = _("batches")
         permissions = [("execute_batch", _("Can execute steps of a batch"))]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(planned_quantity__gt=0), name="batch_quantity_positive"),
+            models.UniqueConstraint(fields=["order", "sequence"], name="batch_unique_sequence_in_order"),
+        ]
 
     def __str__(self) -> str:
         return self.number

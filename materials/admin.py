@@ -1,11 +1,74 @@
-from django.contrib import admin
+"""Material master data in the Django admin: saves go through materials.services; never deleted."""
 
-from materials.models import Material
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpResponseRedirect
+
+from materials.models import Location, Lot, Material
+from materials.services import MATERIAL_FIELDS, location_save, material_create, material_update
 from mes.admin_base import GMPAdmin
 
 
 @admin.register(Material)
 class MaterialAdmin(GMPAdmin):
-    list_display = ("code", "name", "name_zh", "type", "unit", "storage_condition", "active")
-    list_filter = ("type", "storage_condition", "active")
+    list_display = ("code", "name", "name_zh", "type", "unit", "active")
+    list_filter = ("type", "active")
     search_fields = ("code", "name", "name_zh")
+    fields = (*MATERIAL_FIELDS, "change_reason")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("code",) if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        values = {k: form.cleaned_data[k] for k in MATERIAL_FIELDS if k in form.cleaned_data}
+        if change:
+            values.pop("code", None)
+            material_update(user=request.user, material_id=obj.pk, reason=form.cleaned_data["change_reason"], **values)
+        else:
+            created = material_create(user=request.user, **values)
+            obj.pk, obj._state.adding = created.pk, False
+
+    def _changeform_view(self, request, object_id, form_url, extra_context):
+        try:
+            return super()._changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as exc:
+            transaction.set_rollback(True)
+            for text in exc.messages:
+                self.message_user(request, text, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+
+@admin.register(Location)
+class LocationAdmin(GMPAdmin):
+    list_display = ("code", "name", "name_zh", "kind", "condition", "active")
+    list_filter = ("kind", "condition", "active")
+    search_fields = ("code", "name", "name_zh")
+
+    def save_model(self, request, obj, form, change):
+        location_save(
+            user=request.user,
+            location=obj,
+            reason=form.cleaned_data.get("change_reason") or "created in administration",
+        )
+
+
+@admin.register(Lot)
+class LotAdmin(admin.ModelAdmin):
+    """Lots change only through their services (receipt, QC, stock movements): view only."""
+
+    list_display = ("code", "material", "status", "expiry_date", "received_at")
+    list_filter = ("status",)
+    search_fields = ("code", "supplier_lot")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

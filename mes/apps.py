@@ -12,8 +12,10 @@ class MesConfig(AppConfig):
 
 
 def _after_migrate(sender, **kwargs):
-    # post_migrate is sent once per app; permissions of every app exist once the last one is done.
-    if sender is list(apps.get_app_configs())[-1]:
+    # post_migrate is sent once per app that has a models module; permissions of every app exist
+    # once the last of those is done (apps without models never receive the signal).
+    with_models = [c for c in apps.get_app_configs() if c.models_module is not None]
+    if sender is with_models[-1]:
         from mes.roles import sync_role_permissions
 
         sync_role_permissions()

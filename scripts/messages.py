@@ -27,14 +27,44 @@ def main() -> int:
     for pattern in IGNORE:
         args += ["--ignore", pattern]
     subprocess.run(args, cwd=ROOT, check=True)
+    print(f"{reuse_translations()} entries filled from other catalogues")
     return compile_all()
+
+
+def catalogue_paths() -> list[Path]:
+    return sorted(p for p in ROOT.glob("**/locale/zh_Hans/LC_MESSAGES/django.po") if ".venv" not in p.parts)
+
+
+def reuse_translations(extra: list[Path] = ()) -> int:
+    """Fill untranslated entries with the translation the same text already has in another catalogue
+    (strings move between catalogues when code moves between apps). Returns how many were filled."""
+    known: dict[tuple, object] = {}
+    for path in [*extra, *catalogue_paths()]:
+        for e in polib.pofile(str(path)).translated_entries():  # fuzzy entries are not translated_entries
+            known[(e.msgctxt, e.msgid, e.msgid_plural)] = e.msgstr_plural if e.msgid_plural else e.msgstr
+    filled = 0
+    for path in catalogue_paths():
+        po = polib.pofile(str(path))
+        changed = False
+        for e in [*po.untranslated_entries(), *po.fuzzy_entries()]:
+            found = known.get((e.msgctxt, e.msgid, e.msgid_plural))
+            if found:
+                if "fuzzy" in e.flags:
+                    e.flags.remove("fuzzy")
+                e.previous_msgid = e.previous_msgid_plural = e.previous_msgctxt = None
+                if e.msgid_plural:
+                    e.msgstr_plural = dict(found)
+                else:
+                    e.msgstr = found
+                filled, changed = filled + 1, True
+        if changed:
+            po.save(str(path))
+    return filled
 
 
 def compile_all() -> int:
     missing = 0
-    for po_path in sorted(ROOT.glob("**/locale/zh_Hans/LC_MESSAGES/django.po")):
-        if ".venv" in po_path.parts:
-            continue
+    for po_path in catalogue_paths():
         po = polib.pofile(str(po_path))
         untranslated = [e.msgid for e in po.untranslated_entries()] + [e.msgid for e in po.fuzzy_entries()]
         missing += len(untranslated)

@@ -70,5 +70,6 @@ def login(page, username: str, password: str) -> None:
     page.goto("/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
-    page.click(".login-card button[type=submit]")
+    # The log-in form's own button: the language switcher in the top bar has submit buttons too.
+    page.click("form:has(#id_username) button[type=submit]")
     page.wait_for_url(lambda url: "/accounts/login/" not in url)

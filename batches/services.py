@@ -1,0 +1,73 @@
+"""Batch services. The orders app creates batches from released orders through this module.
+
+Batch execution (a later issue) adds the eBR and the batch transitions here.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import transaction
+from guardian.shortcuts import assign_perm
+
+from audit.context import audit_context
+from audit.services import audit_record
+from batches.models import Batch
+
+EXECUTE = "batches.execute_batch"
+
+
+def batch_create_from_order(*, user, order, sequence: int, number: str, quantity: Decimal, operators) -> Batch:
+    """Create one planned batch of a released order, with its assigned operators (ORD-6, BAT-1).
+
+    The caller (orders.services.order_create_batches) has locked the order and checked the split;
+    the batch number is unique by database constraint as well.
+    """
+    with transaction.atomic(), audit_context(actor=user, action="batches.batch.create_from_order"):
+        batch = Batch.objects.create(
+            number=number,
+            product=order.product,
+            line=order.line,
+            planned_quantity=quantity,
+            unit=order.unit,
+            order=order,
+            recipe=order.recipe,
+            sequence=sequence,
+        )
+        batch_assign_operators(user=user, batch=batch, operators=operators)
+    return batch
+
+
+def batch_assign_operators(*, user, batch: Batch, operators) -> None:
+    """Grant each operator the object permission to execute this batch, one audit event each."""
+    with transaction.atomic():
+        for operator in operators:
+            assign_perm(EXECUTE, operator, batch)
+            audit_record(
+                action="batches.batch.assign_operator",
+                actor=user,
+                obj=batch,
+                new={"operator": operator.get_username(), "permission": EXECUTE},
+            )
+
+
+def batch_operators(batches) -> dict[int, list]:
+    """{batch id: [users who may execute it]} for a list of batches, in two queries."""
+    from django.contrib.contenttypes.models import ContentType
+    from guardian.models import UserObjectPermission
+
+    batches = list(batches)
+    if not batches:
+        return {}
+    ct = ContentType.objects.get_for_model(Batch)
+    grants = (
+        UserObjectPermission.objects.filter(
+            content_type=ct, permission__codename="execute_batch", object_pk__in=[str(b.pk) for b in batches]
+        )
+        .select_related("user")
+        .order_by("user__username")
+    )
+    result: dict[int, list] = {b.pk: [] for b in batches}
+    for grant in grants:
+        result[int(grant.object_pk)].append(grant.user)
+    return result

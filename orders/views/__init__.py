@@ -1,0 +1,1 @@
+"""Pages of the orders app (thin: each validates a form and calls one service)."""
