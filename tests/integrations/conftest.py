@@ -40,3 +40,21 @@ def api_for(accounts):
         return Client(HTTP_AUTHORIZATION=f"Token {accounts[system][1]}")
 
     return make
+
+
+# The orders tests' recipe builder, reused (fixture imported into this conftest).
+from tests.orders.conftest import effective_recipe  # noqa: E402, F401
+
+
+@pytest.fixture
+def plant(users):
+    """Lines, equipment classes and the demo materials (the materials seed needs the demo users)."""
+    import io
+
+    from equipment.seed import seed as seed_equipment
+    from materials.seed import seed as seed_materials
+    from mes.seed import seed_plant
+
+    seed_plant()
+    seed_equipment(io.StringIO())
+    seed_materials(io.StringIO())
