@@ -23,6 +23,29 @@ def _inbox(data):
     return {"pk": InboxMessage.objects.order_by("id").values_list("pk", flat=True).first()}
 
 
+# The roles of the pages' permissions (orders.view_productionorder, materials.view_lot).
+ORDER_READERS = frozenset({"planner", "supervisor", "qa", "qc", "warehouse", "analyst", "auditor"})
+LOT_READERS = frozenset({"warehouse", "operator", "supervisor", "qc", "qa", "planner", "analyst", "auditor", "admin"})
+
+
+def _order(data):
+    from orders.models import ProductionOrder
+
+    return {"number": ProductionOrder.objects.order_by("id").values_list("number", flat=True).first()}
+
+
+def _batch(data):
+    from batches.models import Batch
+
+    return {"number": Batch.objects.order_by("id").values_list("number", flat=True).first()}
+
+
+def _lot(data):
+    from materials.models import Lot
+
+    return {"code": Lot.objects.order_by("id").values_list("code", flat=True).first()}
+
+
 ACCESS = {
     "integrations:message_list": Rule(ADMINS),
     "integrations:outbox_detail": Rule(ADMINS, make_kwargs=_outbox),
@@ -37,6 +60,14 @@ ACCESS = {
     "api:qms-capa-decisions": Rule(frozenset({"qa"}), method="post"),
     "api:wms-receipts": Rule(frozenset({"warehouse"}), method="post"),
     "api:wms-stock-status": Rule(frozenset({"warehouse"}), method="post"),
+    "api:order-list": Rule(ORDER_READERS),
+    "api:order-detail": Rule(ORDER_READERS, make_kwargs=_order),
+    "api:production-plan-list": Rule(ORDER_READERS),
+    "api:batch-list": Rule(ORDER_READERS),
+    "api:batch-detail": Rule(ORDER_READERS, make_kwargs=_batch),
+    "api:lot-list": Rule(LOT_READERS),
+    "api:lot-detail": Rule(LOT_READERS, make_kwargs=_lot),
+    "api:movement-list": Rule(LOT_READERS),
     "api:outbox-list": Rule(ADMINS),
     "api:outbox-detail": Rule(ADMINS, make_kwargs=_outbox),
     "api:inbox-list": Rule(ADMINS),

@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from integrations.api import views
+from integrations.api import domain, views
 from integrations.api.base import AuditedMixin, HasPermissions
 
 app_name = "api"
@@ -35,6 +35,14 @@ urlpatterns = [
     api("v1/qms/capa-decisions/", views.QmsCapaView, "qms-capa-decisions"),
     api("v1/wms/receipts/", views.WmsReceiptView, "wms-receipts"),
     api("v1/wms/stock-status/", views.WmsStockView, "wms-stock-status"),
+    api("v1/orders/", domain.OrderListView, "order-list"),
+    api("v1/orders/<str:number>/", domain.OrderDetailView, "order-detail"),
+    api("v1/production-plans/", domain.PlanListView, "production-plan-list"),
+    api("v1/batches/", domain.BatchListView, "batch-list"),
+    api("v1/batches/<str:number>/", domain.BatchDetailView, "batch-detail"),
+    api("v1/lots/", domain.LotListView, "lot-list"),
+    api("v1/lots/<str:code>/", domain.LotDetailView, "lot-detail"),
+    api("v1/movements/", domain.MovementListView, "movement-list"),
     api("v1/messages/outbox/", views.OutboxListView, "outbox-list"),
     api("v1/messages/outbox/<int:pk>/", views.OutboxDetailView, "outbox-detail"),
     api("v1/messages/inbox/", views.InboxListView, "inbox-list"),
