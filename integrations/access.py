@@ -65,6 +65,11 @@ ACCESS = {
     "api:production-plan-list": Rule(ORDER_READERS),
     "api:batch-list": Rule(ORDER_READERS),
     "api:batch-detail": Rule(ORDER_READERS, make_kwargs=_batch),
+    # Only a closed batch can be exported (others: 400), and the demo plant has none yet, so the
+    # matrix cannot walk these; tests/integrations/test_b2mml.py checks them per role instead.
+    "api:batch-performance": Rule(ORDER_READERS, method="get-closed-batch", make_kwargs=_batch),
+    "api:batch-record": Rule(ORDER_READERS, method="get-closed-batch", make_kwargs=_batch),
+    "api:erp-b2mml-schedule": Rule(frozenset({"planner"}), method="post"),
     "api:lot-list": Rule(LOT_READERS),
     "api:lot-detail": Rule(LOT_READERS, make_kwargs=_lot),
     "api:movement-list": Rule(LOT_READERS),

@@ -4,12 +4,18 @@ select_related (no N+1) and is audited like every API call."""
 
 from __future__ import annotations
 
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import generics, serializers
+from rest_framework.views import APIView
 
 from batches.models import Batch
 from integrations.api.base import AuditedMixin
 from integrations.api.serializers import ErrorSerializer
+from integrations.b2mml.batchml import batch_to_batchml
+from integrations.b2mml.performance import batch_to_performance
 from integrations.models import InboxMessage
 from materials.models import LedgerEntry, Lot, StockBalance
 from orders.models import ProductionOrder
@@ -255,3 +261,31 @@ class MovementListView(AuditedMixin, generics.ListAPIView):
         return _filters(
             qs, self.request.query_params, {"lot": "lot__code", "batch": "batch__number", "type": "entry_type"}
         )
+
+
+XML_RESPONSES = {(200, "application/xml"): OpenApiTypes.STR, **NOT_FOUND, 400: ErrorSerializer}
+
+
+class _BatchXmlView(AuditedMixin, APIView):
+    permissions_required = {"GET": [BATCH_VIEW]}
+    builder = None
+    suffix = ""
+
+    def get(self, request, number: str):
+        batch = get_object_or_404(Batch.objects.select_related("product", "order", "line"), number=number)
+        xml = type(self).builder(batch)
+        response = HttpResponse(xml, content_type="application/xml")
+        response["Content-Disposition"] = f'attachment; filename="{batch.number}-{self.suffix}.xml"'
+        return response
+
+
+@extend_schema(tags=["Batches"], summary="B2MML OperationsPerformance of a closed batch", responses=XML_RESPONSES)
+class BatchPerformanceView(_BatchXmlView):
+    builder = staticmethod(batch_to_performance)
+    suffix = "performance"
+
+
+@extend_schema(tags=["Batches"], summary="BatchML batch production record of a closed batch", responses=XML_RESPONSES)
+class BatchRecordView(_BatchXmlView):
+    builder = staticmethod(batch_to_batchml)
+    suffix = "batchml"

@@ -8,7 +8,9 @@ from __future__ import annotations
 import hashlib
 import json
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
@@ -20,11 +22,12 @@ from integrations.api.serializers import (
     OutboxMessageSerializer,
     ReceiptSerializer,
 )
+from integrations.b2mml.schedule import schedule_to_plan
 from integrations.erp.mapping import ProductionPlanSerializer
 from integrations.lims.mapping import TestResultsSerializer
 from integrations.models import InboxMessage, InboxStatus, OutboxMessage
 from integrations.qms.mapping import CapaDecisionSerializer
-from integrations.services.inbox import inbox_process, inbox_receive
+from integrations.services.inbox import inbox_fail, inbox_process, inbox_receive
 from integrations.wms.mapping import ReceiptSerializer as WmsReceiptSerializer
 from integrations.wms.mapping import StockStatusSerializer
 
@@ -179,3 +182,44 @@ class InboxDetailView(AuditedMixin, generics.RetrieveAPIView):
     queryset = InboxMessage.objects.all()
     serializer_class = InboxMessageSerializer
     permissions_required = {"GET": [LOG_PERMISSION]}
+
+
+class B2mmlScheduleView(InboundView):
+    """A B2MML OperationsSchedule (XML): each OperationsRequest becomes a production order."""
+
+    system = "erp"
+    kind = "production_plan"
+    permissions_required = {"POST": ["integrations.push_erp"]}
+
+    @extend_schema(
+        summary="Push a B2MML OperationsSchedule",
+        request={"application/xml": OpenApiTypes.STR},
+        responses={
+            200: OpenApiResponse(ReceiptSerializer, description="Already received (duplicate)"),
+            201: OpenApiResponse(ReceiptSerializer, description="Applied"),
+            **ERRORS,
+        },
+        tags=["ERP"],
+    )
+    def post(self, request, *args, **kwargs):
+        raw_bytes = request._request.body
+        raw = raw_bytes.decode("utf-8", "replace")
+        try:
+            payload = schedule_to_plan(raw_bytes)
+        except ValidationError as exc:
+            payload, error = None, exc
+        else:
+            error = None
+        plan_id = (payload or {}).get("plan_id", "")
+        message_id = request.headers.get("Idempotency-Key", "").strip() or (
+            f"b2mml:{plan_id}" if plan_id else "sha256:" + hashlib.sha256(raw_bytes).hexdigest()
+        )
+        message, created = inbox_receive(
+            system=self.system, kind=self.kind, message_id=message_id, payload=payload, raw=raw, actor=request.user
+        )
+        if created:
+            if error is not None:
+                message = inbox_fail(message_id=message.pk, error=error)
+            else:
+                message = inbox_process(message_id=message.pk, actor=request.user)
+        return _receipt(message, duplicate=not created)

@@ -115,6 +115,17 @@ def inbox_process(*, message_id: int, actor=None) -> InboxMessage:
     return message
 
 
+def inbox_fail(*, message_id: int, error: Exception) -> InboxMessage:
+    """Mark a stored message failed without processing (it could not even be read)."""
+    detail = error_detail(error)
+    with transaction.atomic():
+        message = InboxMessage.objects.select_for_update().get(pk=message_id)
+        message.attempts += 1
+        message.status, message.last_error, message.result = InboxStatus.FAILED, _as_text(detail), {"errors": detail}
+        message.save()
+    return message
+
+
 def inbox_accept(*, system: str, kind: str, message_id: str, payload=None, raw: str = "", actor=None) -> InboxMessage:
     """Receive and process: what push endpoints, pulls and MQTT use."""
     message, created = inbox_receive(
