@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.db import transaction
-from rest_framework import permissions
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, permissions
 from rest_framework.views import APIView
 
 from audit.services import audit_record
@@ -29,6 +30,16 @@ class AuditedMixin:
 
     permission_classes = [HasPermissions]
     permissions_required: dict = {}
+
+    def initial(self, request, *args, **kwargs):
+        # A NUL character can be neither stored nor looked up (PostgreSQL refuses it): say so (400).
+        if (
+            "\x00" in request.path
+            or "\x00" in request.META.get("QUERY_STRING", "")
+            or any("\x00" in value for values in request.query_params.lists() for value in values[1])
+        ):
+            raise exceptions.ParseError(_("The request contains a NUL character."))
+        super().initial(request, *args, **kwargs)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)

@@ -5,7 +5,9 @@ exempt from the log-in redirect of the pages; a caller with no credentials is st
 """
 
 from django.contrib.auth.decorators import login_not_required
-from django.urls import path
+from django.http import JsonResponse
+from django.urls import path, re_path
+from django.utils.translation import gettext as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from integrations.api import domain, views
@@ -21,6 +23,12 @@ class SchemaView(AuditedMixin, SpectacularAPIView):
 class DocsView(SpectacularSwaggerSplitView):
     permission_classes = [HasPermissions]
     url_name = "api:schema"
+
+
+@login_not_required
+def not_found(request, *args, **kwargs):
+    """Any other address under /api/: a JSON 404 (API clients get no HTML error page)."""
+    return JsonResponse({"code": "not_found", "message": _("No such API address."), "errors": {}}, status=404)
 
 
 def api(route, view, name, **initkwargs):
@@ -50,4 +58,5 @@ urlpatterns = [
     api("v1/messages/outbox/<int:pk>/", views.OutboxDetailView, "outbox-detail"),
     api("v1/messages/inbox/", views.InboxListView, "inbox-list"),
     api("v1/messages/inbox/<int:pk>/", views.InboxDetailView, "inbox-detail"),
+    re_path(r"^", not_found),  # last: unnamed, so it needs no access rule
 ]

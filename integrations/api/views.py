@@ -57,21 +57,38 @@ class InboundView(AuditedAPIView):
 
     def post(self, request, *args, **kwargs):
         raw = request._request.body.decode("utf-8", "replace")
+        error = None
         try:
             payload = json.loads(raw)
         except ValueError:
             payload = None
+        if _has_nul(payload):
+            # Neither storable as JSON nor meaningful: keep the text, refuse the content.
+            payload, error = None, ValidationError(_("The message contains NUL characters."))
         message, created = inbox_receive(
             system=self.system,
             kind=self.kind,
             message_id=self._message_id(request, payload, raw),
             payload=payload,
-            raw=raw,
+            raw=raw.replace("\x00", "\ufffd"),
             actor=request.user,
         )
         if created:
-            message = inbox_process(message_id=message.pk, actor=request.user)
+            if error is not None:
+                message = inbox_fail(message_id=message.pk, error=error)
+            else:
+                message = inbox_process(message_id=message.pk, actor=request.user)
         return _receipt(message, duplicate=not created)
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def _receipt(message: InboxMessage, *, duplicate: bool) -> Response:
@@ -203,7 +220,7 @@ class B2mmlScheduleView(InboundView):
     )
     def post(self, request, *args, **kwargs):
         raw_bytes = request._request.body
-        raw = raw_bytes.decode("utf-8", "replace")
+        raw = raw_bytes.decode("utf-8", "replace").replace("\x00", "\ufffd")
         try:
             payload = schedule_to_plan(raw_bytes)
         except ValidationError as exc:

@@ -137,3 +137,15 @@ def test_session_post_needs_csrf(db, users):
     client.force_login(users["planner"])
     response = _post(client, "/api/v1/erp/production-plans/", {"plan_id": "P-9", "lines": []})
     assert response.status_code == 403 and not InboxMessage.objects.exists()
+
+
+def test_nul_characters_are_refused_not_a_server_error(db, api_for):
+    response = _post(api_for("lims"), "/api/v1/lims/test-results/", '{"results": [{"request_id": "a\\u0000b"}]}')
+    assert response.status_code == 400 and "NUL" in str(response.json()["errors"])
+    assert InboxMessage.objects.get().status == InboxStatus.FAILED
+    assert api_for("lims").get("/api/v1/lots/?material=%00").status_code in (400, 403)
+
+
+def test_unknown_api_address_is_a_json_404(db, api_for):
+    response = api_for("erp").get("/api/v1/nothing-here/")
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
