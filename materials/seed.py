@@ -79,6 +79,13 @@ DEMO_LOTS = [
 
 
 def seed(stdout) -> None:
+    seed_master()
+    made = sum(_seed_lot(*row) for row in DEMO_LOTS)
+    stdout.write(f"  materials: {len(DEMO_MATERIALS)} materials, {len(DEMO_LOCATIONS)} locations, {made} new lots")
+
+
+def seed_master(stdout=None) -> None:
+    """Materials and storage locations only (no lots, no users needed)."""
     for code, name, name_zh, mtype, unit, storage, shelf, retest in DEMO_MATERIALS:
         Material.objects.get_or_create(
             code=code,
@@ -96,8 +103,6 @@ def seed(stdout) -> None:
         Location.objects.get_or_create(
             code=code, defaults={"name": name, "name_zh": name_zh, "kind": kind, "condition": condition}
         )
-    made = sum(_seed_lot(*row) for row in DEMO_LOTS)
-    stdout.write(f"  materials: {len(DEMO_MATERIALS)} materials, {len(DEMO_LOCATIONS)} locations, {made} new lots")
 
 
 def _seed_lot(key, material_code, quantity, location_code, state, days, supplier) -> int:

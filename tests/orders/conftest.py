@@ -16,7 +16,7 @@ from mes.seed import DEMO_PASSWORD
 def plant(db):
     """Lines, equipment classes and the demo materials (no recipes, no orders)."""
     from equipment.seed import seed as seed_equipment
-    from materials.seed import seed as seed_materials
+    from materials.seed import seed_master as seed_materials
     from mes.seed import seed_plant
 
     seed_plant()
