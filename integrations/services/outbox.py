@@ -210,9 +210,24 @@ def outbox_drain(*, system: str, budget_seconds: float = 20.0) -> DeliveryReport
     while time.monotonic() < deadline:
         batch = outbox_deliver_batch(system=system)
         report.add(batch)
-        if batch.claimed == 0 or batch.delivered == 0:
-            break  # nothing due, or the receiver accepts nothing now: back off until the next sweep
+        if batch.claimed and not batch.delivered:
+            break  # the receiver accepts nothing now: leave the retries to the sweeper
+        if not batch.claimed and not _wait_for_retry(system, deadline):
+            break
     return report
+
+
+def _wait_for_retry(system: str, deadline: float, horizon: float = 2.0) -> bool:
+    """A retry of this system due within `horizon` seconds: wait for it rather than for the next
+    sweep (a receiver that failed a few requests is still taking the rest)."""
+    due = outbox_next_due(system)
+    if due is None:
+        return False
+    wait = (due - timezone.now()).total_seconds()
+    if wait > horizon or time.monotonic() + wait > deadline:
+        return False
+    time.sleep(max(0.0, wait))
+    return True
 
 
 def outbox_due_systems() -> list[str]:

@@ -18,7 +18,9 @@ def _messages():
         for i in range(30):
             outbox_enqueue(system="erp", kind="order_completed", payload={"order": f"PO-{i}"}, key=f"PO-{i}")
     dead = OutboxMessage.objects.get(key="PO-0")
-    OutboxMessage.objects.filter(pk=dead.pk).update(status=OutboxStatus.DEAD, attempts=10, last_error="HTTP 502: bad gateway")
+    OutboxMessage.objects.filter(pk=dead.pk).update(
+        status=OutboxStatus.DEAD, attempts=10, last_error="HTTP 502: bad gateway"
+    )
     failed = inbox_accept(system="erp", kind="production_plan", message_id="m-1", payload={"plan_id": "P", "lines": []})
     return dead, failed
 

@@ -122,11 +122,20 @@ def producer_on(redis_url: str):
     app.conf.broker_url = redis_url
     app.conf.task_always_eager = False
     app.conf.broker_transport_options = {"visibility_timeout": 3600}
-    app._pool = None
+    _reset_pools(app)
     try:
         yield app
     finally:
-        if app._pool is not None:
-            app._pool.force_close_all()
-            app._pool = None
+        _reset_pools(app)
         app.conf.update(saved)
+
+
+def _reset_pools(app) -> None:
+    """Drop the cached broker connections and producers, so the next publish uses the new URL."""
+    from kombu import pools
+
+    if app._pool is not None:
+        app._pool.force_close_all()
+    pools.reset()  # kombu keeps pools per broker address: a closed one must not be handed out again
+    app._pool = None
+    app.amqp._producer_pool = None
