@@ -27,6 +27,18 @@ class AuditBypassError(RuntimeError):
     """A write path that would escape the audit trail was used on a GMP record."""
 
 
+def _audit_delete_refused(model, object_id: str, entry_point: str) -> None:
+    """A refused deletion is itself an audit event (retention: BAT-4, QC-5, AUD-4)."""
+    with transaction.atomic():
+        audit_record(
+            action="retention.delete_refused",
+            object_type=f"{model._meta.app_label}.{model._meta.model_name}",
+            object_id=object_id,
+            new={"entry_point": entry_point},
+            reason="GMP records are kept for their retention period",
+        )
+
+
 class GMPQuerySet(models.QuerySet):
     """Refuses bulk and raw write paths: a GMP record changes one audited save() at a time."""
 
@@ -48,6 +60,7 @@ class GMPQuerySet(models.QuerySet):
         self._refuse("update_or_create")
 
     def delete(self):
+        _audit_delete_refused(self.model, "", "orm-queryset")
         self._refuse("delete")
 
     delete.alters_data = True
@@ -138,4 +151,5 @@ class GMPModel(models.Model):
             )
 
     def delete(self, *args, **kwargs):
+        _audit_delete_refused(type(self), str(self.pk or ""), "orm-instance")
         raise AuditBypassError(f"{self._meta.label} records are never deleted; retire or cancel them instead.")

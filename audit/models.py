@@ -13,6 +13,7 @@ import json
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 GENESIS_HASH = "0" * 64
 
@@ -86,16 +87,16 @@ class ChainHead(models.Model):
 
 
 class SignatureMeaning(models.TextChoices):
-    AUTHORED = "authored", _("Authored")
-    REVIEWED = "reviewed", _("Reviewed")
-    APPROVED = "approved", _("Approved")
-    VERIFIED = "verified", _("Verified")
-    PERFORMED = "performed", _("Performed")
-    RELEASED = "released", _("Released")
-    REJECTED = "rejected", _("Rejected")
-    CANCELLED = "cancelled", _("Cancelled")
-    CLOSED = "closed", _("Closed")
-    CORRECTED = "corrected", _("Corrected")
+    AUTHORED = "authored", pgettext_lazy("signature meaning", "Authored")
+    REVIEWED = "reviewed", pgettext_lazy("signature meaning", "Reviewed")
+    APPROVED = "approved", pgettext_lazy("signature meaning", "Approved")
+    VERIFIED = "verified", pgettext_lazy("signature meaning", "Verified")
+    PERFORMED = "performed", pgettext_lazy("signature meaning", "Performed")
+    RELEASED = "released", pgettext_lazy("signature meaning", "Released")
+    REJECTED = "rejected", pgettext_lazy("signature meaning", "Rejected")
+    CANCELLED = "cancelled", pgettext_lazy("signature meaning", "Cancelled")
+    CLOSED = "closed", pgettext_lazy("signature meaning", "Closed")
+    CORRECTED = "corrected", pgettext_lazy("signature meaning", "Corrected")
 
 
 class Signature(models.Model):

@@ -4,6 +4,13 @@ A signature is made in two steps so that a wrong password is recorded even thoug
 change is refused: `signature_check_password` runs before the service opens its transaction (a
 failure is audited and counts toward lock-out), then `signature_create` runs inside the service's
 transaction, next to the change it signs.
+
+21 CFR 11.200(a): the first signing in a session uses every component (user ID and password); later
+signings in the same continuous session use the password. When a web request is being served, the
+user ID comes from the signature dialog's `signature_username` field (templates/includes/
+signature_fields.html shows it while it is needed), so existing callers need no change; a service
+may also pass `username=` itself. The session remembers the first complete signing until log-out or
+idle time-out. Configuration parameter auth.signature_full_first (default MES_SIGNATURE_FULL_FIRST).
 """
 
 from __future__ import annotations
@@ -24,15 +31,47 @@ def printed_name(user) -> str:
     return user.get_full_name().strip() or user.get_username()
 
 
-def signature_check_password(*, user, password: str, purpose: str = "") -> None:
-    """Re-authenticate the signer. A wrong password is audited and counts toward lock-out."""
+SESSION_KEY = "mes_signing_session"
+USERNAME_FIELD = "signature_username"
+
+
+def signature_needs_user_id(request) -> bool:
+    """True while the session has not yet had a complete (user ID + password) signing."""
+    from django.conf import settings
+
+    from administration.parameters import config_get_or_default
+
+    session = getattr(request, "session", None)
+    if session is None or not config_get_or_default("auth.signature_full_first", settings.MES_SIGNATURE_FULL_FIRST):
+        return False
+    return not session.get(SESSION_KEY)
+
+
+def _request_username(username: str | None) -> tuple[object | None, str | None, bool]:
+    """(request, the user ID typed in the dialog, whether it is required for this signing)."""
+    from audit.context import current_request
+
+    info = current_request()
+    request = info.request if info is not None else None
+    required = request is not None and signature_needs_user_id(request)
+    if username is None and request is not None and getattr(request, "method", "") == "POST":
+        username = request.POST.get(USERNAME_FIELD)
+    return request, username, required
+
+
+def signature_check_password(*, user, password: str, purpose: str = "", username: str | None = None) -> None:
+    """Re-authenticate the signer. A wrong password (or user ID) is audited and counts toward lock-out."""
     from mes.security import security_is_locked, security_register_failure, security_register_success
 
     if user is None or not user.is_authenticated or not user.is_active:
         raise SignatureError(_("Only an active, signed-in user can sign."))
     if security_is_locked(user):
         raise SignatureError(_("Your account is locked. Ask an administrator to unlock it."))
-    if not password or not user.check_password(password):
+    request, username, required = _request_username(username)
+    if required and not (username or "").strip():
+        raise SignatureError(_("Enter your user ID and password: the first signature of a session needs both."))
+    wrong_id = username is not None and username.strip() != user.get_username()
+    if wrong_id or not password or not user.check_password(password):
         with transaction.atomic():
             audit_record(
                 action="signature.failed",
@@ -43,8 +82,12 @@ def signature_check_password(*, user, password: str, purpose: str = "") -> None:
                 object_repr=user.get_username(),
             )
         security_register_failure(username=user.get_username(), kind="signature")
+        if wrong_id:
+            raise SignatureError(_("The user ID or password is not correct. Nothing was signed."))
         raise SignatureError(_("The password is not correct. Nothing was signed."))
     security_register_success(user=user, kind="signature")
+    if request is not None and getattr(request, "session", None) is not None:
+        request.session[SESSION_KEY] = True
 
 
 def signature_create(*, signer, obj: models.Model, meaning: str, reason: str = "", action: str = "") -> Signature:

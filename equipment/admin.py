@@ -1,9 +1,65 @@
+"""Django admin for equipment master data. Saves go through the master-data service; state and
+everything the workflow owns (status, use, cleaning and calibration results) are read-only."""
+
 from django.contrib import admin
 
-from equipment.models import EquipmentClass
-from mes.admin_base import GMPAdmin
+from equipment.models import ChecklistItem, Equipment, EquipmentClass, EquipmentTag
+from equipment.services.master import master_data_save
+from mes.admin_base import GMPAdminForm
+
+WORKFLOW_FIELDS = (
+    "status",
+    "current_batch",
+    "current_step",
+    "in_use_since",
+    "cleaned_at",
+    "dirty_since",
+    "clean_for_product",
+    "last_product",
+)
+# Set when the equipment is registered; afterwards only calibration records move them.
+CALIBRATION_FIELDS = ("last_calibrated_on", "calibration_due_on")
+
+
+class ServiceSaveMixin:
+    form = GMPAdminForm  # a reason is required for every change of an existing record
+
+    def save_model(self, request, obj, form, change):
+        master_data_save(user=request.user, obj=obj, reason=form.cleaned_data.get("change_reason", ""))
+
+    def delete_model(self, request, obj):  # records are never deleted
+        raise PermissionError("Records are never deleted; set them inactive instead.")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(EquipmentClass)
-class EquipmentClassAdmin(GMPAdmin):
+class EquipmentClassAdmin(ServiceSaveMixin, admin.ModelAdmin):
     list_display = ("code", "name", "name_zh")
+    search_fields = ("code", "name", "name_zh")
+
+
+@admin.register(ChecklistItem)
+class ChecklistItemAdmin(ServiceSaveMixin, admin.ModelAdmin):
+    list_display = ("equipment_class", "order", "name", "active")
+    list_filter = ("equipment_class", "active")
+
+
+@admin.register(Equipment)
+class EquipmentAdmin(ServiceSaveMixin, admin.ModelAdmin):
+    list_display = ("code", "name", "equipment_class", "line", "status", "calibration_due_on", "active")
+    list_filter = ("status", "equipment_class", "line", "active")
+    search_fields = ("code", "name", "name_zh")
+    list_select_related = ("equipment_class", "line")
+
+    def get_readonly_fields(self, request, obj=None):
+        return WORKFLOW_FIELDS + (CALIBRATION_FIELDS if obj is not None else ())
+
+
+@admin.register(EquipmentTag)
+class EquipmentTagAdmin(ServiceSaveMixin, admin.ModelAdmin):
+    list_display = ("equipment", "key", "kind", "node_id", "unit", "deadband", "low_limit", "high_limit", "active")
+    list_filter = ("kind", "active")
+    search_fields = ("equipment__code", "key", "node_id")
+    list_select_related = ("equipment",)

@@ -37,6 +37,24 @@ class GMPAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def delete_view(self, request, object_id, extra_context=None):
+        """Refused for everyone; the attempt is audited (retention, BAT-4/QC-5/AUD-4)."""
+        from django.core.exceptions import PermissionDenied
+        from django.db import transaction
+
+        from audit.services import audit_record
+
+        with transaction.atomic():
+            audit_record(
+                action="retention.delete_refused",
+                actor=request.user,
+                object_type=f"{self.model._meta.app_label}.{self.model._meta.model_name}",
+                object_id=str(object_id),
+                new={"entry_point": "admin"},
+                reason="GMP records are kept for their retention period",
+            )
+        raise PermissionDenied
+
     def get_actions(self, request):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)

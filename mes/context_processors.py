@@ -1,5 +1,4 @@
-from django.conf import settings
-
+from mes.middleware import idle_timeout_seconds
 from mes.registry import nav_items
 from mes.roles import role_codes, role_label
 
@@ -16,5 +15,5 @@ def navigation(request):
     return {
         "nav_sections": sections,
         "user_roles": [role_label(r) for r in role_codes(user)],
-        "idle_timeout_seconds": settings.MES_IDLE_TIMEOUT_MINUTES * 60,
+        "idle_timeout_seconds": idle_timeout_seconds(),
     }

@@ -38,11 +38,15 @@ class RequestContextMiddleware:
 
 
 def idle_timeout_seconds() -> int:
-    return settings.MES_IDLE_TIMEOUT_MINUTES * 60
+    """The controlled configuration value (CFG-1); settings.MES_IDLE_TIMEOUT_MINUTES until one is approved."""
+    from administration.parameters import config_get_or_default
+
+    return config_get_or_default("auth.idle_timeout_minutes", settings.MES_IDLE_TIMEOUT_MINUTES) * 60
 
 
 class IdleTimeoutMiddleware:
-    """Ends a session after MES_IDLE_TIMEOUT_MINUTES without user activity (Annex 11 §12)."""
+    """Ends a session after the idle time-out (configuration auth.idle_timeout_minutes) without user
+    activity (Annex 11 §12)."""
 
     SESSION_KEY = "mes_last_activity"
 

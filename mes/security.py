@@ -5,14 +5,22 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from audit.services import audit_record
 from mes.models import UserSecurity
 
+# Sent after each counted failure (user, kind "login"/"signature", attempts, locked, newly_locked), so
+# the administration app can alert administrators at once (21 CFR 11.300(d)).
+authentication_failed = Signal()
+
 
 def lockout_threshold() -> int:
-    return settings.MES_LOCKOUT_THRESHOLD
+    """The controlled configuration value (CFG-1); settings.MES_LOCKOUT_THRESHOLD until one is approved."""
+    from administration.parameters import config_get_or_default
+
+    return config_get_or_default("auth.lockout_threshold", settings.MES_LOCKOUT_THRESHOLD)
 
 
 def security_is_locked(user) -> bool:
@@ -40,6 +48,14 @@ def security_register_failure(*, username: str, kind: str) -> bool:
                 new={"failed_attempts": sec.failed_attempts, "last_kind": kind},
             )
         sec.save()
+    authentication_failed.send(
+        sender=UserSecurity,
+        user=user,
+        kind=kind,
+        attempts=sec.failed_attempts,
+        locked=sec.locked_at is not None,
+        newly_locked=newly_locked,
+    )
     return sec.locked_at is not None
 
 

@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "simple_history",
     "guardian",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -50,11 +52,13 @@ INSTALLED_APPS = [
     "orders",
     "batches",
     "quality",
+    "administration",
     "integrations",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "mes.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -62,9 +66,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "mes.middleware.IdleTimeoutMiddleware",
+    "administration.otp.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -85,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "mes.context_processors.navigation",
+                "administration.context_processors.administration",
             ],
         },
     },
@@ -139,6 +146,31 @@ if env_bool("MES_HTTPS", False):
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Content security policy (django-csp): scripts, styles, images and fonts only from this server; no
+# inline scripts, no eval, no framing, forms post only here.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# The deployment defaults of controlled parameters (administration.parameters): the database value
+# approved by change control wins once there is one.
+MES_ALERT_THRESHOLD = env_int("MES_ALERT_THRESHOLD", 3, minimum=1, maximum=20)
+MES_SIGNATURE_FULL_FIRST = env_bool("MES_SIGNATURE_FULL_FIRST", True)
+MES_RETENTION_YEARS = env_int("MES_RETENTION_YEARS", 5, minimum=5, maximum=50)
+MES_BACKUP_RETENTION_DAYS = env_int("MES_BACKUP_RETENTION_DAYS", 30, minimum=1, maximum=3650)
+MES_TOTP_ROLES = env_str("MES_TOTP_ROLES", "")  # e.g. "admin,qa": these roles need a second factor
+OTP_TOTP_ISSUER = env_str("MES_OTP_ISSUER", "Pharma MES")
+
 GUARDIAN_RAISE_403 = True
 ANONYMOUS_USER_NAME = None
 
@@ -174,11 +206,28 @@ WHITENOISE_USE_FINDERS = True
 # Where the daily checkpoint of the audit chain head is written, outside the database.
 MES_AUDIT_CHECKPOINT_FILE = Path(env_str("MES_AUDIT_CHECKPOINT_FILE", str(VAR_DIR / "audit-checkpoints.jsonl")))
 
+# --- Backups and archives (SEC-5, BAT-4) ---------------------------------------------------------
+MES_BACKUP_DIR = Path(env_str("MES_BACKUP_DIR", str(VAR_DIR / "backups")))
+MES_ARCHIVE_DIR = Path(env_str("MES_ARCHIVE_DIR", str(VAR_DIR / "archives")))
+# A backup older than this many hours makes the system status page warn.
+MES_BACKUP_MAX_AGE_HOURS = env_int("MES_BACKUP_MAX_AGE_HOURS", 26, minimum=1)
+
+# --- E-mail (security alerts to administrators) ------------------------------------------------
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "mes@localhost")
+
+# --- Cache: shared (Redis) when configured, so approved configuration reaches every process ----
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # --- Celery ---------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
     env_url("REDIS_URL", REDIS_URL, schemes=("redis", "rediss"))
     CELERY_BROKER_URL = REDIS_URL
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 else:
     # An embedded broker that needs no server: messages are files under var/broker.
@@ -212,6 +261,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "integrations.erp.tasks.erp_plans_pull",
         "schedule": float(env_int("MES_ERP_PULL_SECONDS", 900, minimum=10)),
     },
+    "equipment-opcua-poll": {"task": "equipment.tasks.poll_opcua", "schedule": 1.0, "options": {"expires": 5}},
+    "backup-daily": {"task": "administration.tasks.backup_run", "schedule": 24 * 3600.0},
 }
 
 # --- Integrations (ERP, LIMS, QMS, WMS, MQTT) and the REST API ------------------------------

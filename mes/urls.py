@@ -18,6 +18,7 @@ urlpatterns = [
     path("equipment/", include("equipment.urls")),
     path("materials/", include("materials.urls")),
     path("quality/", include("quality.urls")),
+    path("administration/", include("administration.urls")),
     path("integrations/", include("integrations.urls")),
     path("api/", include("integrations.api.urls")),
     path("admin/", admin.site.urls),

@@ -16,21 +16,35 @@ _original_teardown = TransactionTestCase._fixture_teardown
 
 
 def _teardown_without_audit_triggers(self):
-    """Test-database teardown empties every table; the owner lifts the audit triggers for it."""
+    """Test-database teardown empties every table; the owner lifts the audit (append-only) and
+    retention (no delete) triggers for it."""
     from django.db import connections
 
+    from administration.retention import retention_install, retention_lift
     from audit.db import install_append_only, remove_append_only
 
     for alias in self._databases_names(include_mirrors=False):
         remove_append_only(connections[alias])
+        retention_lift(connections[alias])
     try:
         _original_teardown(self)
     finally:
         for alias in self._databases_names(include_mirrors=False):
             install_append_only(connections[alias])
+            retention_install(connections[alias])
 
 
 TransactionTestCase._fixture_teardown = _teardown_without_audit_triggers
+
+
+@pytest.fixture(autouse=True)
+def _fresh_configuration_cache():
+    """Each test's database starts without approved configuration: forget values cached by another."""
+    from administration.parameters import config_cache_clear
+
+    config_cache_clear(assume_unset=True)
+    yield
+    config_cache_clear()
 
 
 # --- Users -----------------------------------------------------------------------------------
@@ -71,3 +85,13 @@ def client_for(client, users):
         return c
 
     return login
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default():
+    """Each test starts in English, whatever language an earlier test (or request) activated."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()

@@ -13,3 +13,7 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)  # noqa: F405
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     # A file, not shared-cache memory: concurrent connections then wait on SQLite's lock as in production.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}  # noqa: F405
+# 21 CFR 11.200(a) user-ID-on-first-signing is on in production (MES_SIGNATURE_FULL_FIRST defaults to
+# True); tests of other areas post signature forms with the password only, so it is off here and the
+# administration tests switch it on where they test it.
+MES_SIGNATURE_FULL_FIRST = False

@@ -15,7 +15,7 @@ from mes.seed import DEMO_PASSWORD
 @pytest.fixture
 def plant(db):
     """Lines, equipment classes and the demo materials (no recipes, no orders)."""
-    from equipment.seed import seed as seed_equipment
+    from equipment.seed import seed_classes as seed_equipment
     from materials.seed import seed_master as seed_materials
     from mes.seed import seed_plant
 

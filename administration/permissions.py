@@ -1,0 +1,28 @@
+"""Least privilege: administrators run the system but do not approve its GMP configuration; QA
+approves configuration changes and signs periodic reviews; auditors read the reports."""
+
+_REPORTS = [
+    "administration.view_configparameter",
+    "administration.view_configchange",
+    "administration.review_configuration",
+    "administration.review_access",
+]
+
+ROLE_PERMISSIONS = {
+    "admin": [
+        *_REPORTS,
+        "administration.propose_configchange",
+        "administration.manage_users",
+        "administration.view_system_status",
+        "administration.view_securityalert",
+        "administration.change_securityalert",
+        "administration.view_periodicreview",
+    ],
+    "qa": [
+        *_REPORTS,
+        "administration.approve_configchange",
+        "administration.record_review",
+        "administration.view_periodicreview",
+    ],
+    "auditor": [*_REPORTS, "administration.view_periodicreview"],
+}

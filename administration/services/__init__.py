@@ -1,0 +1,1 @@
+"""Administration services: configuration change control, users, alerts, backup, archive, status."""

@@ -1,0 +1,265 @@
+"""User lifecycle: create, deactivate, reactivate (never delete), roles (signed) and object scopes.
+
+Every change is audited (audit/signals.py records user fields, role membership and object-level
+grants; these services add the reason). Role changes are e-signed by the administrator, bound to
+a record of the user's roles. A username is never reused: accounts are never deleted (a database
+trigger refuses it) and a new name that differs from an existing one only by case is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from guardian.shortcuts import assign_perm, remove_perm
+
+from audit.context import audit_context
+from audit.models import SignatureMeaning
+from audit.services import audit_record
+from audit.signatures import signature_check_password, signature_create
+from mes.roles import ROLES
+from mes.workflow import user_may
+
+User = get_user_model()
+MANAGE = "administration.manage_users"
+
+
+def _require_admin(user) -> None:
+    if not user_may(user, MANAGE):
+        raise PermissionDenied(_("Only a system administrator can manage users."))
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("Give the reason for this change."))
+    return reason
+
+
+def user_create(
+    *,
+    actor,
+    username: str,
+    first_name: str,
+    last_name: str,
+    email: str,
+    password: str,
+    roles: list[str],
+    reason: str,
+):
+    """Create an account with its roles. Refuses a username used before (in any letter case)."""
+    _require_admin(actor)
+    reason = _reason(reason)
+    username = (username or "").strip()
+    if not username:
+        raise ValidationError(_("Enter a user name."))
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError(
+            _("The user name “%(name)s” is or was in use; user names are never reused.") % {"name": username}
+        )
+    _check_roles(roles)
+    candidate = User(username=username, first_name=first_name, last_name=last_name, email=email)
+    validate_password(password, candidate)
+    with transaction.atomic(), audit_context(actor=actor, action="auth.user.create", reason=reason):
+        user = User.objects.create_user(
+            username=username, email=email, password=password, first_name=first_name, last_name=last_name
+        )
+        if "admin" in roles:
+            user.is_staff = True
+            user.save(update_fields=["is_staff"])
+        user.groups.set(Group.objects.filter(name__in=roles))
+    return user
+
+
+def _check_roles(roles) -> None:
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        raise ValidationError(_("Unknown roles: %(roles)s.") % {"roles": ", ".join(unknown)})
+
+
+def user_deactivate(*, actor, user_id: int, reason: str):
+    """Deactivate an account: the person can no longer log in or sign. Records stay attributed."""
+    _require_admin(actor)
+    reason = _reason(reason)
+    if actor.pk == user_id:
+        raise ValidationError(_("You cannot deactivate your own account."))
+    return _set_active(actor, user_id, False, reason)
+
+
+def user_reactivate(*, actor, user_id: int, reason: str):
+    """Reactivate an account (the same username, the same history)."""
+    _require_admin(actor)
+    return _set_active(actor, user_id, True, _reason(reason))
+
+
+def _set_active(actor, user_id: int, active: bool, reason: str):
+    action = "auth.user.reactivate" if active else "auth.user.deactivate"
+    with transaction.atomic(), audit_context(actor=actor, action=action, reason=reason):
+        user = User.objects.select_for_update().get(pk=user_id)
+        if user.is_active == active:
+            raise ValidationError(_("The account is already in that state."))
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+        audit_record(action=action, actor=actor, obj=user, new={"is_active": active}, reason=reason)
+    if not active:
+        _end_sessions(user)
+    return user
+
+
+def _end_sessions(user) -> None:
+    """A deactivated user's open sessions end now, not at their next time-out."""
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
+            session.delete()
+
+
+@dataclass
+class RoleAssignment:
+    """What a role-change signature binds to: the account and its roles after the change."""
+
+    user: Any
+    roles: list[str]
+
+    @property
+    def pk(self):
+        return self.user.pk
+
+    class _meta:  # noqa: N801 - the signature code labels records by app_label.model_name
+        app_label = "auth"
+        model_name = "user_roles"
+
+    def content_hash(self) -> str:
+        from audit.canonical import canonical_json, sha256_hex
+
+        return sha256_hex(canonical_json({"user": self.user.pk, "username": self.user.username, "roles": self.roles}))
+
+    def __str__(self) -> str:
+        return f"{self.user.username}: {', '.join(self.roles) or '-'}"
+
+
+def user_set_roles(*, actor, user_id: int, roles: list[str], password: str, reason: str):
+    """Replace a user's roles. Signed by the administrator (re-authentication), audited with reason."""
+    _require_admin(actor)
+    reason = _reason(reason)
+    _check_roles(roles)
+    signature_check_password(user=actor, password=password, purpose="auth.user.set_roles")
+    wanted = sorted(set(roles))
+    with transaction.atomic(), audit_context(actor=actor, action="auth.user.set_roles", reason=reason):
+        user = User.objects.select_for_update().get(pk=user_id)
+        before = sorted(user.groups.values_list("name", flat=True))
+        if before == wanted:
+            raise ValidationError(_("The roles are unchanged."))
+        user.groups.set(Group.objects.filter(name__in=wanted))
+        staff = "admin" in wanted
+        if user.is_staff != staff:
+            user.is_staff = staff
+            user.save(update_fields=["is_staff"])
+        audit_record(action="auth.user.set_roles", actor=actor, obj=user, old={"roles": before}, new={"roles": wanted})
+        signature_create(
+            signer=actor,
+            obj=RoleAssignment(user, wanted),
+            meaning=SignatureMeaning.APPROVED,
+            reason=reason,
+            action="auth.user.set_roles",
+        )
+    return user
+
+
+# --- object scopes (django-guardian) --------------------------------------------------------------
+@dataclass(frozen=True)
+class ScopeType:
+    label: Any
+    model: str  # app_label.ModelName
+    permissions: tuple[tuple[str, Any], ...]
+
+
+SCOPE_TYPES: dict[str, ScopeType] = {
+    "line": ScopeType(
+        gettext_lazy("Production line"),
+        "mes.Line",
+        (("mes.view_line", gettext_lazy("See the line and its work")),),
+    ),
+    "batch": ScopeType(
+        gettext_lazy("Batch"),
+        "batches.Batch",
+        (
+            ("batches.view_batch", gettext_lazy("Open the batch")),
+            ("batches.execute_batch", gettext_lazy("Execute steps of the batch")),
+        ),
+    ),
+}
+
+
+def scope_model(kind: str):
+    from django.apps import apps
+
+    return apps.get_model(SCOPE_TYPES[kind].model)
+
+
+def user_grant_scope(*, actor, user_id: int, kind: str, object_id: int, permission: str, reason: str):
+    """Grant one permission on one record (a line, a batch) to a user: an object-level scope."""
+    _require_admin(actor)
+    reason = _reason(reason)
+    scope = SCOPE_TYPES.get(kind)
+    if scope is None or permission not in dict(scope.permissions):
+        raise ValidationError(_("This permission cannot be granted on that kind of record."))
+    target = scope_model(kind).objects.filter(pk=object_id).first()
+    if target is None:
+        raise ValidationError(_("The record does not exist."))
+    with transaction.atomic(), audit_context(actor=actor, action="auth.object_permission.grant", reason=reason):
+        user = User.objects.select_for_update().get(pk=user_id)
+        assign_perm(permission, user, target)
+    return user
+
+
+def user_revoke_scope(*, actor, user_id: int, grant_id: int, reason: str):
+    """Remove an object-level grant (the grant row goes; the audit trail keeps it)."""
+    from guardian.models import UserObjectPermission
+
+    _require_admin(actor)
+    reason = _reason(reason)
+    with transaction.atomic(), audit_context(actor=actor, action="auth.object_permission.revoke", reason=reason):
+        grant = (
+            UserObjectPermission.objects.select_related("permission__content_type", "content_type")
+            .filter(pk=grant_id, user_id=user_id)
+            .first()
+        )
+        if grant is None:
+            raise ValidationError(_("The grant does not exist."))
+        target = grant.content_object
+        perm = f"{grant.permission.content_type.app_label}.{grant.permission.codename}"
+        remove_perm(perm, grant.user, target)
+
+
+def user_scopes(user) -> list:
+    from guardian.models import UserObjectPermission
+
+    return list(
+        UserObjectPermission.objects.filter(user=user)
+        .select_related("permission", "content_type")
+        .order_by("content_type_id", "object_pk")
+    )
+
+
+def user_reset_password(*, actor, user_id: int, new_password: str, reason: str):
+    """An administrator sets a new password (the user forgot it). Audited; the old one stops working."""
+    _require_admin(actor)
+    reason = _reason(reason)
+    with transaction.atomic(), audit_context(actor=actor, action="auth.user.password_reset", reason=reason):
+        user = User.objects.select_for_update().get(pk=user_id)
+        validate_password(new_password, user)
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        audit_record(action="auth.user.password_reset", actor=actor, obj=user, reason=reason)
+    _end_sessions(user)
+    return user

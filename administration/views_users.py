@@ -1,0 +1,227 @@
+"""User administration pages, and each user's own account page (an object-level check: a user sees
+his own account; only administrators see anyone's)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from administration.forms import PasswordResetForm, ReasonForm, RolesForm, ScopeForm, UserCreateForm
+from administration.selectors import users_overview
+from administration.services.users import (
+    user_create,
+    user_deactivate,
+    user_grant_scope,
+    user_reactivate,
+    user_reset_password,
+    user_revoke_scope,
+    user_scopes,
+    user_set_roles,
+)
+from audit.models import AuditEvent
+from audit.signatures import SignatureError
+from mes.roles import role_label
+from mes.security import account_unlock
+
+MANAGE = "administration.manage_users"
+User = get_user_model()
+
+
+def _report(request, exc: Exception) -> None:
+    for message in exc.messages if isinstance(exc, ValidationError) else [str(exc)]:
+        messages.error(request, message)
+
+
+@permission_required(MANAGE, raise_exception=True)
+def user_list(request):
+    show = request.GET.get("show", "active")
+    users = users_overview()
+    if show == "active":
+        users = users.filter(is_active=True)
+    elif show == "inactive":
+        users = users.filter(is_active=False)
+    return render(request, "administration/user_list.html", {"users": users, "show": show})
+
+
+@permission_required(MANAGE, raise_exception=True)
+def user_new(request):
+    form = UserCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = user_create(
+                actor=request.user,
+                username=data["username"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                email=data["email"],
+                password=data["password1"],
+                roles=data["roles"],
+                reason=data["reason"],
+            )
+        except ValidationError as exc:
+            field = "password1" if any("password" in m.lower() for m in exc.messages) else "username"
+            form.add_error(field, exc)
+        else:
+            messages.success(request, _("User %(name)s created.") % {"name": user.username})
+            return redirect("administration:user_detail", pk=user.pk)
+    return render(request, "administration/user_new.html", {"form": form})
+
+
+@permission_required(MANAGE, raise_exception=True)
+def user_detail(request, pk: int):
+    subject = get_object_or_404(User.objects.select_related("security"), pk=pk)
+    roles = sorted(subject.groups.values_list("name", flat=True))
+    context = {
+        "subject": subject,
+        "roles": [(r, role_label(r)) for r in roles],
+        "roles_form": RolesForm(initial={"roles": roles}),
+        "scope_form": ScopeForm(),
+        "reason_form": ReasonForm(),
+        "password_form": PasswordResetForm(),
+        "scopes": user_scopes(subject),
+        "security": getattr(subject, "security", None),
+        "events": AuditEvent.objects.filter(object_type="auth.user", object_id=str(subject.pk)).order_by("-seq")[:20],
+    }
+    return render(request, "administration/user_detail.html", context)
+
+
+@require_POST
+@permission_required(MANAGE, raise_exception=True)
+def user_active(request, pk: int):
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the reason for this change."))
+        return redirect("administration:user_detail", pk=pk)
+    service = user_reactivate if request.POST.get("active") == "1" else user_deactivate
+    try:
+        service(actor=request.user, user_id=pk, reason=form.cleaned_data["reason"])
+    except (ValidationError, PermissionDenied) as exc:
+        _report(request, exc)
+    else:
+        messages.success(request, _("Account updated."))
+    return redirect("administration:user_detail", pk=pk)
+
+
+@require_POST
+@permission_required(MANAGE, raise_exception=True)
+def user_roles(request, pk: int):
+    form = RolesForm(request.POST)
+    if form.is_valid():
+        try:
+            user_set_roles(
+                actor=request.user,
+                user_id=pk,
+                roles=form.cleaned_data["roles"],
+                password=form.cleaned_data["password"],
+                reason=form.cleaned_data["reason"],
+            )
+        except (ValidationError, SignatureError, PermissionDenied) as exc:
+            _report(request, exc)
+        else:
+            messages.success(request, _("Roles changed and signed."))
+    else:
+        messages.error(request, _("Choose known roles."))
+    return redirect("administration:user_detail", pk=pk)
+
+
+@require_POST
+@permission_required(MANAGE, raise_exception=True)
+def user_scope_grant(request, pk: int):
+    form = ScopeForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            user_grant_scope(
+                actor=request.user,
+                user_id=pk,
+                kind=data["kind"],
+                object_id=data["object_id"],
+                permission=data["codename"],
+                reason=data["reason"],
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            _report(request, exc)
+        else:
+            messages.success(request, _("Scope granted."))
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect("administration:user_detail", pk=pk)
+
+
+@require_POST
+@permission_required(MANAGE, raise_exception=True)
+def user_scope_revoke(request, pk: int, grant: int):
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the reason for this change."))
+        return redirect("administration:user_detail", pk=pk)
+    try:
+        user_revoke_scope(actor=request.user, user_id=pk, grant_id=grant, reason=form.cleaned_data["reason"])
+    except (ValidationError, PermissionDenied) as exc:
+        _report(request, exc)
+    else:
+        messages.success(request, _("Scope removed."))
+    return redirect("administration:user_detail", pk=pk)
+
+
+@require_POST
+@permission_required(MANAGE, raise_exception=True)
+def user_unlock(request, pk: int):
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        account_unlock(actor=request.user, user=get_object_or_404(User, pk=pk), reason=form.cleaned_data["reason"])
+        messages.success(request, _("Account unlocked."))
+    else:
+        messages.error(request, _("Give the reason for this change."))
+    return redirect("administration:user_detail", pk=pk)
+
+
+@require_POST
+@permission_required(MANAGE, raise_exception=True)
+def user_password(request, pk: int):
+    form = PasswordResetForm(request.POST)
+    if form.is_valid():
+        try:
+            user_reset_password(
+                actor=request.user,
+                user_id=pk,
+                new_password=form.cleaned_data["new_password"],
+                reason=form.cleaned_data["reason"],
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            _report(request, exc)
+        else:
+            messages.success(request, _("Password set. Give it to the user in person."))
+    else:
+        messages.error(request, _("Enter the new password and the reason."))
+    return redirect("administration:user_detail", pk=pk)
+
+
+def account(request, pk: int):
+    """A user's own account: roles, scopes, recent log-ins. Another user's id is refused (403),
+    unless the visitor is an administrator."""
+    if request.user.pk != pk and not request.user.has_perm(MANAGE):
+        raise PermissionDenied
+    subject = get_object_or_404(User, pk=pk)
+    logins = AuditEvent.objects.filter(
+        object_type="auth.user", object_repr=subject.username, action__in=["auth.login", "auth.login_failed"]
+    ).order_by("-seq")[:10]
+    context = {
+        "subject": subject,
+        "roles": [role_label(r) for r in sorted(subject.groups.values_list("name", flat=True))],
+        "scopes": user_scopes(subject),
+        "logins": logins,
+    }
+    return render(request, "administration/account.html", context)
+
+
+def my_account(request):
+    return account(request, request.user.pk)

@@ -1,0 +1,58 @@
+"""Home-page work for administrators (alerts, locked accounts, backups) and QA (changes to approve,
+periodic reviews due)."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from mes.workqueue import WorkCard
+
+
+def cards(user) -> list[WorkCard]:
+    result: list[WorkCard] = []
+    if user.has_perm("administration.approve_configchange"):
+        from administration.models import ChangeStatus, ConfigChange
+
+        pending = ConfigChange.objects.filter(status=ChangeStatus.PROPOSED).exclude(proposed_by=user).count()
+        result.append(
+            WorkCard(
+                _("Configuration changes to approve"),
+                pending,
+                reverse("administration:change_list"),
+                _("Approve or reject with your signature"),
+                "warn" if pending else "ok",
+            )
+        )
+    if user.has_perm("administration.record_review"):
+        from administration.models import ReviewKind
+        from administration.services.reviews import review_due
+
+        for kind, url, title in (
+            (ReviewKind.ACCESS, "administration:access_review", _("Access review due")),
+            (ReviewKind.CONFIGURATION, "administration:config_review", _("Configuration review due")),
+        ):
+            if review_due(kind):
+                result.append(WorkCard(title, 1, reverse(url), _("Every 90 days"), "warn"))
+    if user.has_perm("administration.view_securityalert"):
+        from administration.services.alerts import open_alerts
+        from mes.models import UserSecurity
+
+        alerts = open_alerts().count()
+        result.append(
+            WorkCard(
+                _("Open security alerts"),
+                alerts,
+                reverse("administration:alert_list"),
+                _("Failed log-ins, signatures, lock-outs"),
+                "danger" if alerts else "ok",
+            )
+        )
+        locked = UserSecurity.objects.filter(locked_at__isnull=False).count()
+        if locked:
+            result.append(
+                WorkCard(
+                    _("Locked accounts"), locked, reverse("administration:user_list"), _("Check and unlock"), "warn"
+                )
+            )
+    return result

@@ -1,0 +1,264 @@
+"""A bundled OPC UA server (asyncua) that simulates the demo equipment.
+
+Each equipment is an object with variables for its machine state (0 idle, 1 running, 2 fault),
+alarm, alarm code, good/reject counters and process values (temperature, pressure, speed...) that
+drift around a set point and now and then go out of range. The simulator keeps its state in
+Python, so a stopped and restarted server serves the same values with the same source
+timestamps (what a real PLC does across a network outage).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import random
+import socket
+import threading
+from dataclasses import dataclass, field
+
+from asyncua import Server, ua
+
+log = logging.getLogger(__name__)
+
+NAMESPACE_URI = "urn:pharma-mes:equipment-simulator"
+DEFAULT_URL = os.environ.get("MES_OPCUA_SIMULATOR_URL", "opc.tcp://127.0.0.1:4840/mes/simulator")
+ALARMS = {101: "Over-temperature", 205: "Main motor overload", 310: "Guard door opened while running"}
+
+# key, kind, unit, set point, low limit, high limit, noise
+DEFAULT_TAGS = [
+    ("state", "state", "", None, None, None, 0),
+    ("alarm", "alarm", "", None, None, None, 0),
+    ("alarm_code", "alarm_code", "", None, None, None, 0),
+    ("good_count", "good_count", "", None, None, None, 0),
+    ("reject_count", "reject_count", "", None, None, None, 0),
+    ("temperature", "process", "°C", 45.0, 30.0, 60.0, 0.4),
+    ("pressure", "process", "bar", 1.2, 0.8, 1.6, 0.01),
+    ("speed", "process", "rpm", 120.0, 90.0, 150.0, 1.0),
+]
+
+
+def node_id(code: str, key: str, ns: int = 2) -> str:
+    return f"ns={ns};s={code}.{key}"
+
+
+@dataclass
+class SimTag:
+    key: str
+    kind: str
+    node_id: str
+    setpoint: float | None = None
+    low: float | None = None
+    high: float | None = None
+    noise: float = 0.0
+    value: float = 0.0
+    source_ts: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    excursion: int = 0  # ticks left of an out-of-range excursion
+
+    @property
+    def variant_type(self) -> ua.VariantType:
+        return {
+            "state": ua.VariantType.Int32,
+            "alarm": ua.VariantType.Boolean,
+            "alarm_code": ua.VariantType.Int32,
+            "good_count": ua.VariantType.Int64,
+            "reject_count": ua.VariantType.Int64,
+        }.get(self.kind, ua.VariantType.Double)
+
+    def ua_value(self):
+        if self.kind == "alarm":
+            return bool(self.value)
+        if self.kind in ("state", "alarm_code", "good_count", "reject_count"):
+            return int(self.value)
+        return float(self.value)
+
+
+@dataclass
+class SimEquipment:
+    code: str
+    tags: dict[str, SimTag]
+    rate_per_tick: float = 100.0
+    fault_ticks: int = 0
+
+
+def default_equipment(code: str, extra_process_tags: int = 0, rate_per_min: float = 6000.0) -> SimEquipment:
+    tags = {}
+    for key, kind, _unit, sp, low, high, noise in DEFAULT_TAGS:
+        tags[key] = SimTag(key, kind, node_id(code, key), sp, low, high, noise, value=sp if sp is not None else 0.0)
+    for i in range(1, extra_process_tags + 1):
+        key = f"pv{i:02d}"
+        tags[key] = SimTag(key, "process", node_id(code, key), 50.0, 10.0, 90.0, 0.5, value=50.0)
+    tags["state"].value = 1
+    return SimEquipment(code, tags, rate_per_tick=rate_per_min / 60.0)
+
+
+class Simulator:
+    """The simulated plant and its OPC UA server. `auto=False` leaves values to the caller (tests)."""
+
+    def __init__(
+        self,
+        equipment: list[SimEquipment],
+        url: str = DEFAULT_URL,
+        *,
+        seed: int | None = None,
+        fault_rate: float = 0.002,
+        excursion_rate: float = 0.004,
+    ) -> None:
+        self.equipment = {e.code: e for e in equipment}
+        self.url = url
+        self.random = random.Random(seed)
+        self.fault_rate, self.excursion_rate = fault_rate, excursion_rate
+        self.server: Server | None = None
+        self._nodes: dict[str, ua.NodeId] = {}
+
+    # --- server lifecycle -----------------------------------------------------------------
+    async def start(self) -> None:
+        server = Server()
+        await server.init()
+        server.set_endpoint(self.url)
+        server.set_server_name("Pharma MES equipment simulator")
+        server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
+        idx = await server.register_namespace(NAMESPACE_URI)
+        objects = server.nodes.objects
+        for eq in self.equipment.values():
+            folder = await objects.add_object(ua.NodeId(eq.code, idx), ua.QualifiedName(eq.code, idx))
+            for tag in eq.tags.values():
+                nid = ua.NodeId.from_string(tag.node_id)
+                await folder.add_variable(
+                    nid, ua.QualifiedName(tag.key, idx), ua.Variant(tag.ua_value(), tag.variant_type)
+                )
+                self._nodes[tag.node_id] = nid
+        await server.start()
+        self.server = server
+        await self.publish([t for e in self.equipment.values() for t in e.tags.values()])
+
+    async def stop(self) -> None:
+        server, self.server = self.server, None
+        if server is not None:
+            await server.stop()
+
+    async def publish(self, tags: list[SimTag]) -> None:
+        """Write tag values with their own source timestamps (bypassing per-write checks)."""
+        server = self.server
+        if server is None:
+            return
+        now = dt.datetime.now(dt.UTC)
+        for tag in tags:
+            dv = ua.DataValue(
+                ua.Variant(tag.ua_value(), tag.variant_type),
+                StatusCode=ua.StatusCode(ua.StatusCodes.Good),
+                SourceTimestamp=tag.source_ts,
+                ServerTimestamp=now,
+            )
+            await server.write_attribute_value(self._nodes[tag.node_id], dv)
+
+    # --- simulation -------------------------------------------------------------------------
+    def set(self, code: str, key: str, value: float, when: dt.datetime | None = None) -> SimTag:
+        tag = self.equipment[code].tags[key]
+        tag.value, tag.source_ts = value, when or dt.datetime.now(dt.UTC)
+        return tag
+
+    def tick(self) -> list[SimTag]:
+        """Advance the plant by one step; returns the tags whose value changed."""
+        now = dt.datetime.now(dt.UTC)
+        changed: list[SimTag] = []
+        for eq in self.equipment.values():
+            before = {k: t.value for k, t in eq.tags.items()}
+            self._step_state(eq)
+            state = eq.tags["state"].value
+            if state == 1:
+                made = max(0, round(eq.rate_per_tick * self.random.uniform(0.85, 1.02)))
+                rejects = sum(1 for _ in range(min(made, 50)) if self.random.random() < 0.01)
+                eq.tags["good_count"].value += made - rejects
+                eq.tags["reject_count"].value += rejects
+            for tag in eq.tags.values():
+                if tag.kind == "process":
+                    self._drift(tag, running=state == 1)
+            for key, tag in eq.tags.items():
+                if tag.value != before[key]:
+                    tag.source_ts = now
+                    changed.append(tag)
+        return changed
+
+    def _step_state(self, eq: SimEquipment) -> None:
+        state, r = eq.tags["state"], self.random.random()
+        if state.value == 2:
+            eq.fault_ticks -= 1
+            if eq.fault_ticks <= 0:
+                state.value, eq.tags["alarm"].value, eq.tags["alarm_code"].value = 0, 0, 0
+        elif state.value == 1 and r < self.fault_rate:
+            state.value, eq.tags["alarm"].value = 2, 1
+            eq.tags["alarm_code"].value = self.random.choice(list(ALARMS))
+            eq.fault_ticks = self.random.randint(10, 40)
+        elif state.value == 1 and r < self.fault_rate + 0.01:
+            state.value = 0
+        elif state.value == 0 and r < 0.1:
+            state.value = 1
+
+    def _drift(self, tag: SimTag, *, running: bool) -> None:
+        if tag.setpoint is None:
+            return
+        target = tag.setpoint if running else tag.setpoint * 0.5
+        if tag.excursion > 0:
+            tag.excursion -= 1
+            target = tag.high + (tag.high - tag.low) * 0.1
+        elif self.random.random() < self.excursion_rate:
+            tag.excursion = self.random.randint(3, 10)
+        tag.value = round(tag.value + (target - tag.value) * 0.2 + self.random.gauss(0, tag.noise), 3)
+
+    async def run(self, interval: float = 1.0, *, auto: bool = True, stop: asyncio.Event | None = None) -> None:
+        await self.start()
+        log.info("OPC UA simulator on %s with %d equipment", self.url, len(self.equipment))
+        try:
+            while stop is None or not stop.is_set():
+                await asyncio.sleep(interval)
+                if auto:
+                    await self.publish(self.tick())
+        finally:
+            await self.stop()
+
+
+class SimulatorThread:
+    """Runs a Simulator in a thread with its own event loop (tests and the benchmark)."""
+
+    def __init__(self, simulator: Simulator) -> None:
+        self.sim = simulator
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="opcua-sim", daemon=True)
+        self.thread.start()
+
+    def call(self, coro, timeout: float = 60.0):
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def start(self) -> None:
+        self.call(self.sim.start())
+
+    def stop(self) -> None:
+        self.call(self.sim.stop())
+
+    def set(self, code: str, key: str, value: float) -> None:
+        """Change a value and publish it, like the machine would."""
+        tag = self.sim.set(code, key, value)
+        self.call(self.sim.publish([tag]))
+
+    def tick(self) -> int:
+        async def _tick():
+            changed = self.sim.tick()
+            await self.sim.publish(changed)
+            return len(changed)
+
+        return self.call(_tick())
+
+    def close(self) -> None:
+        try:
+            self.stop()
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(5)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
