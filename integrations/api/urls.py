@@ -23,6 +23,7 @@ class SchemaView(AuditedMixin, SpectacularAPIView):
 class DocsView(SpectacularSwaggerSplitView):
     permission_classes = [HasPermissions]
     url_name = "api:schema"
+    template_name = "integrations/api_docs.html"
 
 
 @login_not_required

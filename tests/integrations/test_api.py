@@ -149,3 +149,11 @@ def test_nul_characters_are_refused_not_a_server_error(db, api_for):
 def test_unknown_api_address_is_a_json_404(db, api_for):
     response = api_for("erp").get("/api/v1/nothing-here/")
     assert response.status_code == 404 and response.json()["code"] == "not_found"
+
+
+def test_each_push_endpoint_documents_its_own_payload(db, client_for):
+    spec = client_for("operator").get("/api/schema/?format=json").json()
+    plans = spec["paths"]["/api/v1/erp/production-plans/"]["post"]
+    results = spec["paths"]["/api/v1/lims/test-results/"]["post"]
+    assert plans["summary"] == "Push a production plan" and plans["tags"] == ["ERP"]
+    assert results["summary"] == "Push test results" and results["tags"] == ["LIMS"]

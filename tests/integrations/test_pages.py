@@ -92,3 +92,19 @@ def test_message_log_in_the_browser(new_page, users, password):
     problems.check()
     dead.refresh_from_db()
     assert dead.replayed_count == 1
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_api_docs_render_under_the_content_security_policy(new_page, users, password):
+    page, problems = new_page()
+    page.context.route("**/favicon.ico", lambda route: route.fulfill(status=204, body=""))
+    external = []
+    page.on("request", lambda r: external.append(r.url) if "127.0.0.1" not in r.url and "localhost" not in r.url else None)
+    login(page, "planner", password)
+    page.goto("/api/docs/")
+    page.wait_for_selector("#swagger-ui .opblock", timeout=20000)
+    screenshot(page, "integrations-api-docs")
+    assert page.locator("text=/api/v1/orders/").count() > 0
+    assert not external, f"requests left the server: {external}"  # no CDN
+    problems.check()
