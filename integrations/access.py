@@ -28,6 +28,15 @@ ORDER_READERS = frozenset({"planner", "supervisor", "qa", "qc", "warehouse", "an
 LOT_READERS = frozenset({"warehouse", "operator", "supervisor", "qc", "qa", "planner", "analyst", "auditor", "admin"})
 
 
+EQUIPMENT_READERS = ALL_ROLES  # equipment.view_equipment: every role
+
+
+def _equipment(data):
+    from equipment.models import Equipment
+
+    return {"code": Equipment.objects.order_by("id").values_list("code", flat=True).first()}
+
+
 def _order(data):
     from orders.models import ProductionOrder
 
@@ -70,6 +79,8 @@ ACCESS = {
     "api:batch-performance": Rule(ORDER_READERS, method="get-closed-batch", make_kwargs=_batch),
     "api:batch-record": Rule(ORDER_READERS, method="get-closed-batch", make_kwargs=_batch),
     "api:erp-b2mml-schedule": Rule(frozenset({"planner"}), method="post"),
+    "api:equipment-list": Rule(EQUIPMENT_READERS),
+    "api:equipment-detail": Rule(EQUIPMENT_READERS, make_kwargs=_equipment),
     "api:lot-list": Rule(LOT_READERS),
     "api:lot-detail": Rule(LOT_READERS, make_kwargs=_lot),
     "api:movement-list": Rule(LOT_READERS),

@@ -289,3 +289,80 @@ class BatchPerformanceView(_BatchXmlView):
 class BatchRecordView(_BatchXmlView):
     builder = staticmethod(batch_to_batchml)
     suffix = "batchml"
+
+
+# --- equipment ---------------------------------------------------------------------------------
+EQUIPMENT_VIEW = "equipment.view_equipment"
+
+
+class EquipmentStatusSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    equipment_class = serializers.CharField(source="equipment_class.code")
+    line = serializers.SerializerMethodField()
+    status = serializers.CharField()
+    usable = serializers.SerializerMethodField()
+    reasons = serializers.SerializerMethodField()
+    machine_state = serializers.SerializerMethodField()
+    link = serializers.SerializerMethodField()
+    alarm_active = serializers.SerializerMethodField()
+    calibration_due_on = serializers.DateField(allow_null=True)
+
+    def _usability(self, eq):
+        from equipment.services.status import usability_evaluate
+
+        cache = self.context.setdefault("usability", {})
+        if eq.pk not in cache:
+            cache[eq.pk] = usability_evaluate(eq)
+        return cache[eq.pk]
+
+    def _live(self, eq):
+        return getattr(eq, "live", None) if hasattr(eq, "live") else None
+
+    def get_line(self, eq) -> str:
+        return eq.line.code if eq.line_id else ""
+
+    def get_usable(self, eq) -> bool:
+        return bool(self._usability(eq).ok)
+
+    def get_reasons(self, eq) -> list[str]:
+        return [str(r) for r in self._usability(eq).reasons]
+
+    def get_machine_state(self, eq) -> str:
+        live = self._live(eq)
+        return live.machine_state if live else "unknown"
+
+    def get_link(self, eq) -> str:
+        live = self._live(eq)
+        return live.comm_state if live else "unknown"
+
+    def get_alarm_active(self, eq) -> bool:
+        live = self._live(eq)
+        return bool(live and live.alarm_active)
+
+
+def _equipment_queryset():
+    from equipment.services.status import usability_queryset
+
+    return usability_queryset().filter(active=True).order_by("code")
+
+
+@extend_schema(tags=["Equipment"], parameters=[OpenApiParameter(p, str, required=False) for p in ("status", "line")])
+class EquipmentListView(AuditedMixin, generics.ListAPIView):
+    """Equipment status: the interlock's answer (usable, and why not) and the live machine state."""
+
+    serializer_class = EquipmentStatusSerializer
+    permissions_required = {"GET": [EQUIPMENT_VIEW]}
+
+    def get_queryset(self):
+        return _filters(_equipment_queryset(), self.request.query_params, {"status": "status", "line": "line__code"})
+
+
+@extend_schema(tags=["Equipment"], responses={200: EquipmentStatusSerializer, **NOT_FOUND})
+class EquipmentDetailView(AuditedMixin, generics.RetrieveAPIView):
+    serializer_class = EquipmentStatusSerializer
+    permissions_required = {"GET": [EQUIPMENT_VIEW]}
+    lookup_field = "code"
+
+    def get_queryset(self):
+        return _equipment_queryset()

@@ -9,6 +9,8 @@ from django.http import JsonResponse
 from django.urls import path, re_path
 from django.utils.translation import gettext as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
 
 from integrations.api import domain, views
 from integrations.api.base import AuditedMixin, HasPermissions
@@ -24,6 +26,13 @@ class DocsView(SpectacularSwaggerSplitView):
     permission_classes = [HasPermissions]
     url_name = "api:schema"
     template_name = "integrations/api_docs.html"
+
+    def handle_exception(self, exc):
+        # Errors of the docs page (refused CSRF, no permission) as the API's JSON, not a bare HTML 403.
+        response = super().handle_exception(exc)
+        if isinstance(response, Response):
+            self.request.accepted_renderer, self.request.accepted_media_type = JSONRenderer(), "application/json"
+        return response
 
 
 @login_not_required
@@ -52,6 +61,8 @@ urlpatterns = [
     api("v1/batches/<str:number>/b2mml-performance/", domain.BatchPerformanceView, "batch-performance"),
     api("v1/batches/<str:number>/batchml/", domain.BatchRecordView, "batch-record"),
     api("v1/erp/b2mml/operations-schedule/", views.B2mmlScheduleView, "erp-b2mml-schedule"),
+    api("v1/equipment/", domain.EquipmentListView, "equipment-list"),
+    api("v1/equipment/<str:code>/", domain.EquipmentDetailView, "equipment-detail"),
     api("v1/lots/", domain.LotListView, "lot-list"),
     api("v1/lots/<str:code>/", domain.LotDetailView, "lot-detail"),
     api("v1/movements/", domain.MovementListView, "movement-list"),

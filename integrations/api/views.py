@@ -126,6 +126,7 @@ def inbound(system: str, kind: str, serializer, permission: str, natural_id: str
             "permissions_required": {"POST": [permission]},
         },
     )
+
     def post(self, request, *args, **kwargs):  # a function of its own: the schema is attached to it
         return InboundView.post(self, request, *args, **kwargs)
 
