@@ -157,3 +157,17 @@ def test_each_push_endpoint_documents_its_own_payload(db, client_for):
     results = spec["paths"]["/api/v1/lims/test-results/"]["post"]
     assert plans["summary"] == "Push a production plan" and plans["tags"] == ["ERP"]
     assert results["summary"] == "Push test results" and results["tags"] == ["LIMS"]
+
+
+def test_account_command_issues_rotates_and_revokes(db, users):
+    import io
+
+    from django.core.management import call_command
+    from django.test import Client
+
+    out = io.StringIO()
+    call_command("integration_account", "create", "mes-erp", "--system", "erp", "--role", "planner", stdout=out)
+    token = out.getvalue().split("token ", 1)[1].split()[0]
+    assert Client(HTTP_AUTHORIZATION=f"Token {token}").get("/api/v1/orders/").status_code == 200
+    call_command("integration_account", "revoke", "mes-erp", "--reason", "retired", stdout=io.StringIO())
+    assert Client(HTTP_AUTHORIZATION=f"Token {token}").get("/api/v1/orders/").status_code == 401

@@ -47,9 +47,15 @@ def press(db):
     with audit_context(action="test.setup"):
         cls, _ = EquipmentClass.objects.get_or_create(code="TPRS", defaults={"name": "Rotary tablet press"})
         eq = Equipment.objects.create(
-            code="TPRS-01", name="Tablet press 1", equipment_class=cls, line=Line.objects.get(code="L1"),
-            cleaned_at=timezone.now(), calibration_interval_days=180, last_calibrated_on=today - dt.timedelta(days=3),
-            calibration_due_on=today + dt.timedelta(days=170), qualified_on=today - dt.timedelta(days=90),
+            code="TPRS-01",
+            name="Tablet press 1",
+            equipment_class=cls,
+            line=Line.objects.get(code="L1"),
+            cleaned_at=timezone.now(),
+            calibration_interval_days=180,
+            last_calibrated_on=today - dt.timedelta(days=3),
+            calibration_due_on=today + dt.timedelta(days=170),
+            qualified_on=today - dt.timedelta(days=90),
             ideal_rate_per_min=Decimal("100"),
         )
         for key in ("state", "alarm", "alarm_code", "good_count", "reject_count"):

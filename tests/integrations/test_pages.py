@@ -113,7 +113,9 @@ def test_api_docs_render_under_the_content_security_policy(new_page, users, pass
     page, problems = new_page()
     page.context.route("**/favicon.ico", lambda route: route.fulfill(status=204, body=""))
     external = []
-    page.on("request", lambda r: external.append(r.url) if "127.0.0.1" not in r.url and "localhost" not in r.url else None)
+    page.on(
+        "request", lambda r: external.append(r.url) if "127.0.0.1" not in r.url and "localhost" not in r.url else None
+    )
     login(page, "planner", password)
     page.goto("/api/docs/")
     page.wait_for_selector("#swagger-ui .opblock", timeout=20000)
