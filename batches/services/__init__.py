@@ -71,3 +71,74 @@ def batch_operators(batches) -> dict[int, list]:
     for grant in grants:
         result[int(grant.object_pk)].append(grant.user)
     return result
+
+
+from batches.services.execution import (  # noqa: E402
+    EntryConflict,
+    batch_complete,
+    entry_record,
+    require_executor,
+    step_blockers,
+    step_code,
+    step_complete,
+    step_sign,
+    step_start,
+    step_verify,
+)
+from batches.services.preparation import (  # noqa: E402
+    batch_bom_lines,
+    batch_line_clearance_sign,
+    batch_mark_ready,
+    batch_preparation,
+    batch_start,
+    recipe_snapshot,
+)
+from batches.services.review import (  # noqa: E402
+    batch_approve_review,
+    batch_archive,
+    batch_exceptions,
+    batch_executors,
+    batch_qc_release,
+    batch_reject,
+    batch_release,
+    batch_request_correction,
+    batch_resubmit,
+    batch_review_start,
+    entry_correct,
+    exception_dispose,
+)
+
+__all__ = [
+    "EXECUTE",
+    "EntryConflict",
+    "batch_approve_review",
+    "batch_archive",
+    "batch_assign_operators",
+    "batch_bom_lines",
+    "batch_complete",
+    "batch_create_from_order",
+    "batch_exceptions",
+    "batch_executors",
+    "batch_line_clearance_sign",
+    "batch_mark_ready",
+    "batch_operators",
+    "batch_preparation",
+    "batch_qc_release",
+    "batch_reject",
+    "batch_release",
+    "batch_request_correction",
+    "batch_resubmit",
+    "batch_review_start",
+    "batch_start",
+    "entry_correct",
+    "entry_record",
+    "exception_dispose",
+    "recipe_snapshot",
+    "require_executor",
+    "step_blockers",
+    "step_code",
+    "step_complete",
+    "step_sign",
+    "step_start",
+    "step_verify",
+]
