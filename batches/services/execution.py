@@ -72,7 +72,7 @@ def step_blockers(step: StepExecution, steps: list[StepExecution]) -> list[str]:
 
 
 def _lock_step(step_id: int) -> StepExecution:
-    return StepExecution.objects.select_for_update().select_related("batch", "equipment").get(pk=step_id)
+    return StepExecution.objects.select_for_update(of=("self",)).select_related("batch", "equipment").get(pk=step_id)
 
 
 # --- confirm (scan) and start a step ---------------------------------------------------------
