@@ -53,7 +53,7 @@ def record_context(batch: Batch) -> dict:
     from materials.models import LedgerEntry
 
     ledger = list(
-        LedgerEntry.objects.filter(batch=batch).select_related("lot__material", "user").order_by("id")
+        LedgerEntry.objects.filter(batch=batch).select_related("lot__material", "actor").order_by("id")
     )
     return {
         "batch": batch,
