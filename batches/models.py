@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from django.db import models
-from django.utils.translation import gettext_lazy as _
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from audit.gmp import GMPModel
 from mes.units import Unit
@@ -48,10 +47,22 @@ class Batch(GMPModel):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     # Set when the batch is created from a released production order (ORD-6); the recipe is the
     # order's frozen master batch record version, copied here so the eBR never has to guess.
-    order = models.ForeignKey("orders.ProductionOrder", on_delete=models.PROTECT, null=True, blank=True,
-                              related_name="batches", verbose_name=_("production order"))
-    recipe = models.ForeignKey("orders.Recipe", on_delete=models.PROTECT, null=True, blank=True,
-                               related_name="batches", verbose_name=_("master batch record"))
+    order = models.ForeignKey(
+        "orders.ProductionOrder",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="batches",
+        verbose_name=_("production order"),
+    )
+    recipe = models.ForeignKey(
+        "orders.Recipe",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="batches",
+        verbose_name=_("master batch record"),
+    )
     sequence = models.PositiveIntegerField(_("batch of the order"), null=True, blank=True)
     review_round = models.PositiveIntegerField(_("review round"), default=0)
 
@@ -107,7 +118,9 @@ BATCH_MACHINE = StateMachine(
             style="secondary",
         ),
         Transition("resubmit", ("correction_requested",), "completed", EXECUTE, _("Corrections done")),
-        Transition("approve_review", ("under_review",), "reviewed", REVIEW, _("Approve the record"), signature="reviewed"),
+        Transition(
+            "approve_review", ("under_review",), "reviewed", REVIEW, _("Approve the record"), signature="reviewed"
+        ),
         Transition("qc_release", ("reviewed",), "qc_released", QC_RELEASE, _("QC release"), signature="released"),
         Transition("release", ("qc_released",), "released", RELEASE, _("Release"), signature="released"),
         Transition(
@@ -123,7 +136,6 @@ BATCH_MACHINE = StateMachine(
         Transition("archive", ("released", "rejected", "closed"), "archived", ARCHIVE, _("Archive"), style="secondary"),
     ],
 )
-
 
 
 def refuse_if_archived(batch_id, *, own=None) -> None:
@@ -223,22 +235,38 @@ class StepExecution(_BatchChild):
     allow_parallel = models.BooleanField(_("may run in parallel"), default=False)
     status = models.CharField(_("status"), max_length=20, choices=StepStatus.choices, default=StepStatus.PENDING)
     equipment = models.ForeignKey(
-        "equipment.Equipment", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        "equipment.Equipment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("equipment"),
     )
     started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("started by"),
     )
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     start_how = models.CharField(_("confirmed by"), max_length=10, choices=How.choices, blank=True, default="")
     performed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("performed by"),
     )
     performed_at = models.DateTimeField(_("performed at"), null=True, blank=True)
     verified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("verified by"),
     )
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
@@ -299,7 +327,11 @@ class Entry(_BatchChild):
     machine_value = models.CharField(_("machine value"), max_length=200, blank=True, default="")
     override_reason = models.TextField(_("reason for overriding the machine value"), blank=True, default="")
     entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("entered by"),
     )
     entered_at = models.DateTimeField(_("entered at"), null=True, blank=True)

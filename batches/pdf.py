@@ -40,21 +40,24 @@ def record_context(batch: Batch) -> dict:
         st.entry_list = by_step.get(st.pk, [])
     record = BatchRecord.objects.filter(batch=batch).first()
     ids = [str(batch.pk)]
-    sigs = list(
-        Signature.objects.filter(object_type="batches.batch", object_id__in=ids).order_by("signed_at")
-    ) + list(
-        Signature.objects.filter(object_type="batches.stepexecution", object_id__in=[str(x.pk) for x in steps])
-        .order_by("signed_at")
-    ) + list(
-        Signature.objects.filter(object_type="batches.lineclearance", object_id__in=[
-            str(pk) for pk in batch.clearances.values_list("pk", flat=True)]).order_by("signed_at")
+    sigs = (
+        list(Signature.objects.filter(object_type="batches.batch", object_id__in=ids).order_by("signed_at"))
+        + list(
+            Signature.objects.filter(
+                object_type="batches.stepexecution", object_id__in=[str(x.pk) for x in steps]
+            ).order_by("signed_at")
+        )
+        + list(
+            Signature.objects.filter(
+                object_type="batches.lineclearance",
+                object_id__in=[str(pk) for pk in batch.clearances.values_list("pk", flat=True)],
+            ).order_by("signed_at")
+        )
     )
     sigs.sort(key=lambda x: x.signed_at)
     from materials.models import LedgerEntry
 
-    ledger = list(
-        LedgerEntry.objects.filter(batch=batch).select_related("lot__material", "actor").order_by("id")
-    )
+    ledger = list(LedgerEntry.objects.filter(batch=batch).select_related("lot__material", "actor").order_by("id"))
     return {
         "batch": batch,
         "record": record,

@@ -20,10 +20,9 @@ def _user(name):
 
 def _clean_equipment_for(batch, stdout) -> None:
     """The demo plant has dirty equipment on the line: clean (and sign) what the batch needs."""
+    from batches.services import batch_preparation
     from equipment.models import Equipment
     from equipment.services import equipment_cleaning_finish, equipment_cleaning_start
-
-    from batches.services import batch_preparation
 
     prep = batch_preparation(batch)
     op = _user("operator")
@@ -47,11 +46,11 @@ def _stock_short_materials(batch) -> None:
     import datetime as dt
 
     from django.utils import timezone
+
+    from batches.services import batch_preparation
     from materials.models import Location
     from materials.services import lot_receive
     from materials.services.lots import lot_release
-
-    from batches.services import batch_preparation
 
     for row in batch_preparation(batch).materials:
         if row.ok:
@@ -59,8 +58,13 @@ def _stock_short_materials(batch) -> None:
         material = row.requirement.material
         location = Location.objects.filter(condition=material.storage_condition, active=True).order_by("code").first()
         lot = lot_receive(
-            user=_user("warehouse"), material=material, quantity=row.requirement.quantity * 2, unit=row.requirement.unit,
-            location=location, supplier="Own production", supplier_lot="CAMPAIGN-1",
+            user=_user("warehouse"),
+            material=material,
+            quantity=row.requirement.quantity * 2,
+            unit=row.requirement.unit,
+            location=location,
+            supplier="Own production",
+            supplier_lot="CAMPAIGN-1",
             expiry_date=timezone.localdate() + dt.timedelta(days=365),
         )
         lot_release(user=_user("qc"), lot=lot, password=PW)
@@ -75,9 +79,12 @@ def _run_steps(batch, count: int, lots_needed: bool) -> None:
         if step.equipment_class:
             from equipment.models import Equipment
 
-            eq = Equipment.objects.filter(equipment_class__code=step.equipment_class, line_id=batch.line_id).filter(
-                status__in=["available", "in_use"]
-            ).order_by("code").first()
+            eq = (
+                Equipment.objects.filter(equipment_class__code=step.equipment_class, line_id=batch.line_id)
+                .filter(status__in=["available", "in_use"])
+                .order_by("code")
+                .first()
+            )
             scan = eq.code if eq else ""
         s.step_start(user=op, step=step, scan=scan)
         for entry in step.entries.all():
@@ -90,15 +97,20 @@ def _run_steps(batch, count: int, lots_needed: bool) -> None:
 
 
 def _issue(batch) -> None:
-    from materials.services import lot_issue_to_batch, lot_suggest_fefo
-
     from batches.services import batch_bom_lines
+    from materials.services import lot_issue_to_batch, lot_suggest_fefo
 
     for req in batch_bom_lines(batch):
         for lot in lot_suggest_fefo(material=req.material, limit=1):
             lot_issue_to_batch(
-                user=_user("operator"), batch=batch, lot_code=lot.code, quantity=req.quantity, unit=req.unit,
-                requirement=req, verifier=_user("operator2"), verifier_password=PW,
+                user=_user("operator"),
+                batch=batch,
+                lot_code=lot.code,
+                quantity=req.quantity,
+                unit=req.unit,
+                requirement=req,
+                verifier=_user("operator2"),
+                verifier_password=PW,
             )
 
 
@@ -123,8 +135,9 @@ def _advance(batch, target: str, stdout) -> None:
             return
         _issue(batch)
         _run_steps(batch, steps, True)
-        s.batch_complete(user=_user("operator"), batch=batch, password=PW,
-                         output_quantity=batch.planned_quantity * 97 / 100)
+        s.batch_complete(
+            user=_user("operator"), batch=batch, password=PW, output_quantity=batch.planned_quantity * 97 / 100
+        )
     except (ValidationError, PermissionDenied, SignatureError) as exc:
         msgs = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
         stdout.write(f"  batches: {batch.number} stopped before {target}: {msgs}")

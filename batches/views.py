@@ -61,16 +61,30 @@ def batch_detail(request, number: str):
         op = request.POST.get("op")
         password = request.POST.get("password", "")
         if op == "clearance":
-            _attempt(request, s.batch_line_clearance_sign, _("Line clearance signed."), user=user, batch=batch,
-                     password=password, confirmed=bool(request.POST.get("confirmed")),
-                     notes=request.POST.get("reason", ""))
+            _attempt(
+                request,
+                s.batch_line_clearance_sign,
+                _("Line clearance signed."),
+                user=user,
+                batch=batch,
+                password=password,
+                confirmed=bool(request.POST.get("confirmed")),
+                notes=request.POST.get("reason", ""),
+            )
         elif op == "ready":
             _attempt(request, s.batch_mark_ready, _("Batch is ready."), user=user, batch=batch, password=password)
         elif op == "start":
             _attempt(request, s.batch_start, _("Batch started: the batch record is open."), user=user, batch=batch)
         elif op == "complete":
-            _attempt(request, s.batch_complete, _("Batch completed."), user=user, batch=batch, password=password,
-                     output_quantity=request.POST.get("output_quantity", ""))
+            _attempt(
+                request,
+                s.batch_complete,
+                _("Batch completed."),
+                user=user,
+                batch=batch,
+                password=password,
+                output_quantity=request.POST.get("output_quantity", ""),
+            )
         elif op == "resubmit":
             _attempt(request, s.batch_resubmit, _("Corrections sent back to review."), user=user, batch=batch)
         return redirect("batches:detail", number=number)
@@ -95,29 +109,60 @@ def batch_detail(request, number: str):
 def step_screen(request, number: str, step: int):
     """The operator's one-step screen: scan to start, record values, sign, second-person verify."""
     batch = _batch(number)
-    current = get_object_or_404(StepExecution.objects.select_related("equipment", "performed_by"), batch=batch,
-                                number=step)
+    current = get_object_or_404(
+        StepExecution.objects.select_related("equipment", "performed_by"), batch=batch, number=step
+    )
     user = request.user
     if request.method == "POST":
         op = request.POST.get("op")
         password = request.POST.get("password", "")
         if op == "start":
-            _attempt(request, s.step_start, _("Step started."), user=user, step=current,
-                     scan=request.POST.get("scan", ""), how=request.POST.get("how", "scanned"))
+            _attempt(
+                request,
+                s.step_start,
+                _("Step started."),
+                user=user,
+                step=current,
+                scan=request.POST.get("scan", ""),
+                how=request.POST.get("how", "scanned"),
+            )
         elif op == "record":
-            _attempt(request, s.entry_record, _("Value recorded."), user=user, entry=_entry(request, current),
-                     value=request.POST.get("value", ""), version=request.POST.get("version", "0") or 0,
-                     comment=request.POST.get("comment", ""), override_reason=request.POST.get("override_reason", ""),
-                     how=request.POST.get("how", "manual"))
+            _attempt(
+                request,
+                s.entry_record,
+                _("Value recorded."),
+                user=user,
+                entry=_entry(request, current),
+                value=request.POST.get("value", ""),
+                version=request.POST.get("version", "0") or 0,
+                comment=request.POST.get("comment", ""),
+                override_reason=request.POST.get("override_reason", ""),
+                how=request.POST.get("how", "manual"),
+            )
         elif op == "correct":
-            _attempt(request, s.entry_correct, _("Value corrected."), user=user, entry=_entry(request, current),
-                     value=request.POST.get("value", ""), version=request.POST.get("version", "0") or 0,
-                     reason=request.POST.get("reason", ""), comment=request.POST.get("comment", ""))
+            _attempt(
+                request,
+                s.entry_correct,
+                _("Value corrected."),
+                user=user,
+                entry=_entry(request, current),
+                value=request.POST.get("value", ""),
+                version=request.POST.get("version", "0") or 0,
+                reason=request.POST.get("reason", ""),
+                comment=request.POST.get("comment", ""),
+            )
         elif op == "sign":
             _attempt(request, s.step_sign, _("Step signed."), user=user, step=current, password=password)
         elif op == "verify":
-            _attempt(request, s.step_verify, _("Step verified."), user=user, step=current,
-                     verifier_username=request.POST.get("verifier", ""), password=password)
+            _attempt(
+                request,
+                s.step_verify,
+                _("Step verified."),
+                user=user,
+                step=current,
+                verifier_username=request.POST.get("verifier", ""),
+                password=password,
+            )
         return redirect("batches:step", number=number, step=step)
     steps = list(batch.steps.all())
     entries = list(current.entries.select_related("entered_by").prefetch_related("corrections__corrected_by"))
@@ -159,8 +204,11 @@ def review(request, number: str):
         reason = request.POST.get("reason", "")
         actions = {
             "review_start": (s.batch_review_start, _("Review started."), {}),
-            "dispose": (s.exception_dispose, _("Disposition recorded."),
-                        {"key": request.POST.get("key", ""), "note": request.POST.get("note", "")}),
+            "dispose": (
+                s.exception_dispose,
+                _("Disposition recorded."),
+                {"key": request.POST.get("key", ""), "note": request.POST.get("note", "")},
+            ),
             "request_correction": (s.batch_request_correction, _("Correction requested."), {"reason": reason}),
             "approve_review": (s.batch_approve_review, _("Batch record approved."), {"password": password}),
             "qc_release": (s.batch_qc_release, _("QC release signed."), {"password": password, "reason": reason}),
@@ -176,8 +224,11 @@ def review(request, number: str):
         "batch": batch,
         "exceptions": exceptions,
         "open_count": sum(1 for e in exceptions if e.disposition is None),
-        "actions": [t for t in BATCH_MACHINE.available(batch, user) if t.name in (
-            "review_start", "request_correction", "approve_review", "qc_release", "release", "archive")],
+        "actions": [
+            t
+            for t in BATCH_MACHINE.available(batch, user)
+            if t.name in ("review_start", "request_correction", "approve_review", "qc_release", "release", "archive")
+        ],
         "executor": user.pk in s.batch_executors(batch),
         "record": getattr(batch, "record", None),
     }

@@ -24,8 +24,13 @@ def cards(user) -> list[WorkCard]:
         mine = get_objects_for_user(user, "batches.execute_batch", klass=Batch, accept_global_perms=False)
         count = mine.filter(status__in=[BatchStatus.IN_PROGRESS, BatchStatus.CORRECTION_REQUESTED]).count()
         result.append(
-            WorkCard(_("My running batches"), count, f"{reverse('batches:list')}?status=in_progress",
-                     _("Steps to execute or values to correct"), "warn" if count else "ok")
+            WorkCard(
+                _("My running batches"),
+                count,
+                f"{reverse('batches:list')}?status=in_progress",
+                _("Steps to execute or values to correct"),
+                "warn" if count else "ok",
+            )
         )
     if user.has_perm("batches.review_batch"):
         result.append(_card(_("Batch records to review"), BatchStatus.COMPLETED, _("Review by exception")))

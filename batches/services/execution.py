@@ -66,9 +66,7 @@ def step_blockers(step: StepExecution, steps: list[StepExecution]) -> list[str]:
     if step.allow_parallel and earlier:
         # Parallel with its immediate predecessor only: everything before that must be finished.
         earlier = earlier[:-1]
-    return [
-        _("Step %(n)s is not finished yet.") % {"n": s.number} for s in earlier if not s.finished
-    ]
+    return [_("Step %(n)s is not finished yet.") % {"n": s.number} for s in earlier if not s.finished]
 
 
 def _lock_step(step_id: int) -> StepExecution:
@@ -237,8 +235,10 @@ def _check_version(locked: Entry, version) -> None:
     if int(version) != locked.version or (locked.entered_at and int(version) == 0):
         who = locked.entered_by.get_full_name() or locked.entered_by.get_username() if locked.entered_by else "?"
         raise EntryConflict(
-            _("%(n)s was recorded by %(who)s at %(t)s while you were typing (value %(v)s). Nothing was overwritten;"
-              " check the value and correct it with a reason if needed.")
+            _(
+                "%(n)s was recorded by %(who)s at %(t)s while you were typing (value %(v)s). Nothing was overwritten;"
+                " check the value and correct it with a reason if needed."
+            )
             % {
                 "n": locked.display_name,
                 "who": who,
@@ -356,7 +356,9 @@ def batch_complete(*, user, batch: Batch, password: str, output_quantity, expiry
         yield_pct = (output / Decimal(obj.planned_quantity) * 100).quantize(Decimal("0.01"))
         flags = [f.message for f in balance.flags]
         if not limits[0] <= yield_pct <= limits[1] and not any("yield" in f.code for f in balance.flags):
-            flags.append(_("Yield %(y)s %% is outside %(lo)s–%(hi)s %%.") % {"y": yield_pct, "lo": limits[0], "hi": limits[1]})
+            flags.append(
+                _("Yield %(y)s %% is outside %(lo)s–%(hi)s %%.") % {"y": yield_pct, "lo": limits[0], "hi": limits[1]}
+            )
         deviation = ""
         if flags:
             deviation = raise_deviation(
@@ -375,7 +377,13 @@ def batch_complete(*, user, batch: Batch, password: str, output_quantity, expiry
             record.save()
 
     return transition_apply(
-        model=Batch, pk=batch.pk, machine=BATCH_MACHINE, name="complete", user=user, password=password, guard=guard,
+        model=Batch,
+        pk=batch.pk,
+        machine=BATCH_MACHINE,
+        name="complete",
+        user=user,
+        password=password,
+        guard=guard,
         after=after,
     )
 
@@ -383,5 +391,10 @@ def batch_complete(*, user, batch: Batch, password: str, output_quantity, expiry
 def entry_log_refusal(*, user, entry: Entry, message: str) -> None:
     """A refused entry is audited too (what was tried, by whom)."""
     with transaction.atomic():
-        audit_record(action="batches.entry.refused", actor=user, obj=entry.batch, reason=message,
-                     new={"entry": entry.pk, "name": entry.name})
+        audit_record(
+            action="batches.entry.refused",
+            actor=user,
+            obj=entry.batch,
+            reason=message,
+            new={"entry": entry.pk, "name": entry.name},
+        )

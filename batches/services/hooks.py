@@ -19,14 +19,19 @@ def _quality_services():
         return None
 
 
-def raise_deviation(*, user, batch, title: str, description: str, source: str, classification: str = "minor",
-                    links: list | None = None) -> str:
+def raise_deviation(
+    *, user, batch, title: str, description: str, source: str, classification: str = "minor", links: list | None = None
+) -> str:
     """Open a deviation about `batch` (and the given links); returns its reference for the record."""
     quality = _quality_services()
     links = [batch, *(links or [])]
     if quality is not None and hasattr(quality, "deviation_raise"):
         deviation = quality.deviation_raise(
-            user=user, title=title, description=description, source=source, classification=classification,
+            user=user,
+            title=title,
+            description=description,
+            source=source,
+            classification=classification,
             links=links,
         )
         return str(getattr(deviation, "number", None) or deviation.pk)

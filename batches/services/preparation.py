@@ -50,9 +50,11 @@ def recipe_snapshot(recipe) -> dict:
 def _recipe_for(batch: Batch):
     from orders.models import Recipe
 
-    return Recipe.objects.select_related("product").prefetch_related(
-        "bom_lines__material", "steps__checks", "steps__parameters", "steps__equipment_class"
-    ).get(pk=batch.recipe_id)
+    return (
+        Recipe.objects.select_related("product")
+        .prefetch_related("bom_lines__material", "steps__checks", "steps__parameters", "steps__equipment_class")
+        .get(pk=batch.recipe_id)
+    )
 
 
 def batch_scale(batch: Batch, snapshot: dict) -> Decimal:
@@ -164,9 +166,7 @@ def batch_preparation(batch: Batch) -> Preparation:
     today = timezone.localdate()
     reqs = batch_bom_lines(batch)
     stock = dict(
-        Lot.objects.filter(
-            material__in=[r.material for r in reqs], status=LotStatus.RELEASED, expiry_date__gte=today
-        )
+        Lot.objects.filter(material__in=[r.material for r in reqs], status=LotStatus.RELEASED, expiry_date__gte=today)
         .values_list("material_id")
         .annotate(total=Sum("balances__quantity"))
     )
@@ -267,16 +267,31 @@ def _create_steps(batch: Batch, snapshot: dict) -> None:
         )
         for i, p in enumerate(s.get("parameters", []), start=1):
             Entry.objects.create(
-                batch=batch, step=step, kind=EntryKind.PARAMETER, position=i, name=p["name"],
-                name_zh=p.get("name_zh", ""), unit=p.get("unit", ""), target=_dec(p.get("target")),
-                minimum=_dec(p.get("minimum")), maximum=_dec(p.get("maximum")), critical=bool(p.get("critical")),
+                batch=batch,
+                step=step,
+                kind=EntryKind.PARAMETER,
+                position=i,
+                name=p["name"],
+                name_zh=p.get("name_zh", ""),
+                unit=p.get("unit", ""),
+                target=_dec(p.get("target")),
+                minimum=_dec(p.get("minimum")),
+                maximum=_dec(p.get("maximum")),
+                critical=bool(p.get("critical")),
                 equipment_tag=p.get("equipment_tag", ""),
             )
         for c in s.get("checks", []):
             Entry.objects.create(
-                batch=batch, step=step, kind=EntryKind.CHECK, position=c.get("number") or 1, name=c["question"],
-                name_zh=c.get("question_zh", ""), unit=c.get("unit", ""), minimum=_dec(c.get("lower_limit")),
-                maximum=_dec(c.get("upper_limit")), expected_answer=c.get("expected_answer", ""),
+                batch=batch,
+                step=step,
+                kind=EntryKind.CHECK,
+                position=c.get("number") or 1,
+                name=c["question"],
+                name_zh=c.get("question_zh", ""),
+                unit=c.get("unit", ""),
+                minimum=_dec(c.get("lower_limit")),
+                maximum=_dec(c.get("upper_limit")),
+                expected_answer=c.get("expected_answer", ""),
             )
 
 

@@ -62,9 +62,11 @@ def entry_exceptions(entry: Entry, step: StepExecution, corrections: list) -> li
         kinds.append("out_of_range")
     if entry.machine_value and entry.how != How.MACHINE:
         kinds.append("machine_overridden")
-    if entry.entered_at and step.started_at and entry.entered_at > step.started_at + dt.timedelta(
-        minutes=step.duration_minutes
-    ) + LATE_GRACE:
+    if (
+        entry.entered_at
+        and step.started_at
+        and entry.entered_at > step.started_at + dt.timedelta(minutes=step.duration_minutes) + LATE_GRACE
+    ):
         kinds.append("late_entry")
     if corrections:
         kinds.append("corrected")
@@ -148,7 +150,11 @@ def batch_review_start(*, user, batch: Batch) -> Batch:
     """The QC reviewer opens a new review round of a completed record."""
     _require_reviewer(user, batch)
     return transition_apply(
-        model=Batch, pk=batch.pk, machine=BATCH_MACHINE, name="review_start", user=user,
+        model=Batch,
+        pk=batch.pk,
+        machine=BATCH_MACHINE,
+        name="review_start",
+        user=user,
         changes={"review_round": batch.review_round + 1},
     )
 
@@ -168,7 +174,11 @@ def exception_dispose(*, user, batch: Batch, key: str, note: str) -> ExceptionDi
         if ExceptionDisposition.objects.filter(batch=locked, key=key, review_round=locked.review_round).exists():
             raise ValidationError(_("This exception has already been dispositioned."))
         return ExceptionDisposition.objects.create(
-            batch=locked, key=key, note=note, decided_by=user, decided_at=timezone.now(),
+            batch=locked,
+            key=key,
+            note=note,
+            decided_by=user,
+            decided_at=timezone.now(),
             review_round=locked.review_round,
         )
 
@@ -198,13 +208,20 @@ def entry_correct(*, user, entry: Entry | int, value: str, reason: str, version:
     value = (value or "").strip()
     number, ok = _parse(current, value)
     if not ok and not comment:
-        raise ValidationError(_("%(v)s is outside the limits %(l)s: add a comment.") % {"v": value, "l": current.limits_text})
+        raise ValidationError(
+            _("%(v)s is outside the limits %(l)s: add a comment.") % {"v": value, "l": current.limits_text}
+        )
     with transaction.atomic(), audit_context(actor=user, action="batches.entry.correct", reason=reason):
         locked = Entry.objects.select_for_update().get(pk=entry_id)
         _check_version(locked, version)
         now = timezone.now()
         correction = EntryCorrection.objects.create(
-            batch=batch, entry=locked, old_value=locked.value, new_value=value, reason=reason, corrected_by=user,
+            batch=batch,
+            entry=locked,
+            old_value=locked.value,
+            new_value=value,
+            reason=reason,
+            corrected_by=user,
             corrected_at=now,
         )
         locked.value, locked.numeric_value, locked.in_range = value, number, ok
@@ -213,11 +230,16 @@ def entry_correct(*, user, entry: Entry | int, value: str, reason: str, version:
         locked.version += 1
         if not ok and not locked.deviation_ref:
             locked.deviation_ref = raise_deviation(
-                user=user, batch=batch, title=_("Out of range after correction: %(n)s") % {"n": locked.name},
-                description=comment, source="batch_execution",
+                user=user,
+                batch=batch,
+                title=_("Out of range after correction: %(n)s") % {"n": locked.name},
+                description=comment,
+                source="batch_execution",
             )
         locked.save()
-        signature_create(signer=user, obj=correction, meaning="corrected", reason=reason, action="batches.entry.correct")
+        signature_create(
+            signer=user, obj=correction, meaning="corrected", reason=reason, action="batches.entry.correct"
+        )
     return locked
 
 
@@ -234,12 +256,15 @@ def batch_approve_review(*, user, batch: Batch, password: str) -> Batch:
     def guard(obj):
         open_items = [e for e in batch_exceptions(obj) if e.disposition is None]
         if open_items:
-            raise ValidationError(
-                _("%(n)s exception(s) still need a disposition.") % {"n": len(open_items)}
-            )
+            raise ValidationError(_("%(n)s exception(s) still need a disposition.") % {"n": len(open_items)})
 
     return transition_apply(
-        model=Batch, pk=batch.pk, machine=BATCH_MACHINE, name="approve_review", user=user, password=password,
+        model=Batch,
+        pk=batch.pk,
+        machine=BATCH_MACHINE,
+        name="approve_review",
+        user=user,
+        password=password,
         guard=guard,
     )
 
@@ -255,8 +280,14 @@ def _release_guard(obj) -> None:
 def batch_qc_release(*, user, batch: Batch, password: str, reason: str = "") -> Batch:
     """First step of the two-step release (QC): the reviewed record and no open deviation."""
     return transition_apply(
-        model=Batch, pk=batch.pk, machine=BATCH_MACHINE, name="qc_release", user=user, password=password,
-        reason=reason, guard=_release_guard,
+        model=Batch,
+        pk=batch.pk,
+        machine=BATCH_MACHINE,
+        name="qc_release",
+        user=user,
+        password=password,
+        reason=reason,
+        guard=_release_guard,
     )
 
 
@@ -273,8 +304,14 @@ def batch_release(*, user, batch: Batch, password: str, reason: str = "") -> Bat
             raise ValidationError(_("The QC releaser cannot also give the production release."))
 
     return transition_apply(
-        model=Batch, pk=batch.pk, machine=BATCH_MACHINE, name="release", user=user, password=password,
-        reason=reason, guard=guard,
+        model=Batch,
+        pk=batch.pk,
+        machine=BATCH_MACHINE,
+        name="release",
+        user=user,
+        password=password,
+        reason=reason,
+        guard=guard,
     )
 
 

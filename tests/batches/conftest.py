@@ -4,7 +4,6 @@ a released order and its planned batch, built through the owning apps' services.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -44,11 +43,18 @@ def released_lot(users, code, quantity):
     location = Location.objects.filter(condition=material.storage_condition, active=True).first()
     if location is None:
         with audit_context(action="test.setup"):
-            location = Location.objects.create(code=f"WH-{material.storage_condition}", name="Warehouse",
-                                               condition=material.storage_condition)
+            location = Location.objects.create(
+                code=f"WH-{material.storage_condition}", name="Warehouse", condition=material.storage_condition
+            )
     lot = lot_receive(
-        user=users["warehouse"], material=material, quantity=quantity, unit=material.unit, location=location,
-        supplier="Acme", supplier_lot="S-1", expiry_date=timezone.localdate() + dt.timedelta(days=300),
+        user=users["warehouse"],
+        material=material,
+        quantity=quantity,
+        unit=material.unit,
+        location=location,
+        supplier="Acme",
+        supplier_lot="S-1",
+        expiry_date=timezone.localdate() + dt.timedelta(days=300),
     )
     return lot_release(user=users["qc"], lot=lot, password=PW)
 
@@ -58,7 +64,9 @@ def train(users, recipe, *names):
 
     for name in names:
         training_record_create(
-            user=users["supervisor"], trainee=users[name], recipe=recipe,
+            user=users["supervisor"],
+            trainee=users[name],
+            recipe=recipe,
             trained_on=timezone.localdate() - dt.timedelta(days=1),
             valid_until=timezone.localdate() + dt.timedelta(days=365),
         )
@@ -113,12 +121,17 @@ def run_all_steps(batch, users, *, values=None):
 
 
 def issue_all(batch, users, lots):
-    from materials.services import lot_issue_to_batch
-
     from batches.services import batch_bom_lines
+    from materials.services import lot_issue_to_batch
 
     for req, lot in zip(batch_bom_lines(batch), (lots["api"], lots["exc"]), strict=True):
         lot_issue_to_batch(
-            user=fresh(users["operator"]), batch=batch, lot_code=lot.code, quantity=req.quantity, unit=req.unit,
-            requirement=req, verifier=fresh(users["operator2"]), verifier_password=PW,
+            user=fresh(users["operator"]),
+            batch=batch,
+            lot_code=lot.code,
+            quantity=req.quantity,
+            unit=req.unit,
+            requirement=req,
+            verifier=fresh(users["operator2"]),
+            verifier_password=PW,
         )

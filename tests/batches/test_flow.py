@@ -100,9 +100,9 @@ def test_out_of_range_needs_comment_and_opens_deviation(running, users):
 
 @pytest.mark.req("BAT-6")
 def test_machine_value_captured_and_override_needs_reason(running, users):
-    from audit.context import audit_context
     from django.utils import timezone
 
+    from audit.context import audit_context
     from equipment.models import EquipmentTag, TagReading
     from orders.models import ProcessParameter
 
@@ -111,9 +111,17 @@ def test_machine_value_captured_and_override_needs_reason(running, users):
     with audit_context(action="test.tag"):
         entry.equipment_tag = "speed"
         entry.save()
-        tag = EquipmentTag.objects.create(equipment=running["equipment"]["GRAN"], key="speed", node_id="ns=2;s=speed",
-                                          unit="rpm")
-    TagReading.objects.create(tag=tag, value=151.0, source_ts=timezone.now(), server_ts=timezone.now(), received_at=timezone.now(), status_code=0)
+        tag = EquipmentTag.objects.create(
+            equipment=running["equipment"]["GRAN"], key="speed", node_id="ns=2;s=speed", unit="rpm"
+        )
+    TagReading.objects.create(
+        tag=tag,
+        value=151.0,
+        source_ts=timezone.now(),
+        server_ts=timezone.now(),
+        received_at=timezone.now(),
+        status_code=0,
+    )
     op = fresh(users["operator"])
     s.step_start(user=op, step=entry.step, scan="GRAN-01")
     machine = s.entry_record(user=op, entry=entry, value="", version=0)
@@ -127,9 +135,9 @@ def test_machine_value_captured_and_override_needs_reason(running, users):
 
 @pytest.mark.req("BAT-6")
 def test_machine_override_requires_reason(running, users):
-    from audit.context import audit_context
     from django.utils import timezone
 
+    from audit.context import audit_context
     from equipment.models import EquipmentTag, TagReading
 
     batch = running["batch"]
@@ -137,9 +145,17 @@ def test_machine_override_requires_reason(running, users):
     with audit_context(action="test.tag"):
         entry.equipment_tag = "speed"
         entry.save()
-        tag = EquipmentTag.objects.create(equipment=running["equipment"]["GRAN"], key="speed", node_id="ns=2;s=speed",
-                                          unit="rpm")
-    TagReading.objects.create(tag=tag, value=151.0, source_ts=timezone.now(), server_ts=timezone.now(), received_at=timezone.now(), status_code=0)
+        tag = EquipmentTag.objects.create(
+            equipment=running["equipment"]["GRAN"], key="speed", node_id="ns=2;s=speed", unit="rpm"
+        )
+    TagReading.objects.create(
+        tag=tag,
+        value=151.0,
+        source_ts=timezone.now(),
+        server_ts=timezone.now(),
+        received_at=timezone.now(),
+        status_code=0,
+    )
     op = fresh(users["operator"])
     s.step_start(user=op, step=entry.step, scan="GRAN-01")
     with pytest.raises(ValidationError, match="read from the machine"):
@@ -197,7 +213,9 @@ def test_complete_review_correct_approve_release_archive(running, users):
     entry = Entry.objects.get(batch=batch, name="Impeller speed")
     with pytest.raises(ValidationError, match="reason"):
         s.entry_correct(user=fresh(users["operator"]), entry=entry, value="152", reason="", version=entry.version)
-    s.entry_correct(user=fresh(users["operator"]), entry=entry, value="152", reason="Transcription", version=entry.version)
+    s.entry_correct(
+        user=fresh(users["operator"]), entry=entry, value="152", reason="Transcription", version=entry.version
+    )
     batch.refresh_from_db()
     s.batch_resubmit(user=fresh(users["operator"]), batch=batch)
     batch.refresh_from_db()

@@ -4,7 +4,6 @@ import hashlib
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.test import override_settings
 from django.urls import reverse
 
 from batches.models import BatchRecord
@@ -36,7 +35,6 @@ def test_pdf_generated_by_task_with_checksum_and_chinese(running, users, client)
 @pytest.mark.req("BAT-12")
 def test_missing_glyph_is_refused(running, users):
     from audit.context import audit_context
-
     from batches.models import Entry
     from batches.pdf import render_pdf
 
