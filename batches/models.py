@@ -97,6 +97,9 @@ from mes.workflow import StateMachine, Transition  # noqa: E402
 PREPARE = "batches.prepare_batch"
 EXECUTE = "batches.execute_batch"
 REVIEW = "batches.review_batch"
+# The two-step release is the quality app's (quality.services.release); it moves the batch through
+# these transitions via the hooks in batches.services.release, inside its own signed transaction.
+# (granted to the same roles as quality's qc_release_batch / production_release_batch)
 QC_RELEASE = "batches.qc_release_batch"
 RELEASE = "batches.release_batch"
 ARCHIVE = "batches.archive_batch"
@@ -121,8 +124,8 @@ BATCH_MACHINE = StateMachine(
         Transition(
             "approve_review", ("under_review",), "reviewed", REVIEW, _("Approve the record"), signature="reviewed"
         ),
-        Transition("qc_release", ("reviewed",), "qc_released", QC_RELEASE, _("QC release"), signature="released"),
-        Transition("release", ("qc_released",), "released", RELEASE, _("Release"), signature="released"),
+        Transition("qc_release", ("reviewed",), "qc_released", QC_RELEASE, _("QC release")),
+        Transition("release", ("qc_released",), "released", RELEASE, _("Release")),
         Transition(
             "reject",
             ("reviewed", "qc_released"),

@@ -16,6 +16,7 @@ from audit.signatures import SignatureError
 from batches import services as s
 from batches.models import BATCH_MACHINE, Batch, BatchStatus, Entry, EntryCorrection, StepExecution
 from mes.workflow import user_may
+from quality.services.release import batch_production_release, batch_qc_release
 
 VIEW = "batches.view_batch"
 REFUSED = (ValidationError, PermissionDenied, SignatureError)
@@ -211,8 +212,8 @@ def review(request, number: str):
             ),
             "request_correction": (s.batch_request_correction, _("Correction requested."), {"reason": reason}),
             "approve_review": (s.batch_approve_review, _("Batch record approved."), {"password": password}),
-            "qc_release": (s.batch_qc_release, _("QC release signed."), {"password": password, "reason": reason}),
-            "release": (s.batch_release, _("Batch released."), {"password": password, "reason": reason}),
+            "qc_release": (batch_qc_release, _("QC release signed."), {"password": password, "reason": reason}),
+            "release": (batch_production_release, _("Batch released."), {"password": password, "reason": reason}),
             "archive": (s.batch_archive, _("Batch record archived."), {}),
         }
         if op in actions:

@@ -224,8 +224,9 @@ def entry_record(
                 title=_("Out of range: %(n)s in step %(s)s") % {"n": current.name, "s": step.number},
                 description=_("%(v)s %(u)s recorded, limits %(l)s. Comment: %(c)s")
                 % {"v": value, "u": current.unit, "l": current.limits_text, "c": comment},
-                source="batch_execution",
+                source="parameter",
                 classification="major" if current.critical else "minor",
+                links=[locked],
             )
         locked.save()
     return locked
@@ -366,7 +367,7 @@ def batch_complete(*, user, batch: Batch, password: str, output_quantity, expiry
                 batch=obj,
                 title=_("Yield or material balance out of limits: %(b)s") % {"b": obj.number},
                 description=" ".join(str(f) for f in flags),
-                source="batch_execution",
+                source="yield",
                 classification="major",
             )
         with audit_context(actor=user, action="batches.record.complete"):

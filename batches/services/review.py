@@ -26,7 +26,7 @@ from batches.models import (
     refuse_if_archived,
 )
 from batches.services.execution import LATE_GRACE, _check_version, _parse, require_executor
-from batches.services.hooks import open_deviations, raise_deviation
+from batches.services.hooks import raise_deviation
 from mes.workflow import transition_apply, user_may
 
 KINDS = {
@@ -269,50 +269,32 @@ def batch_approve_review(*, user, batch: Batch, password: str) -> Batch:
     )
 
 
-def _release_guard(obj) -> None:
-    deviations = open_deviations(obj)
-    if deviations:
-        raise ValidationError(
-            _("Open deviations block the release: %(d)s.") % {"d": ", ".join(str(d) for d in deviations)}
-        )
+# --- hooks the quality app's two-step release calls (quality.services.release) -------------------
+def batch_record_review_problems(batch: Batch) -> list[str]:
+    """Why the record is not reviewed and approved yet (empty when it is): a release condition."""
+    if batch.status in (BatchStatus.REVIEWED, BatchStatus.QC_RELEASED, BatchStatus.RELEASED):
+        return []
+    return [
+        _("The batch record is %(s)s: it must be reviewed and approved (signed) first.")
+        % {"s": batch.get_status_display().lower()}
+    ]
 
 
-def batch_qc_release(*, user, batch: Batch, password: str, reason: str = "") -> Batch:
-    """First step of the two-step release (QC): the reviewed record and no open deviation."""
-    return transition_apply(
-        model=Batch,
-        pk=batch.pk,
-        machine=BATCH_MACHINE,
-        name="qc_release",
-        user=user,
-        password=password,
-        reason=reason,
-        guard=_release_guard,
-    )
+def batch_unsigned_steps(batch: Batch) -> list[str]:
+    """Steps not signed by the performer, or not verified where a second person must verify."""
+    from batches.services.execution import step_complete
+
+    return [f"{s.number}. {s.display_title}" for s in batch.steps.all() if not step_complete(s)]
 
 
-def batch_release(*, user, batch: Batch, password: str, reason: str = "") -> Batch:
-    """Second step (production release): never the person who QC-released the batch."""
-    from audit.models import Signature
+def batch_on_qc_release(*, batch: Batch, user) -> Batch:
+    """Quality signed the QC release: the batch moves to "QC released" (same transaction)."""
+    return transition_apply(model=Batch, pk=batch.pk, machine=BATCH_MACHINE, name="qc_release", user=user)
 
-    def guard(obj):
-        _release_guard(obj)
-        qc = Signature.objects.filter(
-            object_type="batches.batch", object_id=str(obj.pk), action__endswith=".qc_release"
-        ).values_list("signer_id", flat=True)
-        if user.pk in set(qc):
-            raise ValidationError(_("The QC releaser cannot also give the production release."))
 
-    return transition_apply(
-        model=Batch,
-        pk=batch.pk,
-        machine=BATCH_MACHINE,
-        name="release",
-        user=user,
-        password=password,
-        reason=reason,
-        guard=guard,
-    )
+def batch_on_release(*, batch: Batch, user) -> Batch:
+    """Quality recorded the production release (another person): the batch is released."""
+    return transition_apply(model=Batch, pk=batch.pk, machine=BATCH_MACHINE, name="release", user=user)
 
 
 def batch_reject(*, user, batch: Batch, password: str, reason: str) -> Batch:

@@ -228,10 +228,13 @@ def test_complete_review_correct_approve_release_archive(running, users):
     for e in exceptions:
         s.exception_dispose(user=qc, batch=batch, key=e.key, note="Checked, acceptable")
     s.batch_approve_review(user=qc, batch=batch, password=PW)
-    s.batch_qc_release(user=qc, batch=batch, password=PW)
+    batch.refresh_from_db()
+    assert s.batch_record_review_problems(batch) == [] and s.batch_unsigned_steps(batch) == []
+    # The quality app's two-step release moves the batch through these hooks.
+    s.batch_on_qc_release(user=qc, batch=batch)
     with pytest.raises(PermissionDenied):
-        s.batch_release(user=qc, batch=batch, password=PW)
-    s.batch_release(user=fresh(users["supervisor"]), batch=batch, password=PW)
+        s.batch_on_release(user=qc, batch=batch)
+    s.batch_on_release(user=fresh(users["supervisor"]), batch=batch)
     s.batch_archive(user=fresh(users["qa"]), batch=batch)
     batch.refresh_from_db()
     assert batch.status == BatchStatus.ARCHIVED
@@ -247,3 +250,29 @@ def test_complete_review_correct_approve_release_archive(running, users):
     with audit_context(action="test.tamper"), pytest.raises(ValidationError, match="archived"):
         batch.planned_quantity = 1
         batch.save()
+
+
+@pytest.mark.req("QC-7")
+def test_quality_release_refused_until_record_reviewed(running, users):
+    from quality.services.release import batch_qc_release, release_problems
+
+    batch = running["batch"]
+    problems = release_problems(batch)
+    assert any("reviewed and approved" in p for p in problems)
+    assert any("Step not signed" in p for p in problems)
+    with pytest.raises(ValidationError):
+        batch_qc_release(user=fresh(users["qc"]), batch=batch, password=PW)
+
+
+@pytest.mark.req("BAT-5")
+def test_out_of_range_opens_a_real_quality_deviation(running, users):
+    from quality.selectors import open_deviations_for
+
+    batch = running["batch"]
+    op = fresh(users["operator"])
+    step = s.step_start(user=op, step=batch.steps.get(number=10), scan="GRAN-01")
+    entry = step.entries.get(name="Impeller speed")
+    entry = s.entry_record(user=op, entry=entry, value="175", version=0, comment="Motor surged")
+    deviations = list(open_deviations_for("batches.batch", batch.pk))
+    assert [d.number for d in deviations] == [entry.deviation_ref]
+    assert deviations[0].source == "parameter" and deviations[0].classification == "major"
