@@ -31,6 +31,8 @@ class Batch(GMPModel):
     """A batch of a product: unique number, planned size, status, assigned operators."""
 
     STATE_FIELD = "status"
+    # Review bookkeeping, not batch content: a signature on the batch stays valid across review rounds.
+    SIGNATURE_EXCLUDE = ("review_round",)
 
     number = models.CharField(_("batch number"), max_length=40, unique=True)
     product = models.ForeignKey(
