@@ -97,7 +97,7 @@ def _font_coverage() -> set[int]:
             path = subprocess.run(
                 ["fc-match", "--format=%{file}", family], capture_output=True, text=True, check=True
             ).stdout.strip()
-            fonts = TTCollection(path).fonts[:1] if path.endswith(".ttc") else [TTFont(path)]
+            fonts = TTCollection(path, lazy=True).fonts[:1] if path.endswith(".ttc") else [TTFont(path, lazy=True)]
             for font in fonts:
                 covered.update(font.getBestCmap() or {})
         _COVERAGE = covered
