@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "quality",
     "administration",
     "integrations",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -251,6 +252,8 @@ CELERY_BEAT_SCHEDULE = {
     "beat-heartbeat": {"task": "mes.tasks.heartbeat", "schedule": 60.0},
     "equipment-opcua-poll": {"task": "equipment.tasks.poll_opcua", "schedule": 1.0, "options": {"expires": 5}},
     "backup-daily": {"task": "administration.tasks.backup_run", "schedule": 24 * 3600.0},
+    # Sends every report subscription that is due (REP-3); the due time is in the database.
+    "reports-subscriptions": {"task": "reports.tasks.subscriptions_run_due", "schedule": 300.0},
 }
 
 # --- Logging --------------------------------------------------------------------------------

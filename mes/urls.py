@@ -20,6 +20,7 @@ urlpatterns = [
     path("quality/", include("quality.urls")),
     path("administration/", include("administration.urls")),
     path("integrations/", include("integrations.urls")),
+    path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
 ]
 
