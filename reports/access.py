@@ -10,10 +10,10 @@ def _report(data) -> dict:
 
     pk = Report.objects.order_by("pk").values_list("pk", flat=True).first()
     if pk is None:
+        from django.utils import timezone
+
         from reports.services import report_generate
         from reports.sources import Filters
-
-        from django.utils import timezone
 
         today = timezone.localdate()
         pk = report_generate(kind="inventory", filters=Filters(today, today)).pk

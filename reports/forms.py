@@ -18,7 +18,8 @@ def _products():
     from materials.models import Material
 
     return [("", _("All products"))] + [
-        (c, f"{c} {n}") for c, n in Material.objects.filter(type="finished").order_by("code").values_list("code", "name")
+        (c, f"{c} {n}")
+        for c, n in Material.objects.filter(type="finished").order_by("code").values_list("code", "name")
     ]
 
 

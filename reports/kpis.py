@@ -11,7 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 # A batch counts as "closed" for right-first-time once its record has been reviewed and decided.
 FINISHED_STATES = ("reviewed", "qc_released", "released", "rejected", "closed", "archived")
@@ -43,7 +43,7 @@ class BatchFact:
 def _pct(part, whole) -> Decimal | None:
     if not whole:
         return None
-    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"))
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 def _group(facts: Iterable[BatchFact], key: Callable[[BatchFact], str]) -> dict[str, list[BatchFact]]:
@@ -173,9 +173,10 @@ def step_cycle_times(times: Iterable[StepTime]) -> list[StepCycleRow]:
         groups[(t.step, t.title)].append(t)
     rows = []
     for (step, title), items in sorted(groups.items()):
-        mean = (Decimal(str(sum(t.actual_min for t in items))) / len(items)).quantize(Decimal("0.1"))
+        mean = Decimal(str(sum(t.actual_min for t in items))) / len(items)
         expected = items[0].expected_min
-        rows.append(StepCycleRow(step, title, len(items), expected, mean, _pct(mean, expected)))
+        rounded = mean.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        rows.append(StepCycleRow(step, title, len(items), expected, rounded, _pct(mean, expected)))
     return rows
 
 

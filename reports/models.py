@@ -84,9 +84,7 @@ class Report(GMPModel):
         ]
         constraints = [
             # One automatic production report per closed batch (BAT-15); the task is idempotent.
-            models.UniqueConstraint(
-                fields=["batch"], condition=models.Q(kind="batch"), name="report_one_per_batch"
-            ),
+            models.UniqueConstraint(fields=["batch"], condition=models.Q(kind="batch"), name="report_one_per_batch"),
         ]
 
     def __str__(self) -> str:

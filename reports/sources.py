@@ -45,7 +45,12 @@ class Filters:
         return timezone.make_aware(dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time.min))
 
     def as_dict(self) -> dict:
-        return {"start": self.start.isoformat(), "end": self.end.isoformat(), "product": self.product, "line": self.line}
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "product": self.product,
+            "line": self.line,
+        }
 
 
 def _history_times(batch_ids: list[int]) -> dict[int, dict]:
@@ -124,8 +129,18 @@ def batch_facts(qs) -> list[BatchFact]:
         )
         .order_by("number")
         .values(
-            "id", "number", "product__code", "line__code", "status", "planned_quantity", "unit", "actual",
-            "recipe_minutes", "order__planned_end", "recipe__yield_min", "recipe__yield_max",
+            "id",
+            "number",
+            "product__code",
+            "line__code",
+            "status",
+            "planned_quantity",
+            "unit",
+            "actual",
+            "recipe_minutes",
+            "order__planned_end",
+            "recipe__yield_min",
+            "recipe__yield_max",
         )
     )
     ids = [r["id"] for r in rows]

@@ -66,7 +66,9 @@ def report(request, kind: str):
 
 def _export(request, data: builders.ReportData, header, fmt: str) -> HttpResponse:
     stamp = f"{data.kind}-{data.filters.start:%Y%m%d}-{data.filters.end:%Y%m%d}"
-    audit_record(action=f"reports.export.{fmt}", actor=request.user, new={"report": data.kind, **data.filters.as_dict()})
+    audit_record(
+        action=f"reports.export.{fmt}", actor=request.user, new={"report": data.kind, **data.filters.as_dict()}
+    )
     if fmt == "csv":
         table = next((t for t in data.tables if t.key == request.GET.get("table")), None)
         if table is None:
@@ -124,7 +126,8 @@ def dashboard(request):
         key = eq.line.code if eq.line else "—"
         lines.setdefault(key, Oee(key)).add(per[eq.pk])
     oee_rows = [
-        [o.label] + [None if v is None else round(v * 100, 1) for v in (o.availability, o.performance, o.quality, o.oee)]
+        [o.label]
+        + [None if v is None else round(v * 100, 1) for v in (o.availability, o.performance, o.quality, o.oee)]
         for o in lines.values()
     ]
     statuses = dict(
