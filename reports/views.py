@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _g
 
 from audit.services import audit_record
+from audit.signatures import SignatureError
 from mes.workflow import TransitionNotAllowed  # noqa: F401 - a ValidationError subclass
 from reports import builders, charts, exports, kpis, pdf, services, sources
 from reports.forms import PERIOD_KINDS, FilterForm, SubscriptionForm
@@ -207,6 +208,8 @@ def report_detail(request, pk: int):
                 notice = _g("Sent.") if dist.status == "sent" else _g("Sending failed: %(e)s") % {"e": dist.error}
         except ValidationError as exc:
             error = _error(exc)
+        except SignatureError as exc:
+            error = str(exc)
         report_obj.refresh_from_db()
     can_review = any(t.name == "review" for t in REPORT_MACHINE.available(report_obj, request.user))
     can_distribute = report_obj.status == ReportStatus.REVIEWED and request.user.has_perm("reports.distribute_report")

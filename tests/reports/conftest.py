@@ -32,7 +32,7 @@ def move(batch, status: str, when: dt.datetime) -> None:
 
 
 def output(batch, quantity: str, location) -> None:
-    from materials.models import Lot, LedgerEntry
+    from materials.models import LedgerEntry, Lot
 
     with audit_context(action="test.output"):
         lot = Lot.objects.create(
