@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils import timezone
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from reports import charts, kpis, sources
@@ -66,7 +66,7 @@ def _num(v) -> float | None:
 def production(filters: Filters) -> ReportData:
     """Output vs plan, yield, right-first-time, cycle time and schedule adherence of the period."""
     facts = sources.batch_facts(sources.batch_queryset(filters))
-    data = ReportData(ReportKind.PRODUCTION, _g("Production report"), filters)
+    data = ReportData(ReportKind.PRODUCTION, gettext("Production report"), filters)
     rft = kpis.right_first_time(facts)
     adherence = kpis.schedule_adherence(facts, timezone.now())
     by_product = kpis.output_vs_plan(facts, "product")
@@ -80,22 +80,22 @@ def production(filters: Filters) -> ReportData:
     ]
     output_cols = [_("Group"), _("Batches"), _("Planned"), _("Produced"), _("Output vs plan (%)")]
     data.tables.append(
-        Table("output_product", _g("Output vs plan per product"), output_cols,
+        Table("output_product", gettext("Output vs plan per product"), output_cols,
               [[r.key, r.batches, r.planned, r.actual, r.pct] for r in by_product])
     )  # fmt: skip
     by_line = kpis.output_vs_plan(facts, "line")
     data.tables.append(
-        Table("output_line", _g("Output vs plan per line"), output_cols,
+        Table("output_line", gettext("Output vs plan per line"), output_cols,
               [[r.key, r.batches, r.planned, r.actual, r.pct] for r in by_line])
     )  # fmt: skip
     yield_cols = [_("Group"), _("Batches"), _("Planned"), _("Produced"), _("Yield (%)"), _("Outside limits")]
-    for by, title in (("product", _g("Yield per product")), ("line", _g("Yield per line"))):
+    for by, title in (("product", gettext("Yield per product")), ("line", gettext("Yield per line"))):
         data.tables.append(
             Table(f"yield_{by}", title, yield_cols,
                   [[r.key, r.batches, r.planned, r.actual, r.yield_pct, r.out_of_limits] for r in kpis.yields(facts, by)])
         )  # fmt: skip
     data.tables.append(
-        Table("batches", _g("Batches"),
+        Table("batches", gettext("Batches"),
               [_("Batch"), _("Product"), _("Line"), _("Status"), _("Planned"), _("Produced"), _("Yield (%)"),
                _("Cycle time (min)"), _("Recipe time (min)"), _("Corrections"), _("Deviations"), _("On time")],
               [[f.number, f.product, f.line, f.status, f.planned, f.actual, kpis.batch_yield(f),
@@ -104,16 +104,16 @@ def production(filters: Filters) -> ReportData:
     )  # fmt: skip
     steps = kpis.step_cycle_times(sources.step_times([f.id for f in facts]))
     data.tables.append(
-        Table("steps", _g("Cycle time per step"),
+        Table("steps", gettext("Cycle time per step"),
               [_("Step"), _("Title"), _("Executions"), _("Expected (min)"), _("Mean actual (min)"), _("Actual / expected (%)")],
               [[r.step, r.title, r.executions, r.expected_min, r.mean_actual_min, r.ratio_pct] for r in steps])
     )  # fmt: skip
     if not steps:
         data.notes.append(_("Per-step times appear once batches record their steps in the electronic batch record."))
     data.charts.append(
-        charts.bar_chart(_g("Output vs plan per product"), [r.key for r in by_product],
-                         [(_g("Planned"), [_num(r.planned) for r in by_product]),
-                          (_g("Produced"), [_num(r.actual) for r in by_product])])
+        charts.bar_chart(gettext("Output vs plan per product"), [r.key for r in by_product],
+                         [(gettext("Planned"), [_num(r.planned) for r in by_product]),
+                          (gettext("Produced"), [_num(r.actual) for r in by_product])])
     )  # fmt: skip
     return data
 
@@ -127,7 +127,7 @@ def _minutes(f: kpis.BatchFact) -> int | None:
 def _on_time(f: kpis.BatchFact) -> str:
     if f.planned_end is None or f.completed_at is None:
         return ""
-    return _g("yes") if f.completed_at <= f.planned_end else _g("no")
+    return gettext("yes") if f.completed_at <= f.planned_end else gettext("no")
 
 
 def batch_report(batch) -> ReportData:
@@ -138,7 +138,7 @@ def batch_report(batch) -> ReportData:
     (fact,) = sources.batch_facts(Batch.objects.filter(pk=batch.pk).select_related(None))
     day = timezone.localdate()
     filters = Filters(fact.started_at.date() if fact.started_at else day, day)
-    data = ReportData(ReportKind.BATCH, _g("Batch production report %(batch)s") % {"batch": batch.number}, filters)
+    data = ReportData(ReportKind.BATCH, gettext("Batch production report %(batch)s") % {"batch": batch.number}, filters)
     data.batch = batch
     y = kpis.batch_yield(fact)
     cycle = _minutes(fact)
@@ -155,7 +155,7 @@ def batch_report(batch) -> ReportData:
         (_("Recipe time (min)"), fact.recipe_minutes or "—"),
         (_("Corrections"), fact.corrections),
         (_("Deviations"), fact.deviations),
-        (_("Right first time"), _g("yes") if not (fact.corrections or fact.deviations) else _g("no")),
+        (_("Right first time"), gettext("yes") if not (fact.corrections or fact.deviations) else gettext("no")),
     ]
     entries = (
         LedgerEntry.objects.filter(batch=batch)
@@ -164,12 +164,12 @@ def batch_report(batch) -> ReportData:
         .values_list("created_at", "entry_type", "lot__material__code", "lot__code", "quantity", "unit")
     )
     data.tables.append(
-        Table("materials", _g("Materials"), [_("Time"), _("Movement"), _("Material"), _("Lot"), _("Quantity"), _("Unit")],
+        Table("materials", gettext("Materials"), [_("Time"), _("Movement"), _("Material"), _("Lot"), _("Quantity"), _("Unit")],
               [[timezone.localtime(t).strftime("%Y-%m-%d %H:%M"), e, m, lot, q, u] for t, e, m, lot, q, u in entries])
     )  # fmt: skip
     steps = kpis.step_cycle_times(sources.step_times([fact.id]))
     data.tables.append(
-        Table("steps", _g("Cycle time per step"),
+        Table("steps", gettext("Cycle time per step"),
               [_("Step"), _("Title"), _("Executions"), _("Expected (min)"), _("Mean actual (min)"), _("Actual / expected (%)")],
               [[r.step, r.title, r.executions, r.expected_min, r.mean_actual_min, r.ratio_pct] for r in steps])
     )  # fmt: skip
@@ -181,23 +181,23 @@ def quality(filters: Filters) -> ReportData:
     facts = sources.batch_facts(sources.batch_queryset(filters))
     rft = kpis.right_first_time(facts)
     matrix = kpis.deviations_by_class_and_cause(sources.deviation_facts(filters), sources.deviation_classes())
-    data = ReportData(ReportKind.QUALITY, _g("Quality report"), filters)
+    data = ReportData(ReportKind.QUALITY, gettext("Quality report"), filters)
     data.summary = [
         (_("Right first time"), f"{_pct(rft.pct)} ({rft.right_first_time}/{rft.finished})"),
         (_("Deviations"), matrix.total),
     ]
     data.tables.append(
-        Table("deviations", _g("Deviations by classification and cause"),
+        Table("deviations", gettext("Deviations by classification and cause"),
               [_("Classification")] + matrix.causes + [_("Total")],
               [[c] + [matrix.counts.get((c, k), 0) for k in matrix.causes] + [matrix.by_class.get(c, 0)]
                for c in matrix.classes])
     )  # fmt: skip
     data.tables.append(
-        Table("rft_failed", _g("Batches not right first time"), [_("Batch")], [[n] for n in rft.failed], detail=True)
+        Table("rft_failed", gettext("Batches not right first time"), [_("Batch")], [[n] for n in rft.failed], detail=True)
     )
     data.charts.append(
-        charts.bar_chart(_g("Deviations by classification"), list(matrix.by_class),
-                         [(_g("Deviations"), [float(v) for v in matrix.by_class.values()])])
+        charts.bar_chart(gettext("Deviations by classification"), list(matrix.by_class),
+                         [(gettext("Deviations"), [float(v) for v in matrix.by_class.values()])])
     )  # fmt: skip
     return data
 
@@ -215,25 +215,25 @@ def efficiency(filters: Filters) -> ReportData:
     for eq in equipment:
         key = eq.line.code if eq.line else "—"
         lines.setdefault(key, Oee(key)).add(per[eq.pk])
-    data = ReportData(ReportKind.EFFICIENCY, _g("Efficiency report (OEE)"), filters)
+    data = ReportData(ReportKind.EFFICIENCY, gettext("Efficiency report (OEE)"), filters)
     cols = [_("Equipment / line"), _("Availability (%)"), _("Performance (%)"), _("Quality (%)"), _("OEE (%)")]
 
     def row(o: Oee) -> list:
         return [o.label] + [None if v is None else round(v * 100, 1)
                             for v in (o.availability, o.performance, o.quality, o.oee)]  # fmt: skip
 
-    data.tables.append(Table("oee_line", _g("OEE per line"), cols, [row(o) for o in lines.values()]))
-    data.tables.append(Table("oee_equipment", _g("OEE per equipment"), cols, [row(per[e.pk]) for e in equipment]))
+    data.tables.append(Table("oee_line", gettext("OEE per line"), cols, [row(o) for o in lines.values()]))
+    data.tables.append(Table("oee_equipment", gettext("OEE per equipment"), cols, [row(per[e.pk]) for e in equipment]))
     facts = sources.batch_facts(sources.batch_queryset(filters))
     cycles = kpis.cycle_times(facts)
     data.tables.append(
-        Table("cycle", _g("Batch cycle time"),
+        Table("cycle", gettext("Batch cycle time"),
               [_("Batch"), _("Product"), _("Cycle time (min)"), _("Recipe time (min)"), _("Actual / expected (%)")],
               [[r.number, r.product, r.actual_min, r.recipe_min, r.ratio_pct] for r in cycles], detail=True)
     )  # fmt: skip
     data.charts.append(
-        charts.bar_chart(_g("OEE per line"), list(lines),
-                         [(_g("OEE (%)"), [None if o.oee is None else o.oee * 100 for o in lines.values()])])
+        charts.bar_chart(gettext("OEE per line"), list(lines),
+                         [(gettext("OEE (%)"), [None if o.oee is None else o.oee * 100 for o in lines.values()])])
     )  # fmt: skip
     return data
 
@@ -241,10 +241,10 @@ def efficiency(filters: Filters) -> ReportData:
 def inventory(filters: Filters) -> ReportData:
     """Lots with stock expiring within EXPIRY_DAYS days of the report's last day."""
     rows = kpis.near_expiry(sources.lot_rows(filters), filters.end, EXPIRY_DAYS)
-    data = ReportData(ReportKind.INVENTORY, _g("Inventory near expiry"), filters)
+    data = ReportData(ReportKind.INVENTORY, gettext("Inventory near expiry"), filters)
     data.summary = [(_("Lots expiring within %(days)s days") % {"days": EXPIRY_DAYS}, len(rows))]
     data.tables.append(
-        Table("expiry", _g("Lots near expiry"),
+        Table("expiry", gettext("Lots near expiry"),
               [_("Lot"), _("Material"), _("Expiry date"), _("Days left"), _("Stock"), _("Unit")],
               [[r.lot, r.material, r.expiry, r.days_left, r.stock, r.unit] for r in rows])
     )  # fmt: skip
@@ -255,7 +255,7 @@ def spc(filters: Filters) -> ReportData:
     """I-MR chart, Western Electric violations and Cp/Cpk of each critical parameter."""
     from reports import spc as spc_mod
 
-    data = ReportData(ReportKind.SPC, _g("SPC of critical parameters"), filters)
+    data = ReportData(ReportKind.SPC, gettext("SPC of critical parameters"), filters)
     rows = []
     for p in sources.critical_parameters():
         product = p.step.recipe.product.code
@@ -276,7 +276,7 @@ def spc(filters: Filters) -> ReportData:
             charts.control_chart(label, values, chart.mean, chart.lcl, chart.ucl, set(chart.violations), lsl, usl)
         )
     data.tables.append(
-        Table("spc", _g("Critical parameters"),
+        Table("spc", gettext("Critical parameters"),
               [_("Parameter"), _("Values"), _("Mean"), _("LCL"), _("UCL"), _("Cp"), _("Cpk"), _("Out-of-control points")],
               rows)
     )  # fmt: skip

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.template.loader import render_to_string
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 
 from reports.builders import ReportData
 
@@ -12,16 +12,16 @@ def report_header(data: ReportData, *, generated_at, data_version: int, status: 
     """What every report states at its top: period, filters, generation time, data version."""
     f = data.filters
     filters = ", ".join(
-        f"{label}: {value}" for label, value in ((_g("Product"), f.product), (_g("Line"), f.line)) if value
+        f"{label}: {value}" for label, value in ((gettext("Product"), f.product), (gettext("Line"), f.line)) if value
     )
     rows = [
-        (_g("Period"), f"{f.start.isoformat()} – {f.end.isoformat()}"),
-        (_g("Filters"), filters or _g("none")),
-        (_g("Generated at"), generated_at.strftime("%Y-%m-%d %H:%M:%S %Z")),
-        (_g("Data version"), _g("audit trail entry %(seq)s") % {"seq": data_version}),
+        (gettext("Period"), f"{f.start.isoformat()} – {f.end.isoformat()}"),
+        (gettext("Filters"), filters or gettext("none")),
+        (gettext("Generated at"), generated_at.strftime("%Y-%m-%d %H:%M:%S %Z")),
+        (gettext("Data version"), gettext("audit trail entry %(seq)s") % {"seq": data_version}),
     ]
     if status:
-        rows.append((_g("Review"), status))
+        rows.append((gettext("Review"), status))
     return rows
 
 

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.context import audit_context
@@ -104,11 +104,11 @@ def report_review(*, user, report_id: int, password: str, reason: str = "") -> R
 
 def _review_line(report: Report) -> str:
     if report.status == ReportStatus.REVIEWED:
-        return _g("Reviewed and signed by %(user)s at %(time)s.") % {
+        return gettext("Reviewed and signed by %(user)s at %(time)s.") % {
             "user": report.reviewed_by.get_full_name() or report.reviewed_by.get_username(),
             "time": timezone.localtime(report.reviewed_at).strftime("%Y-%m-%d %H:%M"),
         }
-    return _g("Generated automatically; not reviewed.")
+    return gettext("Generated automatically; not reviewed.")
 
 
 def report_distribute(*, report: Report, recipients: list[str], user=None, subscription=None) -> Distribution:
@@ -126,9 +126,9 @@ def report_distribute(*, report: Report, recipients: list[str], user=None, subsc
     body = "\n".join(
         [
             report.title,
-            _g("Period: %(start)s – %(end)s") % {"start": report.period_start, "end": report.period_end},
-            _g("Data version: audit trail entry %(seq)s") % {"seq": report.data_version},
-            _g("PDF SHA-256: %(hash)s") % {"hash": report.pdf_sha256},
+            gettext("Period: %(start)s – %(end)s") % {"start": report.period_start, "end": report.period_end},
+            gettext("Data version: audit trail entry %(seq)s") % {"seq": report.data_version},
+            gettext("PDF SHA-256: %(hash)s") % {"hash": report.pdf_sha256},
             _review_line(report),
         ]
     )

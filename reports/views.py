@@ -13,7 +13,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 
 from audit.services import audit_record
 from audit.signatures import SignatureError
@@ -112,13 +112,13 @@ def dashboard(request):
     to_review = Report.objects.filter(status=ReportStatus.GENERATED).count()
     url = reverse("reports:report", args=["production"])
     tiles = [
-        (_g("Batches in progress"), running, "ok", reverse("reports:report", args=["production"])),
-        (_g("Output vs plan"), _pct(kpis._pct(actual, planned)), _tone(kpis._pct(actual, planned), 95, 85), url),
-        (_g("Right first time"), _pct(rft.pct), _tone(rft.pct, 95, 85), reverse("reports:report", args=["quality"])),
-        (_g("Schedule adherence"), _pct(adherence.pct), _tone(adherence.pct, 90, 75), url),
-        (_g("Lots expiring within 30 days"), expiring, "warn" if expiring else "ok",
+        (gettext("Batches in progress"), running, "ok", reverse("reports:report", args=["production"])),
+        (gettext("Output vs plan"), _pct(kpis._pct(actual, planned)), _tone(kpis._pct(actual, planned), 95, 85), url),
+        (gettext("Right first time"), _pct(rft.pct), _tone(rft.pct, 95, 85), reverse("reports:report", args=["quality"])),
+        (gettext("Schedule adherence"), _pct(adherence.pct), _tone(adherence.pct, 90, 75), url),
+        (gettext("Lots expiring within 30 days"), expiring, "warn" if expiring else "ok",
          reverse("reports:report", args=["inventory"])),
-        (_g("Reports awaiting review"), to_review, "warn" if to_review else "ok", reverse("reports:report_list")),
+        (gettext("Reports awaiting review"), to_review, "warn" if to_review else "ok", reverse("reports:report_list")),
     ]  # fmt: skip
     equipment = list(Equipment.objects.select_related("line").order_by("line__code", "code"))
     per = oee_for_equipment(equipment, now - dt.timedelta(hours=24), now)
@@ -144,14 +144,14 @@ def dashboard(request):
             "now": timezone.localtime(now),
             "oee": oee_rows,
             "output_chart": charts.bar_chart(
-                _g("Output vs plan per product"),
+                gettext("Output vs plan per product"),
                 [r.key for r in out],
-                [(_g("Planned"), [float(r.planned) for r in out]), (_g("Produced"), [float(r.actual) for r in out])],
+                [(gettext("Planned"), [float(r.planned) for r in out]), (gettext("Produced"), [float(r.actual) for r in out])],
             ),
             "status_chart": charts.bar_chart(
-                _g("Batches by status"),
+                gettext("Batches by status"),
                 [_status_label(s) for s in statuses],
-                [(_g("Batches"), [float(n) for n in statuses.values()])],
+                [(gettext("Batches"), [float(n) for n in statuses.values()])],
             ),
         },
     )
@@ -205,7 +205,7 @@ def report_detail(request, pk: int):
                 dist = services.report_distribute(
                     report=report_obj, recipients=request.POST.get("recipients", "").split(","), user=request.user
                 )
-                notice = _g("Sent.") if dist.status == "sent" else _g("Sending failed: %(e)s") % {"e": dist.error}
+                notice = gettext("Sent.") if dist.status == "sent" else gettext("Sending failed: %(e)s") % {"e": dist.error}
         except ValidationError as exc:
             error = _error(exc)
         except SignatureError as exc:
