@@ -98,7 +98,7 @@ def production(filters: Filters) -> ReportData:
         Table("batches", gettext("Batches"),
               [_("Batch"), _("Product"), _("Line"), _("Status"), _("Planned"), _("Produced"), _("Yield (%)"),
                _("Cycle time (min)"), _("Recipe time (min)"), _("Corrections"), _("Deviations"), _("On time")],
-              [[f.number, f.product, f.line, f.status, f.planned, f.actual, kpis.batch_yield(f),
+              [[f.number, f.product, f.line, _status(f.status), f.planned, f.actual, kpis.batch_yield(f),
                 _minutes(f), f.recipe_minutes, f.corrections, f.deviations, _on_time(f)] for f in facts],
               detail=True)
     )  # fmt: skip
@@ -116,6 +116,12 @@ def production(filters: Filters) -> ReportData:
                           (gettext("Produced"), [_num(r.actual) for r in by_product])])
     )  # fmt: skip
     return data
+
+
+def _status(status: str) -> str:
+    from batches.models import BatchStatus
+
+    return str(dict(BatchStatus.choices).get(status, status))
 
 
 def _minutes(f: kpis.BatchFact) -> int | None:
@@ -193,7 +199,9 @@ def quality(filters: Filters) -> ReportData:
                for c in matrix.classes])
     )  # fmt: skip
     data.tables.append(
-        Table("rft_failed", gettext("Batches not right first time"), [_("Batch")], [[n] for n in rft.failed], detail=True)
+        Table(
+            "rft_failed", gettext("Batches not right first time"), [_("Batch")], [[n] for n in rft.failed], detail=True
+        )
     )
     data.charts.append(
         charts.bar_chart(gettext("Deviations by classification"), list(matrix.by_class),

@@ -18,7 +18,7 @@ def _frame(body: list[str], title: str) -> SafeString:
     # Every text placed in the markup above went through escape(); numbers are formatted floats.
     return mark_safe(  # noqa: S308
         f'<svg class="chart" viewBox="0 0 {W} {H}" width="100%" role="img" aria-label="{escape(title)}" '
-        f'xmlns="http://www.w3.org/2000/svg" font-family="Noto Sans CJK SC, sans-serif" font-size="11">'
+        f'xmlns="http://www.w3.org/2000/svg" font-family="Noto Sans CJK SC, sans-serif" font-size="13">'
         f"<title>{escape(title)}</title>{''.join(body)}</svg>"
     )
 

@@ -146,7 +146,10 @@ def dashboard(request):
             "output_chart": charts.bar_chart(
                 gettext("Output vs plan per product"),
                 [r.key for r in out],
-                [(gettext("Planned"), [float(r.planned) for r in out]), (gettext("Produced"), [float(r.actual) for r in out])],
+                [
+                    (gettext("Planned"), [float(r.planned) for r in out]),
+                    (gettext("Produced"), [float(r.actual) for r in out]),
+                ],
             ),
             "status_chart": charts.bar_chart(
                 gettext("Batches by status"),
@@ -205,7 +208,9 @@ def report_detail(request, pk: int):
                 dist = services.report_distribute(
                     report=report_obj, recipients=request.POST.get("recipients", "").split(","), user=request.user
                 )
-                notice = gettext("Sent.") if dist.status == "sent" else gettext("Sending failed: %(e)s") % {"e": dist.error}
+                notice = (
+                    gettext("Sent.") if dist.status == "sent" else gettext("Sending failed: %(e)s") % {"e": dist.error}
+                )
         except ValidationError as exc:
             error = _error(exc)
         except SignatureError as exc:
