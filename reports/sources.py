@@ -83,19 +83,29 @@ def _deviation_counts(batch_ids: list[int]) -> dict[int, int]:
     return {int(r["object_id"]): r["n"] for r in rows}
 
 
-def batch_queryset(filters: Filters):
-    """Batches of the period: completed in it, or (not completed) due in it by their order's plan."""
+def completed_ids(filters: Filters):
+    """Ids of batches that first reached "completed" inside the period (a subquery, not a list)."""
     from batches.models import Batch
 
-    completed = (
-        Batch.history.filter(id=OuterRef("pk"), status="completed").order_by("history_date").values("history_date")[:1]
+    return (
+        Batch.history.filter(status="completed")
+        .values("id")
+        .annotate(first=Min("history_date"))
+        .filter(first__gte=filters.start_dt, first__lt=filters.end_dt)
+        .values("id")
     )
-    qs = Batch.objects.annotate(completed_at=Subquery(completed)).filter(
-        Q(completed_at__gte=filters.start_dt, completed_at__lt=filters.end_dt)
-        | Q(
-            completed_at__isnull=True,
-            order__planned_end__gte=filters.start_dt,
-            order__planned_end__lt=filters.end_dt,
+
+
+def batch_queryset(filters: Filters):
+    """Batches of the period: completed in it, or (never completed) due in it by their order's plan."""
+    from batches.models import Batch
+
+    ever_completed = Batch.history.filter(status="completed").values("id")
+    qs = Batch.objects.filter(
+        Q(id__in=completed_ids(filters))
+        | (
+            Q(order__planned_end__gte=filters.start_dt, order__planned_end__lt=filters.end_dt)
+            & ~Q(id__in=ever_completed)
         )
     )
     if filters.product:

@@ -19,6 +19,7 @@ from audit.services import audit_record
 from audit.signatures import SignatureError
 from mes.workflow import TransitionNotAllowed  # noqa: F401 - a ValidationError subclass
 from reports import builders, charts, exports, kpis, pdf, services, sources
+from reports import dashboard as dashboard_figures
 from reports.forms import PERIOD_KINDS, FilterForm, SubscriptionForm
 from reports.models import REPORT_MACHINE, Distribution, Report, ReportStatus, Subscription
 
@@ -101,12 +102,11 @@ def dashboard(request):
     now = timezone.now()
     today = timezone.localdate()
     filters = sources.Filters(today.replace(day=1), today)
-    facts = sources.batch_facts(sources.batch_queryset(filters))
-    out = kpis.output_vs_plan(facts, "product")
+    out = dashboard_figures.output_by_product(filters)
     planned = sum(r.planned for r in out)
     actual = sum(r.actual for r in out)
-    rft = kpis.right_first_time(facts)
-    adherence = kpis.schedule_adherence(facts, now)
+    rft = dashboard_figures.right_first_time(filters)
+    adherence = dashboard_figures.schedule_adherence(filters, now)
     running = Batch.objects.filter(status="in_progress").count()
     expiring = len(kpis.near_expiry(sources.lot_rows(filters), today, builders.EXPIRY_DAYS))
     to_review = Report.objects.filter(status=ReportStatus.GENERATED).count()
