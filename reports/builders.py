@@ -192,11 +192,12 @@ def quality(filters: Filters) -> ReportData:
         (_("Right first time"), f"{_pct(rft.pct)} ({rft.right_first_time}/{rft.finished})"),
         (_("Deviations"), matrix.total),
     ]
+    class_label, cause_label = sources.deviation_labels("classification"), sources.deviation_labels("source")
     data.tables.append(
         Table("deviations", gettext("Deviations by classification and cause"),
-              [_("Classification")] + matrix.causes + [_("Total")],
-              [[c] + [matrix.counts.get((c, k), 0) for k in matrix.causes] + [matrix.by_class.get(c, 0)]
-               for c in matrix.classes])
+              [_("Classification")] + [cause_label.get(k, k) for k in matrix.causes] + [_("Total")],
+              [[class_label.get(c, c)] + [matrix.counts.get((c, k), 0) for k in matrix.causes]
+               + [matrix.by_class.get(c, 0)] for c in matrix.classes])
     )  # fmt: skip
     data.tables.append(
         Table(
@@ -204,7 +205,7 @@ def quality(filters: Filters) -> ReportData:
         )
     )
     data.charts.append(
-        charts.bar_chart(gettext("Deviations by classification"), list(matrix.by_class),
+        charts.bar_chart(gettext("Deviations by classification"), [class_label.get(c, c) for c in matrix.by_class],
                          [(gettext("Deviations"), [float(v) for v in matrix.by_class.values()])])
     )  # fmt: skip
     return data

@@ -197,11 +197,16 @@ def deviation_facts(filters: Filters) -> list[DeviationFact]:
 
 
 def deviation_classes() -> list[str]:
+    return list(deviation_labels("classification"))
+
+
+def deviation_labels(field: str) -> dict[str, str]:
+    """{value: label} of the deviation's classification or source (its cause category)."""
     try:
         model = apps.get_model("quality", "Deviation")
     except LookupError:
-        return []
-    return [value for value, _ in model._meta.get_field("classification").choices]
+        return {}
+    return {value: str(label) for value, label in model._meta.get_field(field).choices}
 
 
 def step_times(batch_ids: list[int]) -> list[StepTime]:

@@ -110,6 +110,7 @@ def dashboard(request):
     running = Batch.objects.filter(status="in_progress").count()
     expiring = len(kpis.near_expiry(sources.lot_rows(filters), today, builders.EXPIRY_DAYS))
     to_review = Report.objects.filter(status=ReportStatus.GENERATED).count()
+    open_devs = _open_deviations()
     url = reverse("reports:report", args=["production"])
     tiles = [
         (gettext("Batches in progress"), running, "ok", reverse("reports:report", args=["production"])),
@@ -118,6 +119,8 @@ def dashboard(request):
         (gettext("Schedule adherence"), _pct(adherence.pct), _tone(adherence.pct, 90, 75), url),
         (gettext("Lots expiring within 30 days"), expiring, "warn" if expiring else "ok",
          reverse("reports:report", args=["inventory"])),
+        (gettext("Open deviations"), open_devs, "danger" if open_devs else "ok",
+         reverse("reports:report", args=["quality"])),
         (gettext("Reports awaiting review"), to_review, "warn" if to_review else "ok", reverse("reports:report_list")),
     ]  # fmt: skip
     equipment = list(Equipment.objects.select_related("line").order_by("line__code", "code"))
@@ -158,6 +161,14 @@ def dashboard(request):
             ),
         },
     )
+
+
+def _open_deviations() -> int:
+    try:
+        from quality.models.deviations import OPEN_DEVIATION_STATES, Deviation
+    except ImportError:
+        return 0
+    return Deviation.objects.filter(status__in=OPEN_DEVIATION_STATES).count()
 
 
 def _count():

@@ -22,6 +22,19 @@ def test_dashboard_aggregates_match_the_kpi_functions(batches):
     assert (rft.finished, rft.right_first_time) == (2, 1)
 
 
+def test_dashboard_right_first_time_counts_linked_deviations(batches, users):
+    from quality.services.deviations import Link, deviation_raise
+
+    a1 = batches["A-1"]
+    deviation_raise(user=users["qa"], title="t", description="d", links=[Link("batches.batch", a1.pk, a1.number)])
+    f = Filters(DAY, DAY)
+    rft = dashboard.right_first_time(f)
+    assert (rft.finished, rft.right_first_time) == (2, 0)
+    assert (
+        rft.right_first_time == kpis.right_first_time(sources.batch_facts(sources.batch_queryset(f))).right_first_time
+    )
+
+
 def test_schedule_adherence_from_the_order_plan(batches, users):
     from audit.context import audit_context
     from orders.models import ProductionOrder, Recipe

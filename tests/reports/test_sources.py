@@ -41,3 +41,27 @@ def test_production_report_tables(batches):
     ]
     assert [r[0] for r in data.table("batches").rows] == ["A-1", "A-2", "B-1"]
     assert any("svg" in str(c) for c in data.charts)
+
+
+@pytest.mark.req("REP-2")
+def test_deviations_linked_to_batches_count_against_right_first_time(batches, users):
+    from quality.services.deviations import Link, deviation_raise
+
+    a1, b1 = batches["A-1"], batches["B-1"]
+    deviation_raise(user=users["qa"], title="Label check", description="wrong label", classification="minor",
+                    links=[Link("batches.batch", a1.pk, a1.number)])  # fmt: skip
+    deviation_raise(user=users["qa"], title="Temp high", description="inlet 70", source="parameter",
+                    classification="major", links=[Link("batches.batch", b1.pk, b1.number)])  # fmt: skip
+    deviation_raise(user=users["qa"], title="Temp again", description="inlet 71", source="parameter",
+                    classification="major", links=[Link("batches.batch", b1.pk, b1.number)])  # fmt: skip
+    f = Filters(DAY, DAY)
+    facts = {x.number: x for x in sources.batch_facts(sources.batch_queryset(f))}
+    assert (facts["A-1"].deviations, facts["A-2"].deviations, facts["B-1"].deviations) == (1, 0, 2)
+    rft = kpis.right_first_time(facts.values())
+    assert (rft.finished, rft.right_first_time, rft.failed) == (2, 0, ["A-1", "A-2"])  # A-1 deviation, A-2 correction
+    data = builders.quality(f)
+    table = data.table("deviations")
+    assert table.columns[1:3] == ["Raised by hand", "Process parameter out of range"]
+    assert table.rows == [["Minor", 1, 0, 1], ["Major", 0, 2, 2], ["Critical", 0, 0, 0]]
+    only_b = builders.quality(Filters(DAY, DAY, product="FG-B")).table("deviations").rows
+    assert only_b[0] == ["Minor", 0, 0] and only_b[1] == ["Major", 2, 2]
