@@ -40,4 +40,11 @@ def test_dashboard_report_and_pdf_download(new_page, users, password, batches):
     with page.expect_download() as info:
         page.get_by_test_id("download-pdf").click()
     assert open(info.value.path(), "rb").read() == bytes(Report.objects.get(pk=report.pk).file.content)
+    page.goto("/reports/subscriptions/")
+    page.select_option("#id_kind", "quality")
+    page.select_option("#id_frequency", "weekly")
+    page.fill("#id_email", "wei.zhang@example.com")
+    page.get_by_test_id("subscribe-form").locator("button[type=submit]").click()
+    page.get_by_test_id("subscriptions").get_by_text("Quality report").wait_for()
+    screenshot(page, "reports-subscriptions")
     problems.check()
