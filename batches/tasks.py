@@ -3,10 +3,11 @@
 from celery import shared_task
 
 
-@shared_task(max_retries=0)
+@shared_task(max_retries=0, queue="pdf")
 def batch_record_pdf(batch_id: int, user_id: int | None = None) -> dict:
-    """Render the batch record PDF. Workers run with --max-tasks-per-child so each render's memory
-    is returned (see docs); the PDF and its SHA-256 are stored on the batch record."""
+    """Render the batch record PDF on the "pdf" queue, whose worker runs --max-tasks-per-child 1
+    (docker-compose worker-pdf): one render per child, so its memory is returned. The PDF and its
+    SHA-256 are stored on the batch record."""
     from django.contrib.auth import get_user_model
 
     from batches.pdf import batch_record_pdf_store
