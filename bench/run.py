@@ -85,22 +85,33 @@ def main(selected: list[str]) -> int:
     return 0
 
 
+RESULTS = ROOT / "docs" / "benchmarks.json"
+
+
 def write_report(sections) -> None:
+    """Merge this run's sections into docs/benchmarks.json (a run of some modules keeps the other
+    modules' last figures, each with its own date) and render docs/benchmarks.md from it."""
+    import json
+    from dataclasses import asdict
+
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    stored = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
+    for title, figures in sections:
+        stored[title] = {"measured": now, "machine": machine(), "figures": [asdict(f) for f in figures]}
+    RESULTS.write_text(json.dumps(stored, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     lines = [
         "# Benchmarks",
         "",
-        f"Measured by `make bench` on {now}.",
-        f"Machine: {machine()}.",
-        "Database: PostgreSQL on loopback. Figures are medians/rates over the runs described.",
+        "Measured by `make bench` (`bench/run.py`; one module alone: `bench/run.py bench_audit`).",
+        "Database: PostgreSQL on loopback. Each section says when and on what machine it was measured.",
         "",
     ]
-    for title, figures in sections:
-        lines += [f"## {title}", "", "| Figure | Value | Target | Met | Notes |", "|---|---|---|---|---|"]
-        for f in figures:
-            lines.append(
-                f"| {f.name} | {f.value:,.2f} {f.unit} | {f.target} | {'yes' if f.met else '**no**'} | {f.note} |"
-            )
+    for title, section in sorted(stored.items()):
+        lines += [f"## {title}", "", f"Measured {section['measured']} on {section['machine']}.", ""]
+        lines += ["| Figure | Value | Target | Met | Notes |", "|---|---|---|---|---|"]
+        for f in section["figures"]:
+            met = "yes" if f["met"] else "**no**"
+            lines.append(f"| {f['name']} | {f['value']:,.2f} {f['unit']} | {f['target']} | {met} | {f['note']} |")
         lines.append("")
     (ROOT / "docs" / "benchmarks.md").write_text("\n".join(lines), encoding="utf-8")
     print("wrote docs/benchmarks.md")

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "quality",
     "administration",
     "integrations",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -263,6 +264,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "equipment-opcua-poll": {"task": "equipment.tasks.poll_opcua", "schedule": 1.0, "options": {"expires": 5}},
     "backup-daily": {"task": "administration.tasks.backup_run", "schedule": 24 * 3600.0},
+    # Sends every report subscription that is due (REP-3); the due time is in the database.
+    "reports-subscriptions": {"task": "reports.tasks.subscriptions_run_due", "schedule": 300.0},
 }
 
 # --- Integrations (ERP, LIMS, QMS, WMS, MQTT) and the REST API ------------------------------

@@ -23,6 +23,13 @@ from mes.demo_accounts import DEMO_PASSWORD, DEMO_USERS  # noqa: E402
 # (user, url path, name): role pages worth showing in the docs besides each first screen.
 PAGES = [
     ("auditor", "/audit/", "audit-trail"),
+    ("planner", "/orders/", "order-list"),
+    ("supervisor", "/orders/approvals/", "order-approvals"),
+    ("qa", "/orders/recipes/", "recipe-list"),
+    ("maintenance", "/equipment/", "equipment-board"),
+    ("warehouse", "/materials/", "lot-list"),
+    ("operator", "/materials/issue/", "issue-batches"),
+    ("admin", "/administration/status/", "system-status"),
 ]
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--no-first-run", "--disable-quic"]

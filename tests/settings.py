@@ -17,3 +17,6 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
 # True); tests of other areas post signature forms with the password only, so it is off here and the
 # administration tests switch it on where they test it.
 MES_SIGNATURE_FULL_FIRST = False
+
+# Each test's database is rolled back or flushed; a cache shared through Redis would outlive it.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -73,6 +73,11 @@ def fault_report(
                 text=_("Fault %(number)s reported (%(source)s): %(text)s")
                 % {"number": fault.number, "source": fault.get_source_display(), "text": description},
             )
+            # Quality hook (issue #6): a fault while the equipment runs a batch opens a deviation.
+            if fault.equipment.current_batch_id:
+                from quality.services.deviations import deviation_raise_for_equipment_fault
+
+                deviation_raise_for_equipment_fault(user=user, fault=fault)
     except IntegrityError:
         # Another poller stored the same alarm occurrence at the same moment.
         return FaultReport.objects.get(equipment_id=pk, alarm_key=alarm_key)

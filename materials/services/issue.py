@@ -445,6 +445,10 @@ def lot_create_output(
             location=location,
             batch=locked_batch,
         )
+        # Quality hook (issue #6): the output lot gets its intermediate or finished inspection.
+        from quality.services.inspections import inspection_for_new_lot
+
+        inspection_for_new_lot(user=user, lot=lot)
         return lot
 
 

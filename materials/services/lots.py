@@ -102,6 +102,10 @@ def lot_receive(
             location=location,
             reason=reference.strip(),
         )
+        # Quality hook (issue #6): the received lot gets its incoming inspection, in this transaction.
+        from quality.services.inspections import inspection_for_new_lot
+
+        inspection_for_new_lot(user=user, lot=lot)
     return lot
 
 
@@ -110,6 +114,17 @@ def _not_expired(lot: Lot) -> None:
         raise ValidationError(
             _("Lot %(lot)s expired on %(date)s: it cannot be released.") % {"lot": lot.code, "date": lot.expiry_date}
         )
+
+
+def _releasable(lot: Lot) -> None:
+    _not_expired(lot)
+    # Quality hook (issue #6, MAT-3): no release while an inspection is open or failed or a deviation on
+    # the lot is open; a batch's output lot only through the batch release.
+    from quality.services.inspections import lot_release_problems
+
+    problems = lot_release_problems(lot)
+    if problems:
+        raise ValidationError(problems)
 
 
 def lot_release(*, user, lot, password: str, reason: str = "") -> Lot:
@@ -122,7 +137,7 @@ def lot_release(*, user, lot, password: str, reason: str = "") -> Lot:
         user=user,
         reason=reason,
         password=password,
-        guard=_not_expired,
+        guard=_releasable,
         changes={"status_reason": reason},
         after=_notify_status,  # integrations (issue 8): the WMS learns the lot's new status
     )

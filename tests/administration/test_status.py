@@ -15,6 +15,7 @@ pytestmark = pytest.mark.django_db
 def test_status_page_shows_heartbeat_queue_backup_disk_and_alerts(client_for, settings, tmp_path, users):
     settings.VAR_DIR = tmp_path
     settings.MES_BACKUP_DIR = tmp_path / "backups"
+    settings.CELERY_BROKER_URL = "filesystem://"  # the embedded broker's queue is a folder we can fill
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {
         **settings.CELERY_BROKER_TRANSPORT_OPTIONS,
         "data_folder_in": str(tmp_path / "q"),

@@ -138,6 +138,8 @@ def graph(released, api, excipient, granules, tablets, users, password, wh):
 
     def output(batch, qty):
         lot = lot_create_output(user=op, batch=batch, quantity=qty, unit="kg", location=wh)
+        if batch.product.type == "finished":
+            return lot  # finished product is released only through the batch release (quality, QC-4/QC-10)
         return lot_release(user=users["qc"], lot=lot, password=password)
 
     g = {

@@ -1,0 +1,118 @@
+"""Demo inspections, a nonconforming lot and batches waiting for release (part of quality/seed.py)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from audit.context import audit_context, status_change_allowed
+from batches.models import Batch, BatchStatus
+from materials.models import Location, Lot, LotStatus, Material
+from mes.demo_accounts import DEMO_PASSWORD
+from mes.seed import demo_user
+from quality.models import BatchRelease, Disposition, Inspection
+from quality.services import inspections as isvc
+from quality.services import release as rsvc
+from quality.services.dispositions import disposition_propose
+
+
+def _results(inspection: Inspection, values: dict, qc) -> None:
+    """Enter results by test name; numeric tests take a value, the others pass unless listed False."""
+    for item in inspection.specification.active_items():
+        if item.name in values and item.kind == "numeric":
+            isvc.result_enter(user=qc, inspection_id=inspection.pk, item_id=item.pk, value=values[item.name])
+        elif item.kind != "numeric":
+            isvc.result_enter(
+                user=qc, inspection_id=inspection.pk, item_id=item.pk, passed=values.get(item.name, True), text=""
+            )
+
+
+def seed_inspections() -> int:
+    qc, keeper = demo_user("qc"), demo_user("warehouse")
+    made = 0
+    # Lots received before the specifications existed get their inspection now.
+    for lot in Lot.objects.filter(status=LotStatus.QUARANTINE, inspections__isnull=True, produced_by__isnull=True):
+        if not lot.is_expired and isvc.inspection_for_new_lot(user=qc, lot=lot):
+            made += 1
+    api = Inspection.objects.filter(lot__material__code="RM-API-001", status="due").first()
+    if api:  # all within limits, completed: the lot decision waits for QC
+        isvc.sample_take(user=qc, inspection_id=api.pk, quantity="50", unit="g", container="1, 4, 7")
+        _results(api, {"Assay": "99.6", "Loss on drying": "0.21"}, qc)
+        isvc.inspection_complete(user=qc, inspection_id=api.pk, password=DEMO_PASSWORD, conclusion="Complies")
+    mgst = Inspection.objects.filter(lot__material__code="RM-EXC-030", status="due").first()
+    if mgst:  # one result out of specification: an OOS deviation is open, testing continues
+        isvc.sample_take(user=qc, inspection_id=mgst.pk, quantity="20", unit="g", container="2")
+        _results(mgst, {"Magnesium content": "5.6"}, qc)
+    foil = Material.objects.filter(code="PK-BLS-001").first()
+    if foil and not Lot.objects.filter(reference="QC-DEMO-foil").exists():
+        from materials.services import lot_receive
+
+        lot_receive(  # received today through the service: its inspection is created by the receipt hook
+            user=keeper,
+            material=foil,
+            quantity=Decimal("80"),
+            unit="kg",
+            location=Location.objects.get(code="WH-QA1"),
+            supplier="Amcor",
+            supplier_lot="AMC-77812",
+            reference="QC-DEMO-foil",
+        )
+        made += 1
+    return made
+
+
+def seed_nonconforming() -> int:
+    lot = Lot.objects.filter(status=LotStatus.REJECTED, dispositions__isnull=True).first()
+    if lot is None:
+        return 0
+    disposition_propose(
+        user=demo_user("qc"),
+        lot=lot,
+        kind="destruction",
+        instruction="Destroy the misprinted cartons by shredding (EHS-SOP-014); keep 10 as reference samples.",
+    )
+    return Disposition.objects.count()
+
+
+def _demo_batch(number: str, product: Material, qc) -> Batch | None:
+    """A finished batch with its output lot and a passed finished-product inspection.
+
+    Demo only: batch execution (a later issue) owns the batch states; here the record review is
+    stood in for by an audited status change so that the release cockpit has real work.
+    """
+    from materials.services import lot_create_output
+
+    if Batch.objects.filter(number=number).exists():
+        return None
+    with audit_context(actor=demo_user("supervisor"), action="batches.batch.create", reason="demo data"):
+        batch = Batch.objects.create(
+            number=number,
+            product=product,
+            planned_quantity=Decimal("60000"),
+            unit=product.unit,
+            status=BatchStatus.COMPLETED,
+        )
+    lot_create_output(user=demo_user("operator"), batch=batch, quantity=Decimal("59400"), unit=product.unit)
+    batch.refresh_from_db()
+    batch.status = BatchStatus.REVIEWED
+    with (
+        audit_context(actor=qc, action="batches.batch.review", reason="demo data: batch record reviewed"),
+        status_change_allowed(batch),
+    ):
+        batch.save()
+    inspection = Inspection.objects.filter(batch=batch).first()
+    if inspection:
+        _results(inspection, {"Assay": "100.4", "Dissolution (30 min)": "93", "Related substances (total)": "0.12"}, qc)
+        isvc.inspection_complete(user=qc, inspection_id=inspection.pk, password=DEMO_PASSWORD, conclusion="Complies")
+    return batch
+
+
+def seed_release() -> int:
+    product = Material.objects.filter(code="FG-MET-500").first()
+    if product is None:
+        return 0
+    qc = demo_user("qc")
+    _demo_batch("MET500-DEMO-01", product, qc)  # every condition met: waiting for QC release
+    second = _demo_batch("MET500-DEMO-02", product, qc)
+    if second is not None:  # QC released: waiting for the supervisor
+        rsvc.batch_qc_release(user=qc, batch=second, password=DEMO_PASSWORD, reason="All conditions met")
+    return BatchRelease.objects.count()

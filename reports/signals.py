@@ -1,0 +1,31 @@
+"""The batch-closed hook: when a batch reaches "closed", its production report is generated (BAT-15).
+
+Listens to the batch's own save (every state change goes through transition_apply, which saves
+the batch), and queues the task after the transaction commits, so a rolled-back close queues
+nothing and the report reads the committed records.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+CLOSED = "closed"
+
+
+def on_batch_closed(batch_id: int) -> None:
+    """What batch execution may call directly instead of relying on the signal."""
+    from reports.tasks import report_generate_for_batch
+
+    transaction.on_commit(lambda: report_generate_for_batch.delay(batch_id))
+
+
+@receiver(post_save, sender="batches.Batch", dispatch_uid="reports_batch_closed")
+def _batch_saved(sender, instance, created, **kwargs):
+    if instance.status != CLOSED or kwargs.get("raw"):
+        return
+    from reports.models import Report, ReportKind
+
+    if not Report.objects.filter(kind=ReportKind.BATCH, batch_id=instance.pk).exists():
+        on_batch_closed(instance.pk)

@@ -1,0 +1,279 @@
+"""Loaders: read the records other apps own and turn them into the plain rows of `reports.kpis`.
+
+Where each figure comes from (no manual re-entry anywhere):
+- planned quantity, product, line, recipe: the batch (created from the released order, ORD-6);
+- actual output: the batch's output lot in the materials ledger (`lot_create_output`, entry "output");
+- start / completion / closing time and "sent back for correction": the batch's own history
+  (simple-history versions written by every audited save, including each state transition);
+- planned end: the production order; recipe minutes: the recipe steps' expected durations;
+- deviations: quality deviations linked to the batch (`DeviationLink`, object_type "batches.batch");
+- per-step actual times: the eBR step executions (see `step_times`, interface documented there).
+
+Every loader runs a fixed number of queries whatever the number of batches.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.apps import apps
+from django.db.models import Count, DecimalField, IntegerField, Min, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from reports.kpis import BatchFact, DeviationFact, StepTime
+
+
+@dataclass
+class Filters:
+    """The filters every report page offers: a period (dates, inclusive), a product, a line."""
+
+    start: dt.date
+    end: dt.date
+    product: str = ""  # material code
+    line: str = ""  # line code
+
+    @property
+    def start_dt(self) -> dt.datetime:
+        return timezone.make_aware(dt.datetime.combine(self.start, dt.time.min))
+
+    @property
+    def end_dt(self) -> dt.datetime:
+        """Exclusive end: midnight after the last day."""
+        return timezone.make_aware(dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time.min))
+
+    def as_dict(self) -> dict:
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "product": self.product,
+            "line": self.line,
+        }
+
+
+def _history_times(batch_ids: list[int]) -> dict[int, dict]:
+    from batches.models import Batch
+
+    rows = (
+        Batch.history.filter(id__in=batch_ids)
+        .values("id")
+        .annotate(
+            started=Min("history_date", filter=Q(status="in_progress")),
+            completed=Min("history_date", filter=Q(status="completed")),
+            closed=Min("history_date", filter=Q(status="closed")),
+            corrections=Count("history_id", filter=Q(status="correction_requested")),
+        )
+    )
+    return {r["id"]: r for r in rows}
+
+
+def _deviation_counts(batch_ids: list[int]) -> dict[int, int]:
+    """Deviations linked to each batch (0 for all while the quality app has no deviations)."""
+    try:
+        link = apps.get_model("quality", "DeviationLink")
+    except LookupError:
+        return {}
+    rows = (
+        link.objects.filter(object_type="batches.batch", object_id__in=[str(i) for i in batch_ids])
+        .values("object_id")
+        .annotate(n=Count("deviation_id", distinct=True))
+    )
+    return {int(r["object_id"]): r["n"] for r in rows}
+
+
+def completed_ids(filters: Filters):
+    """Ids of batches that first reached "completed" inside the period (a subquery, not a list)."""
+    from batches.models import Batch
+
+    return (
+        Batch.history.filter(status="completed")
+        .values("id")
+        .annotate(first=Min("history_date"))
+        .filter(first__gte=filters.start_dt, first__lt=filters.end_dt)
+        .values("id")
+    )
+
+
+def batch_queryset(filters: Filters):
+    """Batches of the period: completed in it, or (never completed) due in it by their order's plan."""
+    from batches.models import Batch
+
+    ever_completed = Batch.history.filter(status="completed").values("id")
+    qs = Batch.objects.filter(
+        Q(id__in=completed_ids(filters))
+        | (
+            Q(order__planned_end__gte=filters.start_dt, order__planned_end__lt=filters.end_dt)
+            & ~Q(id__in=ever_completed)
+        )
+    )
+    if filters.product:
+        qs = qs.filter(product__code=filters.product)
+    if filters.line:
+        qs = qs.filter(line__code=filters.line)
+    return qs
+
+
+def batch_facts(qs) -> list[BatchFact]:
+    """One BatchFact per batch of `qs`, in four queries."""
+    from materials.models import LedgerEntry
+    from orders.models import RecipeStep
+
+    output = (
+        LedgerEntry.objects.filter(lot__produced_by=OuterRef("pk"), entry_type="output")
+        .values("lot__produced_by")
+        .annotate(s=Sum("quantity"))
+        .values("s")
+    )
+    minutes = (
+        RecipeStep.objects.filter(recipe=OuterRef("recipe_id"), removed=False)
+        .values("recipe")
+        .annotate(s=Sum("duration_minutes"))
+        .values("s")
+    )
+    rows = list(
+        qs.annotate(
+            actual=Subquery(output, output_field=DecimalField(max_digits=14, decimal_places=3)),
+            recipe_minutes=Subquery(minutes, output_field=IntegerField()),
+        )
+        .order_by("number")
+        .values(
+            "id",
+            "number",
+            "product__code",
+            "line__code",
+            "status",
+            "planned_quantity",
+            "unit",
+            "actual",
+            "recipe_minutes",
+            "order__planned_end",
+            "recipe__yield_min",
+            "recipe__yield_max",
+        )
+    )
+    ids = [r["id"] for r in rows]
+    times = _history_times(ids)
+    devs = _deviation_counts(ids)
+    facts = []
+    for r in rows:
+        t = times.get(r["id"], {})
+        facts.append(
+            BatchFact(
+                id=r["id"], number=r["number"], product=r["product__code"], line=r["line__code"] or "",
+                status=r["status"], planned=r["planned_quantity"], actual=r["actual"], unit=r["unit"],
+                started_at=t.get("started"), completed_at=t.get("completed"), closed_at=t.get("closed"),
+                planned_end=r["order__planned_end"], recipe_minutes=r["recipe_minutes"],
+                corrections=t.get("corrections", 0), deviations=devs.get(r["id"], 0),
+                yield_min=r["recipe__yield_min"], yield_max=r["recipe__yield_max"],
+            )
+        )  # fmt: skip
+    return facts
+
+
+def deviation_facts(filters: Filters) -> list[DeviationFact]:
+    """Deviations raised in the period (empty until the quality app provides `Deviation`)."""
+    try:
+        model = apps.get_model("quality", "Deviation")
+    except LookupError:
+        return []
+    qs = model.objects.filter(raised_at__gte=filters.start_dt, raised_at__lt=filters.end_dt)
+    if filters.product or filters.line:
+        # Only deviations linked to a batch of the product / line.
+        from batches.models import Batch
+
+        batches = Batch.objects.all()
+        if filters.product:
+            batches = batches.filter(product__code=filters.product)
+        if filters.line:
+            batches = batches.filter(line__code=filters.line)
+        ids = [str(i) for i in batches.values_list("id", flat=True)]
+        qs = qs.filter(links__object_type="batches.batch", links__object_id__in=ids).distinct()
+    return [
+        DeviationFact(n, c, s, st)
+        for n, c, s, st in qs.order_by("number").values_list("number", "classification", "source", "status")
+    ]
+
+
+def deviation_classes() -> list[str]:
+    return list(deviation_labels("classification"))
+
+
+def deviation_labels(field: str) -> dict[str, str]:
+    """{value: label} of the deviation's classification or source (its cause category)."""
+    try:
+        model = apps.get_model("quality", "Deviation")
+    except LookupError:
+        return {}
+    return {value: str(label) for value, label in model._meta.get_field(field).choices}
+
+
+def step_times(batch_ids: list[int]) -> list[StepTime]:
+    """Actual minutes of each executed recipe step, from the eBR.
+
+    Interface expected from batch execution (issue 7): a model `batches.StepExecution` with
+    `batch`, `recipe_step` (FK orders.RecipeStep), `started_at`, `completed_at`. Until it exists
+    the per-step table is empty and says so; the computation (`kpis.step_cycle_times`) is tested.
+    """
+    try:
+        model = apps.get_model("batches", "StepExecution")
+    except LookupError:
+        return []
+    rows = model.objects.filter(
+        batch_id__in=batch_ids, started_at__isnull=False, completed_at__isnull=False
+    ).values_list("recipe_step__number", "recipe_step__title", "recipe_step__duration_minutes", "started_at",
+                  "completed_at")  # fmt: skip
+    return [StepTime(n, t, m, (e - s).total_seconds() / 60) for n, t, m, s, e in rows]
+
+
+def lot_rows(filters: Filters) -> list[tuple[str, str, dt.date, Decimal, str]]:
+    """Lots with stock on hand (code, material, expiry, stock, unit), for the near-expiry report."""
+    from materials.models import Lot, LotStatus
+
+    qs = Lot.objects.exclude(status__in=[LotStatus.CONSUMED, LotStatus.REJECTED])
+    if filters.product:
+        qs = qs.filter(material__code=filters.product)
+    qs = qs.annotate(stock=Coalesce(Sum("balances__quantity"), Decimal(0), output_field=DecimalField()))
+    return list(qs.values_list("code", "material__code", "expiry_date", "stock", "unit"))
+
+
+def critical_parameters():
+    """Critical process parameters of effective recipes, with their step and recipe."""
+    from orders.models import ProcessParameter
+
+    return list(
+        ProcessParameter.objects.filter(critical=True, removed=False, step__recipe__status="effective")
+        .select_related("step__recipe__product")
+        .order_by("step__recipe__product__code", "step__number", "id")
+    )
+
+
+def parameter_values(parameter, filters: Filters) -> list[float]:
+    """Values of a parameter in the period, oldest first, from the equipment tag it is read from.
+
+    When the eBR records parameter values (issue 7), those are the values to chart; until then the
+    series is the OPC UA readings of the parameter's tag (node id), good quality only.
+    """
+    from equipment.models import TagReading
+
+    if not parameter.equipment_tag:
+        return []
+    return list(
+        TagReading.objects.filter(
+            tag__node_id=parameter.equipment_tag,
+            source_ts__gte=filters.start_dt,
+            source_ts__lt=filters.end_dt,
+            value__isnull=False,
+            status_code__lt=1 << 30,
+        )
+        .order_by("source_ts", "id")
+        .values_list("value", flat=True)[:500]
+    )
+
+
+def data_version() -> int:
+    """The audit trail's last sequence number: which state of the records a report shows."""
+    from audit.models import AuditEvent
+
+    return AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0

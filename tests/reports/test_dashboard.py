@@ -1,0 +1,59 @@
+"""The dashboard's database aggregates equal the per-batch KPI functions on the same records (REP-2)."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from reports import dashboard, kpis, sources
+from reports.sources import Filters
+from tests.reports.conftest import DAY
+
+pytestmark = [pytest.mark.django_db, pytest.mark.req("REP-2")]
+
+
+def test_dashboard_aggregates_match_the_kpi_functions(batches):
+    f = Filters(DAY, DAY)
+    facts = sources.batch_facts(sources.batch_queryset(f))
+    assert dashboard.output_by_product(f) == kpis.output_vs_plan(facts, "product")
+    rft = dashboard.right_first_time(f)
+    expected = kpis.right_first_time(facts)
+    assert (rft.finished, rft.right_first_time, rft.pct) == (expected.finished, expected.right_first_time, expected.pct)
+    assert (rft.finished, rft.right_first_time) == (2, 1)
+
+
+def test_dashboard_right_first_time_counts_linked_deviations(batches, users):
+    from quality.services.deviations import Link, deviation_raise
+
+    a1 = batches["A-1"]
+    deviation_raise(user=users["qa"], title="t", description="d", links=[Link("batches.batch", a1.pk, a1.number)])
+    f = Filters(DAY, DAY)
+    rft = dashboard.right_first_time(f)
+    assert (rft.finished, rft.right_first_time) == (2, 0)
+    assert (
+        rft.right_first_time == kpis.right_first_time(sources.batch_facts(sources.batch_queryset(f))).right_first_time
+    )
+
+
+def test_schedule_adherence_from_the_order_plan(batches, users):
+    from audit.context import audit_context
+    from orders.models import ProductionOrder, Recipe
+    from tests.reports.conftest import at
+
+    with audit_context(action="test.setup"):
+        for number, planned_end in (("A-1", at(14)), ("B-1", at(11))):
+            batch = batches[number]
+            recipe = Recipe.objects.create(product=batch.product, version=1 if number == "A-1" else 2, title="r",
+                                           batch_size=100, unit="kg", author=users["planner"])  # fmt: skip
+            order = ProductionOrder.objects.create(
+                number=f"PO-{number}", product=batch.product, recipe=recipe, planned_quantity=100, unit="kg",
+                planned_start=at(0), planned_end=planned_end, line=batch.line, created_by=users["planner"],
+            )  # fmt: skip
+            batch.order = order
+            batch.save()
+    f = Filters(DAY, DAY)
+    now = timezone.now()
+    result = dashboard.schedule_adherence(f, now)
+    # A-1 completed 13:00, due 14:00 (on time); B-1 completed 12:00, due 11:00 (late)
+    assert (result.due, result.on_time, result.late, result.pct) == (2, 1, 1, 50)
+    assert result == kpis.schedule_adherence(sources.batch_facts(sources.batch_queryset(f)), now)
