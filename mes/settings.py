@@ -310,6 +310,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several records have a "status": each enum gets its own name in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.models.OrderStatus",
+        "BatchStatusEnum": "batches.models.BatchStatus",
+        "LotStatusEnum": "materials.models.LotStatus",
+        "OutboxStatusEnum": "integrations.models.OutboxStatus",
+        "InboxStatusEnum": "integrations.models.InboxStatus",
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------------
