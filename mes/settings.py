@@ -42,6 +42,9 @@ INSTALLED_APPS = [
     "guardian",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "mes",
     "audit",
     "materials",
@@ -250,10 +253,63 @@ CELERY_BEAT_SCHEDULER = "mes.beat:SingleBeatScheduler"
 CELERY_BEAT_SCHEDULE = {
     "audit-checkpoint-daily": {"task": "audit.tasks.audit_checkpoint", "schedule": 24 * 3600.0},
     "beat-heartbeat": {"task": "mes.tasks.heartbeat", "schedule": 60.0},
+    # Integrations: re-queue due outbox messages (nothing is lost if a queued task was), pull ERP plans.
+    "integrations-outbox-sweep": {
+        "task": "integrations.tasks.outbox_sweep",
+        "schedule": float(env_int("MES_OUTBOX_SWEEP_SECONDS", 10, minimum=1)),
+    },
+    "integrations-erp-plan-pull": {
+        "task": "integrations.erp.tasks.erp_plans_pull",
+        "schedule": float(env_int("MES_ERP_PULL_SECONDS", 900, minimum=10)),
+    },
     "equipment-opcua-poll": {"task": "equipment.tasks.poll_opcua", "schedule": 1.0, "options": {"expires": 5}},
     "backup-daily": {"task": "administration.tasks.backup_run", "schedule": 24 * 3600.0},
     # Sends every report subscription that is due (REP-3); the due time is in the database.
     "reports-subscriptions": {"task": "reports.tasks.subscriptions_run_due", "schedule": 300.0},
+}
+
+# --- Integrations (ERP, LIMS, QMS, WMS, MQTT) and the REST API ------------------------------
+# Each external system: base URL (empty = not connected; its messages wait in the outbox),
+# API token we present, request time-out in seconds.
+MES_INTEGRATIONS = {
+    system: {
+        "base_url": env_str(f"MES_{system.upper()}_URL", ""),
+        "token": env_str(f"MES_{system.upper()}_TOKEN", ""),
+        "timeout": float(env_int(f"MES_{system.upper()}_TIMEOUT", 10, minimum=1, maximum=300)),
+    }
+    for system in ("erp", "lims", "qms", "wms")
+}
+MES_OUTBOX_MAX_ATTEMPTS = env_int("MES_OUTBOX_MAX_ATTEMPTS", 10, minimum=1, maximum=100)
+MES_OUTBOX_BACKOFF_SECONDS = env_int("MES_OUTBOX_BACKOFF_SECONDS", 5, minimum=1)
+MES_OUTBOX_BACKOFF_MAX_SECONDS = env_int("MES_OUTBOX_BACKOFF_MAX_SECONDS", 3600, minimum=1)
+MES_OUTBOX_BATCH = env_int("MES_OUTBOX_BATCH", 100, minimum=1, maximum=1000)
+MES_MQTT = {
+    "host": env_str("MES_MQTT_HOST", "127.0.0.1"),
+    "port": env_int("MES_MQTT_PORT", 1883, minimum=1, maximum=65535),
+    "username": env_str("MES_MQTT_USERNAME", ""),
+    "password": env_str("MES_MQTT_PASSWORD", ""),
+    "topic_prefix": env_str("MES_MQTT_TOPIC_PREFIX", "plant"),
+}
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "integrations.api.auth.IntegrationTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "integrations.api.errors.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Pharma MES API",
+    "DESCRIPTION": "Orders, batches, materials, quality and equipment for ERP, LIMS, QMS and WMS.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",  # vendored assets: no CDN
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # --- Logging --------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ urlpatterns = [
     path("administration/", include("administration.urls")),
     path("integrations/", include("integrations.urls")),
     path("reports/", include("reports.urls")),
+    path("api/", include("integrations.api.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -396,3 +396,46 @@ def equipment_latest_reading(*, equipment: Equipment | int, tag_key: str) -> Mac
         stale=live is None or live.comm_state != CommState.OK,
         reading_id=reading.pk,
     )
+
+
+# --- integrations (issue 8): readings that arrive by other means than an OPC UA poll ------------
+class _PushedValue:
+    """A value shaped like an OPC UA DataValue (what the poll path reads), for pushed readings."""
+
+    def __init__(self, value: float | None, source_ts: dt.datetime):
+        self.Value = type("Variant", (), {"Value": value})()
+        self.StatusCode = None  # good
+        self.SourceTimestamp = source_ts
+        self.ServerTimestamp = None
+
+
+def machine_values_record(
+    *, equipment_code: str, by_kind: dict[str, float | None], source_ts: dt.datetime
+) -> PollResult:
+    """Record values an equipment published itself (MQTT): matched to its active tags by tag kind,
+    then handled exactly like an OPC UA poll (deadband storage, live state, alarms -> fault reports).
+
+    Raises LookupError when the equipment is unknown or has no active tag for any of the values
+    (the caller words the refusal for its own users).
+    """
+    rows = list(
+        EquipmentTag.objects.filter(
+            equipment__code=equipment_code, equipment__active=True, active=True, kind__in=list(by_kind)
+        )
+        .order_by("id")
+        .values_list(*TagInfo._fields[:-1])
+    )
+    if not rows:
+        raise LookupError(equipment_code)
+    tags = [TagInfo(*row, "") for row in rows]
+    values = [_PushedValue(by_kind[tag.kind], source_ts) for tag in tags]
+    received = timezone.now()
+    result = PollResult(f"push:{equipment_code}", ok=True, read=len(values))
+    new_rows = _new_readings(tags, values, received)
+    if new_rows:
+        _insert_readings(new_rows)
+    result.stored = len(new_rows)
+    result.faults = _update_live(
+        _EquipmentOnDemand(list(dict.fromkeys(t.equipment_id for t in tags))), tags, values, received
+    )
+    return result

@@ -139,7 +139,16 @@ def lot_release(*, user, lot, password: str, reason: str = "") -> Lot:
         password=password,
         guard=_releasable,
         changes={"status_reason": reason},
+        after=_notify_status,  # integrations (issue 8): the WMS learns the lot's new status
     )
+
+
+def _notify_status(lot: Lot) -> None:
+    """integrations (issue 8): lot status to the WMS, in the transition's transaction (outbox)."""
+    from integrations.services.outbox import outbox_enqueue
+    from integrations.wms.mapping import lot_status_payload
+
+    outbox_enqueue(system="wms", kind="lot_status", payload=lot_status_payload(lot), key=f"{lot.code}:{lot.status}")
 
 
 def lot_reject(*, user, lot, password: str, reason: str) -> Lot:

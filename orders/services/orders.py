@@ -420,7 +420,15 @@ def order_rework(*, user, order_id: int, reason: str = "") -> ProductionOrder:
 
 def order_release(*, user, order_id: int, password: str, reason: str = "") -> ProductionOrder:
     """Release an approved order to the shop floor (signed); resources are checked again."""
-    return _apply(order_id, "release", user, password=password, reason=reason, guard=_resources_guard)
+    return _apply(
+        order_id,
+        "release",
+        user,
+        password=password,
+        reason=reason,
+        guard=_resources_guard,
+        after=_notify_released,  # integrations (issue 8): material requirements to the WMS
+    )
 
 
 def order_start(*, user, order_id: int, reason: str = "") -> ProductionOrder:
@@ -430,7 +438,25 @@ def order_start(*, user, order_id: int, reason: str = "") -> ProductionOrder:
 
 def order_complete(*, user, order_id: int, password: str, reason: str = "") -> ProductionOrder:
     """Production of the order is finished (signed)."""
-    return _apply(order_id, "complete", user, password=password, reason=reason)
+    # integrations (issue 8): the completion goes to the ERP, in this transaction (outbox).
+    return _apply(order_id, "complete", user, password=password, reason=reason, after=_notify_completed)
+
+
+# --- integrations (issue 8): outbox messages written in the transition's transaction ---------------
+def _notify_released(order: ProductionOrder) -> None:
+    from integrations.services.outbox import outbox_enqueue
+    from integrations.wms.mapping import material_requirement_payload
+
+    outbox_enqueue(
+        system="wms", kind="material_requirement", payload=material_requirement_payload(order), key=order.number
+    )
+
+
+def _notify_completed(order: ProductionOrder) -> None:
+    from integrations.erp.mapping import order_completed_payload
+    from integrations.services.outbox import outbox_enqueue
+
+    outbox_enqueue(system="erp", kind="order_completed", payload=order_completed_payload(order), key=order.number)
 
 
 def order_close(*, user, order_id: int, password: str, reason: str = "") -> ProductionOrder:

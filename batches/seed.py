@@ -1,0 +1,160 @@
+"""Demo batches in several states through the services: one ready, one in progress with steps done,
+one completed awaiting review, so the supervisor, the operators and QC each have work waiting."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from audit.signatures import SignatureError
+from mes.seed import DEMO_PASSWORD
+
+SEED_ORDER = 40
+PW = DEMO_PASSWORD
+
+
+def _user(name):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(username=name)
+
+
+def _clean_equipment_for(batch, stdout) -> None:
+    """The demo plant has dirty equipment on the line: clean (and sign) what the batch needs."""
+    from batches.services import batch_preparation
+    from equipment.models import Equipment
+    from equipment.services import equipment_cleaning_finish, equipment_cleaning_start
+
+    prep = batch_preparation(batch)
+    op = _user("operator")
+    for row in prep.steps:
+        if row.ok:
+            continue
+        for code, _verdict in row.equipment:
+            eq = Equipment.objects.get(code=code)
+            try:
+                if eq.status == "dirty":
+                    equipment_cleaning_start(equipment=eq, user=op, kind="full")
+                if Equipment.objects.get(pk=eq.pk).status == "cleaning":
+                    equipment_cleaning_finish(equipment=eq, user=op, password=PW)
+                    break
+            except (ValidationError, PermissionDenied, SignatureError) as exc:
+                stdout.write(f"  batches: {code} not cleaned: {exc}")
+
+
+def _stock_short_materials(batch) -> None:
+    """Granules from an earlier campaign: receive and release what the demo warehouse lacks."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from batches.services import batch_preparation
+    from materials.models import Location
+    from materials.services import lot_receive
+    from materials.services.lots import lot_release
+
+    for row in batch_preparation(batch).materials:
+        if row.ok:
+            continue
+        material = row.requirement.material
+        location = Location.objects.filter(condition=material.storage_condition, active=True).order_by("code").first()
+        lot = lot_receive(
+            user=_user("warehouse"),
+            material=material,
+            quantity=row.requirement.quantity * 2,
+            unit=row.requirement.unit,
+            location=location,
+            supplier="Own production",
+            supplier_lot="CAMPAIGN-1",
+            expiry_date=timezone.localdate() + dt.timedelta(days=365),
+        )
+        lot_release(user=_user("qc"), lot=lot, password=PW)
+
+
+def _run_steps(batch, count: int, lots_needed: bool) -> None:
+    from batches import services as s
+
+    op, op2 = _user("operator"), _user("operator2")
+    for step in list(batch.steps.order_by("number"))[:count]:
+        scan = s.step_code(step)
+        if step.equipment_class:
+            from equipment.models import Equipment
+
+            eq = (
+                Equipment.objects.filter(equipment_class__code=step.equipment_class, line_id=batch.line_id)
+                .filter(status__in=["available", "in_use"])
+                .order_by("code")
+                .first()
+            )
+            scan = eq.code if eq else ""
+        s.step_start(user=op, step=step, scan=scan)
+        for entry in step.entries.all():
+            value = entry.expected_answer or str((entry.target or entry.minimum or 1).normalize())
+            s.entry_record(user=op, entry=entry, value=value, version=entry.version)
+        s.step_sign(user=op, step=step, password=PW)
+        step.refresh_from_db()
+        if step.verifier_required:
+            s.step_verify(user=op, step=step, verifier_username=op2.username, password=PW)
+
+
+def _issue(batch) -> None:
+    from batches.services import batch_bom_lines
+    from materials.services import lot_issue_to_batch, lot_suggest_fefo
+
+    for req in batch_bom_lines(batch):
+        for lot in lot_suggest_fefo(material=req.material, limit=1):
+            lot_issue_to_batch(
+                user=_user("operator"),
+                batch=batch,
+                lot_code=lot.code,
+                quantity=req.quantity,
+                unit=req.unit,
+                requirement=req,
+                verifier=_user("operator2"),
+                verifier_password=PW,
+            )
+
+
+def _advance(batch, target: str, stdout) -> None:
+    from batches import services as s
+    from batches.models import Batch
+
+    sup = _user("supervisor")
+    try:
+        if batch.status == "planned":
+            _clean_equipment_for(batch, stdout)
+            _stock_short_materials(batch)
+            s.batch_line_clearance_sign(user=sup, batch=batch, password=PW, confirmed=True)
+            s.batch_mark_ready(user=sup, batch=batch, password=PW)
+        if target == "ready":
+            return
+        s.batch_start(user=sup, batch=Batch.objects.get(pk=batch.pk))
+        batch = Batch.objects.get(pk=batch.pk)
+        steps = batch.steps.count()
+        if target == "in_progress":
+            _run_steps(batch, max(steps // 2, 1), False)
+            return
+        _issue(batch)
+        _run_steps(batch, steps, True)
+        s.batch_complete(
+            user=_user("operator"), batch=batch, password=PW, output_quantity=batch.planned_quantity * 97 / 100
+        )
+    except (ValidationError, PermissionDenied, SignatureError) as exc:
+        msgs = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        stdout.write(f"  batches: {batch.number} stopped before {target}: {msgs}")
+
+
+def seed(stdout) -> None:
+    from batches.models import Batch
+
+    if Batch.objects.exclude(status="planned").exists():
+        stdout.write("  batches: already seeded")
+        return
+    from batches.services import batch_preparation
+
+    planned = list(Batch.objects.filter(status="planned", recipe__isnull=False).order_by("number"))
+    # Batches whose materials are in stock first (the demo warehouse holds raw materials, not granules).
+    planned.sort(key=lambda b: (not all(m.ok for m in batch_preparation(b).materials), b.number))
+    for batch, target in zip(planned, ("completed", "in_progress", "ready"), strict=False):
+        _advance(batch, target, stdout)
+    counts = {s: Batch.objects.filter(status=s).count() for s in ("planned", "ready", "in_progress", "completed")}
+    stdout.write(f"  batches: {counts}")

@@ -1,0 +1,401 @@
+"""The operator's work in a running batch: confirm a step, record values, sign, verify, complete."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.context import audit_context
+from audit.services import audit_record
+from audit.signatures import SignatureError, signature_check_password, signature_create
+from batches.models import (
+    BATCH_MACHINE,
+    EXECUTE,
+    PREPARE,
+    Batch,
+    BatchRecord,
+    BatchStatus,
+    Entry,
+    EntryKind,
+    How,
+    StepExecution,
+    StepStatus,
+    refuse_if_archived,
+)
+from batches.services.hooks import raise_deviation
+from mes.workflow import transition_apply, user_may
+
+LATE_GRACE = dt.timedelta(minutes=30)
+
+
+class EntryConflict(ValidationError):
+    """Someone else recorded this value first (optimistic version check)."""
+
+
+# --- who may execute -------------------------------------------------------------------------
+def require_executor(user, batch: Batch) -> None:
+    """Assigned to the batch (object permission) and trained on this recipe version (BAT-3)."""
+    from orders.services.training import training_is_current
+
+    if not user_may(user, EXECUTE, batch):
+        raise PermissionDenied(_("You are not assigned to batch %(b)s.") % {"b": batch.number})
+    if batch.recipe_id and not training_is_current(user=user, recipe=batch.recipe):
+        raise PermissionDenied(
+            _("You have no current training on %(r)s; you may not execute this batch.") % {"r": batch.recipe}
+        )
+
+
+def _running(batch: Batch) -> None:
+    refuse_if_archived(batch.pk)
+    if batch.status != BatchStatus.IN_PROGRESS:
+        raise ValidationError(
+            _("Batch %(b)s is %(s)s: steps can only be executed while it is in progress.")
+            % {"b": batch.number, "s": batch.get_status_display().lower()}
+        )
+
+
+def step_blockers(step: StepExecution, steps: list[StepExecution]) -> list[str]:
+    """Why this step cannot start yet: earlier steps must be finished unless it may run in parallel."""
+    earlier = [s for s in steps if s.number < step.number]
+    if step.allow_parallel and earlier:
+        # Parallel with its immediate predecessor only: everything before that must be finished.
+        earlier = earlier[:-1]
+    return [_("Step %(n)s is not finished yet.") % {"n": s.number} for s in earlier if not s.finished]
+
+
+def _lock_step(step_id: int) -> StepExecution:
+    return StepExecution.objects.select_for_update(of=("self",)).select_related("batch", "equipment").get(pk=step_id)
+
+
+# --- confirm (scan) and start a step ---------------------------------------------------------
+def step_start(*, user, step: StepExecution | int, scan: str, how: str = How.SCANNED) -> StepExecution:
+    """Scan the equipment barcode (or the step code when no equipment is used) to start the step."""
+    from equipment.models import Equipment
+    from equipment.services import equipment_check_usable, equipment_start_use
+
+    step_id = step.pk if isinstance(step, StepExecution) else step
+    current = StepExecution.objects.select_related("batch").get(pk=step_id)
+    batch = current.batch
+    require_executor(user, batch)
+    _running(batch)
+    code = (scan or "").strip().upper()
+    if current.status != StepStatus.PENDING:
+        raise ValidationError(_("Step %(n)s has already been started.") % {"n": current.number})
+    blockers = step_blockers(current, list(batch.steps.all()))
+    if blockers:
+        raise ValidationError(blockers)
+    equipment = None
+    if current.equipment_class:
+        equipment = Equipment.objects.filter(code__iexact=code).select_related("equipment_class").first()
+        if equipment is None:
+            raise ValidationError(_("“%(c)s” is not a known equipment barcode.") % {"c": scan})
+        if equipment.equipment_class.code != current.equipment_class:
+            raise ValidationError(
+                _("%(e)s is a %(cls)s; this step needs a %(need)s.")
+                % {"e": equipment.code, "cls": equipment.equipment_class.code, "need": current.equipment_class}
+            )
+        if equipment.current_batch_id != batch.pk:
+            verdict = equipment_check_usable(equipment=equipment, product=batch.product)
+            if not verdict.ok:
+                raise ValidationError([_("%(e)s cannot be used:") % {"e": equipment.code}, *verdict.reasons])
+    elif code != step_code(current).upper():
+        raise ValidationError(_("This barcode is not step %(n)s of batch %(b)s.") % {"n": current.number, "b": batch})
+    with transaction.atomic(), audit_context(actor=user, action="batches.step.start"):
+        locked = _lock_step(step_id)
+        if locked.status != StepStatus.PENDING:
+            raise EntryConflict(_("Step %(n)s was started by someone else just now.") % {"n": locked.number})
+        if equipment is not None and equipment.current_batch_id != batch.pk:
+            equipment_start_use(equipment=equipment, batch=batch, user=user, step=f"{locked.number}. {locked.title}")
+        locked.status = StepStatus.ACTIVE
+        locked.equipment = equipment
+        locked.started_by = user
+        locked.started_at = timezone.now()
+        locked.start_how = how if how in How.values else How.MANUAL
+        locked.save()
+    return locked
+
+
+def step_code(step: StepExecution) -> str:
+    """The barcode printed on the paper traveller for a step without equipment."""
+    return f"{step.batch.number}-S{step.number}"
+
+
+# --- record a value --------------------------------------------------------------------------
+def _parse(entry: Entry, value: str) -> tuple[Decimal | None, bool | None]:
+    """The numeric value (if any) and whether it lies within the limits or matches the answer."""
+    value = (value or "").strip()
+    if entry.kind == EntryKind.CHECK and entry.expected_answer:
+        return None, value.lower() == entry.expected_answer.strip().lower()
+    try:
+        number = Decimal(value.replace(",", "."))
+    except InvalidOperation:
+        raise ValidationError(_("Enter a number for %(n)s.") % {"n": entry.display_name}) from None
+    if not number.is_finite():
+        raise ValidationError(_("Enter a number for %(n)s.") % {"n": entry.display_name})
+    ok = (entry.minimum is None or number >= entry.minimum) and (entry.maximum is None or number <= entry.maximum)
+    return number, ok
+
+
+def machine_reading(entry: Entry, step: StepExecution):
+    """The latest machine value of the entry's equipment tag, if the step uses that equipment."""
+    from equipment.services import equipment_latest_reading
+
+    if not entry.equipment_tag or step.equipment_id is None:
+        return None
+    reading = equipment_latest_reading(equipment=step.equipment_id, tag_key=entry.equipment_tag)
+    return reading if reading is not None and reading.value is not None and reading.good else None
+
+
+def _fmt_number(value) -> str:
+    d = Decimal(str(value)).quantize(Decimal("0.0001")).normalize()
+    return f"{d:f}"
+
+
+def entry_record(
+    *,
+    user,
+    entry: Entry | int,
+    value: str,
+    version: int,
+    comment: str = "",
+    override_reason: str = "",
+    how: str = How.MANUAL,
+) -> Entry:
+    """Record one value of an active step, validated on entry (BAT-5..7).
+
+    Out of range needs a comment and opens a deviation. A value bound to an equipment tag is taken
+    from the machine; typing another value needs a reason and is kept as an override. `version` is
+    the version the user saw: if someone recorded the value meanwhile, nothing is overwritten.
+    """
+    entry_id = entry.pk if isinstance(entry, Entry) else entry
+    current = Entry.objects.select_related("batch", "step", "step__equipment").get(pk=entry_id)
+    batch, step = current.batch, current.step
+    require_executor(user, batch)
+    _running(batch)
+    if step.status != StepStatus.ACTIVE:
+        raise ValidationError(_("Start step %(n)s first (scan its barcode).") % {"n": step.number})
+    comment, override_reason = (comment or "").strip(), (override_reason or "").strip()
+    value = (value or "").strip()
+    reading = machine_reading(current, step)
+    machine_text = _fmt_number(reading.value) if reading is not None else ""
+    if not value and reading is not None:
+        value, how = machine_text, How.MACHINE
+    if not value:
+        raise ValidationError(_("Enter a value for %(n)s.") % {"n": current.display_name})
+    number, ok = _parse(current, value)
+    if reading is not None:
+        if number is not None and number == Decimal(machine_text):
+            how = How.MACHINE
+        elif not override_reason:
+            raise ValidationError(
+                _("%(n)s was read from the machine (%(v)s %(u)s). Give a reason to record another value.")
+                % {"n": current.display_name, "v": machine_text, "u": current.unit}
+            )
+        else:
+            how = How.MANUAL
+    if not ok and not comment:
+        raise ValidationError(
+            _("%(v)s is outside the limits %(l)s of %(n)s. Add a comment: a deviation will be opened.")
+            % {"v": value, "l": current.limits_text, "n": current.display_name}
+        )
+    with transaction.atomic(), audit_context(actor=user, action="batches.entry.record", reason=comment):
+        locked = Entry.objects.select_for_update().get(pk=entry_id)
+        _check_version(locked, version)
+        locked.value = value
+        locked.numeric_value = number
+        locked.in_range = ok
+        locked.comment = comment
+        locked.how = how if how in How.values else How.MANUAL
+        locked.machine_value = machine_text
+        locked.override_reason = override_reason if reading is not None and how != How.MACHINE else ""
+        locked.entered_by = user
+        locked.entered_at = timezone.now()
+        locked.version += 1
+        if not ok:
+            locked.deviation_ref = raise_deviation(
+                user=user,
+                batch=batch,
+                title=_("Out of range: %(n)s in step %(s)s") % {"n": current.name, "s": step.number},
+                description=_("%(v)s %(u)s recorded, limits %(l)s. Comment: %(c)s")
+                % {"v": value, "u": current.unit, "l": current.limits_text, "c": comment},
+                source="parameter",
+                classification="major" if current.critical else "minor",
+                links=[locked],
+            )
+        locked.save()
+    return locked
+
+
+def _check_version(locked: Entry, version) -> None:
+    if int(version) != locked.version or (locked.entered_at and int(version) == 0):
+        who = locked.entered_by.get_full_name() or locked.entered_by.get_username() if locked.entered_by else "?"
+        raise EntryConflict(
+            _(
+                "%(n)s was recorded by %(who)s at %(t)s while you were typing (value %(v)s). Nothing was overwritten;"
+                " check the value and correct it with a reason if needed."
+            )
+            % {
+                "n": locked.display_name,
+                "who": who,
+                "t": timezone.localtime(locked.entered_at).strftime("%H:%M:%S") if locked.entered_at else "?",
+                "v": locked.value,
+            }
+        )
+
+
+# --- sign and verify -------------------------------------------------------------------------
+def step_sign(*, user, step: StepExecution | int, password: str) -> StepExecution:
+    """The performer signs the completed step; every value must be recorded (BAT-8)."""
+    step_id = step.pk if isinstance(step, StepExecution) else step
+    current = StepExecution.objects.select_related("batch").get(pk=step_id)
+    require_executor(user, current.batch)
+    _running(current.batch)
+    if current.status != StepStatus.ACTIVE:
+        raise ValidationError(_("Step %(n)s is not in progress.") % {"n": current.number})
+    missing = [e.display_name for e in current.entries.all() if not e.recorded]
+    if missing:
+        raise ValidationError(_("Record every value first: %(m)s.") % {"m": ", ".join(missing)})
+    signature_check_password(user=user, password=password, purpose="batches.step.sign")
+    with transaction.atomic(), audit_context(actor=user, action="batches.step.sign"):
+        locked = _lock_step(step_id)
+        if locked.status != StepStatus.ACTIVE:
+            raise EntryConflict(_("Step %(n)s was signed by someone else just now.") % {"n": locked.number})
+        locked.status = StepStatus.DONE
+        locked.performed_by = user
+        locked.performed_at = timezone.now()
+        locked.save()
+        signature_create(signer=user, obj=locked, meaning="performed", action="batches.step.sign")
+    return locked
+
+
+def step_complete(step: StepExecution) -> bool:
+    """Signed by the performer and, for a critical step, verified by a second person."""
+    return step.status == StepStatus.VERIFIED or (step.status == StepStatus.DONE and not step.verifier_required)
+
+
+def step_needs_verification(step: StepExecution) -> bool:
+    return step.verifier_required and step.status == StepStatus.DONE
+
+
+def step_verify(*, user, step: StepExecution | int, verifier_username: str, password: str) -> StepExecution:
+    """A second person verifies a critical step with their own user ID and password, never the performer."""
+    step_id = step.pk if isinstance(step, StepExecution) else step
+    current = StepExecution.objects.select_related("batch").get(pk=step_id)
+    batch = current.batch
+    _running(batch)
+    if not step_needs_verification(current):
+        raise ValidationError(_("Step %(n)s is not waiting for verification.") % {"n": current.number})
+    verifier = get_user_model().objects.filter(username=(verifier_username or "").strip(), is_active=True).first()
+    if verifier is None:
+        raise ValidationError(_("Unknown user ID for the verifier."))
+    if verifier.pk == current.performed_by_id:
+        with transaction.atomic(), audit_context(actor=verifier, action="batches.step.verify_refused_same_person"):
+            locked = _lock_step(step_id)
+            locked.same_person_refusals += 1
+            locked.save()
+        raise ValidationError(_("The performer cannot verify their own step. A second person must verify."))
+    if not (user_may(verifier, EXECUTE, batch) or user_may(verifier, PREPARE, batch)):
+        raise PermissionDenied(_("%(u)s may not verify steps of this batch.") % {"u": verifier.get_username()})
+    try:
+        signature_check_password(
+            user=verifier, password=password, purpose="batches.step.verify", username=verifier.get_username()
+        )
+    except SignatureError as exc:
+        raise ValidationError(str(exc)) from None
+    with transaction.atomic(), audit_context(actor=verifier, action="batches.step.verify"):
+        locked = _lock_step(step_id)
+        if not step_needs_verification(locked):
+            raise EntryConflict(_("Step %(n)s was verified by someone else just now.") % {"n": locked.number})
+        locked.status = StepStatus.VERIFIED
+        locked.verified_by = verifier
+        locked.verified_at = timezone.now()
+        locked.save()
+        signature_create(signer=verifier, obj=locked, meaning="verified", action="batches.step.verify")
+    return locked
+
+
+# --- completion ------------------------------------------------------------------------------
+def batch_complete(*, user, batch: Batch, password: str, output_quantity, expiry_date=None) -> Batch:
+    """Every step done: compute yield and balance (out of limits -> deviation), equipment to dirty,
+    output lot in quarantine (BAT-10, MAT-7, MAT-8)."""
+    from equipment.models import Equipment
+    from equipment.services import equipment_end_use
+    from materials.services import lot_create_output
+    from materials.services.balance import batch_material_balance
+
+    require_executor(user, batch)
+    try:
+        output = Decimal(str(output_quantity).replace(",", "."))
+    except InvalidOperation:
+        raise ValidationError(_("Enter the output quantity as a number.")) from None
+    if not output.is_finite() or output <= 0:
+        raise ValidationError(_("Enter the output quantity as a positive number."))
+
+    def guard(obj):
+        open_steps = [s.number for s in obj.steps.all() if not step_complete(s)]
+        if open_steps:
+            raise ValidationError(
+                _("Steps not finished or not verified: %(s)s.") % {"s": ", ".join(str(n) for n in open_steps)}
+            )
+
+    def after(obj):
+        from batches.services.preparation import batch_bom_lines
+
+        record = BatchRecord.objects.select_for_update().get(batch=obj)
+        snap = record.snapshot
+        limits = (Decimal(snap["yield_min"]), Decimal(snap["yield_max"]))
+        for eq in Equipment.objects.filter(current_batch=obj):
+            equipment_end_use(equipment=eq, user=user, reason=_("End of batch %(b)s") % {"b": obj.number})
+        lot = lot_create_output(user=user, batch=obj, quantity=output, unit=obj.unit, expiry_date=expiry_date)
+        balance = batch_material_balance(batch=obj, requirements=batch_bom_lines(obj), yield_limits=limits)
+        yield_pct = (output / Decimal(obj.planned_quantity) * 100).quantize(Decimal("0.01"))
+        flags = [f.message for f in balance.flags]
+        if not limits[0] <= yield_pct <= limits[1] and not any("yield" in f.code for f in balance.flags):
+            flags.append(
+                _("Yield %(y)s %% is outside %(lo)s–%(hi)s %%.") % {"y": yield_pct, "lo": limits[0], "hi": limits[1]}
+            )
+        deviation = ""
+        if flags:
+            deviation = raise_deviation(
+                user=user,
+                batch=obj,
+                title=_("Yield or material balance out of limits: %(b)s") % {"b": obj.number},
+                description=" ".join(str(f) for f in flags),
+                source="yield",
+                classification="major",
+            )
+        with audit_context(actor=user, action="batches.record.complete"):
+            record.completed_at = timezone.now()
+            record.output_quantity = output
+            record.yield_pct = yield_pct
+            record.balance_summary = {"flags": [str(f) for f in flags], "deviation": deviation, "lot": lot.code}
+            record.save()
+
+    return transition_apply(
+        model=Batch,
+        pk=batch.pk,
+        machine=BATCH_MACHINE,
+        name="complete",
+        user=user,
+        password=password,
+        guard=guard,
+        after=after,
+    )
+
+
+def entry_log_refusal(*, user, entry: Entry, message: str) -> None:
+    """A refused entry is audited too (what was tried, by whom)."""
+    with transaction.atomic():
+        audit_record(
+            action="batches.entry.refused",
+            actor=user,
+            obj=entry.batch,
+            reason=message,
+            new={"entry": entry.pk, "name": entry.name},
+        )

@@ -1,0 +1,308 @@
+"""Review by exception, correction, approval, release hand-off and archive of a batch record."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from audit.context import audit_context
+from audit.signatures import signature_create
+from batches.models import (
+    BATCH_MACHINE,
+    REVIEW,
+    Batch,
+    BatchStatus,
+    Entry,
+    EntryCorrection,
+    ExceptionDisposition,
+    How,
+    StepExecution,
+    refuse_if_archived,
+)
+from batches.services.execution import LATE_GRACE, _check_version, _parse, require_executor
+from batches.services.hooks import raise_deviation
+from mes.workflow import transition_apply, user_may
+
+KINDS = {
+    "out_of_range": gettext_lazy("Out of range, with comment"),
+    "machine_overridden": gettext_lazy("Machine value overridden"),
+    "late_entry": gettext_lazy("Late entry"),
+    "corrected": gettext_lazy("Corrected"),
+    "same_person_refused": gettext_lazy("Verification by the same person refused"),
+    "deviation": gettext_lazy("Deviation linked"),
+    "balance": gettext_lazy("Yield or material balance out of limits"),
+}
+
+
+@dataclass
+class RecordException:
+    key: str
+    kind: str
+    where: str
+    detail: str
+    entry: Entry | None = None
+    step: StepExecution | None = None
+    disposition: ExceptionDisposition | None = None
+
+    @property
+    def label(self) -> str:
+        return str(KINDS[self.kind])
+
+
+def entry_exceptions(entry: Entry, step: StepExecution, corrections: list) -> list[str]:
+    """The exception status of one entry, computed from what was recorded (never typed by anyone)."""
+    kinds = []
+    if entry.in_range is False:
+        kinds.append("out_of_range")
+    if entry.machine_value and entry.how != How.MACHINE:
+        kinds.append("machine_overridden")
+    if (
+        entry.entered_at
+        and step.started_at
+        and entry.entered_at > step.started_at + dt.timedelta(minutes=step.duration_minutes) + LATE_GRACE
+    ):
+        kinds.append("late_entry")
+    if corrections:
+        kinds.append("corrected")
+    if entry.deviation_ref:
+        kinds.append("deviation")
+    return kinds
+
+
+def batch_exceptions(batch: Batch) -> list[RecordException]:
+    """Every exception of the record, with the reviewer's disposition for the current review round."""
+    steps = list(batch.steps.all())
+    by_step = {s.pk: s for s in steps}
+    entries = list(Entry.objects.filter(batch=batch).select_related("entered_by"))
+    corrections: dict[int, list] = {}
+    for c in EntryCorrection.objects.filter(batch=batch).select_related("corrected_by"):
+        corrections.setdefault(c.entry_id, []).append(c)
+    found: list[RecordException] = []
+    for e in entries:
+        step = by_step[e.step_id]
+        for kind in entry_exceptions(e, step, corrections.get(e.pk, [])):
+            detail = _exception_detail(kind, e, corrections.get(e.pk, []))
+            found.append(RecordException(f"{kind}:e{e.pk}", kind, f"{step.number}. {e.display_name}", detail, e, step))
+    for s in steps:
+        if s.same_person_refusals:
+            found.append(
+                RecordException(
+                    f"same_person_refused:s{s.pk}",
+                    "same_person_refused",
+                    f"{s.number}. {s.display_title}",
+                    _("%(n)s attempt(s) refused") % {"n": s.same_person_refusals},
+                    step=s,
+                )
+            )
+    record = getattr(batch, "record", None)
+    if record is not None and record.balance_summary.get("flags"):
+        found.append(
+            RecordException("balance:b", "balance", _("Completion"), " ".join(record.balance_summary["flags"]))
+        )
+    dispositions = {
+        d.key: d
+        for d in ExceptionDisposition.objects.filter(batch=batch, review_round=batch.review_round).select_related(
+            "decided_by"
+        )
+    }
+    for exc in found:
+        exc.disposition = dispositions.get(exc.key)
+    return found
+
+
+def _exception_detail(kind: str, e: Entry, corrections: list) -> str:
+    if kind == "out_of_range":
+        return f"{e.value} {e.unit} ({e.limits_text}) — {e.comment}"
+    if kind == "machine_overridden":
+        return f"{e.machine_value} → {e.value}: {e.override_reason}"
+    if kind == "corrected":
+        c = corrections[-1]
+        return f"{c.old_value} → {c.new_value}: {c.reason}"
+    if kind == "deviation":
+        return e.deviation_ref
+    return timezone.localtime(e.entered_at).strftime("%Y-%m-%d %H:%M") if e.entered_at else ""
+
+
+def batch_executors(batch: Batch) -> set[int]:
+    """Everyone who executed anything in the batch: they may not review it (QC-6)."""
+    ids: set[int] = set()
+    for s in batch.steps.all():
+        ids.update(x for x in (s.started_by_id, s.performed_by_id, s.verified_by_id) if x)
+    ids.update(x for x in Entry.objects.filter(batch=batch).values_list("entered_by_id", flat=True) if x)
+    ids.update(EntryCorrection.objects.filter(batch=batch).values_list("corrected_by_id", flat=True))
+    return ids
+
+
+def _require_reviewer(user, batch: Batch) -> None:
+    if not user_may(user, REVIEW, batch):
+        raise PermissionDenied(_("You do not have permission to review batch records."))
+    if user.pk in batch_executors(batch):
+        raise PermissionDenied(_("You executed part of batch %(b)s: someone else must review it.") % {"b": batch})
+
+
+def batch_review_start(*, user, batch: Batch) -> Batch:
+    """The QC reviewer opens a new review round of a completed record."""
+    _require_reviewer(user, batch)
+    return transition_apply(
+        model=Batch,
+        pk=batch.pk,
+        machine=BATCH_MACHINE,
+        name="review_start",
+        user=user,
+        changes={"review_round": batch.review_round + 1},
+    )
+
+
+def exception_dispose(*, user, batch: Batch, key: str, note: str) -> ExceptionDisposition:
+    """The reviewer's disposition of one exception (what was checked and why it is acceptable)."""
+    _require_reviewer(user, batch)
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError(_("Write the disposition of the exception."))
+    with transaction.atomic(), audit_context(actor=user, action="batches.exception.dispose", reason=note):
+        locked = Batch.objects.select_for_update().get(pk=batch.pk)
+        if locked.status != BatchStatus.UNDER_REVIEW:
+            raise ValidationError(_("Exceptions are dispositioned during the review."))
+        if key not in {e.key for e in batch_exceptions(locked)}:
+            raise ValidationError(_("This exception is not part of the record."))
+        if ExceptionDisposition.objects.filter(batch=locked, key=key, review_round=locked.review_round).exists():
+            raise ValidationError(_("This exception has already been dispositioned."))
+        return ExceptionDisposition.objects.create(
+            batch=locked,
+            key=key,
+            note=note,
+            decided_by=user,
+            decided_at=timezone.now(),
+            review_round=locked.review_round,
+        )
+
+
+def batch_request_correction(*, user, batch: Batch, reason: str) -> Batch:
+    """Send the record back to production with the reason (what must be corrected)."""
+    _require_reviewer(user, batch)
+    return transition_apply(
+        model=Batch, pk=batch.pk, machine=BATCH_MACHINE, name="request_correction", user=user, reason=reason
+    )
+
+
+def entry_correct(*, user, entry: Entry | int, value: str, reason: str, version: int, comment: str = "") -> Entry:
+    """Correct a recorded value: the old value stays in the record, struck through, with who, when, why."""
+    entry_id = entry.pk if isinstance(entry, Entry) else entry
+    current = Entry.objects.select_related("batch", "step").get(pk=entry_id)
+    batch = current.batch
+    refuse_if_archived(batch.pk)
+    require_executor(user, batch)
+    if batch.status not in (BatchStatus.CORRECTION_REQUESTED, BatchStatus.IN_PROGRESS):
+        raise ValidationError(_("Values are corrected only while the batch runs or when the reviewer asks for it."))
+    reason, comment = (reason or "").strip(), (comment or "").strip()
+    if not reason:
+        raise ValidationError(_("Give the reason for the correction."))
+    if not current.recorded:
+        raise ValidationError(_("Nothing to correct yet: record the value."))
+    value = (value or "").strip()
+    number, ok = _parse(current, value)
+    if not ok and not comment:
+        raise ValidationError(
+            _("%(v)s is outside the limits %(l)s: add a comment.") % {"v": value, "l": current.limits_text}
+        )
+    with transaction.atomic(), audit_context(actor=user, action="batches.entry.correct", reason=reason):
+        locked = Entry.objects.select_for_update().get(pk=entry_id)
+        _check_version(locked, version)
+        now = timezone.now()
+        correction = EntryCorrection.objects.create(
+            batch=batch,
+            entry=locked,
+            old_value=locked.value,
+            new_value=value,
+            reason=reason,
+            corrected_by=user,
+            corrected_at=now,
+        )
+        locked.value, locked.numeric_value, locked.in_range = value, number, ok
+        locked.comment = comment or locked.comment
+        locked.how = How.MANUAL
+        locked.version += 1
+        if not ok and not locked.deviation_ref:
+            locked.deviation_ref = raise_deviation(
+                user=user,
+                batch=batch,
+                title=_("Out of range after correction: %(n)s") % {"n": locked.name},
+                description=comment,
+                source="batch_execution",
+            )
+        locked.save()
+        signature_create(
+            signer=user, obj=correction, meaning="corrected", reason=reason, action="batches.entry.correct"
+        )
+    return locked
+
+
+def batch_resubmit(*, user, batch: Batch) -> Batch:
+    """Corrections done: the record goes back to the reviewer."""
+    require_executor(user, batch)
+    return transition_apply(model=Batch, pk=batch.pk, machine=BATCH_MACHINE, name="resubmit", user=user)
+
+
+def batch_approve_review(*, user, batch: Batch, password: str) -> Batch:
+    """Signed review approval: every exception dispositioned, reviewer not an executor (QC-7)."""
+    _require_reviewer(user, batch)
+
+    def guard(obj):
+        open_items = [e for e in batch_exceptions(obj) if e.disposition is None]
+        if open_items:
+            raise ValidationError(_("%(n)s exception(s) still need a disposition.") % {"n": len(open_items)})
+
+    return transition_apply(
+        model=Batch,
+        pk=batch.pk,
+        machine=BATCH_MACHINE,
+        name="approve_review",
+        user=user,
+        password=password,
+        guard=guard,
+    )
+
+
+# --- hooks the quality app's two-step release calls (quality.services.release) -------------------
+def batch_record_review_problems(batch: Batch) -> list[str]:
+    """Why the record is not reviewed and approved yet (empty when it is): a release condition."""
+    if batch.status in (BatchStatus.REVIEWED, BatchStatus.QC_RELEASED, BatchStatus.RELEASED):
+        return []
+    return [
+        _("The batch record is %(s)s: it must be reviewed and approved (signed) first.")
+        % {"s": batch.get_status_display().lower()}
+    ]
+
+
+def batch_unsigned_steps(batch: Batch) -> list[str]:
+    """Steps not signed by the performer, or not verified where a second person must verify."""
+    from batches.services.execution import step_complete
+
+    return [f"{s.number}. {s.display_title}" for s in batch.steps.all() if not step_complete(s)]
+
+
+def batch_on_qc_release(*, batch: Batch, user) -> Batch:
+    """Quality signed the QC release: the batch moves to "QC released" (same transaction)."""
+    return transition_apply(model=Batch, pk=batch.pk, machine=BATCH_MACHINE, name="qc_release", user=user)
+
+
+def batch_on_release(*, batch: Batch, user) -> Batch:
+    """Quality recorded the production release (another person): the batch is released."""
+    return transition_apply(model=Batch, pk=batch.pk, machine=BATCH_MACHINE, name="release", user=user)
+
+
+def batch_reject(*, user, batch: Batch, password: str, reason: str) -> Batch:
+    return transition_apply(
+        model=Batch, pk=batch.pk, machine=BATCH_MACHINE, name="reject", user=user, password=password, reason=reason
+    )
+
+
+def batch_archive(*, user, batch: Batch) -> Batch:
+    """Archive the released (or rejected) record: from now on nothing can change it (BAT-15)."""
+    return transition_apply(model=Batch, pk=batch.pk, machine=BATCH_MACHINE, name="archive", user=user)

@@ -1,0 +1,273 @@
+"""Batch pages: list, preparation (supervisor), the operator's one-step screen, review by exception
+(QC), the full record and its PDF. Views are thin: every rule is in batches.services."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from audit.signatures import SignatureError
+from batches import services as s
+from batches.models import BATCH_MACHINE, Batch, BatchStatus, Entry, EntryCorrection, StepExecution
+from mes.workflow import user_may
+from quality.services.release import batch_production_release, batch_qc_release
+
+VIEW = "batches.view_batch"
+REFUSED = (ValidationError, PermissionDenied, SignatureError)
+
+
+def error_text(exc: Exception) -> str:
+    return " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+
+
+def _attempt(request, fn, success: str, **kwargs) -> bool:
+    try:
+        fn(**kwargs)
+    except REFUSED as exc:
+        messages.error(request, error_text(exc))
+        return False
+    messages.success(request, success)
+    return True
+
+
+def _batch(number: str) -> Batch:
+    return get_object_or_404(Batch.objects.select_related("product", "line", "order", "recipe"), number=number)
+
+
+@permission_required(VIEW, raise_exception=True)
+def batch_list(request):
+    status = request.GET.get("status", "")
+    qs = Batch.objects.select_related("product", "line", "order").annotate(
+        steps_total=Count("steps", distinct=True),
+        steps_done=Count("steps", filter=Q(steps__status__in=["done", "verified"]), distinct=True),
+    )
+    if status in BatchStatus.values:
+        qs = qs.filter(status=status)
+    page = Paginator(qs.order_by("-created_at", "-id"), 50).get_page(request.GET.get("page"))
+    return render(request, "batches/list.html", {"page": page, "status": status, "statuses": BatchStatus.choices})
+
+
+@permission_required(VIEW, raise_exception=True)
+def batch_detail(request, number: str):
+    """Overview; for a planned batch the preparation panel (interlocks, materials, line clearance)."""
+    batch = _batch(number)
+    user = request.user
+    if request.method == "POST":
+        op = request.POST.get("op")
+        password = request.POST.get("password", "")
+        if op == "clearance":
+            _attempt(
+                request,
+                s.batch_line_clearance_sign,
+                _("Line clearance signed."),
+                user=user,
+                batch=batch,
+                password=password,
+                confirmed=bool(request.POST.get("confirmed")),
+                notes=request.POST.get("reason", ""),
+            )
+        elif op == "ready":
+            _attempt(request, s.batch_mark_ready, _("Batch is ready."), user=user, batch=batch, password=password)
+        elif op == "start":
+            _attempt(request, s.batch_start, _("Batch started: the batch record is open."), user=user, batch=batch)
+        elif op == "complete":
+            _attempt(
+                request,
+                s.batch_complete,
+                _("Batch completed."),
+                user=user,
+                batch=batch,
+                password=password,
+                output_quantity=request.POST.get("output_quantity", ""),
+            )
+        elif op == "resubmit":
+            _attempt(request, s.batch_resubmit, _("Corrections sent back to review."), user=user, batch=batch)
+        return redirect("batches:detail", number=number)
+    steps = list(batch.steps.select_related("performed_by", "verified_by", "equipment"))
+    prep = s.batch_preparation(batch) if batch.status == BatchStatus.PLANNED and batch.recipe_id else None
+    can_execute = user_may(user, s.EXECUTE, batch)
+    context = {
+        "batch": batch,
+        "steps": steps,
+        "prep": prep,
+        "can_prepare": user_may(user, "batches.prepare_batch", batch),
+        "can_execute": can_execute,
+        "all_steps_done": bool(steps) and all(s.step_complete(x) for x in steps),
+        "record": getattr(batch, "record", None) if batch.status != BatchStatus.PLANNED else None,
+        "corrections_open": batch.status == BatchStatus.CORRECTION_REQUESTED,
+        "has_materials": bool(batch.recipe_id),
+    }
+    return render(request, "batches/detail.html", context)
+
+
+@permission_required(VIEW, raise_exception=True)
+def step_screen(request, number: str, step: int):
+    """The operator's one-step screen: scan to start, record values, sign, second-person verify."""
+    batch = _batch(number)
+    current = get_object_or_404(
+        StepExecution.objects.select_related("equipment", "performed_by"), batch=batch, number=step
+    )
+    user = request.user
+    if request.method == "POST":
+        op = request.POST.get("op")
+        password = request.POST.get("password", "")
+        if op == "start":
+            _attempt(
+                request,
+                s.step_start,
+                _("Step started."),
+                user=user,
+                step=current,
+                scan=request.POST.get("scan", ""),
+                how=request.POST.get("how", "scanned"),
+            )
+        elif op == "record":
+            _attempt(
+                request,
+                s.entry_record,
+                _("Value recorded."),
+                user=user,
+                entry=_entry(request, current),
+                value=request.POST.get("value", ""),
+                version=request.POST.get("version", "0") or 0,
+                comment=request.POST.get("comment", ""),
+                override_reason=request.POST.get("override_reason", ""),
+                how=request.POST.get("how", "manual"),
+            )
+        elif op == "correct":
+            _attempt(
+                request,
+                s.entry_correct,
+                _("Value corrected."),
+                user=user,
+                entry=_entry(request, current),
+                value=request.POST.get("value", ""),
+                version=request.POST.get("version", "0") or 0,
+                reason=request.POST.get("reason", ""),
+                comment=request.POST.get("comment", ""),
+            )
+        elif op == "sign":
+            _attempt(request, s.step_sign, _("Step signed."), user=user, step=current, password=password)
+        elif op == "verify":
+            _attempt(
+                request,
+                s.step_verify,
+                _("Step verified."),
+                user=user,
+                step=current,
+                verifier_username=request.POST.get("verifier", ""),
+                password=password,
+            )
+        return redirect("batches:step", number=number, step=step)
+    steps = list(batch.steps.all())
+    entries = list(current.entries.select_related("entered_by").prefetch_related("corrections__corrected_by"))
+    for e in entries:
+        e.reading = s.machine_reading(e, current) if e.equipment_tag else None
+    usability = None
+    if current.equipment_id:
+        from equipment.services import equipment_check_usable
+
+        usability = equipment_check_usable(equipment=current.equipment_id)
+    context = {
+        "batch": batch,
+        "step": current,
+        "steps": steps,
+        "entries": entries,
+        "blockers": s.step_blockers(current, steps) if current.status == "pending" else [],
+        "can_execute": user_may(user, s.EXECUTE, batch),
+        "running": batch.status == BatchStatus.IN_PROGRESS,
+        "correcting": batch.status in (BatchStatus.CORRECTION_REQUESTED, BatchStatus.IN_PROGRESS),
+        "needs_verification": s.step_needs_verification(current),
+        "usability": usability,
+        "has_materials": bool(batch.recipe_id),
+    }
+    return render(request, "batches/step.html", context)
+
+
+def _entry(request, step: StepExecution) -> Entry:
+    return get_object_or_404(Entry, pk=request.POST.get("entry") or 0, step=step)
+
+
+@permission_required(VIEW, raise_exception=True)
+def review(request, number: str):
+    """Review by exception: the exceptions first, each dispositioned; then approve (signed) or send back."""
+    batch = _batch(number)
+    user = request.user
+    if request.method == "POST":
+        op = request.POST.get("op")
+        password = request.POST.get("password", "")
+        reason = request.POST.get("reason", "")
+        actions = {
+            "review_start": (s.batch_review_start, _("Review started."), {}),
+            "dispose": (
+                s.exception_dispose,
+                _("Disposition recorded."),
+                {"key": request.POST.get("key", ""), "note": request.POST.get("note", "")},
+            ),
+            "request_correction": (s.batch_request_correction, _("Correction requested."), {"reason": reason}),
+            "approve_review": (s.batch_approve_review, _("Batch record approved."), {"password": password}),
+            "qc_release": (batch_qc_release, _("QC release signed."), {"password": password, "reason": reason}),
+            "release": (batch_production_release, _("Batch released."), {"password": password, "reason": reason}),
+            "archive": (s.batch_archive, _("Batch record archived."), {}),
+        }
+        if op in actions:
+            fn, msg, extra = actions[op]
+            _attempt(request, fn, msg, user=user, batch=batch, **extra)
+        return redirect("batches:review", number=number)
+    exceptions = s.batch_exceptions(batch) if hasattr(batch, "record") else []
+    context = {
+        "batch": batch,
+        "exceptions": exceptions,
+        "open_count": sum(1 for e in exceptions if e.disposition is None),
+        "actions": [
+            t
+            for t in BATCH_MACHINE.available(batch, user)
+            if t.name in ("review_start", "request_correction", "approve_review", "qc_release", "release", "archive")
+        ],
+        "executor": user.pk in s.batch_executors(batch),
+        "record": getattr(batch, "record", None),
+    }
+    return render(request, "batches/review.html", context)
+
+
+@permission_required(VIEW, raise_exception=True)
+def record(request, number: str):
+    """The full batch record on screen (the same content as the PDF), PDF status and checksum."""
+    from batches.pdf import record_context
+
+    batch = _batch(number)
+    if request.method == "POST" and request.POST.get("op") == "pdf":
+        from batches.tasks import batch_record_pdf
+
+        try:
+            batch_record_pdf.delay(batch.pk, request.user.pk)
+        except REFUSED as exc:
+            messages.error(request, error_text(exc))
+        else:
+            messages.success(request, _("The PDF is being generated; refresh in a moment."))
+        return redirect("batches:record", number=number)
+    context = record_context(batch)
+    context["can_generate"] = batch.status not in (BatchStatus.PLANNED, BatchStatus.READY, BatchStatus.ARCHIVED)
+    return render(request, "batches/record.html", context)
+
+
+@permission_required(VIEW, raise_exception=True)
+def record_pdf(request, number: str):
+    batch = _batch(number)
+    rec = getattr(batch, "record", None)
+    if rec is None or not rec.pdf:
+        messages.error(request, _("No PDF has been generated for this batch yet."))
+        return record(request, number)
+    response = HttpResponse(bytes(rec.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="batch-record-{batch.number}.pdf"'
+    response["X-Content-SHA256"] = rec.pdf_sha256
+    return response
+
+
+__all__ = ["EntryCorrection"]

@@ -1,0 +1,1 @@
+"""ERP adapter: client (HTTP), mapping (records <-> messages), tasks (Celery)."""

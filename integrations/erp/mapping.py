@@ -1,0 +1,104 @@
+"""ERP messages <-> MES records.
+
+Inbound: production plans (pulled on a schedule and pushed to /api/v1/erp/production-plans/),
+each line becomes one production order through the orders app's service, idempotent by the ERP
+reference. Outbound: order completions and material consumption (see the outbox_enqueue calls in
+the orders and materials services).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+
+class PlanLineSerializer(serializers.Serializer):
+    erp_reference = serializers.CharField(max_length=60, help_text=_("The ERP's production order number."))
+    product_code = serializers.CharField(max_length=40)
+    quantity = serializers.DecimalField(max_digits=14, decimal_places=3, min_value=Decimal("0.001"))
+    unit = serializers.CharField(max_length=10)
+    planned_start = serializers.DateTimeField()
+    planned_end = serializers.DateTimeField()
+    line_code = serializers.CharField(max_length=40)
+    priority = serializers.IntegerField(required=False, default=None, allow_null=True)
+
+
+class ProductionPlanSerializer(serializers.Serializer):
+    plan_id = serializers.CharField(
+        max_length=100, help_text=_("The ERP's plan number; a plan sent twice is applied once.")
+    )
+    revision = serializers.IntegerField(required=False, default=0, min_value=0)
+    lines = PlanLineSerializer(many=True, allow_empty=False)
+
+
+def plan_validate(payload) -> dict:
+    serializer = ProductionPlanSerializer(data=payload)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def handle_production_plan(payload, *, message, actor) -> dict:
+    """One production order per plan line, through the orders service (idempotent by ERP
+    reference). The inbox runs this in one transaction: all lines become orders, or none."""
+    from django.core.exceptions import ValidationError
+
+    from orders.models import Priority
+    from orders.services.orders import order_create_from_plan
+
+    plan = plan_validate(payload)
+    orders = []
+    for index, line in enumerate(plan["lines"]):
+        try:
+            order, created = order_create_from_plan(
+                user=actor,
+                erp_reference=line["erp_reference"],
+                product_code=line["product_code"],
+                planned_quantity=line["quantity"],
+                unit=line["unit"],
+                planned_start=line["planned_start"],
+                planned_end=line["planned_end"],
+                line_code=line["line_code"],
+                priority=line["priority"] if line["priority"] is not None else Priority.NORMAL,
+            )
+        except ValidationError as exc:
+            # Name the plan line, so the ERP knows which of its orders was refused.
+            detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+            raise ValidationError({f"lines.{index}.{k}": v for k, v in detail.items()}) from None
+        orders.append({"erp_reference": line["erp_reference"], "order": order.number, "created": created})
+    return {"orders": orders}
+
+
+INBOUND = {"production_plan": handle_production_plan}
+
+
+# --- outbound --------------------------------------------------------------------------------
+def order_completed_payload(order) -> dict:
+    """What the ERP needs when an order is finished: the made quantity per batch."""
+    batches = [
+        {"batch": b.number, "planned_quantity": str(b.planned_quantity), "unit": b.unit, "status": b.status}
+        for b in order.batches.order_by("sequence", "id")
+    ]
+    return {
+        "order": order.number,
+        "erp_reference": order.erp_reference,
+        "product_code": order.product.code,
+        "planned_quantity": str(order.planned_quantity),
+        "unit": order.unit,
+        "batches": batches,
+    }
+
+
+def material_consumed_payload(entry) -> dict:
+    """One issue of a lot to a batch (ledger entry), for the ERP's goods issue."""
+    return {
+        "ledger_entry": entry.pk,
+        "batch": entry.batch.number if entry.batch_id else "",
+        "order": entry.batch.order.number if entry.batch_id and entry.batch.order_id else "",
+        "erp_reference": entry.batch.order.erp_reference if entry.batch_id and entry.batch.order_id else "",
+        "material_code": entry.lot.material.code,
+        "lot": entry.lot.code,
+        "quantity": str(entry.quantity),
+        "unit": entry.lot.unit,
+    }

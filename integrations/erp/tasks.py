@@ -1,0 +1,12 @@
+"""ERP tasks: pull released production plans on a schedule (beat: integrations-erp-plan-pull)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task
+def erp_plans_pull() -> dict:
+    from integrations.erp.services import erp_plans_pull as pull
+
+    return pull()

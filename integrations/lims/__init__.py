@@ -1,0 +1,1 @@
+"""LIMS adapter: client (HTTP), mapping (records <-> messages), tasks (Celery)."""

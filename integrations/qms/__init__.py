@@ -1,0 +1,1 @@
+"""QMS adapter: client (HTTP), mapping (records <-> messages), tasks (Celery)."""

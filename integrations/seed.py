@@ -1,0 +1,85 @@
+"""Demo integrations: one API account per external system, and a message log with real work
+(a dead letter to replay, a refused plan, results waiting for a module)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from integrations.models import IntegrationAccount, OutboxMessage, OutboxStatus
+from integrations.services import inbox_accept, integration_account_create
+
+SEED_ORDER = 90
+
+ACCOUNTS = [
+    ("erp-link", "erp", ["planner"], "SAP S/4HANA production planning"),
+    ("lims-link", "lims", ["qc"], "LabWare LIMS"),
+    ("qms-link", "qms", ["qa"], "TrackWise QMS"),
+    ("wms-link", "wms", ["warehouse"], "Warehouse management"),
+]
+
+
+def seed(stdout) -> None:
+    issued = []
+    for username, system, roles, description in ACCOUNTS:
+        if not IntegrationAccount.objects.filter(user__username=username).exists():
+            _account, token = integration_account_create(
+                actor=None, username=username, system=system, roles=roles, description=description
+            )
+            issued.append(f"{username}={token}")
+    _seed_outbox()
+    _seed_inbox()
+    stdout.write(
+        f"  integrations: {len(ACCOUNTS)} API accounts" + (f" (tokens: {', '.join(issued)})" if issued else "")
+    )
+
+
+def _seed_outbox() -> None:
+    now = timezone.now()
+    samples = [
+        ("erp", "order_completed", "demo:PO-2026-0001", OutboxStatus.DELIVERED, 1, ""),
+        ("wms", "material_requirement", "demo:PO-2026-0002", OutboxStatus.PENDING, 2, "HTTP 503: maintenance window"),
+        ("qms", "deviation", "demo:DEV-2026-0007", OutboxStatus.DEAD, 10, "HTTP 502: bad gateway"),
+    ]
+    for system, kind, key, status, attempts, error in samples:
+        if OutboxMessage.objects.filter(system=system, kind=kind, key=key).exists():
+            continue
+        OutboxMessage.objects.create(
+            system=system,
+            kind=kind,
+            key=key,
+            payload={"reference": key.split(":", 1)[1], "demo": True},
+            status=status,
+            attempts=attempts,
+            last_error=error,
+            last_attempt_at=now - timedelta(minutes=5),
+            next_attempt_at=now + timedelta(minutes=10),
+            delivered_at=now - timedelta(minutes=5) if status == OutboxStatus.DELIVERED else None,
+        )
+
+
+def _seed_inbox() -> None:
+    inbox_accept(
+        system="erp",
+        kind="production_plan",
+        message_id="demo:plan-bad",
+        payload={"plan_id": "PP-DEMO-BAD", "lines": [{"erp_reference": "4711", "quantity": "-5"}]},
+    )
+    inbox_accept(
+        system="lims",
+        kind="test_results",
+        message_id="demo:results-1",
+        payload={
+            "results": [
+                {
+                    "request_id": "TR-DEMO-1",
+                    "sample_id": "S-DEMO-1",
+                    "test_code": "ASSAY",
+                    "value": "99.1",
+                    "unit": "%",
+                    "tested_at": "2026-01-15T09:30:00Z",
+                }
+            ]
+        },
+    )

@@ -1,0 +1,279 @@
+"""The outbox: messages to external systems, written with the business change, delivered reliably.
+
+- `outbox_enqueue` is called by a domain service inside its own transaction: the message exists
+  if and only if the business change committed. One event (system, kind, key) is one message.
+- Delivery claims due messages with SELECT ... FOR UPDATE SKIP LOCKED, marks them `sending`
+  with a lease and a claim token, commits, then sends. Concurrent workers never claim the same
+  message; a worker that dies mid-send leaves a lease that expires, and the message is claimed
+  again (with the same Idempotency-Key, so the receiver can tell it is a retry).
+- Failures are retried with exponential backoff and jitter; after MES_OUTBOX_MAX_ATTEMPTS (or at
+  once when the receiver refuses the message itself) the message becomes a dead letter, visible on
+  the message log page, where an administrator can replay it.
+- Nothing depends on the broker staying up: the beat sweeper re-queues whatever is due.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import Min, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.services import audit_record
+from integrations.models import OutboxMessage, OutboxStatus, System
+from integrations.transport import DeliveryError, NotConfigured
+
+logger = logging.getLogger("integrations.outbox")
+LEASE_SECONDS = 120
+REPLAY_PERMISSION = "integrations.replay_message"
+
+
+# --- writing ---------------------------------------------------------------------------------
+def outbox_enqueue(*, system: str, kind: str, payload: dict, key: str) -> OutboxMessage:
+    """Add one message for `system` in the caller's transaction (idempotent per system/kind/key).
+
+    Call it inside the domain service's `transaction.atomic()` block, after the business change.
+    The dispatch task is queued only once the transaction commits.
+    """
+    if system not in System.values:
+        raise ValueError(f"unknown system {system!r}")
+    message, created = OutboxMessage.objects.get_or_create(
+        system=system, kind=kind, key=str(key)[:200], defaults={"payload": payload}
+    )
+    if created:
+        _dispatch_on_commit(system)
+    return message
+
+
+def _dispatch_on_commit(system: str) -> None:
+    """Queue one dispatch per system per transaction (not one per message)."""
+    if any(getattr(entry[1], "outbox_system", None) == system for entry in connection.run_on_commit):
+        return
+
+    def queue():
+        outbox_dispatch_queue(system)
+
+    queue.outbox_system = system
+    transaction.on_commit(queue)
+
+
+def outbox_dispatch_queue(system: str, countdown: float | None = None) -> bool:
+    """Ask a worker to deliver `system`'s due messages. If the broker is down, the messages
+    simply wait: the sweeper queues them again once it is back."""
+    from integrations.tasks import outbox_dispatch
+
+    try:
+        if countdown:
+            outbox_dispatch.apply_async(args=[system], countdown=countdown)
+        else:
+            outbox_dispatch.delay(system)
+        return True
+    except Exception as exc:  # noqa: BLE001 - any broker failure: the outbox row is the source of truth
+        logger.warning("could not queue outbox dispatch for %s (%s); the sweeper will retry", system, exc)
+        return False
+
+
+# --- delivering ------------------------------------------------------------------------------
+def backoff_seconds(attempts: int) -> float:
+    """Exponential backoff with full jitter: a random delay up to base * 2^(attempts-1), capped."""
+    base = settings.MES_OUTBOX_BACKOFF_SECONDS
+    cap = settings.MES_OUTBOX_BACKOFF_MAX_SECONDS
+    ceiling = min(cap, base * (2 ** max(0, attempts - 1)))
+    return max(base / 2, random.uniform(0, ceiling))
+
+
+def _due(now) -> Q:
+    return Q(status=OutboxStatus.PENDING, next_attempt_at__lte=now) | Q(
+        status=OutboxStatus.SENDING, lease_until__lte=now
+    )
+
+
+def outbox_claim(*, system: str, limit: int) -> tuple[uuid.UUID, list[OutboxMessage]]:
+    """Claim up to `limit` due messages of `system` for this worker (never one another holds)."""
+    now = timezone.now()
+    token = uuid.uuid4()
+    with transaction.atomic():
+        ids = list(
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(_due(now), system=system)
+            .order_by("next_attempt_at", "id")
+            .values_list("id", flat=True)[:limit]
+        )
+        if not ids:
+            return token, []
+        # Plain (non-GMP) rows: a bulk update is the point. `attempts` counts this try.
+        from django.db.models import F
+
+        OutboxMessage.objects.filter(id__in=ids).update(
+            status=OutboxStatus.SENDING,
+            lease_until=now + timedelta(seconds=LEASE_SECONDS),
+            claim_token=token,
+            attempts=F("attempts") + 1,
+            last_attempt_at=now,
+        )
+    messages = list(OutboxMessage.objects.filter(id__in=ids, claim_token=token).order_by("id"))
+    return token, messages
+
+
+@dataclass
+class DeliveryReport:
+    delivered: int = 0
+    failed: int = 0
+    dead: int = 0
+    claimed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, other: DeliveryReport) -> None:
+        self.delivered += other.delivered
+        self.failed += other.failed
+        self.dead += other.dead
+        self.claimed += other.claimed
+        self.errors.extend(other.errors[:5])
+
+
+def outbox_deliver_batch(*, system: str, limit: int | None = None) -> DeliveryReport:
+    """Claim one batch of `system`'s due messages, send each, record each outcome."""
+    from integrations.adapters import adapter
+
+    client = adapter(system).client
+    token, messages = outbox_claim(system=system, limit=limit or settings.MES_OUTBOX_BATCH)
+    report = DeliveryReport(claimed=len(messages))
+    if not messages:
+        return report
+    delivered: list[int] = []
+    failures: list[tuple[OutboxMessage, DeliveryError]] = []
+    try:
+        session = client.session()
+    except NotConfigured as exc:
+        error = DeliveryError(_("%(system)s is not connected: %(why)s") % {"system": system.upper(), "why": exc})
+        failures = [(m, error) for m in messages]
+    else:
+        with session:
+            for message in messages:
+                try:
+                    client.deliver(session, message)
+                    delivered.append(message.id)
+                except DeliveryError as exc:
+                    failures.append((message, exc))
+    _record_outcomes(token, delivered, failures, report)
+    return report
+
+
+def _record_outcomes(token, delivered: list[int], failures, report: DeliveryReport) -> None:
+    now = timezone.now()
+    max_attempts = settings.MES_OUTBOX_MAX_ATTEMPTS
+    with transaction.atomic():
+        if delivered:
+            report.delivered = OutboxMessage.objects.filter(id__in=delivered, claim_token=token).update(
+                status=OutboxStatus.DELIVERED,
+                delivered_at=now,
+                lease_until=None,
+                last_error="",
+                last_status_code=200,
+            )
+        for message, error in failures:
+            dead = not error.retryable or message.attempts >= max_attempts
+            updated = OutboxMessage.objects.filter(id=message.id, claim_token=token).update(
+                status=OutboxStatus.DEAD if dead else OutboxStatus.PENDING,
+                lease_until=None,
+                next_attempt_at=now + timedelta(seconds=backoff_seconds(message.attempts)),
+                last_error=str(error)[:2000],
+                last_status_code=error.status,
+            )
+            if not updated:
+                continue  # our lease expired and another worker owns it now
+            if dead:
+                report.dead += 1
+                audit_record(
+                    action="integrations.outbox.dead_letter",
+                    obj=message,
+                    new={"attempts": message.attempts, "error": str(error)[:500]},
+                )
+            else:
+                report.failed += 1
+            report.errors.append(str(error)[:200])
+
+
+def outbox_drain(*, system: str, budget_seconds: float = 20.0) -> DeliveryReport:
+    """Deliver batches until nothing of `system` is due or the time budget is spent."""
+    report = DeliveryReport()
+    deadline = time.monotonic() + budget_seconds
+    while time.monotonic() < deadline:
+        batch = outbox_deliver_batch(system=system)
+        report.add(batch)
+        if batch.claimed and not batch.delivered:
+            break  # the receiver accepts nothing now: leave the retries to the sweeper
+        if not batch.claimed and not _wait_for_retry(system, deadline):
+            break
+    return report
+
+
+def _wait_for_retry(system: str, deadline: float, horizon: float = 2.0) -> bool:
+    """A retry of this system due within `horizon` seconds: wait for it rather than for the next
+    sweep (a receiver that failed a few requests is still taking the rest)."""
+    due = outbox_next_due(system)
+    if due is None:
+        return False
+    wait = (due - timezone.now()).total_seconds()
+    if wait > horizon or time.monotonic() + wait > deadline:
+        return False
+    time.sleep(max(0.0, wait))
+    return True
+
+
+def outbox_due_systems() -> list[str]:
+    now = timezone.now()
+    return sorted(set(OutboxMessage.objects.filter(_due(now)).values_list("system", flat=True).distinct()))
+
+
+def outbox_sweep() -> list[str]:
+    """Queue a dispatch for every system with due messages (the safety net behind on-commit queueing)."""
+    systems = outbox_due_systems()
+    for system in systems:
+        outbox_dispatch_queue(system)
+    return systems
+
+
+def outbox_next_due(system: str):
+    return OutboxMessage.objects.filter(system=system, status=OutboxStatus.PENDING).aggregate(t=Min("next_attempt_at"))[
+        "t"
+    ]
+
+
+# --- administrators --------------------------------------------------------------------------
+def outbox_replay(*, actor, message_id: int, reason: str = "") -> OutboxMessage:
+    """Send a dead letter again (after the cause was fixed): attempts start over."""
+    if not actor.has_perm(REPLAY_PERMISSION):
+        raise PermissionDenied(_("You may not replay integration messages."))
+    with transaction.atomic():
+        message = OutboxMessage.objects.select_for_update().get(pk=message_id)
+        if message.status != OutboxStatus.DEAD:
+            raise ValidationError(
+                _("Only dead letters can be replayed; this message is %(status)s.")
+                % {"status": message.get_status_display()}
+            )
+        old = {"status": message.status, "attempts": message.attempts}
+        message.status = OutboxStatus.PENDING
+        message.attempts = 0
+        message.next_attempt_at = timezone.now()
+        message.replayed_count += 1
+        message.save(update_fields=["status", "attempts", "next_attempt_at", "replayed_count"])
+        audit_record(
+            action="integrations.outbox.replay",
+            actor=actor,
+            obj=message,
+            old=old,
+            new={"status": message.status, "attempts": 0},
+            reason=reason,
+        )
+        _dispatch_on_commit(message.system)
+    return message

@@ -1,0 +1,1 @@
+"""WMS adapter: client (HTTP), mapping (records <-> messages), tasks (Celery)."""

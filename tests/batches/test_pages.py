@@ -1,0 +1,48 @@
+"""The batch pages as users use them (thin views over the services), with bounded query counts."""
+
+import pytest
+from django.urls import reverse
+
+from batches.models import Entry
+from tests.batches.conftest import PW
+
+
+@pytest.mark.req("BAT-4")
+def test_operator_step_page_scan_record_sign(running, client, users, django_assert_max_num_queries):
+    batch = running["batch"]
+    client.force_login(users["operator"])
+    url = reverse("batches:step", kwargs={"number": batch.number, "step": 10})
+    page = client.get(url)
+    assert page.status_code == 200 and b"Granulate." in page.content
+    client.post(url, {"op": "start", "scan": "GRAN-01", "how": "scanned"})
+    entry = Entry.objects.get(batch=batch, name="Impeller speed")
+    r = client.post(url, {"op": "record", "entry": entry.pk, "version": 0, "value": "175"}, follow=True)
+    assert b"outside the limits" in r.content
+    client.post(url, {"op": "record", "entry": entry.pk, "version": 0, "value": "175", "comment": "surge"})
+    entry.refresh_from_db()
+    assert entry.value == "175" and entry.deviation_ref
+    with django_assert_max_num_queries(40):
+        assert client.get(url).status_code == 200
+
+
+@pytest.mark.req("BAT-1")
+def test_preparation_page_shows_interlocks_and_signs_clearance(setup, client, users):
+    batch = setup["batch"]
+    client.force_login(users["supervisor"])
+    url = reverse("batches:detail", kwargs={"number": batch.number})
+    page = client.get(url)
+    assert b"GRAN-01" in page.content and b"Line clearance is not signed" in page.content
+    client.post(url, {"op": "clearance", "confirmed": "1", "password": PW, "signature_username": "supervisor"})
+    client.post(url, {"op": "ready", "password": PW})
+    client.post(url, {"op": "start"})
+    batch.refresh_from_db()
+    assert batch.status == "in_progress"
+
+
+@pytest.mark.req("QC-6")
+def test_list_and_review_pages(running, client, users, django_assert_max_num_queries):
+    client.force_login(users["qc"])
+    with django_assert_max_num_queries(15):
+        assert client.get(reverse("batches:list")).status_code == 200
+    page = client.get(reverse("batches:review", kwargs={"number": running["batch"].number}))
+    assert page.status_code == 200
