@@ -1,4 +1,5 @@
-"""The batch-closed hook: when a batch reaches "closed", its production report is generated (BAT-15).
+"""The batch-closed hook: when a batch reaches its final disposition (released, rejected, or the
+legacy "closed" state), its production report is generated (BAT-15).
 
 Listens to the batch's own save (every state change goes through transition_apply, which saves
 the batch), and queues the task after the transaction commits, so a rolled-back close queues
@@ -11,7 +12,8 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-CLOSED = "closed"
+# The batch machine ends in released or rejected (then archived); "closed" is kept for older records.
+CLOSED_STATES = ("released", "rejected", "closed")
 
 
 def on_batch_closed(batch_id: int) -> None:
@@ -23,7 +25,7 @@ def on_batch_closed(batch_id: int) -> None:
 
 @receiver(post_save, sender="batches.Batch", dispatch_uid="reports_batch_closed")
 def _batch_saved(sender, instance, created, **kwargs):
-    if instance.status != CLOSED or kwargs.get("raw"):
+    if instance.status not in CLOSED_STATES or kwargs.get("raw"):
         return
     from reports.models import Report, ReportKind
 

@@ -7,7 +7,8 @@ Where each figure comes from (no manual re-entry anywhere):
   (simple-history versions written by every audited save, including each state transition);
 - planned end: the production order; recipe minutes: the recipe steps' expected durations;
 - deviations: quality deviations linked to the batch (`DeviationLink`, object_type "batches.batch");
-- per-step actual times: the eBR step executions (see `step_times`, interface documented there).
+- per-step actual times and entry corrections: the eBR (batches.StepExecution, EntryCorrection);
+- critical parameter values for SPC: the eBR entries, else the equipment tag readings.
 
 Every loader runs a fixed number of queries whatever the number of batches.
 """
@@ -116,7 +117,7 @@ def batch_queryset(filters: Filters):
 
 
 def batch_facts(qs) -> list[BatchFact]:
-    """One BatchFact per batch of `qs`, in four queries."""
+    """One BatchFact per batch of `qs`, in five queries."""
     from materials.models import LedgerEntry
     from orders.models import RecipeStep
 
@@ -156,6 +157,7 @@ def batch_facts(qs) -> list[BatchFact]:
     ids = [r["id"] for r in rows]
     times = _history_times(ids)
     devs = _deviation_counts(ids)
+    entry_fixes = _entry_corrections(ids)
     facts = []
     for r in rows:
         t = times.get(r["id"], {})
@@ -165,7 +167,7 @@ def batch_facts(qs) -> list[BatchFact]:
                 status=r["status"], planned=r["planned_quantity"], actual=r["actual"], unit=r["unit"],
                 started_at=t.get("started"), completed_at=t.get("completed"), closed_at=t.get("closed"),
                 planned_end=r["order__planned_end"], recipe_minutes=r["recipe_minutes"],
-                corrections=t.get("corrections", 0), deviations=devs.get(r["id"], 0),
+                corrections=t.get("corrections", 0) + entry_fixes.get(r["id"], 0), deviations=devs.get(r["id"], 0),
                 yield_min=r["recipe__yield_min"], yield_max=r["recipe__yield_max"],
             )
         )  # fmt: skip
@@ -210,21 +212,23 @@ def deviation_labels(field: str) -> dict[str, str]:
 
 
 def step_times(batch_ids: list[int]) -> list[StepTime]:
-    """Actual minutes of each executed recipe step, from the eBR.
+    """Actual minutes of each executed step, from the eBR: started (`started_at`) to performed
+    (`performed_at`) of `batches.StepExecution`, against the step's expected duration (copied from
+    the recipe when the batch started)."""
+    from batches.models import StepExecution
 
-    Interface expected from batch execution (issue 7): a model `batches.StepExecution` with
-    `batch`, `recipe_step` (FK orders.RecipeStep), `started_at`, `completed_at`. Until it exists
-    the per-step table is empty and says so; the computation (`kpis.step_cycle_times`) is tested.
-    """
-    try:
-        model = apps.get_model("batches", "StepExecution")
-    except LookupError:
-        return []
-    rows = model.objects.filter(
-        batch_id__in=batch_ids, started_at__isnull=False, completed_at__isnull=False
-    ).values_list("recipe_step__number", "recipe_step__title", "recipe_step__duration_minutes", "started_at",
-                  "completed_at")  # fmt: skip
+    rows = StepExecution.objects.filter(
+        batch_id__in=batch_ids, started_at__isnull=False, performed_at__isnull=False
+    ).values_list("number", "title", "duration_minutes", "started_at", "performed_at")
     return [StepTime(n, t, m, (e - s).total_seconds() / 60) for n, t, m, s, e in rows]
+
+
+def _entry_corrections(batch_ids: list[int]) -> dict[int, int]:
+    """Corrections of eBR entries per batch (a corrected entry means the batch was not right first time)."""
+    from batches.models import EntryCorrection
+
+    rows = EntryCorrection.objects.filter(batch_id__in=batch_ids).values("batch_id").annotate(n=Count("id"))
+    return {r["batch_id"]: r["n"] for r in rows}
 
 
 def lot_rows(filters: Filters) -> list[tuple[str, str, dt.date, Decimal, str]]:
@@ -250,13 +254,30 @@ def critical_parameters():
 
 
 def parameter_values(parameter, filters: Filters) -> list[float]:
-    """Values of a parameter in the period, oldest first, from the equipment tag it is read from.
+    """Values of a critical parameter in the period, oldest first.
 
-    When the eBR records parameter values (issue 7), those are the values to chart; until then the
-    series is the OPC UA readings of the parameter's tag (node id), good quality only.
+    The values recorded in the eBR for this recipe step and parameter (batches.Entry, kind
+    "parameter"); when no batch recorded one in the period, the OPC UA readings of the parameter's
+    equipment tag (node id), good quality only.
     """
+    from batches.models import Entry
     from equipment.models import TagReading
 
+    recorded = list(
+        Entry.objects.filter(
+            kind="parameter",
+            batch__recipe_id=parameter.step.recipe_id,
+            step__number=parameter.step.number,
+            name=parameter.name,
+            numeric_value__isnull=False,
+            entered_at__gte=filters.start_dt,
+            entered_at__lt=filters.end_dt,
+        )
+        .order_by("entered_at", "id")
+        .values_list("numeric_value", flat=True)[:500]
+    )
+    if recorded:
+        return [float(v) for v in recorded]
     if not parameter.equipment_tag:
         return []
     return list(

@@ -223,3 +223,14 @@ def test_stored_pdf_downloads_as_generated(client_for, batches):
     report = services.report_generate(kind="inventory", filters=Filters(DAY, DAY))
     resp = client_for("qa").get(reverse("reports:report_pdf", args=[report.pk]))
     assert resp.status_code == 200 and resp.content == bytes(report.file.content)
+
+
+@pytest.mark.req("REP-3")
+def test_generated_report_list_has_no_n_plus_one(client_for, batches, users, django_assert_max_num_queries):
+    for _ in range(3):
+        services.report_generate(kind="inventory", filters=Filters(DAY, DAY), user=users["analyst"])
+    c = client_for("planner")
+    c.get(reverse("reports:report_list"))  # session and log-in queries out of the way
+    with django_assert_max_num_queries(12):
+        page = c.get(reverse("reports:report_list"))
+    assert page.status_code == 200 and page.content.count(b"badge-warn") >= 3

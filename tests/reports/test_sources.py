@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.req("REP-1")]
 
 
 def test_batch_facts_come_from_history_and_ledger(batches, django_assert_max_num_queries):
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):
         facts = {f.number: f for f in sources.batch_facts(sources.batch_queryset(Filters(DAY, DAY)))}
     assert sorted(facts) == ["A-1", "A-2", "B-1"]  # B-2 never completed and has no due date
     a1, a2 = facts["A-1"], facts["A-2"]
