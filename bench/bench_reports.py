@@ -4,9 +4,9 @@ The generator bulk-loads (COPY) 10,000 batches of three products on three lines,
 the current month (so the month-to-date dashboard reads all of them too): for each batch its
 history rows (in progress -> completed -> closed; every 10th sent back for correction once), an
 output lot and its "output" ledger entry. Batches have no production order (the bench does not
-build orders; schedule adherence is then empty) and no eBR step executions (batch execution,
-issue 7, was not merged when this was written). It is a benchmark fixture, not an app write path:
-no audit events are written for the generated rows.
+build orders; schedule adherence is then empty) and no eBR step executions or entries (the
+generator does not build eBRs; the per-step query still runs, over 10,000 batch ids). It is a
+benchmark fixture, not an app write path: no audit events are written for the generated rows.
 """
 
 from __future__ import annotations
