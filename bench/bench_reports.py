@@ -4,9 +4,9 @@ The generator bulk-loads (COPY) 10,000 batches of three products on three lines,
 the current month (so the month-to-date dashboard reads all of them too): for each batch its
 history rows (in progress -> completed -> closed; every 10th sent back for correction once), an
 output lot and its "output" ledger entry. Batches have no production order (the bench does not
-build orders; schedule adherence is then empty) and no eBR step executions (batch execution,
-issue 7, was not merged when this was written). It is a benchmark fixture, not an app write path:
-no audit events are written for the generated rows.
+build orders; schedule adherence is then empty) and no eBR step executions or entries (the
+generator does not build eBRs; the per-step query still runs, over 10,000 batch ids). It is a
+benchmark fixture, not an app write path: no audit events are written for the generated rows.
 """
 
 from __future__ import annotations
@@ -74,21 +74,21 @@ def generate(seed: int = 9) -> None:
             start = done - dt.timedelta(minutes=rng.randint(180, 600))
             created = start - dt.timedelta(hours=2)
             number = f"RB{i:06d}"
-            batches.append((bid, number, product, line, planned, "kg", "closed", created.isoformat()))
+            batches.append((bid, number, product, line, planned, "kg", "closed", created.isoformat(), 0))
             states = [("planned", created), ("in_progress", start), ("completed", done)]
             if i % 10 == 0:
                 states.append(("correction_requested", done + dt.timedelta(minutes=30)))
             states.append(("closed", done + dt.timedelta(hours=1)))
             for status, when in states:
                 history.append((bid, number, planned, "kg", status, created.isoformat(), product, line,
-                                when.isoformat(), "~" if status != "planned" else "+"))  # fmt: skip
+                                when.isoformat(), "~" if status != "planned" else "+", 0))  # fmt: skip
             lots.append((lid, f"RBL{i:06d}", product, "quarantine", "", "", actual, "kg", 1, expiry, "", bid, "", "",
                          done.isoformat()))  # fmt: skip
             entries.append(("output", lid, wh.pk, bid, actual, actual, "kg", uuid.uuid4(), "", done.isoformat()))
         _copy(cur, "batches_batch", ["id", "number", "product_id", "line_id", "planned_quantity", "unit", "status",
-                                     "created_at"], batches)  # fmt: skip
+                                     "created_at", "review_round"], batches)  # fmt: skip
         _copy(cur, "batches_historicalbatch", ["id", "number", "planned_quantity", "unit", "status", "created_at",
-                                               "product_id", "line_id", "history_date", "history_type"], history)  # fmt: skip
+                                               "product_id", "line_id", "history_date", "history_type", "review_round"], history)  # fmt: skip
         _copy(cur, "materials_lot", ["id", "code", "material_id", "status", "supplier", "supplier_lot",
                                      "quantity_received", "unit", "containers", "expiry_date", "reference",
                                      "produced_by_id", "blocked_from", "status_reason", "received_at"], lots)  # fmt: skip
