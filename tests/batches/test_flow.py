@@ -276,18 +276,3 @@ def test_out_of_range_opens_a_real_quality_deviation(running, users):
     deviations = list(open_deviations_for("batches.batch", batch.pk))
     assert [d.number for d in deviations] == [entry.deviation_ref]
     assert deviations[0].source == "parameter" and deviations[0].classification == "major"
-    # ... and through the pages: a correction posted to the step page and a PDF request are refused.
-    from django.urls import reverse
-
-    client.force_login(users["operator"])
-    url = reverse("batches:step", kwargs={"number": batch.number, "step": 10})
-    r = client.post(
-        url, {"op": "correct", "entry": entry.pk, "version": entry.version, "value": "1", "reason": "x"}, follow=True
-    )
-    assert "archived" in r.content.decode()
-    entry.refresh_from_db()
-    assert entry.value == "152"
-    from batches.pdf import batch_record_pdf_store
-
-    with pytest.raises(ValidationError, match="archived"):
-        batch_record_pdf_store(batch_id=batch.pk)
