@@ -44,13 +44,17 @@ class EquipmentListener:
             self.client.username_pw_set(conf["username"], conf.get("password") or None)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
         self.client.reconnect_delay_set(min_delay=1, max_delay=30)
 
     def _on_connect(self, client, userdata, flags, reason_code, properties):
         if not reason_code.is_failure:
             # QoS 1: the broker redelivers until we acknowledge; duplicates are caught by the inbox.
             client.subscribe([(f"{self.prefix}/equipment/+/{kind}", 1) for kind in KINDS])
-            self.connected.set()
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties):
+        # Ready only once the broker has confirmed the subscription: before that, readings are lost.
+        self.connected.set()
 
     def _on_message(self, client, userdata, message):
         parsed = parse_topic(message.topic, self.prefix)
