@@ -58,3 +58,35 @@ def test_tasks_are_queued_only_after_commit(tmp_path, settings):
         heartbeat.delay_on_commit()
         raise RuntimeError("rolled back")
     assert not (tmp_path / "heartbeat").exists()
+
+
+# The embedded broker (no REDIS_URL) runs in a fresh process: settings are read once at import.
+_DECLARE_CELERY_QUEUE = """
+import django
+django.setup()
+from kombu import Exchange, Queue
+from mes.celery import app
+with app.connection_for_write() as connection:
+    Queue("celery", Exchange("celery", "direct"), "celery")(connection.default_channel).declare()
+"""
+
+
+def test_embedded_broker_keeps_its_exchange_table_under_the_var_dir(tmp_path):
+    """kombu's filesystem transport writes <exchange>.exchange into ./control unless told otherwise."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    var_dir, cwd = tmp_path / "var", tmp_path / "cwd"
+    cwd.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DJANGO_SETTINGS_MODULE")}
+    env.update(DJANGO_SETTINGS_MODULE="mes.settings", MES_VAR_DIR=str(var_dir), PYTHONPATH=str(repo))
+    env.setdefault("SECRET_KEY", "test-only")
+    done = subprocess.run(
+        [sys.executable, "-c", _DECLARE_CELERY_QUEUE], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert (var_dir / "broker" / "control" / "celery.exchange").is_file()
+    assert list(cwd.iterdir()) == []  # nothing written where the process happened to start
