@@ -23,11 +23,13 @@ def main() -> int:
         if app != "mes":
             (ROOT / app / "locale").mkdir(exist_ok=True)
     (ROOT / "locale").mkdir(exist_ok=True)
+    before = known_translations(catalogue_paths())  # read before makemessages drops moved strings
     args = [sys.executable, "manage.py", "makemessages", "-l", "zh_Hans", "--no-obsolete", "--no-location"]
     for pattern in IGNORE:
         args += ["--ignore", pattern]
     subprocess.run(args, cwd=ROOT, check=True)
-    print(f"{reuse_translations()} entries filled from other catalogues")
+    print(f"{reuse_translations(before)} entries filled from the translations known before the run")
+    report_losses(before)
     return compile_all()
 
 
@@ -35,31 +37,56 @@ def catalogue_paths() -> list[Path]:
     return sorted(p for p in ROOT.glob("**/locale/zh_Hans/LC_MESSAGES/django.po") if ".venv" not in p.parts)
 
 
-def reuse_translations(extra: list[Path] = ()) -> int:
-    """Fill untranslated entries with the translation the same text already has in another catalogue
-    (strings move between catalogues when code moves between apps). Returns how many were filled."""
-    known: dict[tuple, object] = {}
-    for path in [*extra, *catalogue_paths()]:
-        for e in polib.pofile(str(path)).translated_entries():  # fuzzy entries are not translated_entries
-            known[(e.msgctxt, e.msgid, e.msgid_plural)] = e.msgstr_plural if e.msgid_plural else e.msgstr
+Key = tuple[str | None, str, str]
+
+
+def _key(entry: polib.POEntry) -> Key:
+    return (entry.msgctxt, entry.msgid, entry.msgid_plural)
+
+
+def known_translations(paths: list[Path]) -> dict[Key, object]:
+    """Every confirmed translation in these catalogues (fuzzy ones are only suggestions)."""
+    known: dict[Key, object] = {}
+    for path in paths:
+        for e in polib.pofile(str(path)).translated_entries():
+            known[_key(e)] = dict(e.msgstr_plural) if e.msgid_plural else e.msgstr
+    return known
+
+
+def reuse_translations(known: dict[Key, object], paths: list[Path] | None = None) -> int:
+    """Fill untranslated and fuzzy entries with the translation the same text had before the run, in any
+    catalogue: makemessages drops a string from the catalogue of the app it left (--no-obsolete) and adds
+    it untranslated to the one it moved to, and msgmerge may mark an unchanged msgid fuzzy or blank it.
+    Returns how many entries were filled."""
     filled = 0
-    for path in catalogue_paths():
+    for path in catalogue_paths() if paths is None else paths:
         po = polib.pofile(str(path))
         changed = False
         for e in [*po.untranslated_entries(), *po.fuzzy_entries()]:
-            found = known.get((e.msgctxt, e.msgid, e.msgid_plural))
-            if found:
-                if "fuzzy" in e.flags:
-                    e.flags.remove("fuzzy")
-                e.previous_msgid = e.previous_msgid_plural = e.previous_msgctxt = None
-                if e.msgid_plural:
-                    e.msgstr_plural = dict(found)
-                else:
-                    e.msgstr = found
-                filled, changed = filled + 1, True
+            found = known.get(_key(e))
+            if not found:
+                continue
+            if "fuzzy" in e.flags:
+                e.flags.remove("fuzzy")
+            e.previous_msgid = e.previous_msgid_plural = e.previous_msgctxt = None
+            if e.msgid_plural:
+                e.msgstr_plural = dict(found)
+            else:
+                e.msgstr = found
+            filled, changed = filled + 1, True
         if changed:
             po.save(str(path))
     return filled
+
+
+def report_losses(before: dict[Key, object], paths: list[Path] | None = None) -> list[str]:
+    """Say which translations are no longer in any catalogue: the source no longer has that text (or a
+    msgid changed; msgmerge then keeps the old translation as a fuzzy suggestion to confirm)."""
+    now = known_translations(catalogue_paths() if paths is None else paths)
+    gone = [msgid for (_, msgid, _) in before.keys() - now.keys()]
+    for msgid in sorted(gone)[:20]:
+        print(f"translation dropped (text no longer in the source or changed): {msgid!r}")
+    return gone
 
 
 def compile_all() -> int:

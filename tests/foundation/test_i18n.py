@@ -24,3 +24,41 @@ def test_catalogue_is_complete_and_compiled(po_path):
     compiled = {(e.msgctxt, e.msgid): e.msgstr or e.msgstr_plural for e in mo}
     for entry in po.translated_entries():
         assert (entry.msgctxt, entry.msgid) in compiled, f".mo is stale, run `make messages`: {entry.msgid!r}"
+
+
+def _catalogue(path, entries):
+    po = polib.POFile()
+    po.metadata = {"Content-Type": "text/plain; charset=UTF-8"}
+    for entry in entries:
+        po.append(entry)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    po.save(str(path))
+    return path
+
+
+def test_refreshing_catalogues_keeps_a_translation_whose_string_moved_or_was_blanked(tmp_path):
+    """scripts/messages.py: makemessages drops a moved string from its old app's catalogue before the
+    new one gets it, and msgmerge may blank or fuzzy-mark a msgid; translations are read before the run."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("messages_script", ROOT / "scripts" / "messages.py")
+    messages = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(messages)
+    equipment = _catalogue(tmp_path / "equipment.po", [polib.POEntry(msgid="Enter the time.", msgstr="请输入工时。")])
+    batches = _catalogue(
+        tmp_path / "batches.po",
+        [
+            polib.POEntry(msgid="Step", msgstr="步骤"),
+            polib.POEntry(msgid="%d step", msgid_plural="%d steps", msgstr_plural={0: "%d 个步骤"}),
+        ],
+    )
+    before = messages.known_translations([equipment, batches])
+    # What makemessages leaves behind: the string moved from equipment to batches, one entry blanked, one fuzzy.
+    _catalogue(equipment, [])
+    fuzzy_plural = polib.POEntry(msgid="%d step", msgid_plural="%d steps", msgstr_plural={0: "%d 个"}, flags=["fuzzy"])
+    _catalogue(batches, [polib.POEntry(msgid="Enter the time."), polib.POEntry(msgid="Step"), fuzzy_plural])
+    assert messages.reuse_translations(before, [equipment, batches]) == 3
+    after = {e.msgid: e for e in polib.pofile(str(batches))}
+    assert after["Enter the time."].msgstr == "请输入工时。" and after["Step"].msgstr == "步骤"
+    assert after["%d step"].msgstr_plural == {0: "%d 个步骤"} and not after["%d step"].fuzzy
+    assert messages.report_losses(before, [equipment, batches]) == []
