@@ -136,24 +136,29 @@ def end_use(request, pk: int):
     return redirect("equipment:detail", pk=pk)
 
 
+def _action_form(request, eq, form, action, success: str, context: dict, *, done=None):
+    """An equipment action page: a valid POST runs `action(cleaned_data)` (the outcome is flashed) and
+    goes to `done` (the equipment by default); otherwise the form is shown (again) with `context`."""
+    if request.method == "POST" and form.is_valid() and _run(request, lambda: action(form.cleaned_data), success):
+        return redirect(*(done or ("equipment:detail", eq.pk)))
+    return render(request, "equipment/action_form.html", {"eq": eq, "form": form, **context})
+
+
+def _signed(title: str, submit: str, meaning: str, **extra) -> dict:
+    """The context of an action form that is signed (password and reason are the signature's fields)."""
+    return {"title": title, "submit": submit, "signature": meaning, "exclude": ("password", "reason"), **extra}
+
+
 @permission_required("equipment.clean_equipment", raise_exception=True)
 def cleaning_start(request, pk: int):
     eq = get_object_or_404(Equipment.objects.select_related("last_product"), pk=pk)
-    form = CleaningStartForm(request.POST or None)
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and _run(
-            request,
-            lambda: services.equipment_cleaning_start(equipment=eq, user=request.user, **form.cleaned_data),
-            _("Cleaning of %(code)s started.") % {"code": eq.code},
-        )
-    ):
-        return redirect("equipment:detail", pk=pk)
-    return render(
+    return _action_form(
         request,
-        "equipment/action_form.html",
-        {"eq": eq, "form": form, "title": _("Start cleaning"), "submit": _("Start cleaning")},
+        eq,
+        CleaningStartForm(request.POST or None),
+        lambda data: services.equipment_cleaning_start(equipment=eq, user=request.user, **data),
+        _("Cleaning of %(code)s started.") % {"code": eq.code},
+        {"title": _("Start cleaning"), "submit": _("Start cleaning")},
     )
 
 
@@ -161,50 +166,26 @@ def cleaning_start(request, pk: int):
 def cleaning_finish(request, pk: int):
     eq = get_object_or_404(Equipment.objects.select_related("last_product"), pk=pk)
     record = cleaning_in_progress(eq)
-    form = CleaningFinishForm(request.POST or None)
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and _run(
-            request,
-            lambda: services.equipment_cleaning_finish(equipment=eq, user=request.user, **form.cleaned_data),
-            _("Cleaning of %(code)s signed off: it is clean and available.") % {"code": eq.code},
-        )
-    ):
-        return redirect("equipment:detail", pk=pk)
-    return render(
+    return _action_form(
         request,
-        "equipment/action_form.html",
-        {
-            "eq": eq,
-            "form": form,
-            "record": record,
-            "title": _("Sign off cleaning"),
-            "submit": _("Sign and release"),
-            "signature": _("Cleaning performed"),
-            "exclude": ("password", "reason"),
-        },
+        eq,
+        CleaningFinishForm(request.POST or None),
+        lambda data: services.equipment_cleaning_finish(equipment=eq, user=request.user, **data),
+        _("Cleaning of %(code)s signed off: it is clean and available.") % {"code": eq.code},
+        _signed(_("Sign off cleaning"), _("Sign and release"), _("Cleaning performed"), record=record),
     )
 
 
 @permission_required("equipment.report_fault", raise_exception=True)
 def fault_new(request, pk: int):
     eq = get_object_or_404(Equipment, pk=pk)
-    form = FaultForm(request.POST or None)
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and _run(
-            request,
-            lambda: services.fault_report(equipment=eq, user=request.user, **form.cleaned_data),
-            _("Fault reported. %(code)s is blocked until it is repaired and requalified.") % {"code": eq.code},
-        )
-    ):
-        return redirect("equipment:detail", pk=pk)
-    return render(
+    return _action_form(
         request,
-        "equipment/action_form.html",
-        {"eq": eq, "form": form, "title": _("Report a fault"), "submit": _("Report fault"), "danger": True},
+        eq,
+        FaultForm(request.POST or None),
+        lambda data: services.fault_report(equipment=eq, user=request.user, **data),
+        _("Fault reported. %(code)s is blocked until it is repaired and requalified.") % {"code": eq.code},
+        {"title": _("Report a fault"), "submit": _("Report fault"), "danger": True},
     )
 
 
@@ -235,28 +216,13 @@ def daily_check(request, pk: int):
 @permission_required("equipment.calibrate_equipment", raise_exception=True)
 def calibration_new(request, pk: int):
     eq = get_object_or_404(Equipment, pk=pk)
-    form = CalibrationForm(request.POST or None)
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and _run(
-            request,
-            lambda: services.equipment_calibration_record(equipment=eq, user=request.user, **form.cleaned_data),
-            _("Calibration of %(code)s recorded.") % {"code": eq.code},
-        )
-    ):
-        return redirect("equipment:detail", pk=pk)
-    return render(
+    return _action_form(
         request,
-        "equipment/action_form.html",
-        {
-            "eq": eq,
-            "form": form,
-            "title": _("Record calibration"),
-            "submit": _("Sign and record"),
-            "signature": _("Calibration performed"),
-            "exclude": ("password", "reason"),
-        },
+        eq,
+        CalibrationForm(request.POST or None),
+        lambda data: services.equipment_calibration_record(equipment=eq, user=request.user, **data),
+        _("Calibration of %(code)s recorded.") % {"code": eq.code},
+        _signed(_("Record calibration"), _("Sign and record"), _("Calibration performed")),
     )
 
 
@@ -264,29 +230,16 @@ def calibration_new(request, pk: int):
 def service_state(request, pk: int, action: str):
     """Take out of service / return to service (reason required)."""
     eq = get_object_or_404(Equipment, pk=pk)
-    form = ReasonForm(request.POST or None)
     out = action == "out"
     service = services.equipment_take_out_of_service if out else services.equipment_return_to_service
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and _run(
-            request,
-            lambda: service(equipment=eq, user=request.user, reason=form.cleaned_data["reason"]),
-            _("Taken out of service.") if out else _("Returned to service: it now awaits requalification."),
-        )
-    ):
-        return redirect("equipment:detail", pk=pk)
-    return render(
+    title = _("Take out of service") if out else _("Return to service")
+    return _action_form(
         request,
-        "equipment/action_form.html",
-        {
-            "eq": eq,
-            "form": form,
-            "danger": out,
-            "title": _("Take out of service") if out else _("Return to service"),
-            "submit": _("Take out of service") if out else _("Return to service"),
-        },
+        eq,
+        ReasonForm(request.POST or None),
+        lambda data: service(equipment=eq, user=request.user, reason=data["reason"]),
+        _("Taken out of service.") if out else _("Returned to service: it now awaits requalification."),
+        {"danger": out, "title": title, "submit": title},
     )
 
 
@@ -294,29 +247,18 @@ def service_state(request, pk: int, action: str):
 def requalify(request, pk: int):
     """Requalification of equipment returned to service (work-order repairs are requalified on the order)."""
     eq = get_object_or_404(Equipment, pk=pk)
-    form = RequalifyForm(request.POST or None)
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and _run(
-            request,
-            lambda: services.equipment_requalify(equipment=eq, user=request.user, **form.cleaned_data),
-            _("%(code)s requalified.") % {"code": eq.code},
-        )
-    ):
-        return redirect("equipment:detail", pk=pk)
-    return render(
+    return _action_form(
         request,
-        "equipment/action_form.html",
-        {
-            "eq": eq,
-            "form": form,
-            "title": _("Requalify"),
-            "submit": _("Sign and release"),
-            "signature": _("Requalification approved"),
-            "exclude": ("password", "reason"),
-            "performer": who_made_awaiting_requalification(eq),
-        },
+        eq,
+        RequalifyForm(request.POST or None),
+        lambda data: services.equipment_requalify(equipment=eq, user=request.user, **data),
+        _("%(code)s requalified.") % {"code": eq.code},
+        _signed(
+            _("Requalify"),
+            _("Sign and release"),
+            _("Requalification approved"),
+            performer=who_made_awaiting_requalification(eq),
+        ),
     )
 
 
@@ -397,27 +339,14 @@ def workorder_create(request, pk: int):
 @permission_required("equipment.maintain_equipment", raise_exception=True)
 def fault_dismiss(request, pk: int):
     fault = get_object_or_404(FaultReport.objects.select_related("equipment"), pk=pk)
-    form = ReasonForm(request.POST or None)
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and _run(
-            request,
-            lambda: services.fault_dismiss(fault=fault, user=request.user, **form.cleaned_data),
-            _("Fault dismissed."),
-        )
-    ):
-        return redirect("equipment:workorders")
-    return render(
+    return _action_form(
         request,
-        "equipment/action_form.html",
-        {
-            "eq": fault.equipment,
-            "form": form,
-            "fault": fault,
-            "title": _("Dismiss fault %(n)s") % {"n": fault.number},
-            "submit": _("Dismiss"),
-        },
+        fault.equipment,
+        ReasonForm(request.POST or None),
+        lambda data: services.fault_dismiss(fault=fault, user=request.user, **data),
+        _("Fault dismissed."),
+        {"fault": fault, "title": _("Dismiss fault %(n)s") % {"n": fault.number}, "submit": _("Dismiss")},
+        done=("equipment:workorders",),
     )
 
 

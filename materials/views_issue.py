@@ -162,68 +162,63 @@ def _back_to_quantity(request, batch, req, context, form):
     return _render(request, batch, req, context)
 
 
-def _post_return(request, batch, req, context):
-    form = ReturnForm(request.POST)
-    context["return_form"] = form
+def _post_form(request, batch, req, context, form_class, key: str, action):
+    """A form of the issue screen: when valid, `action(cleaned_data)` runs the service and returns the
+    message to flash; a refusal is shown on the form, which is rendered again."""
+    form = form_class(request.POST)
+    context[key] = form
     if form.is_valid():
-        d = form.cleaned_data
         try:
-            services.lot_return_from_batch(
-                user=request.user,
-                batch=batch,
-                lot_code=d["lot_code"],
-                quantity=d["quantity"],
-                unit=d["unit"],
-                location=d["location"],
-                reason=d["reason"],
-            )
+            success = action(form.cleaned_data)
         except REFUSED as exc:
             form.add_error(None, error_text(exc))
         else:
-            messages.success(request, _("Return recorded."))
+            messages.success(request, success)
             return redirect(_screen_url(batch, context["token"]))
     return _render(request, batch, req, context)
+
+
+def _post_return(request, batch, req, context):
+    def act(d):
+        services.lot_return_from_batch(
+            user=request.user,
+            batch=batch,
+            lot_code=d["lot_code"],
+            quantity=d["quantity"],
+            unit=d["unit"],
+            location=d["location"],
+            reason=d["reason"],
+        )
+        return _("Return recorded.")
+
+    return _post_form(request, batch, req, context, ReturnForm, "return_form", act)
 
 
 def _post_waste(request, batch, req, context):
-    form = WasteForm(request.POST)
-    context["waste_form"] = form
-    if form.is_valid():
-        d = form.cleaned_data
-        try:
-            services.lot_record_waste(
-                user=request.user,
-                batch=batch,
-                lot_code=d["lot_code"],
-                quantity=d["quantity"],
-                unit=d["unit"],
-                reason=d["reason"],
-            )
-        except REFUSED as exc:
-            form.add_error(None, error_text(exc))
-        else:
-            messages.success(request, _("Waste recorded."))
-            return redirect(_screen_url(batch, context["token"]))
-    return _render(request, batch, req, context)
+    def act(d):
+        services.lot_record_waste(
+            user=request.user,
+            batch=batch,
+            lot_code=d["lot_code"],
+            quantity=d["quantity"],
+            unit=d["unit"],
+            reason=d["reason"],
+        )
+        return _("Waste recorded.")
+
+    return _post_form(request, batch, req, context, WasteForm, "waste_form", act)
 
 
 def _post_output(request, batch, req, context):
-    form = OutputForm(request.POST)
-    context["output_form"] = form
-    if form.is_valid():
-        d = form.cleaned_data
-        try:
-            lot = services.lot_create_output(
-                user=request.user,
-                batch=batch,
-                quantity=d["quantity"],
-                unit=d["unit"],
-                location=d["location"],
-                containers=d["containers"],
-            )
-        except REFUSED as exc:
-            form.add_error(None, error_text(exc))
-        else:
-            messages.success(request, _("Output lot %(lot)s created in quarantine.") % {"lot": lot.code})
-            return redirect(_screen_url(batch, context["token"]))
-    return _render(request, batch, req, context)
+    def act(d):
+        lot = services.lot_create_output(
+            user=request.user,
+            batch=batch,
+            quantity=d["quantity"],
+            unit=d["unit"],
+            location=d["location"],
+            containers=d["containers"],
+        )
+        return _("Output lot %(lot)s created in quarantine.") % {"lot": lot.code}
+
+    return _post_form(request, batch, req, context, OutputForm, "output_form", act)

@@ -154,11 +154,47 @@ def _equipment_links(code: str) -> list:
     return [("equipment.equipment", eq.pk, f"{eq.code} {eq.name}")] if eq else []
 
 
+def _investigated(*, by, investigator, reason: str = "", **fields) -> Deviation:
+    """A deviation raised by `by` whose investigation `investigator` has started (signed)."""
+    deviation = services.deviation_raise(user=by, **fields)
+    services.deviation_investigate(user=investigator, deviation_id=deviation.pk, password=DEMO_PASSWORD, reason=reason)
+    return deviation
+
+
+def _concluded(*, by, investigator, root_cause: str, impact: str, **fields) -> Deviation:
+    """A deviation investigated and concluded (root cause and impact signed): CAPA comes next."""
+    deviation = _investigated(by=by, investigator=investigator, **fields)
+    services.deviation_conclude(
+        user=investigator,
+        deviation_id=deviation.pk,
+        root_cause=root_cause,
+        impact_assessment=impact,
+        password=DEMO_PASSWORD,
+    )
+    return deviation
+
+
+def _capa(*, by, deviation, kind: str, action: str, owner, due_in_days: int, started=False, evidence="") -> CAPA:
+    """An action created by `by`; its owner may have started it, and signed its evidence."""
+    capa = services.capa_create(
+        user=by,
+        deviation_id=deviation.pk,
+        kind=kind,
+        action=action,
+        owner=owner,
+        due_date=timezone.localdate() + dt.timedelta(days=due_in_days),
+    )
+    if started or evidence:
+        services.capa_start(user=owner, capa_id=capa.pk)
+    if evidence:
+        services.capa_submit(user=owner, capa_id=capa.pk, evidence=evidence, password=DEMO_PASSWORD)
+    return capa
+
+
 def _seed_deviations() -> int:
     if Deviation.objects.exists():
         return 0
     qc, qa, sup, op, maint = (demo_user(u) for u in ("qc", "qa", "supervisor", "operator", "maintenance"))
-    today = timezone.localdate()
     # 1. Freshly raised by an operator: waiting for QC/QA to start the investigation.
     services.deviation_raise(
         user=op,
@@ -167,103 +203,88 @@ def _seed_deviations() -> int:
         classification="minor",
     )
     # 2. Equipment fault, under investigation (major).
-    d2 = services.deviation_raise(
-        user=sup,
+    d2 = _investigated(
+        by=sup,
+        investigator=qc,
+        reason="start",
         title="Tablet press TPRS-101 stopped twice on overload during compression",
         description="Compression stopped at 10:42 and 11:15 (main pressure overload). Tablets since 10:30 segregated.",
         source="equipment",
         classification="major",
         links=_equipment_links("TPRS-101"),
     )
-    services.deviation_investigate(user=qc, deviation_id=d2.pk, password=DEMO_PASSWORD, reason="start")
     # 3. OOS at CAPA stage with an action in progress: waits for the QA manager's closure.
-    d3 = services.deviation_raise(
-        user=qc,
+    d3 = _concluded(
+        by=qc,
+        investigator=qc,
         title="Assay out of specification on metformin granules",
         description="Assay result 94.1 % against 95.0 – 105.0 %. Laboratory investigation phase I found no lab error.",
         source="oos",
         classification="major",
-    )
-    services.deviation_investigate(user=qc, deviation_id=d3.pk, password=DEMO_PASSWORD)
-    services.deviation_conclude(
-        user=qc,
-        deviation_id=d3.pk,
         root_cause="Blend uniformity: granulation end-point reached early (impeller load sensor drift).",
-        impact_assessment="One granulation sub-lot affected; compressed tablets of that sub-lot quarantined.",
-        password=DEMO_PASSWORD,
+        impact="One granulation sub-lot affected; compressed tablets of that sub-lot quarantined.",
     )
-    c3 = services.capa_create(
-        user=qc,
-        deviation_id=d3.pk,
+    _capa(
+        by=qc,
+        deviation=d3,
         kind="corrective",
         action="Recalibrate the impeller load sensor of granulator GRAN-01 and re-verify the end-point.",
         owner=maint,
-        due_date=today + dt.timedelta(days=7),
+        due_in_days=7,
+        started=True,
     )
-    services.capa_start(user=maint, capa_id=c3.pk)
-    services.capa_create(
-        user=qc,
-        deviation_id=d3.pk,
+    _capa(
+        by=qc,
+        deviation=d3,
         kind="preventive",
         action="Add the load-sensor check to the weekly preventive maintenance of all granulators.",
         owner=sup,
-        due_date=today + dt.timedelta(days=30),
+        due_in_days=30,
     )
     # 4. Closed minor deviation with its action verified.
-    d4 = services.deviation_raise(
-        user=maint,
+    d4 = _concluded(
+        by=maint,
+        investigator=qc,
         title="Balance daily check done 20 minutes late",
         description="Daily check of balance DISP-BAL-02 was recorded at 08:20 instead of before first use at 08:00.",
         classification="minor",
-    )
-    services.deviation_investigate(user=qc, deviation_id=d4.pk, password=DEMO_PASSWORD)
-    services.deviation_conclude(
-        user=qc,
-        deviation_id=d4.pk,
         root_cause="Shift hand-over: checklist not handed over.",
-        impact_assessment="None: no weighing before the check.",
-        password=DEMO_PASSWORD,
+        impact="None: no weighing before the check.",
     )
-    c4 = services.capa_create(
-        user=qc,
-        deviation_id=d4.pk,
+    c4 = _capa(
+        by=qc,
+        deviation=d4,
         kind="corrective",
         action="Brief both shifts on the daily check before first use.",
         owner=sup,
-        due_date=today + dt.timedelta(days=3),
-    )
-    services.capa_start(user=sup, capa_id=c4.pk)
-    services.capa_submit(
-        user=sup, capa_id=c4.pk, evidence="Briefing record TR-2026-118, 14 signatures.", password=DEMO_PASSWORD
+        due_in_days=3,
+        evidence="Briefing record TR-2026-118, 14 signatures.",
     )
     services.capa_close(user=qa, capa_id=c4.pk, effectiveness="No late check in 4 weeks.", password=DEMO_PASSWORD)
     services.deviation_close(
         user=qc, deviation_id=d4.pk, closure_summary="Closed: briefing effective.", password=DEMO_PASSWORD
     )
     # 5. An action waiting for QA's effectiveness check, and one overdue.
-    c5 = services.capa_create(
-        user=qa,
-        deviation_id=d2.pk,
+    _capa(
+        by=qa,
+        deviation=d2,
         kind="corrective",
         action="Replace the worn upper punch set of TPRS-101 and record the change in the logbook.",
         owner=maint,
-        due_date=today + dt.timedelta(days=2),
+        due_in_days=2,
+        evidence="Punch set PS-0457 fitted; logbook entry made.",
     )
-    services.capa_start(user=maint, capa_id=c5.pk)
-    services.capa_submit(
-        user=maint, capa_id=c5.pk, evidence="Punch set PS-0457 fitted; logbook entry made.", password=DEMO_PASSWORD
-    )
-    c6 = services.capa_create(
-        user=qa,
-        deviation_id=d2.pk,
+    c6 = _capa(
+        by=qa,
+        deviation=d2,
         kind="preventive",
         action="Review the overload alarm limits of all tablet presses.",
         owner=maint,
-        due_date=today + dt.timedelta(days=1),
+        due_in_days=1,
     )
     # Demo only: back-date one due date so the overdue list has an entry (audited with its reason).
     c6 = CAPA.objects.get(pk=c6.pk)
-    c6.due_date = today - dt.timedelta(days=5)
+    c6.due_date = timezone.localdate() - dt.timedelta(days=5)
     with audit_context(actor=qa, action="quality.capa.seed_backdate", reason="demo data: overdue example"):
         c6.save()
     return Deviation.objects.count()
