@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -12,6 +14,20 @@ COLOURS = ("#2563eb", "#16a34a", "#d97706", "#dc2626", "#7c3aed", "#0891b2")
 
 def _fmt(v: float) -> str:
     return f"{v:.4g}"
+
+
+def _nice_top(top: float) -> float:
+    """The smallest round value at or above `top` whose quarters (the axis ticks) are round too."""
+    scale = 10 ** math.floor(math.log10(top))
+    return next(m * scale for m in (1, 1.2, 1.6, 2, 2.4, 3, 4, 6, 8, 10) if m * scale >= top)
+
+
+def _tick(v: float) -> str:
+    """An axis label short enough for the left margin (60000 -> 60k, never 6e+04)."""
+    for threshold, unit, suffix in ((1e6, 1e6, "M"), (1e4, 1e3, "k")):
+        if abs(v) >= threshold:
+            return f"{round(v / unit, 3):g}{suffix}"
+    return f"{round(v, 6):g}"
 
 
 def _frame(body: list[str], title: str) -> SafeString:
@@ -26,13 +42,13 @@ def _frame(body: list[str], title: str) -> SafeString:
 def bar_chart(title: str, labels: list[str], series: list[tuple[str, list[float | None]]]) -> SafeString:
     """Grouped bars: one group per label, one bar per series (legend at the bottom)."""
     values = [v for _, vals in series for v in vals if v is not None]
-    top = max(values + [0.0]) or 1.0
+    top = _nice_top(max(values + [0.0]) or 1.0)
     inner_w, inner_h = W - PAD_L - PAD_R, H - PAD_T - PAD_B
     body = [f'<line x1="{PAD_L}" y1="{PAD_T + inner_h}" x2="{W - PAD_R}" y2="{PAD_T + inner_h}" stroke="#94a3b8"/>']
     for k in range(5):
         y = PAD_T + inner_h - inner_h * k / 4
         body.append(
-            f'<text x="{PAD_L - 4}" y="{y + 4:.1f}" text-anchor="end" fill="#475569">{_fmt(top * k / 4)}</text>'
+            f'<text x="{PAD_L - 4}" y="{y + 4:.1f}" text-anchor="end" fill="#475569">{_tick(top * k / 4)}</text>'
         )
     n = max(len(labels), 1)
     group_w = inner_w / n
@@ -95,7 +111,8 @@ def control_chart(
             continue
         body.append(
             f'<line x1="{PAD_L}" y1="{y(v):.1f}" x2="{W - PAD_R}" y2="{y(v):.1f}" stroke="{colour}" '
-            f'stroke-dasharray="{dash}"/><text x="{PAD_L - 4}" y="{y(v) + 4:.1f}" text-anchor="end" '
+            # the label sits on its line at the right: "UCL 101.25" is wider than the left margin
+            f'stroke-dasharray="{dash}"/><text x="{W - PAD_R - 2}" y="{y(v) - 3:.1f}" text-anchor="end" '
             f'fill="{colour}">{label} {_fmt(v)}</text>'
         )
     points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))

@@ -15,6 +15,7 @@ def main(path: str) -> None:
     table = json.loads(Path(path).read_text(encoding="utf-8"))
     for po_path in catalogue_paths():
         po = polib.pofile(str(po_path))
+        changed = False
         for e in [*po.untranslated_entries(), *po.fuzzy_entries()]:
             if e.msgid in table:
                 value = table[e.msgid]
@@ -25,7 +26,9 @@ def main(path: str) -> None:
                 if "fuzzy" in e.flags:
                     e.flags.remove("fuzzy")
                 e.previous_msgid = None
-        po.save(str(po_path))
+                changed = True
+        if changed:  # polib wraps lines unlike msgmerge: an untouched catalogue is not rewritten
+            po.save(str(po_path))
 
 
 if __name__ == "__main__":
