@@ -1,4 +1,6 @@
 from django import template
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from audit.signatures import signature_is_valid, signatures_for
 
@@ -14,3 +16,11 @@ def signatures_of(obj):
 @register.simple_tag
 def available_actions(machine, obj, user):
     return machine.available(obj, user)
+
+
+@register.filter
+def dotted_breaks(value) -> str:
+    """A dotted identifier (audit action, record type) that may wrap after its dots and underscores,
+    never inside a word, so long ones keep a table within a tablet's width."""
+    text = str(escape(value))
+    return mark_safe(text.replace(".", ".<wbr>").replace("_", "_<wbr>"))  # noqa: S308 (escaped above)
