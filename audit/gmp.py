@@ -14,12 +14,13 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, models, transaction
 from django.utils.translation import gettext as _
-from simple_history.models import HistoricalRecords
 
 from audit.canonical import canonical_json, jsonable, sha256_hex
 from audit.context import current_actor, current_audit_context, is_status_change_allowed
+from audit.history import GMPHistoricalRecords
+from audit.saveround import SaveRound
 from audit.services import audit_record, object_label
 
 
@@ -78,7 +79,7 @@ class GMPModel(models.Model):
     AUDIT_EXCLUDE: ClassVar[tuple[str, ...]] = ()
     SIGNATURE_EXCLUDE: ClassVar[tuple[str, ...]] = ()
 
-    history = HistoricalRecords(inherit=True)
+    history = GMPHistoricalRecords(inherit=True)
     objects = GMPManager()
 
     class Meta:
@@ -128,7 +129,8 @@ class GMPModel(models.Model):
         if ctx is not None and ctx.reason:
             self._change_reason = ctx.reason
         with transaction.atomic(savepoint=False):  # the row, its history and its audit event, or nothing
-            super().save(*args, **kwargs)
+            rnd = self._save_row(not creating and bool(changed), *args, **kwargs)
+            versions = rnd.versions
             after = self.audit_values()
             if creating or changed:
                 default_action = f"{object_label(self)}.{'create' if creating else 'update'}"
@@ -138,8 +140,38 @@ class GMPModel(models.Model):
                     obj=self,
                     old=None if creating else {k: old.get(k) for k in changed},
                     new=after if creating else {k: after[k] for k in changed},
+                    also=versions.pop() if len(versions) == 1 else None,
+                    head=rnd.locked_head(),
                 )
+            for version in versions:  # nothing changed (no event), or an unexpected second version
+                version.write()
         self._audit_loaded = after
+
+    def _save_row(self, event_follows: bool, *args, **kwargs) -> SaveRound:
+        """Save the row. When an event follows, the row update also locks the chain head; the
+        history version is built but left to the event's statement (audit.saveround)."""
+        outer = self.__dict__.get("_audit_round")  # a save of this instance inside its own save
+        rnd = self._audit_round = SaveRound(lock_head=event_follows and connection.vendor == "postgresql")
+        try:
+            super().save(*args, **kwargs)
+            return rnd
+        finally:
+            if outer is None:
+                del self._audit_round
+            else:
+                self._audit_round = outer
+
+    def _do_update(self, base_qs, using, pk_val, values, update_fields, forced_update):
+        rnd = self.__dict__.get("_audit_round")
+        if (
+            rnd is None
+            or not rnd.lock_head
+            or not values
+            or (self._meta.select_on_save and not forced_update)
+            or (using or DEFAULT_DB_ALIAS) != DEFAULT_DB_ALIAS
+        ):
+            return super()._do_update(base_qs, using, pk_val, values, update_fields, forced_update)
+        return rnd.update_and_lock(base_qs.filter(pk=pk_val), values)
 
     def _guard_state_change(self, creating: bool, old: dict, new: dict) -> None:
         field = self.STATE_FIELD

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
-from django.db import connection, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 
 from audit.canonical import canonical_json, event_hash, format_timestamp
@@ -30,11 +31,18 @@ def audit_record(
     new: dict | None = None,
     reason: str = "",
     username: str = "",
+    also: Any = None,
+    head: tuple[int, str] | None = None,
 ) -> AuditEvent:
     """Append one event to the audit trail, in the caller's transaction.
 
     The chain head row is locked (SELECT ... FOR UPDATE; an IMMEDIATE transaction on SQLite) so
     positions and previous hashes are assigned one at a time, whatever the concurrency.
+    `also`: one more INSERT to run in the same statement as the event (`sql`, `params`, and
+    `written(returned_value)` called once it is stored): the record's history version, so an
+    audited save costs one round trip less (audit.history).
+    `head`: (seq, hash) of the chain head when this transaction has just locked it and no event
+    was appended since (audit.saveround), so it is not read a second time.
     """
     if actor is None:
         actor = current_actor()
@@ -61,7 +69,7 @@ def audit_record(
         "request_id": info.request_id if info else "",
         "ip_address": info.ip_address if info else "",
     }
-    return _append(fields)
+    return _append(fields, also, head)
 
 
 _INSERT = (
@@ -71,14 +79,25 @@ _INSERT = (
 )
 
 
-def _append(fields: dict) -> AuditEvent:
+_local = threading.local()  # per thread, like its database connection and transaction
+
+
+def append_count() -> int:
+    """How many events this thread appended: a head it read and locked earlier in its transaction is
+    still the head while this count is unchanged (nobody else can move a head we hold locked)."""
+    return getattr(_local, "appends", 0)
+
+
+def _append(fields: dict, also: Any = None, head: tuple[int, str] | None = None) -> AuditEvent:
     """The critical section: lock the head, link, insert, move the head. Raw SQL keeps it short,
     because every other writer waits for this lock until our transaction commits."""
     # savepoint=False: no extra round trips; a failure here must fail the caller's whole action anyway.
     with transaction.atomic(savepoint=False):
         with connection.cursor() as cursor:
-            cursor.execute("SELECT seq, hash FROM audit_chainhead WHERE id = 1" + _for_update())
-            row = cursor.fetchone()
+            row = head
+            if row is None:
+                cursor.execute("SELECT seq, hash FROM audit_chainhead WHERE id = 1" + _for_update())
+                row = cursor.fetchone()
             if row is None:  # only after a test flush: the head row comes back at the genesis
                 ChainHead.objects.create(pk=1)
                 row = (0, GENESIS_HASH)
@@ -102,20 +121,38 @@ def _append(fields: dict) -> AuditEvent:
                 prev_hash,
                 digest,
             ]
-            event_id = _insert_and_move_head(cursor, params, seq, digest)
+            _local.appends = (
+                append_count() + 1
+            )  # before the insert: a head read before this append is no longer trusted
+            event_id = _insert_and_move_head(cursor, params, seq, digest, also)
     event = AuditEvent(id=event_id, seq=seq, timestamp=now, prev_hash=prev_hash, hash=digest, **fields)
     event._state.adding = False
     return event
 
 
-def _insert_and_move_head(cursor, params: list, seq: int, digest: str) -> int:
+def _insert_and_move_head(cursor, params: list, seq: int, digest: str, also: Any = None) -> int:
     if connection.vendor == "postgresql":  # one round trip inside the lock: a data-modifying CTE
-        cursor.execute(
-            f"WITH ins AS ({_INSERT}) UPDATE audit_chainhead SET seq = %s, hash = %s WHERE id = 1 "
-            "RETURNING (SELECT id FROM ins)",
-            [*params, seq, digest],
-        )
-        return cursor.fetchone()[0]
+        # The head moves only from the position we linked to (seq - 1): were it anywhere else, the
+        # statement returns no row and the whole transaction fails instead of forking the chain.
+        move = "UPDATE audit_chainhead SET seq = %s, hash = %s WHERE id = 1 AND seq = %s"
+        if also is None:
+            cursor.execute(
+                f"WITH ins AS ({_INSERT}) {move} RETURNING (SELECT id FROM ins)", [*params, seq, digest, seq - 1]
+            )
+        else:
+            cursor.execute(
+                f"WITH also AS ({also.sql}), ins AS ({_INSERT}) {move} RETURNING (SELECT id FROM ins), "
+                "(SELECT * FROM also)",
+                [*also.params, *params, seq, digest, seq - 1],
+            )
+        row = cursor.fetchone()
+        if row is None:
+            raise DatabaseError("audit chain head moved outside the chain lock; event not appended")
+        if also is not None:
+            also.written(row[1])
+        return row[0]
+    if also is not None:
+        also.write()
     cursor.execute(_INSERT, params)
     event_id = cursor.fetchone()[0]
     cursor.execute("UPDATE audit_chainhead SET seq = %s, hash = %s WHERE id = 1", [seq, digest])

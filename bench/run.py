@@ -56,8 +56,10 @@ def machine() -> str:
                 break
     except OSError:
         pass
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     return (
         f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {platform.system()} {platform.release()}"
+        f"; load average {load} (1/5/15 min) when the section ended — the machine is shared"
     )
 
 

@@ -65,7 +65,8 @@ def _num(v) -> float | None:
 
 def production(filters: Filters) -> ReportData:
     """Output vs plan, yield, right-first-time, cycle time and schedule adherence of the period."""
-    facts = sources.batch_facts(sources.batch_queryset(filters))
+    batches = sources.batch_queryset(filters)
+    facts = sources.batch_facts(batches)
     data = ReportData(ReportKind.PRODUCTION, gettext("Production report"), filters)
     rft = kpis.right_first_time(facts)
     adherence = kpis.schedule_adherence(facts, timezone.now())
@@ -94,15 +95,16 @@ def production(filters: Filters) -> ReportData:
             Table(f"yield_{by}", title, yield_cols,
                   [[r.key, r.batches, r.planned, r.actual, r.yield_pct, r.out_of_limits] for r in kpis.yields(facts, by)])
         )  # fmt: skip
+    status = _status_labels()
     data.tables.append(
         Table("batches", gettext("Batches"),
               [_("Batch"), _("Product"), _("Line"), _("Status"), _("Planned"), _("Produced"), _("Yield (%)"),
                _("Cycle time (min)"), _("Recipe time (min)"), _("Corrections"), _("Deviations"), _("On time")],
-              [[f.number, f.product, f.line, _status(f.status), f.planned, f.actual, kpis.batch_yield(f),
+              [[f.number, f.product, f.line, status.get(f.status, f.status), f.planned, f.actual, kpis.batch_yield(f),
                 _minutes(f), f.recipe_minutes, f.corrections, f.deviations, _on_time(f)] for f in facts],
               detail=True)
     )  # fmt: skip
-    steps = kpis.step_cycle_times(sources.step_times([f.id for f in facts]))
+    steps = kpis.step_cycle_times(sources.step_times(batches))
     data.tables.append(
         Table("steps", gettext("Cycle time per step"),
               [_("Step"), _("Title"), _("Executions"), _("Expected (min)"), _("Mean actual (min)"), _("Actual / expected (%)")],
@@ -118,10 +120,11 @@ def production(filters: Filters) -> ReportData:
     return data
 
 
-def _status(status: str) -> str:
+def _status_labels() -> dict[str, str]:
+    """{status: label} in the active language, built once per report (not once per batch row)."""
     from batches.models import BatchStatus
 
-    return str(dict(BatchStatus.choices).get(status, status))
+    return {value: str(label) for value, label in BatchStatus.choices}
 
 
 def _minutes(f: kpis.BatchFact) -> int | None:
@@ -141,7 +144,8 @@ def batch_report(batch) -> ReportData:
     from batches.models import Batch
     from materials.models import LedgerEntry
 
-    (fact,) = sources.batch_facts(Batch.objects.filter(pk=batch.pk).select_related(None))
+    one = Batch.objects.filter(pk=batch.pk)
+    (fact,) = sources.batch_facts(one)
     day = timezone.localdate()
     filters = Filters(fact.started_at.date() if fact.started_at else day, day)
     data = ReportData(ReportKind.BATCH, gettext("Batch production report %(batch)s") % {"batch": batch.number}, filters)
@@ -173,7 +177,7 @@ def batch_report(batch) -> ReportData:
         Table("materials", gettext("Materials"), [_("Time"), _("Movement"), _("Material"), _("Lot"), _("Quantity"), _("Unit")],
               [[timezone.localtime(t).strftime("%Y-%m-%d %H:%M"), e, m, lot, q, u] for t, e, m, lot, q, u in entries])
     )  # fmt: skip
-    steps = kpis.step_cycle_times(sources.step_times([fact.id]))
+    steps = kpis.step_cycle_times(sources.step_times(one))
     data.tables.append(
         Table("steps", gettext("Cycle time per step"),
               [_("Step"), _("Title"), _("Executions"), _("Expected (min)"), _("Mean actual (min)"), _("Actual / expected (%)")],
