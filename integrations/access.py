@@ -7,6 +7,7 @@ needs. Push endpoints are POST-only.
 
 from mes.access import ALL_ROLES
 from mes.registry import Rule
+from quality.access import DEV_READERS, QC_READERS  # the quality pages' roles
 
 ADMINS = frozenset({"admin"})
 
@@ -26,6 +27,18 @@ def _inbox(data):
 # The roles of the pages' permissions (orders.view_productionorder, materials.view_lot).
 ORDER_READERS = frozenset({"planner", "supervisor", "qa", "qc", "warehouse", "analyst", "auditor"})
 LOT_READERS = frozenset({"warehouse", "operator", "supervisor", "qc", "qa", "planner", "analyst", "auditor", "admin"})
+
+
+def _inspection(data):
+    from quality.models import Inspection
+
+    return {"number": Inspection.objects.order_by("id").values_list("number", flat=True).first()}
+
+
+def _deviation(data):
+    from quality.models import Deviation
+
+    return {"number": Deviation.objects.order_by("id").values_list("number", flat=True).first()}
 
 
 EQUIPMENT_READERS = ALL_ROLES  # equipment.view_equipment: every role
@@ -106,6 +119,11 @@ ACCESS = {
     "api:lot-list": Rule(LOT_READERS),
     "api:lot-detail": Rule(LOT_READERS, make_kwargs=_lot),
     "api:movement-list": Rule(LOT_READERS),
+    "api:inspection-list": Rule(QC_READERS),
+    "api:inspection-detail": Rule(QC_READERS, make_kwargs=_inspection),
+    "api:inspection-sample": Rule(frozenset({"qc"}), method="post", make_kwargs=_inspection),
+    "api:deviation-list": Rule(DEV_READERS),
+    "api:deviation-detail": Rule(DEV_READERS, make_kwargs=_deviation),
     "api:outbox-list": Rule(ADMINS),
     "api:outbox-detail": Rule(ADMINS, make_kwargs=_outbox),
     "api:inbox-list": Rule(ADMINS),
