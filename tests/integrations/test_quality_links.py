@@ -270,3 +270,24 @@ def test_closed_decision_before_evidence_is_refused(db, api_for, deviation):
     response = _post(api_for("qms"), DECISIONS, _decision(deviation, "closed"))
     assert response.status_code == 400 and "not yet submitted evidence" in json.dumps(response.json()["errors"])
     assert set(CAPA.objects.values_list("status", flat=True)) == {"open"}
+
+
+# --- the demo ------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_demo_shows_lims_and_qms_messages_flowing():
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115 - idempotent
+    inbox = {m.message_id: m for m in InboxMessage.objects.filter(message_id__startswith="demo:")}
+    assert inbox["demo:lims-result-1"].status == InboxStatus.PROCESSED
+    assert Result.objects.filter(entered_by__username="lims-link").count() == 1
+    assert inbox["demo:lims-result-early"].status == InboxStatus.FAILED
+    assert inbox["demo:qms-plan-1"].status == InboxStatus.PROCESSED
+    assert CAPA.objects.filter(action__contains="[QMS TW-CAPA-2026-031]", status="effectiveness_check").count() == 2
+    assert inbox["demo:qms-close-1"].status == InboxStatus.PARKED
+    requests = OutboxMessage.objects.filter(system="lims", kind="test_request")
+    assert requests.filter(status="delivered").count() == 1 and requests.count() > 1
+    assert OutboxMessage.objects.filter(system="qms", kind="deviation").exclude(key__startswith="demo:").exists()
