@@ -1,7 +1,8 @@
 """LIMS messages <-> MES records.
 
 Outbound: a test request (the inspection, its lot and the tests of its specification) is put in the
-outbox by the quality app's `inspection_create` / `inspection_for_new_lot`, in the same transaction.
+outbox by the quality app's `inspection_create` / `inspection_for_new_lot`, and the sample information
+(the code on each sample's label) by `sample_take`, each in the same transaction as the record.
 Inbound: results, entered through the quality app's `result_enter` as the LIMS integration account
 (judged against the specification there; out of specification opens an OOS deviation as for a
 person). The audit events of the entry carry the source message in their reason.
@@ -55,6 +56,19 @@ def test_request_payload(inspection) -> dict:
             }
             for item in spec.active_items()
         ],
+    }
+
+
+def sample_payload(sample) -> dict:
+    """The sample information of a test request: the code on its label (which results quote back)."""
+    return {
+        "request_id": sample.inspection.number,
+        "sample_id": sample.code,
+        "quantity": str(sample.quantity),
+        "unit": sample.unit,
+        "container": sample.container,
+        "taken_by": sample.taken_by.username,
+        "taken_at": sample.taken_at.isoformat(),
     }
 
 

@@ -138,7 +138,7 @@ def sample_take(*, user, inspection_id: int, quantity, unit: str, container: str
         _start_if_due(inspection, user)
         n = inspection.samples.count() + 1
         with audit_context(actor=user, action="quality.inspection.sample"):
-            return InspectionSample.objects.create(
+            sample = InspectionSample.objects.create(
                 inspection=inspection,
                 code=f"{inspection.number}-S{n}",
                 quantity=qty,
@@ -146,6 +146,17 @@ def sample_take(*, user, inspection_id: int, quantity, unit: str, container: str
                 container=container.strip(),
                 taken_by=user,
             )
+        lims_sample_notify(sample)
+        return sample
+
+
+def lims_sample_notify(sample: InspectionSample) -> None:
+    """Tell the LIMS which sample (code on its label) answers the test request: an outbox message in
+    the sampling transaction, one per sample code."""
+    from integrations.lims.mapping import sample_payload
+    from integrations.services.outbox import outbox_enqueue
+
+    outbox_enqueue(system="lims", kind="sample", payload=sample_payload(sample), key=sample.code)
 
 
 def judge(item: TestItem, *, value=None, passed=None, text: str = "") -> dict:

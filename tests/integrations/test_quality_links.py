@@ -89,6 +89,15 @@ def test_inspection_creation_sends_a_test_request_once(db, peer, inspection):
     assert body["kind"] == "test_request" and body["data"]["request_id"] == inspection.number
 
 
+def test_sample_information_follows_the_test_request(db, peer, users, inspection):
+    sample = _sample(users, inspection)
+    message = OutboxMessage.objects.get(system="lims", kind="sample")
+    assert message.key == sample.code and message.payload["request_id"] == inspection.number
+    assert message.payload["quantity"] == "0.05" and message.payload["taken_by"] == "qc"
+    outbox_drain(system="lims", budget_seconds=5)
+    assert sorted(r["path"] for r in peer.state.requests) == ["/mes/samples", "/mes/test-requests"]
+
+
 def test_no_test_request_when_the_inspection_is_not_created(db, users, material):
     receive(users, material, location())  # no specification: no inspection, nothing for the LIMS
     assert not OutboxMessage.objects.filter(system="lims").exists()
