@@ -7,6 +7,7 @@ needs. Push endpoints are POST-only.
 
 from mes.access import ALL_ROLES
 from mes.registry import Rule
+from quality.access import DEV_READERS, QC_READERS  # the quality pages' roles
 
 ADMINS = frozenset({"admin"})
 
@@ -28,6 +29,18 @@ ORDER_READERS = frozenset({"planner", "supervisor", "qa", "qc", "warehouse", "an
 LOT_READERS = frozenset({"warehouse", "operator", "supervisor", "qc", "qa", "planner", "analyst", "auditor", "admin"})
 
 
+def _inspection(data):
+    from quality.models import Inspection
+
+    return {"number": Inspection.objects.order_by("id").values_list("number", flat=True).first()}
+
+
+def _deviation(data):
+    from quality.models import Deviation
+
+    return {"number": Deviation.objects.order_by("id").values_list("number", flat=True).first()}
+
+
 EQUIPMENT_READERS = ALL_ROLES  # equipment.view_equipment: every role
 
 
@@ -47,6 +60,29 @@ def _batch(data):
     from batches.models import Batch
 
     return {"number": Batch.objects.order_by("id").values_list("number", flat=True).first()}
+
+
+def _closed_batch(data):
+    """A batch closed for production (released or rejected), for the two B2MML exports. The demo plant
+    has none (its batches wait for release), so one is recorded for the access matrix, whose data is
+    rolled back after each test. Made like the demo's own batches: a record of a product, created in its
+    final state (batch execution owns the transitions; the exports only read)."""
+    from audit.context import audit_context
+    from batches.models import Batch
+    from integrations.b2mml.performance import EXPORTABLE_STATES
+
+    closed = Batch.objects.filter(status__in=EXPORTABLE_STATES).order_by("id").first()
+    if closed is None:
+        template = Batch.objects.select_related("product").order_by("id").first()
+        with audit_context(action="access_matrix.closed_batch"):
+            closed = Batch.objects.create(
+                number="ACCESS-CLOSED-1",
+                product=template.product,
+                planned_quantity=template.planned_quantity,
+                unit=template.unit,
+                status="released",
+            )
+    return {"number": closed.number}
 
 
 def _lot(data):
@@ -74,16 +110,20 @@ ACCESS = {
     "api:production-plan-list": Rule(ORDER_READERS),
     "api:batch-list": Rule(ORDER_READERS),
     "api:batch-detail": Rule(ORDER_READERS, make_kwargs=_batch),
-    # Only a closed batch can be exported (others: 400), and the demo plant has none yet, so the
-    # matrix cannot walk these; tests/integrations/test_b2mml.py checks them per role instead.
-    "api:batch-performance": Rule(ORDER_READERS, method="get-closed-batch", make_kwargs=_batch),
-    "api:batch-record": Rule(ORDER_READERS, method="get-closed-batch", make_kwargs=_batch),
+    # Only a closed batch can be exported (others: 400): the matrix gets one from _closed_batch.
+    "api:batch-performance": Rule(ORDER_READERS, make_kwargs=_closed_batch),
+    "api:batch-record": Rule(ORDER_READERS, make_kwargs=_closed_batch),
     "api:erp-b2mml-schedule": Rule(frozenset({"planner"}), method="post"),
     "api:equipment-list": Rule(EQUIPMENT_READERS),
     "api:equipment-detail": Rule(EQUIPMENT_READERS, make_kwargs=_equipment),
     "api:lot-list": Rule(LOT_READERS),
     "api:lot-detail": Rule(LOT_READERS, make_kwargs=_lot),
     "api:movement-list": Rule(LOT_READERS),
+    "api:inspection-list": Rule(QC_READERS),
+    "api:inspection-detail": Rule(QC_READERS, make_kwargs=_inspection),
+    "api:inspection-sample": Rule(frozenset({"qc"}), method="post", make_kwargs=_inspection),
+    "api:deviation-list": Rule(DEV_READERS),
+    "api:deviation-detail": Rule(DEV_READERS, make_kwargs=_deviation),
     "api:outbox-list": Rule(ADMINS),
     "api:outbox-detail": Rule(ADMINS, make_kwargs=_outbox),
     "api:inbox-list": Rule(ADMINS),

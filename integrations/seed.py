@@ -1,5 +1,5 @@
 """Demo integrations: one API account per external system, and a message log with real work
-(a dead letter to replay, a refused plan, results waiting for a module)."""
+(a dead letter to replay, a refused plan, LIMS results and QMS CAPA decisions: see seed_quality)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from integrations.models import IntegrationAccount, OutboxMessage, OutboxStatus
+from integrations.seed_quality import seed_quality_links
 from integrations.services import inbox_accept, integration_account_create
 
 SEED_ORDER = 90
@@ -30,6 +31,7 @@ def seed(stdout) -> None:
             issued.append(f"{username}={token}")
     _seed_outbox()
     _seed_inbox()
+    seed_quality_links()
     stdout.write(
         f"  integrations: {len(ACCOUNTS)} API accounts" + (f" (tokens: {', '.join(issued)})" if issued else "")
     )
@@ -65,21 +67,4 @@ def _seed_inbox() -> None:
         kind="production_plan",
         message_id="demo:plan-bad",
         payload={"plan_id": "PP-DEMO-BAD", "lines": [{"erp_reference": "4711", "quantity": "-5"}]},
-    )
-    inbox_accept(
-        system="lims",
-        kind="test_results",
-        message_id="demo:results-1",
-        payload={
-            "results": [
-                {
-                    "request_id": "TR-DEMO-1",
-                    "sample_id": "S-DEMO-1",
-                    "test_code": "ASSAY",
-                    "value": "99.1",
-                    "unit": "%",
-                    "tested_at": "2026-01-15T09:30:00Z",
-                }
-            ]
-        },
     )

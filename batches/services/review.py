@@ -294,13 +294,32 @@ def batch_on_qc_release(*, batch: Batch, user) -> Batch:
 
 def batch_on_release(*, batch: Batch, user) -> Batch:
     """Quality recorded the production release (another person): the batch is released."""
-    return transition_apply(model=Batch, pk=batch.pk, machine=BATCH_MACHINE, name="release", user=user)
+    return transition_apply(
+        model=Batch, pk=batch.pk, machine=BATCH_MACHINE, name="release", user=user, after=erp_performance_send
+    )
 
 
 def batch_reject(*, user, batch: Batch, password: str, reason: str) -> Batch:
     return transition_apply(
-        model=Batch, pk=batch.pk, machine=BATCH_MACHINE, name="reject", user=user, password=password, reason=reason
+        model=Batch,
+        pk=batch.pk,
+        machine=BATCH_MACHINE,
+        name="reject",
+        user=user,
+        password=password,
+        reason=reason,
+        after=erp_performance_send,
     )
+
+
+def erp_performance_send(batch: Batch) -> None:
+    """The batch is closed for production (released or rejected: its record is approved and final, only
+    archiving follows): report its production performance (B2MML OperationsPerformance) to the ERP.
+    An outbox message in the state change's transaction; one per batch, so a repeat is harmless."""
+    from integrations.erp.mapping import performance_payload
+    from integrations.services.outbox import outbox_enqueue
+
+    outbox_enqueue(system="erp", kind="production_performance", payload=performance_payload(batch), key=batch.number)
 
 
 def batch_archive(*, user, batch: Batch) -> Batch:

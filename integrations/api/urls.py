@@ -12,7 +12,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from integrations.api import domain, views
+from integrations.api import domain, quality, views
 from integrations.api.base import AuditedMixin, HasPermissions
 
 app_name = "api"
@@ -66,6 +66,11 @@ urlpatterns = [
     api("v1/lots/", domain.LotListView, "lot-list"),
     api("v1/lots/<str:code>/", domain.LotDetailView, "lot-detail"),
     api("v1/movements/", domain.MovementListView, "movement-list"),
+    api("v1/inspections/", quality.InspectionListView, "inspection-list"),
+    api("v1/inspections/<str:number>/", quality.InspectionDetailView, "inspection-detail"),
+    api("v1/inspections/<str:number>/samples/", quality.SampleTakeView, "inspection-sample"),
+    api("v1/deviations/", quality.DeviationListView, "deviation-list"),
+    api("v1/deviations/<str:number>/", quality.DeviationDetailView, "deviation-detail"),
     api("v1/messages/outbox/", views.OutboxListView, "outbox-list"),
     api("v1/messages/outbox/<int:pk>/", views.OutboxDetailView, "outbox-detail"),
     api("v1/messages/inbox/", views.InboxListView, "inbox-list"),

@@ -151,8 +151,10 @@ ErpPlanView = inbound(
 LimsResultsView = inbound(
     "lims", "test_results", TestResultsSerializer, "integrations.push_lims", "", "Push test results"
 )
+# No natural id for CAPA decisions: one QMS CAPA receives several decisions (approved, then closed or
+# rejected), so without an Idempotency-Key the content identifies the message (an identical resend).
 QmsCapaView = inbound(
-    "qms", "capa_decision", CapaDecisionSerializer, "integrations.push_qms", "capa_reference", "Push a CAPA decision"
+    "qms", "capa_decision", CapaDecisionSerializer, "integrations.push_qms", "", "Push a CAPA decision"
 )
 WmsReceiptView = inbound(
     "wms", "receipt", WmsReceiptSerializer, "integrations.push_wms", "receipt_id", "Push a material receipt"

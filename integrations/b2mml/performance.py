@@ -14,7 +14,9 @@ from lxml import etree
 
 from integrations.b2mml import NS, q, sub
 
-EXPORTABLE_STATES = ("closed", "archived")
+# A batch is closed for production once released or rejected: its record is reviewed, approved and
+# final (only archiving follows). "closed" has no transition into it today but is final too.
+EXPORTABLE_STATES = ("released", "rejected", "closed", "archived")
 
 
 def _iso(value) -> str:

@@ -9,6 +9,7 @@ SYSTEM = "erp"
 PATHS = {
     "order_completed": "/mes/order-completions",
     "material_consumed": "/mes/material-consumption",
+    "production_performance": "/mes/production-performance",
 }
 
 

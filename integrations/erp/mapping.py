@@ -102,3 +102,18 @@ def material_consumed_payload(entry) -> dict:
         "quantity": str(entry.quantity),
         "unit": entry.lot.unit,
     }
+
+
+def performance_payload(batch) -> dict:
+    """A closed batch's B2MML V0700 OperationsPerformance document, in the outbox message envelope."""
+    from integrations.b2mml.performance import batch_to_performance
+
+    return {
+        "batch": batch.number,
+        "order": batch.order.number if batch.order_id else "",
+        "erp_reference": batch.order.erp_reference if batch.order_id else "",
+        "status": batch.status,
+        "format": "B2MML V0700 OperationsPerformance",
+        "content_type": "application/xml",
+        "document": batch_to_performance(batch).decode(),
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from integrations.transport import HttpSession, deliver_message, system_session
 
 SYSTEM = "lims"
-PATHS = {"test_request": "/mes/test-requests"}
+PATHS = {"test_request": "/mes/test-requests", "sample": "/mes/samples"}
 
 
 def session() -> HttpSession:

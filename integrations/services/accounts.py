@@ -93,3 +93,20 @@ def integration_account_for_token(token: str) -> IntegrationAccount | None:
     if account is None or not account.user.is_active:
         return None
     return account
+
+
+def integration_user(system: str):
+    """The user of `system`'s active integration account (the oldest), or None."""
+    account = (
+        IntegrationAccount.objects.select_related("user").filter(system=system, active=True).order_by("pk").first()
+    )
+    return account.user if account else None
+
+
+def inbound_actor(message):
+    """Who an inbound message's business change is attributed to: the account that pushed it, else
+    (a pulled message) the system's integration account. Never the administrator who replays it:
+    the replay itself is audited separately as theirs."""
+    if message.received_by_id:
+        return message.received_by
+    return integration_user(message.system)

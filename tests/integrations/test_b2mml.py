@@ -94,6 +94,11 @@ def test_xml_entities_are_not_expanded():
 @pytest.fixture
 def closed_batch(plant, users, password):
     """A batch that consumed two lots and produced one, then closed (state set for the test)."""
+    return _produced_batch(users, password, "closed")
+
+
+def _produced_batch(users, password, status):
+    """A batch that consumed two lots and produced one, then put in `status` (set for the test)."""
     from audit.context import audit_context, status_change_allowed
     from materials.models import Location, Material
     from materials.services import lot_create_output, lot_issue_to_batch, lot_receive, lot_release
@@ -126,7 +131,7 @@ def closed_batch(plant, users, password):
     output = lot_create_output(user=users["supervisor"], batch=batch, quantity="38.5", unit="kg")
     # Batch execution (another issue) owns the batch lifecycle; the test only needs the end state.
     with audit_context(actor=users["supervisor"], action="test.close"), status_change_allowed(batch):
-        batch.status = "closed"
+        batch.status = status
         batch.save()
     return batch, lots, output
 
@@ -166,3 +171,50 @@ def test_open_batch_is_not_exported_and_roles_are_checked(db, plant, client_for)
     assert response.status_code == 400 and "not closed" in response.json()["errors"]["non_field_errors"][0]
     assert client_for("operator").get(f"/api/v1/batches/{batch.number}/batchml/").status_code == 403
     assert client_for("planner").get("/api/v1/batches/NOPE/batchml/").status_code == 404
+
+
+# --- pushed to the ERP when the batch is closed for production (released or rejected) ---------------
+
+
+def _performance_message(batch):
+    from integrations.models import OutboxMessage
+
+    return OutboxMessage.objects.get(system="erp", kind="production_performance", key=batch.number)
+
+
+@pytest.mark.req("INT-2")
+def test_release_pushes_valid_performance_to_the_erp_once(db, plant, users, password, peer):
+    from batches.services.review import batch_on_release, erp_performance_send
+    from integrations.services import outbox_drain
+
+    batch, lots, output = _produced_batch(users, password, "qc_released")
+    released = batch_on_release(batch=batch, user=users["supervisor"])
+    message = _performance_message(batch)
+    assert message.payload["status"] == "released" and message.payload["batch"] == batch.number
+    erp_performance_send(released)  # the same event again: still one message
+    outbox_drain(system="erp", budget_seconds=5)
+    sent = [r for r in peer.state.requests if r["path"] == "/mes/production-performance"]
+    assert len(sent) == 1 and peer.resent() == 0
+    document = peer.state.accepted[sent[0]["key"]]["data"]["document"].encode()
+    assert_valid(document, "B2MML-OperationsPerformance.xsd")
+    data = performance_read(document)
+    assert data["batch"] == batch.number
+    assert {a["lot"] for a in data["actuals"]} == {lots[0].code, lots[1].code, output.code}
+
+
+@pytest.mark.req("INT-2")
+def test_rejected_batch_reports_too_and_a_rolled_back_release_sends_nothing(db, plant, users, password):
+    from django.db import transaction
+
+    from batches.services.review import batch_on_release, batch_reject
+    from integrations.models import OutboxMessage
+
+    batch, _lots, _output = _produced_batch(users, password, "qc_released")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        batch_on_release(batch=batch, user=users["supervisor"])
+        raise RuntimeError("the release transaction failed later")
+    assert not OutboxMessage.objects.filter(kind="production_performance").exists()
+    batch_reject(user=users["qc"], batch=batch, password=password, reason="OOS confirmed")
+    message = _performance_message(batch)
+    assert message.payload["status"] == "rejected"
+    assert_valid(message.payload["document"].encode(), "B2MML-OperationsPerformance.xsd")
