@@ -22,7 +22,7 @@ from tests.faults.report import record
 from tests.faults.servers import ROOT, PrivatePostgres, django_env, gunicorn
 from tests.faults.web import WebUser, copy_database
 
-pytestmark = [pytest.mark.faults, pytest.mark.req("SEC-5")]
+pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.req("SEC-4", "AUD-2")]
 CLIENTS = [("operator", "en"), ("operator2", "zh-hans"), ("supervisor", "en"), ("maintenance", "zh-hans")]
 FRIENDLY = {"en": "The system is briefly unavailable", "zh-hans": "系统暂时不可用"}
 

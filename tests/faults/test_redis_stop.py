@@ -14,7 +14,6 @@ from django.db import connection
 
 from integrations.models import OutboxMessage
 from integrations.services import outbox_sweep
-from materials.models import Lot
 from tests.faults.report import record
 from tests.faults.servers import PrivateRedis, celery_worker, django_env, gunicorn, wait_until
 from tests.faults.web import WebUser
@@ -24,9 +23,10 @@ from tests.materials.conftest import api, excipient, receive, wh  # noqa: F401 -
 from tests.sample.models import SampleEffect
 from tests.sample.tasks import sample_effect
 
-pytestmark = [pytest.mark.faults, pytest.mark.req("INT-1")]
+pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.req("INT-1")]
 QUEUED = 200
-PAGES = ["/", "/equipment/", "/materials/", "/integrations/messages/", "/audit/", "/reports/"]
+# Pages of the QC role (the user of the scenario): lists, the work queue, the lot being released.
+PAGES = ["/", "/equipment/", "/materials/", "/batches/", "/quality/specifications/", "/quality/deviations/"]
 
 
 def _done() -> bool:

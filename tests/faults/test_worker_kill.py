@@ -14,7 +14,7 @@ from tests.integrations.workers import database_url, producer_on
 from tests.sample.models import SampleDelivery, SampleEffect
 from tests.sample.tasks import sample_effect
 
-pytestmark = [pytest.mark.faults, pytest.mark.req("INT-1")]
+pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.req("INT-1")]
 TASKS = 10_000
 KILL_AFTER = 2_500  # effects applied before the kill: the worker is mid-run, not idle
 VISIBILITY_TIMEOUT = 10  # seconds before an unacknowledged task of a dead worker is handed out again
