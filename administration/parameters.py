@@ -14,6 +14,7 @@ uses a value older than the last committed approval:
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Callable
@@ -28,8 +29,13 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from redis.exceptions import RedisError
 
 from administration.models import ParameterType
+
+logger = logging.getLogger("administration.parameters")
+# What a shared cache raises when its server is down (redis-py's errors are not OSError subclasses).
+_CACHE_DOWN = (RedisError, ConnectionError, TimeoutError)
 
 
 @dataclass(frozen=True)
@@ -310,14 +316,23 @@ def _request_memo() -> dict | None:
 
 def _read(name: str) -> str | None:
     if shared_cache():
-        generation = cache.get_or_set(_GENERATION_KEY, uuid.uuid4().hex, None)
-        key = f"mes:config:{generation}:{name}"
-        stored = cache.get(key, _MISSING)
-        if stored is _MISSING:
-            stored = _stored_value(name)
-            cache.set(key, stored, 3600)
-        return stored
+        try:
+            return _shared_read(name)
+        except _CACHE_DOWN as exc:
+            # The cache is a shortcut, the database the record: pages keep working while Redis is down.
+            logger.warning("configuration cache unavailable (%s); reading %s from the database", exc, name)
+            return _stored_value(name)
     return _local_read(name)
+
+
+def _shared_read(name: str) -> str | None:
+    generation = cache.get_or_set(_GENERATION_KEY, uuid.uuid4().hex, None)
+    key = f"mes:config:{generation}:{name}"
+    stored = cache.get(key, _MISSING)
+    if stored is _MISSING:
+        stored = _stored_value(name)
+        cache.set(key, stored, 3600)
+    return stored
 
 
 # Without a shared cache, each process keeps the values it read, valid while the generation file

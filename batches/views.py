@@ -11,6 +11,7 @@ from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError as BrokerError
 
 from audit.signatures import SignatureError
 from batches import services as s
@@ -249,6 +250,8 @@ def record(request, number: str):
             batch_record_pdf.delay(batch.pk, request.user.pk)
         except REFUSED as exc:
             messages.error(request, error_text(exc))
+        except BrokerError:  # the task queue (Redis) is down: nothing was started, the page still works
+            messages.error(request, _("Background work is unavailable at the moment; ask for the PDF again later."))
         else:
             messages.success(request, _("The PDF is being generated; refresh in a moment."))
         return redirect("batches:record", number=number)

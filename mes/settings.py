@@ -104,7 +104,15 @@ DATABASE_URL = env_url(
     f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
     schemes=("sqlite", "postgres", "postgresql", "pgsql"),
 )
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0))}
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL,
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0),
+        # A persistent connection is checked before a request reuses it: after a database restart the
+        # first request of each process reconnects instead of failing on the dead connection.
+        conn_health_checks=True,
+    )
+}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # IMMEDIATE transactions take SQLite's write lock at BEGIN, so the audit chain head is
     # serialised on SQLite as SELECT ... FOR UPDATE serialises it on PostgreSQL.
@@ -229,7 +237,16 @@ if REDIS_URL:
     env_url("REDIS_URL", REDIS_URL, schemes=("redis", "rediss"))
     CELERY_BROKER_URL = REDIS_URL
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # acks_late: a task stays "unacked" in Redis until it finished. If its worker dies (kill -9, power
+    # cut), the message is handed out again once it is older than the visibility timeout; each worker
+    # sweeps for such messages every restore interval. A task running or waiting (countdown/ETA) longer
+    # than the timeout would be handed out twice: tasks are idempotent, so that costs work, not data.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env_int("MES_BROKER_VISIBILITY_TIMEOUT", 3600, minimum=5),
+        "unacked_restore_interval": env_int("MES_BROKER_RESTORE_INTERVAL", 10, minimum=1),
+        "unacked_restore_throttle": 1,  # scan on every sweep (kombu's default scans every 10th: 100 s)
+        "socket_connect_timeout": 3,  # a web request never hangs on a broker that is down
+    }
 else:
     # An embedded broker that needs no server: messages are files under var/broker.
     _broker_dir = VAR_DIR / "broker"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.db import connection
-from django.http import JsonResponse
+from django.db import InterfaceError, OperationalError, connection
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.views.decorators.cache import never_cache
 
 from mes.forms import LoginForm
@@ -64,4 +67,10 @@ def error_404(request, exception=None):
 
 
 def error_500(request):
-    return render(request, "errors/500.html", status=500)
+    """The error page, rendered without the request's context processors (navigation, user, settings):
+    they need the database, and the page must show when the database is what failed. A lost database
+    connection gets its own page and 503 (try again in a moment) instead of "something went wrong"."""
+    failure = sys.exc_info()[1]
+    if isinstance(failure, (OperationalError, InterfaceError)):
+        return HttpResponse(loader.render_to_string("errors/503.html"), status=503, headers={"Retry-After": "5"})
+    return HttpResponse(loader.render_to_string("errors/500.html"), status=500)

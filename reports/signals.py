@@ -20,7 +20,8 @@ def on_batch_closed(batch_id: int) -> None:
     """What batch execution may call directly instead of relying on the signal."""
     from reports.tasks import report_generate_for_batch
 
-    transaction.on_commit(lambda: report_generate_for_batch.delay(batch_id))
+    # robust: the batch change has committed; a broker outage must not turn it into an error page.
+    transaction.on_commit(lambda: report_generate_for_batch.delay(batch_id), robust=True)
 
 
 @receiver(post_save, sender="batches.Batch", dispatch_uid="reports_batch_closed")

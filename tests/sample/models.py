@@ -33,3 +33,18 @@ SAMPLE_MACHINE = StateMachine(
         ),
     ],
 )
+
+
+class SampleEffect(models.Model):
+    """The effect of one fault-test task (tests/faults): one row per task key, never two."""
+
+    key = models.CharField(max_length=40, unique=True)
+    applied_at = models.DateTimeField(auto_now_add=True)
+
+
+class SampleDelivery(models.Model):
+    """Each completed run of a fault-test task, redeliveries included (not unique by key)."""
+
+    key = models.CharField(max_length=40, db_index=True)
+    worker_pid = models.IntegerField()
+    applied = models.BooleanField()

@@ -1,0 +1,84 @@
+"""Fault: a Celery worker is killed with SIGKILL mid-run; its tasks are redelivered and each task's
+effect is applied exactly once (10,000 tasks through a real Redis broker and real worker processes)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.db import connection
+
+from tests.faults.report import record
+from tests.faults.servers import PrivateRedis, celery_worker, django_env, wait_until
+from tests.integrations.workers import database_url, producer_on
+from tests.sample.models import SampleDelivery, SampleEffect
+from tests.sample.tasks import sample_effect
+
+pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.req("INT-1")]
+TASKS = 10_000
+KILL_AFTER = 2_500  # effects applied before the kill: the worker is mid-run, not idle
+VISIBILITY_TIMEOUT = 10  # seconds before an unacknowledged task of a dead worker is handed out again
+
+
+def _publish(app, n: int) -> None:
+    with app.producer_or_acquire() as producer:
+        for i in range(n):
+            sample_effect.apply_async(args=[f"t{i:05d}"], producer=producer)
+
+
+def _drained(broker) -> bool:
+    return broker.llen("celery") == 0 and broker.hlen("unacked") == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_kill_9_worker_mid_run_loses_no_task_and_doubles_none():
+    broker = PrivateRedis().start()
+    env = django_env(
+        database_url=database_url(connection.settings_dict),
+        redis_url=broker.url,
+        settings="tests.settings",  # the worker knows the tests-only task of tests.sample
+        MES_BROKER_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT),
+        MES_BROKER_RESTORE_INTERVAL="1",
+    )
+    first = second = None
+    try:
+        with producer_on(broker.url) as app:
+            _publish(app, TASKS)
+        client = broker.client()
+        assert client.llen("celery") == TASKS
+        started = time.monotonic()
+        first = celery_worker(env, name="victim")
+        wait_until(lambda: SampleEffect.objects.count() >= KILL_AFTER, 600, 0.2, "first worker progress")
+        first.kill()  # kill -9 of the worker and its pool processes, mid-task
+        killed_at = time.monotonic()
+        applied_at_kill = SampleEffect.objects.count()
+        in_flight = client.hlen("unacked")  # delivered to the dead worker, never acknowledged
+        assert in_flight >= 1, "the kill did not catch any task in flight"
+        second = celery_worker(env, name="fresh")
+        wait_until(lambda: SampleEffect.objects.count() >= TASKS and _drained(client), 900, 0.5, "all tasks")
+        finished = time.monotonic()
+    finally:
+        for worker in (first, second):
+            if worker is not None:
+                worker.stop()
+        broker.destroy()
+
+    effects = SampleEffect.objects.count()
+    distinct = SampleEffect.objects.values("key").distinct().count()
+    runs = SampleDelivery.objects.count()
+    redelivered = runs - SampleDelivery.objects.filter(applied=True).count()
+    record(
+        "kill -9 Celery worker",
+        tasks=TASKS,
+        applied=effects,
+        lost=TASKS - distinct,
+        doubled=effects - distinct,
+        applied_at_kill=applied_at_kill,
+        in_flight_at_kill=in_flight,
+        runs_that_found_effect_applied=redelivered,
+        recovery_s=round(finished - killed_at, 1),
+        total_s=round(finished - started, 1),
+    )
+    assert distinct == TASKS and effects == TASKS  # none lost, none doubled
+    assert SampleDelivery.objects.filter(applied=True).count() == TASKS  # the effect happened once per key
+    assert applied_at_kill < TASKS
