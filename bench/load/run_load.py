@@ -113,16 +113,27 @@ def stop(procs: list[subprocess.Popen]) -> None:
 
 
 class LoadSampler(threading.Thread):
-    """The 1-minute load average every 10 s (the machine is shared: the figures say how busy it was)."""
+    """The 1-minute load average every 10 s (the machine is shared: the figures say how busy it was),
+    and the CPU time of the PostgreSQL backends of the load database every 2 s."""
 
     def __init__(self):
         super().__init__(daemon=True)
         self.samples: list[float] = []
+        self.backends: dict[int, float] = {}
+        self.baseline: dict[int, float] = {}
         self.stopping = threading.Event()
 
     def run(self) -> None:
-        while not self.stopping.wait(10):
-            self.samples.append(float(Path("/proc/loadavg").read_text().split()[0]))
+        ticks = 0
+        while not self.stopping.wait(2):
+            self.backends.update(postgres_backend_cpu())
+            ticks += 1
+            if ticks % 5 == 0:
+                self.samples.append(float(Path("/proc/loadavg").read_text().split()[0]))
+
+    @property
+    def postgres_cpu(self) -> float:
+        return sum(cpu - self.baseline.get(pid, 0.0) for pid, cpu in self.backends.items())
 
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -141,20 +152,22 @@ def group_cpu_seconds(pgid: int) -> float:
     return total / TICK
 
 
-def postgres_cpu_seconds() -> float:
-    """CPU time of the PostgreSQL backends serving the load database (the web and worker connections
-    live for the whole run: CONN_MAX_AGE), read before the servers stop."""
+def postgres_backend_cpu() -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend serving the load database (its process title is
+    "postgres: <user> <database> ..."). Backends come and go (CONN_MAX_AGE), so the sampler reads
+    them every few seconds and keeps the last value seen per backend."""
     name = DB_URL.rsplit("/", 1)[1]
-    sql = f"SELECT pid FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
-    out = subprocess.run(["psql", DB_URL, "-Atc", sql], capture_output=True, text=True, check=False).stdout
-    total = 0
-    for pid in out.split():
+    found = {}
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            title = cmdline.read_bytes().decode(errors="replace")
+            if not title.startswith("postgres: ") or f" {name} " not in title:
+                continue
+            fields = (cmdline.parent / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])
-    return total / TICK
+        found[int(cmdline.parent.name)] = (int(fields[11]) + int(fields[12])) / TICK
+    return found
 
 
 def run_locust(users: int, run_time: str) -> tuple[Path, float]:
@@ -282,13 +295,15 @@ def main() -> int:
     cpu_before = group_cpu_seconds(procs[0].pid)  # start-up (imports) is not request work
     cpu: dict[str, float] = {}
     sampler = LoadSampler()
+    sampler.baseline = postgres_backend_cpu()  # what the backends had used before the run
     try:
         print(f"== locust: {args.users} users for {args.run_time}", flush=True)
         sampler.start()
         stats, cpu["locust"] = run_locust(args.users, args.run_time)
         sampler.stopping.set()
         cpu["web"] = group_cpu_seconds(procs[0].pid) - cpu_before
-        cpu["postgres"] = postgres_cpu_seconds()
+        sampler.backends.update(postgres_backend_cpu())
+        cpu["postgres"] = sampler.postgres_cpu
     finally:
         stop(procs)
     chain = verify_chain()
