@@ -39,3 +39,49 @@ def test_without_the_setting_everything_uses_the_default_queue():
     assert not getattr(settings, "CELERY_TASK_ROUTES", None)  # the test settings leave it off (make run)
     router = _router(())
     assert router.route({}, "integrations.tasks.outbox_dispatch", args=("lims",), kwargs={})["queue"].name == "celery"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_on_one_system_queue_delivers_that_system_only(peer):
+    """Real Redis, a real worker listening only on integration.lims: the LIMS message is delivered,
+    the ERP message waits in Redis on integration.erp (no worker there) and in the outbox."""
+    import time
+
+    import redis as redis_client
+    from django.db import connection, transaction
+
+    from integrations.models import OutboxMessage
+    from integrations.services import outbox_enqueue
+    from tests.integrations.workers import RedisServer, celery_workers, database_url, producer_on
+
+    broker = RedisServer(6392).start()
+    env = {"MES_CELERY_QUEUE_PER_INTEGRATION": "1", "MES_LIMS_URL": peer.url, "MES_LIMS_TOKEN": "lims-secret",
+           "MES_ERP_URL": peer.url, "MES_ERP_TOKEN": "erp-secret"}  # fmt: skip
+    try:
+        with (
+            celery_workers(
+                redis_url=broker.url,
+                database=database_url(connection.settings_dict),
+                env=env,
+                queues="integration.lims",
+            ),
+            producer_on(broker.url) as app,
+        ):
+            app.conf.task_routes = ("integrations.routing.route_task",)
+            app.amqp.flush_routes()
+            try:
+                with transaction.atomic():
+                    lims = outbox_enqueue(system="lims", kind="test_request", payload={"sample": "S-1"}, key="S-1")
+                    erp = outbox_enqueue(system="erp", kind="order_completed", payload={"order": "PO-1"}, key="PO-1")
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline and str(lims.message_id) not in peer.accepted_keys():
+                    time.sleep(0.3)
+            finally:
+                app.conf.task_routes = None
+                app.amqp.flush_routes()
+        assert str(lims.message_id) in peer.accepted_keys(), "the LIMS worker did not deliver"
+        assert str(erp.message_id) not in peer.accepted_keys()
+        assert OutboxMessage.objects.get(pk=erp.pk).status == "pending"
+        assert redis_client.Redis(port=broker.port).llen("integration.erp") == 1
+    finally:
+        broker.kill()
