@@ -45,9 +45,19 @@ def csrf_of(html: str) -> str:
     return m.group(1) if m else ""
 
 
+def failure_text(resp) -> str:
+    return f"HTTP {resp.status_code}" + (f" {resp.error!r}"[:160] if resp.status_code == 0 else "")
+
+
 class MesUser(HttpUser):
     abstract = True
     username = ""
+
+    def on_start(self) -> None:
+        # A new connection per request: with seconds of think time, a kept-alive connection is closed
+        # by gunicorn (keep-alive 2 s) and a request sent on it at that moment fails on the client
+        # side ("HTTP 0"), which a browser would silently retry. This load test does not retry.
+        self.client.headers["Connection"] = "close"
 
     def login(self) -> None:
         page = self.client.get("/accounts/login/", name="login page")
@@ -60,12 +70,12 @@ class MesUser(HttpUser):
             catch_response=True,
         ) as resp:
             if resp.status_code != 302:
-                resp.failure(f"login of {self.username} refused ({resp.status_code})")
+                resp.failure(f"login of {self.username} refused ({failure_text(resp)})")
 
     def page(self, url: str, name: str, expect: str = ""):
         with self.client.get(url, name=name, catch_response=True) as resp:
             if resp.status_code != 200:
-                resp.failure(f"HTTP {resp.status_code}")
+                resp.failure(failure_text(resp))
             elif expect and expect not in resp.text:
                 resp.failure(f"{expect!r} not on the page")
             return resp
@@ -78,6 +88,7 @@ class Operator(MesUser):
     wait_time = between(*OPERATOR_WAIT)
 
     def on_start(self) -> None:
+        super().on_start()
         n = next(_operator_ids) % OPERATORS
         self.username = f"loadop{n + 1:02d}"
         self.verifier = f"loadop{(n + 1) % OPERATORS + 1:02d}"  # the neighbour is assigned to this batch too
@@ -105,7 +116,7 @@ class Operator(MesUser):
             self.step_url, data, headers=headers, allow_redirects=False, name=name, catch_response=True
         ) as resp:
             if resp.status_code != 302:
-                resp.failure(f"HTTP {resp.status_code}")
+                resp.failure(failure_text(resp))
                 self.html = ""
                 return
             self.html = self.page(self.step_url, "step page (after an action)").text
@@ -149,6 +160,7 @@ class Office(MesUser):
     wait_time = between(*OFFICE_WAIT)
 
     def on_start(self) -> None:
+        super().on_start()
         n = next(_office_ids) % OFFICE
         self.username = f"loadoff{n + 1:02d}"
         self.role = OFFICE_ROLES[n % len(OFFICE_ROLES)]
