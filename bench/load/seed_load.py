@@ -8,8 +8,9 @@ one running batch per load operator.
 - `OPERATORS` operator accounts `loadop01..` (role operator, trained on the recipe) and `OFFICE`
   office accounts `loadoff01..` (QA, auditor, planner, analyst in turn), password DEMO_PASSWORD;
 - one in-progress batch `LOAD001..` per operator with `STEPS` pending steps of `PARAMS`
-  parameters each (every 5th step needs a second-person verification), steps scanned by their
-  step code (no equipment, so 50 batches can run at once on a demo plant with a few machines).
+  parameters each (every 5th step, from step 20 on, needs a second-person verification), steps
+  scanned by their step code (no equipment, so 50 batches can run at once on a demo plant with a
+  few machines).
   The operator is assigned to their own batch and to the next operator's (to verify it).
 
 The bulk rows are COPYed (benchmark fixtures, not an application write path: no audit events for
@@ -134,7 +135,7 @@ def _batches(recipe, starter) -> list[int]:
             " equipment_class, duration_minutes, verifier_required, allow_parallel, status, start_how,"
             " same_person_refusals) FROM STDIN",
             ((sid, bid, (n + 1) * 10, f"Load step {n + 1}", f"负载工序 {n + 1}", "Do the step as written.",
-              "按规程操作。", "", 30, n % 5 == 4, False, "pending", "", 0) for sid, bid, n in steps),
+              "按规程操作。", "", 30, n % 5 == 1, False, "pending", "", 0) for sid, bid, n in steps),
         )  # fmt: skip
         cur.execute("SELECT setval(pg_get_serial_sequence('batches_stepexecution', 'id'), %s)", [sbase + len(steps)])
         cur.execute("SELECT setval(pg_get_serial_sequence('batches_batch', 'id'), %s)", [base + OPERATORS])
