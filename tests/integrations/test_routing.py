@@ -41,6 +41,13 @@ def test_without_the_setting_everything_uses_the_default_queue():
     assert router.route({}, "integrations.tasks.outbox_dispatch", args=("lims",), kwargs={})["queue"].name == "celery"
 
 
+def _use_routes(app, routes) -> None:
+    """Set the routes and rebuild the router Celery caches on the app (`amqp.router`)."""
+    app.conf.task_routes = routes
+    app.amqp.flush_routes()
+    app.amqp.router = app.amqp.Router()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_on_one_system_queue_delivers_that_system_only(peer):
     """Real Redis, a real worker listening only on integration.lims: the LIMS message is delivered,
@@ -67,8 +74,7 @@ def test_a_worker_on_one_system_queue_delivers_that_system_only(peer):
             ),
             producer_on(broker.url) as app,
         ):
-            app.conf.task_routes = ("integrations.routing.route_task",)
-            app.amqp.flush_routes()
+            _use_routes(app, ("integrations.routing.route_task",))
             try:
                 with transaction.atomic():
                     lims = outbox_enqueue(system="lims", kind="test_request", payload={"sample": "S-1"}, key="S-1")
@@ -77,8 +83,7 @@ def test_a_worker_on_one_system_queue_delivers_that_system_only(peer):
                 while time.monotonic() < deadline and str(lims.message_id) not in peer.accepted_keys():
                     time.sleep(0.3)
             finally:
-                app.conf.task_routes = None
-                app.amqp.flush_routes()
+                _use_routes(app, None)  # the app's cached router must not keep them for later tests
         assert str(lims.message_id) in peer.accepted_keys(), "the LIMS worker did not deliver"
         assert str(erp.message_id) not in peer.accepted_keys()
         assert OutboxMessage.objects.get(pk=erp.pk).status == "pending"
