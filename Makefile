@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test install install-dev migrate seed traceability bench lint format messages clean
+.PHONY: run test install install-dev migrate seed traceability bench load lint format messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ traceability: install-dev
 ## make bench: benchmarks on PostgreSQL, written to docs/benchmarks.md
 bench: install-dev
 	$(BIN)/python bench/run.py
+
+## make load: 50 operators + 10 office users on gunicorn/PostgreSQL/Redis for 5 min (bench/load/)
+load: install-dev
+	$(BIN)/python bench/load/run_load.py $(LOAD_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

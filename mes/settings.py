@@ -266,6 +266,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# One queue per external system (integrations/routing.py); each needs its own worker
+# (`celery -A mes worker -Q integration.erp`, see docker-compose.scale.yml and docs/deployment.md).
+if env_bool("MES_CELERY_QUEUE_PER_INTEGRATION", False):
+    CELERY_TASK_ROUTES = ("integrations.routing.route_task",)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_LOCK_KEY = "mes:beat:lock"
 CELERY_BEAT_SCHEDULER = "mes.beat:SingleBeatScheduler"

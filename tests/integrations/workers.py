@@ -66,8 +66,11 @@ def database_url(settings_dict: dict) -> str:
 
 
 @contextmanager
-def celery_workers(*, redis_url: str, database: str, env: dict, concurrency: int = 2, name: str = "int"):
-    """Start `celery worker` processes (prefork) for the project; stop them on exit."""
+def celery_workers(
+    *, redis_url: str, database: str, env: dict, concurrency: int = 2, name: str = "int", queues: str = ""
+):
+    """Start `celery worker` processes (prefork) for the project (on `queues`, comma-separated, when
+    given; else the default queue); stop them on exit."""
     environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "mes.settings",
@@ -96,6 +99,7 @@ def celery_workers(*, redis_url: str, database: str, env: dict, concurrency: int
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
+            *(["-Q", queues] if queues else []),
         ],
         cwd=ROOT,
         env=environment,
