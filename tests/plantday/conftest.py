@@ -67,15 +67,27 @@ def _recipe(users):
     from orders import services as s
     from tests.orders.conftest import build_recipe, make_effective
 
-    recipe = build_recipe(users["supervisor"])
+    sup = users["supervisor"]
+    recipe = build_recipe(sup)
+    granulation, drying = recipe.steps.get(number=10), recipe.steps.get(number=20)
+    # The Chinese texts the shared builder leaves out, so the Chinese screens are Chinese throughout.
+    s.recipe_step_save(user=sup, recipe_id=recipe.pk, step_id=drying.pk, title_zh="干燥", instruction_zh="干燥。")
+    s.recipe_parameter_save(
+        user=sup, recipe_id=recipe.pk, step_id=granulation.pk,
+        parameter_id=granulation.parameters.get().pk, name_zh="搅拌桨转速",
+    )  # fmt: skip
+    s.recipe_check_save(
+        user=sup, recipe_id=recipe.pk, step_id=granulation.pk, check_id=granulation.checks.get().pk,
+        question_zh="是否已达到终点？",
+    )  # fmt: skip
     for number, name, name_zh, target in ((10, "Product temperature", "物料温度", "45"),
                                           (20, "Inlet air temperature", "进风温度", "50")):  # fmt: skip
         s.recipe_parameter_save(
-            user=users["supervisor"], recipe_id=recipe.pk, step_id=recipe.steps.get(number=number).pk,
+            user=sup, recipe_id=recipe.pk, step_id=recipe.steps.get(number=number).pk,
             name=name, name_zh=name_zh, unit="°C", target=Decimal(target), minimum=Decimal(target) - 10,
             maximum=Decimal(target) + 10, critical=False, equipment_tag="temperature",
         )  # fmt: skip
-    return make_effective(recipe, users["supervisor"], users["qa"])
+    return make_effective(recipe, sup, users["qa"])
 
 
 def _dirty_equipment(users, endpoint: str) -> dict:

@@ -75,7 +75,8 @@ def supervisor_approves_releases_and_creates_the_batch(day: Day) -> None:
     page.click("[data-testid=action-release]")
     sign(page, "form:has([data-testid=confirm-action])", "supervisor")
     submit(page, "[data-testid=confirm-action]")
-    page.click("[data-testid=create-batches]")
+    submit(page, "[data-testid=create-batches]")
+    screens(page, "supervisor", "create-batches")
     page.fill("#id_count", "1")
     for name in ("Qiang Li", "Jing Chen"):
         page.get_by_label(name, exact=True).check()

@@ -31,6 +31,14 @@ class Day:
             self.pages[username], self.problems[username] = page, problems
         return self.pages[username]
 
+    def failure_screens(self) -> None:
+        """On a failure, what every user had on screen (kept with the artifacts for the report)."""
+        for username, page in self.pages.items():
+            try:
+                shot(page, "failed", username, "last-page")
+            except Exception:  # noqa: BLE001 - a closed page must not hide the real failure
+                continue
+
     def check(self, username: str) -> None:
         """Fail on any console error, failed request or server error seen by this user so far."""
         self.problems[username].check()
