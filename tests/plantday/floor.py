@@ -91,7 +91,7 @@ def _sign_step(page) -> None:
 
 def operator_granulates(day: Day) -> None:
     """Step 10: scan the granulator, an impeller surge out of range (comment -> deviation), the
-    machine's temperature, the end-point check, sign; operator2 verifies (self-verification refused)."""
+    machine's temperature, the end-point check, sign; verifying one's own step is refused."""
     from batches.models import Entry
 
     page, batch = day.page("operator"), day.made["batch"]
@@ -107,14 +107,28 @@ def operator_granulates(day: Day) -> None:
     _record(page, entries["End-point reached?"], "Yes")
     screens(page, "operator", "step")
     _sign_step(page)
-    for verifier, expected in (("operator", "cannot verify their own"), ("operator2", "Step verified.")):
-        page.fill("[data-testid=verifier]", verifier)
-        page.fill("[data-testid=verifier-password]", PW)
-        submit(page, "[data-testid=verify-step]")
-        page.wait_for_selector(f"text={expected}")
+    _verify(page, "operator", "cannot verify their own")
     temperature.refresh_from_db()
     assert temperature.how == "machine" and temperature.value == "47.5"
     day.check("operator")
+
+
+def _verify(page, verifier: str, expected: str) -> None:
+    page.fill("[data-testid=verifier]", verifier)
+    page.fill("[data-testid=verifier-password]", PW)
+    submit(page, "[data-testid=verify-step]")
+    page.wait_for_selector(f"text={expected}")
+
+
+def operator2_verifies_the_granulation(day: Day) -> None:
+    """The second operator checks step 10 on their own tablet and verifies it with their password."""
+    page, batch = day.page("operator2"), day.made["batch"]
+    home(day, "operator2")
+    goto(page, f"/batches/{batch.number}/step/10/")
+    page.wait_for_selector("[data-testid=verify-form]")
+    screens(page, "operator2", "verify")
+    _verify(page, "operator2", "Step verified.")
+    day.check("operator2")
 
 
 def operator_dries_and_completes(day: Day) -> None:

@@ -35,6 +35,7 @@ EXPECTED_IN_AUDIT_TRAIL = [
     ("operator", "batches.entry.record"),
     ("operator", "batches.entry.correct"),
     ("operator", "batches.step.sign"),
+    ("operator", "batches.step.verify_refused_same_person"),
     ("operator2", "batches.step.verify"),
     ("operator", "batches.batch.complete"),
     ("qc", "batches.batch.request_correction"),
@@ -65,6 +66,7 @@ def test_a_whole_plant_day(plant_day, opcua_simulator, smtp_inbox, new_page, liv
         floor.machines_report_their_values(day, opcua_simulator)
         floor.operators_issue_the_materials(day)
         floor.operator_granulates(day)
+        floor.operator2_verifies_the_granulation(day)
         floor.operator_dries_and_completes(day)
         floor.qc_reviews_and_requests_a_correction(day)
         floor.operator_corrects_and_resubmits(day)
