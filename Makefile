@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test install install-dev migrate seed traceability bench load lint format messages clean
+.PHONY: run test plant-day install install-dev migrate seed traceability bench load lint format messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ run: seed
 ## make test: the whole suite (on PostgreSQL when DATABASE_URL points there)
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## make plant-day: a whole plant day in Chromium, every role; screenshots (EN + 中文) in test-artifacts/plant-day/
+plant-day: install-dev
+	$(BIN)/python -m pytest tests/plantday $(PYTEST_ARGS)
 
 ## make traceability: run the suite and write docs/traceability.md
 traceability: install-dev
