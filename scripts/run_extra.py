@@ -2,6 +2,20 @@
 PROCESSES = {
     "opcua": [PYTHON, "manage.py", "opcua_simulator"],  # noqa: F821
     # Batch record PDFs: one WeasyPrint render per worker child, so each render's memory is returned.
-    "worker-pdf": [str(BIN / "celery"), "-A", "mes", "worker", "-Q", "pdf", "-n", "pdf@%h",  # noqa: F821
-                   "--concurrency", "1", "--max-tasks-per-child", "1", "--loglevel", "info"],
+    "worker-pdf": [
+        str(BIN / "celery"),
+        "-A",
+        "mes",
+        "worker",
+        "-Q",
+        "pdf",
+        "-n",
+        "pdf@%h",  # noqa: F821
+        "--concurrency",
+        "1",
+        "--max-tasks-per-child",
+        "1",
+        "--loglevel",
+        "info",
+    ],
 }

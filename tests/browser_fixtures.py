@@ -51,7 +51,12 @@ def new_page(browser, live_server):
         problems = PageProblems()
         page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
         # ERR_ABORTED: the browser cancelled a request because the page navigated on (not a failure).
-        page.on("requestfailed", lambda r: None if "ERR_ABORTED" in (r.failure or "") else problems.append(f"request failed: {r.url} {r.failure}"))
+        page.on(
+            "requestfailed",
+            lambda r: (
+                None if "ERR_ABORTED" in (r.failure or "") else problems.append(f"request failed: {r.url} {r.failure}")
+            ),
+        )
         page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 500 else None)
         return page, problems
 
