@@ -340,6 +340,9 @@ SPECTACULAR_SETTINGS = {
         "LotStatusEnum": "materials.models.LotStatus",
         "OutboxStatusEnum": "integrations.models.OutboxStatus",
         "InboxStatusEnum": "integrations.models.InboxStatus",
+        "InspectionStatusEnum": "quality.models.inspections.InspectionStatus",
+        "DeviationStatusEnum": "quality.models.deviations.DeviationStatus",
+        "CAPAStatusEnum": "quality.models.deviations.CAPAStatus",
     },
 }
 

@@ -25,6 +25,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "mes.views.error_400"
 handler403 = "mes.views.error_403"
 handler404 = "mes.views.error_404"
 handler500 = "mes.views.error_500"

@@ -6,10 +6,12 @@ import sys
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.sessions.exceptions import SessionInterrupted
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 
 from mes.forms import LoginForm
@@ -66,11 +68,23 @@ def error_404(request, exception=None):
     return render(request, "errors/404.html", status=404)
 
 
+def error_400(request, exception=None):
+    """Bad request. A session that could not be saved at the end of the request (Django raises
+    SessionInterrupted) during a database outage is not the user's fault: it gets the 503 page."""
+    if isinstance(exception, SessionInterrupted) and not _database_ok()["ok"]:
+        return _unavailable()
+    return defaults.bad_request(request, exception)
+
+
+def _unavailable() -> HttpResponse:
+    return HttpResponse(loader.render_to_string("errors/503.html"), status=503, headers={"Retry-After": "5"})
+
+
 def error_500(request):
     """The error page, rendered without the request's context processors (navigation, user, settings):
     they need the database, and the page must show when the database is what failed. A lost database
     connection gets its own page and 503 (try again in a moment) instead of "something went wrong"."""
     failure = sys.exc_info()[1]
     if isinstance(failure, (OperationalError, InterfaceError)):
-        return HttpResponse(loader.render_to_string("errors/503.html"), status=503, headers={"Retry-After": "5"})
+        return _unavailable()
     return HttpResponse(loader.render_to_string("errors/500.html"), status=500)

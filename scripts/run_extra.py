@@ -1,3 +1,4 @@
+# ruff: noqa: F821  (PYTHON and BIN are given by scripts/run_all.py, which executes this file)
 # Extra processes for `make run` (read by scripts/run_all.py, which provides PYTHON and BIN).
 PROCESSES = {
     "opcua": [PYTHON, "manage.py", "opcua_simulator"],  # noqa: F821

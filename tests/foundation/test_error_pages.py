@@ -35,3 +35,14 @@ def test_any_other_failure_gives_the_500_page_without_a_query(django_assert_num_
     with django_assert_num_queries(0):
         page = _page_for(ValueError("a bug"))
     assert page.status_code == 500 and "Something went wrong on our side" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_interrupted_session_is_a_plain_400_while_the_database_is_up():
+    """Only a session lost to a database outage becomes the 503 page (tests/faults covers that one)."""
+    from django.contrib.sessions.exceptions import SessionInterrupted
+
+    from mes.views import error_400
+
+    page = error_400(RequestFactory().get("/equipment/"), SessionInterrupted("deleted meanwhile"))
+    assert page.status_code == 400
