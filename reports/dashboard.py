@@ -9,55 +9,98 @@ the per-batch KPI functions on the same records.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Min, Q, Sum
+from django.db.models import Count, DecimalField, Min, OuterRef, Q, Subquery, Sum
 
 from reports import kpis, sources
 from reports.sources import Filters
 
 
-def output_by_product(filters: Filters) -> list[kpis.OutputRow]:
-    """Planned (batches) and produced (output ledger) per product, in two grouped queries."""
+@dataclass
+class PeriodSummary:
+    """Output against plan per product and right-first-time of the period's batches."""
+
+    output: list[kpis.OutputRow]
+    rft: kpis.RftResult
+
+
+def period_summary(filters: Filters) -> PeriodSummary:
+    """Output per product and right-first-time, in one grouped query over the period's batch set.
+
+    The batch set (`sources.batch_queryset`) is costly to find (first completion per batch from the
+    history), so every figure is aggregated from one pass over it: per product the batch count,
+    planned quantity, produced quantity (a correlated sum of the batch's output ledger entries) and
+    the finished batches with and without a correction or a deviation.
+    """
     from materials.models import LedgerEntry
 
-    qs = sources.batch_queryset(filters)
-    planned = {
-        r["product__code"]: r
-        for r in qs.values("product__code").annotate(n=Count("id"), planned=Sum("planned_quantity"))
-    }
-    produced = dict(
-        LedgerEntry.objects.filter(entry_type="output", lot__produced_by__in=qs.values("id"))
-        .values("lot__produced_by__product__code")
+    produced = (
+        LedgerEntry.objects.filter(lot__produced_by=OuterRef("pk"), entry_type="output")
+        .values("lot__produced_by")
         .annotate(s=Sum("quantity"))
-        .values_list("lot__produced_by__product__code", "s")
+        .values("s")
     )
-    rows = []
-    for code in sorted(planned):
-        p = planned[code]
-        actual = produced.get(code) or Decimal(0)
-        rows.append(kpis.OutputRow(code, p["n"], p["planned"], actual, kpis._pct(actual, p["planned"])))
-    return rows
+    finished = Q(status__in=kpis.FINISHED_STATES)
+    rows = (
+        sources.batch_queryset(filters)
+        .annotate(actual=Subquery(produced, output_field=DecimalField(max_digits=14, decimal_places=3)))
+        .values("product__code")
+        .annotate(
+            n=Count("id"),
+            planned=Sum("planned_quantity"),
+            produced=Sum("actual"),
+            finished=Count("id", filter=finished),
+            failed=Count("id", filter=finished & _not_right_first_time()),
+        )
+        .order_by("product__code")
+    )
+    output, total, failed = [], 0, 0
+    for r in rows:
+        actual = r["produced"] or Decimal(0)
+        output.append(kpis.OutputRow(r["product__code"], r["n"], r["planned"], actual, kpis._pct(actual, r["planned"])))
+        total, failed = total + r["finished"], failed + r["failed"]
+    good = total - failed
+    return PeriodSummary(output, kpis.RftResult(total, good, kpis._pct(good, total)))
+
+
+def output_by_product(filters: Filters) -> list[kpis.OutputRow]:
+    """Planned (batches) and produced (output ledger) per product."""
+    return period_summary(filters).output
 
 
 def right_first_time(filters: Filters) -> kpis.RftResult:
     """Finished batches of the period and how many had neither a correction nor a deviation."""
+    return period_summary(filters).rft
+
+
+def _not_right_first_time() -> Q:
+    """Batches ever sent back for correction or linked to a deviation."""
     from django.apps import apps
 
     from batches.models import Batch
 
-    finished = sources.batch_queryset(filters).filter(status__in=kpis.FINISHED_STATES)
-    corrected = Batch.history.filter(status="correction_requested").values("id")
-    bad = Q(id__in=corrected)
+    bad = Q(id__in=Batch.history.filter(status="correction_requested").values("id"))
     try:
         link = apps.get_model("quality", "DeviationLink")
-        linked = link.objects.filter(object_type="batches.batch").values("object_id")
-        bad |= Q(id__in=linked.annotate(i=_int("object_id")).values("i"))
     except LookupError:
-        pass
-    counts = finished.aggregate(total=Count("id"), failed=Count("id", filter=bad))
-    good = counts["total"] - counts["failed"]
-    return kpis.RftResult(counts["total"], good, kpis._pct(good, counts["total"]))
+        return bad
+    linked = link.objects.filter(object_type="batches.batch").values("object_id")
+    return bad | Q(id__in=linked.annotate(i=_int("object_id")).values("i"))
+
+
+def expiring_lot_count(today: dt.date, days: int) -> int:
+    """Lots with stock on hand that expire within `days` (today is day 0), as `kpis.near_expiry` counts."""
+    from materials.models import Lot, LotStatus
+
+    return (
+        Lot.objects.exclude(status__in=[LotStatus.CONSUMED, LotStatus.REJECTED])
+        .filter(expiry_date__gte=today, expiry_date__lte=today + dt.timedelta(days=days))
+        .annotate(stock=Sum("balances__quantity"))
+        .filter(stock__gt=0)
+        .count()
+    )
 
 
 def _int(field: str):

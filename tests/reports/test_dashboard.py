@@ -57,3 +57,22 @@ def test_schedule_adherence_from_the_order_plan(batches, users):
     # A-1 completed 13:00, due 14:00 (on time); B-1 completed 12:00, due 11:00 (late)
     assert (result.due, result.on_time, result.late, result.pct) == (2, 1, 1, 50)
     assert result == kpis.schedule_adherence(sources.batch_facts(sources.batch_queryset(f)), now)
+
+
+def test_dashboard_expiring_lots_count_as_the_inventory_report(plant, users):
+    """The dashboard counts in the database what the near-expiry report lists: stock on hand,
+    expiring today up to 30 days ahead; later lots do not count."""
+    import datetime as dt
+
+    from materials.services.lots import lot_receive
+    from reports import builders
+
+    today = timezone.localdate()
+    product = plant["products"]["FG-A"]
+    for days in (0, 30, 31, 10, 400):
+        lot_receive(user=users["warehouse"], material=product, quantity="5", unit="kg", location=plant["wh"],
+                    expiry_date=today + dt.timedelta(days=days))  # fmt: skip
+    f = Filters(today, today)
+    listed = kpis.near_expiry(sources.lot_rows(f), today, builders.EXPIRY_DAYS)
+    assert len(listed) == 3
+    assert dashboard.expiring_lot_count(today, builders.EXPIRY_DAYS) == len(listed)
