@@ -193,6 +193,8 @@ def test_deviation_pages(client_for, users, password, django_assert_max_num_quer
     page = qa.get(f"/quality/deviations/{d.pk}/")
     body = page.content.decode()
     assert page.status_code == 200 and "B-4" in body and "quality.deviation.raise" in body
+    # the link's own raise event names the record it links, so the timeline tells the events apart
+    assert 'data-testid="timeline-record">B-4<' in body
 
 
 def test_manual_raise_page_with_unknown_link(client_for):
