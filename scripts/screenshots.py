@@ -224,7 +224,11 @@ def open_page(page, target: Page) -> None:
 
 
 def sign_in(browser, base: str, username: str, lang: str):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=base)
+    # The tablet's own locale: Chromium formats date inputs by it (yyyy/mm/dd on a Chinese tablet).
+    locale = "zh-CN" if lang == "zh-hans" else "en-GB"
+    ctx = browser.new_context(
+        viewport={"width": 1280, "height": 800}, base_url=base, locale=locale, timezone_id="Asia/Shanghai"
+    )
     ctx.add_cookies([{"name": "django_language", "value": lang, "url": base}])
     page = ctx.new_page()
     page.goto("/accounts/login/")
