@@ -96,11 +96,11 @@ RECIPES = {
                         "Impeller speed",
                         "搅拌桨转速",
                         "rpm",
-                        D("150"),
+                        D("120"),
+                        D("100"),
                         D("140"),
-                        D("160"),
                         True,
-                        "ns=2;s=GRAN01.Impeller.Speed",
+                        "ns=2;s=GRAN-101.speed",  # the demo granulator's speed tag on the OPC UA simulator
                     ),
                     (
                         "Chopper speed",

@@ -1,7 +1,10 @@
 """The demo plant's materials (idempotent, ledger and cache agree) and the home-page work cards."""
 
+import datetime as dt
+
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from materials.models import Location, Lot
 from materials.services import stock_check
@@ -18,6 +21,17 @@ def test_seed_demo_is_idempotent_and_leaves_work_in_every_state(capsys):
     assert {lot.effective_status for lot in lots} >= {"released", "quarantine", "blocked", "rejected", "expired"}
     assert stock_check() == []
     call_command("check_stock")
+    # the granulator's speed history is seeded once: the SPC report of the recipe's critical
+    # impeller speed (read from that OPC UA tag) has a control chart with its flagged points
+    from equipment.models import TagReading
+    from reports import builders
+    from reports.sources import Filters
+
+    assert TagReading.objects.filter(tag__node_id="ns=2;s=GRAN-101.speed").count() == 72
+    today = timezone.localdate()
+    spc = builders.spc(Filters(today - dt.timedelta(days=2), today))
+    impeller = next(row for row in spc.tables[0].rows if "Impeller speed" in row[0])
+    assert impeller[1] == 72 and impeller[-1] > 0 and spc.charts
 
 
 def test_home_page_cards_for_warehouse_qc_and_operator(client):
