@@ -64,7 +64,10 @@ def history_model_of(model: type) -> type:
     return found
 
 
-def _insert_sql(history_instance) -> tuple[str, list]:
+_INSERTS: dict[type, tuple[str, list]] = {}  # historical model -> (INSERT SQL, its fields)
+
+
+def _compiled_insert(history_instance) -> tuple[str, list, list]:
     """The INSERT Django would run for `history_instance.save()`, returning its primary key."""
     model = type(history_instance)
     meta = model._meta
@@ -74,7 +77,21 @@ def _insert_sql(history_instance) -> tuple[str, list]:
     compiler = query.get_compiler(using=DEFAULT_DB_ALIAS)
     compiler.returning_fields = [meta.pk]
     ((sql, params),) = compiler.as_sql()
-    return sql, list(params)
+    return sql, list(params), fields
+
+
+def _insert_sql(history_instance) -> tuple[str, list]:
+    """`_compiled_insert`'s statement and parameters. The statement of a model's one-row insert never
+    changes, so it is compiled once; the parameters are prepared per row as Django's insert compiler
+    prepares them (each field's pre_save, then get_db_prep_save)."""
+    model = type(history_instance)
+    cached = _INSERTS.get(model)
+    if cached is None:
+        sql, params, fields = _compiled_insert(history_instance)
+        _INSERTS[model] = (sql, fields)
+        return sql, params
+    sql, fields = cached
+    return sql, [f.get_db_prep_save(f.pre_save(history_instance, True), connection=connection) for f in fields]
 
 
 class GMPHistoricalRecords(HistoricalRecords):

@@ -12,6 +12,7 @@ import json
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -26,10 +27,12 @@ class AuditEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_constraint=False
     )
-    username = models.CharField(_("user"), max_length=150, db_index=True, blank=True)
-    action = models.CharField(_("action"), max_length=80, db_index=True)
-    object_type = models.CharField(_("record type"), max_length=100, blank=True, db_index=True)
-    object_id = models.CharField(_("record id"), max_length=64, blank=True, db_index=True)
+    # Indexes serve the lookups the trail really has (see Meta): every index is one more insert per
+    # event, on the path of every audited save.
+    username = models.CharField(_("user"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=80)
+    object_type = models.CharField(_("record type"), max_length=100, blank=True)
+    object_id = models.CharField(_("record id"), max_length=64, blank=True)
     object_repr = models.CharField(_("record"), max_length=255, blank=True)
     # Canonical JSON text (sorted keys), stored as text so the hash covers exactly what is stored.
     old_values = models.TextField(_("old values"), blank=True, default="")
@@ -38,7 +41,7 @@ class AuditEvent(models.Model):
     request_id = models.CharField(_("request id"), max_length=64, blank=True, default="")
     ip_address = models.CharField(_("IP address"), max_length=64, blank=True, default="")
     prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    hash = models.CharField(max_length=64)
 
     class Meta:
         ordering = ["-seq"]
@@ -48,7 +51,16 @@ class AuditEvent(models.Model):
             ("view_audit_trail", _("Can view and search the audit trail")),
             ("export_audit_trail", _("Can export the audit trail")),
         ]
-        indexes = [models.Index(fields=["object_type", "object_id", "seq"], name="audit_obj_seq")]
+        indexes = [
+            # a record's history (and record type alone, its leading column)
+            models.Index(fields=["object_type", "object_id", "seq"], name="audit_obj_seq"),
+            # the auditor's "record id" filter without a type
+            models.Index(fields=["object_id"], name="audit_object_id"),
+            # the auditor's user filter (case-insensitive, as typed)
+            models.Index(Upper("username"), name="audit_username_upper"),
+        ]
+        # a constraint, not unique=True: no second (LIKE-pattern) index on PostgreSQL
+        constraints = [models.UniqueConstraint(fields=["hash"], name="audit_hash_unique")]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db import connection
 from django.db.models.sql import UpdateQuery
 
 from audit import services
+from audit.prepared import audit_cursor
 
 _UPDATE_AND_LOCK = (
     "WITH upd AS ({update} RETURNING 1), "
@@ -45,7 +45,7 @@ class SaveRound:
         query.add_update_fields(values)
         query.annotations = {}
         sql, params = query.get_compiler(filtered.db).as_sql()
-        with connection.cursor() as cursor:
+        with audit_cursor() as cursor:
             cursor.execute(_UPDATE_AND_LOCK.format(update=sql), params)
             updated, seq, digest = cursor.fetchone()
         if seq is not None:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from audit.canonical import canonical_json, event_hash, format_timestamp
 from audit.context import current_actor, current_audit_context, current_request
 from audit.models import GENESIS_HASH, AuditEvent, ChainHead
+from audit.prepared import audit_cursor
 
 SYSTEM_USERNAME = "system"
 
@@ -93,7 +94,7 @@ def _append(fields: dict, also: Any = None, head: tuple[int, str] | None = None)
     because every other writer waits for this lock until our transaction commits."""
     # savepoint=False: no extra round trips; a failure here must fail the caller's whole action anyway.
     with transaction.atomic(savepoint=False):
-        with connection.cursor() as cursor:
+        with audit_cursor() as cursor:
             row = head
             if row is None:
                 cursor.execute("SELECT seq, hash FROM audit_chainhead WHERE id = 1" + _for_update())

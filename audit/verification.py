@@ -11,15 +11,15 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
-from audit.canonical import event_hash, format_timestamp
+from audit.canonical import EVENT_HASH_FIELDS, event_hash_of_fields, format_timestamp
 from audit.models import GENESIS_HASH, ChainHead
 
 logger = logging.getLogger("mes.audit")
 
-_COLUMNS = (
-    "seq, timestamp, actor_id, username, action, object_type, object_id, object_repr, "
-    "old_values, new_values, reason, request_id, ip_address, prev_hash, hash"
-)
+_COLUMNS = ", ".join(EVENT_HASH_FIELDS) + ", hash"
+# PostgreSQL formats the timestamp exactly as `format_timestamp` does (UTC, microseconds, "Z"): in C,
+# several times faster than parsing it into a datetime and formatting it again in Python.
+_PG_TIMESTAMP = """to_char(timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
 
 
 @dataclass
@@ -45,10 +45,17 @@ def _parse_ts(value) -> dt.datetime:
 
 
 def _iter_rows(chunk: int = 20000):
+    """(hashed fields, stored hash) per event in chain order, the timestamp formatted for hashing."""
+    formatted = connection.vendor == "postgresql"
+    columns = _COLUMNS.replace("timestamp", _PG_TIMESTAMP, 1) if formatted else _COLUMNS
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {_COLUMNS} FROM audit_auditevent ORDER BY seq")
+        cursor.execute(f"SELECT {columns} FROM audit_auditevent ORDER BY seq")
         while rows := cursor.fetchmany(chunk):
-            yield from rows
+            for row in rows:
+                fields = row[:-1]
+                if not formatted:
+                    fields = (fields[0], format_timestamp(_parse_ts(fields[1])), *fields[2:])
+                yield fields, row[-1]
 
 
 def verify_chain(checkpoint_file: Path | None = None) -> VerificationResult:
@@ -58,30 +65,14 @@ def verify_chain(checkpoint_file: Path | None = None) -> VerificationResult:
     hashes_at: dict[int, str] = {}
     checkpoints = read_checkpoints(checkpoint_file)
     wanted = {c["seq"] for c in checkpoints}
-    for row in _iter_rows():
-        seq, ts, actor_id, username, action, otype, oid, orepr, old, new, reason, rid, ip, prev_hash, digest = row
+    for fields, digest in _iter_rows():
+        seq, prev_hash = fields[0], fields[-1]
         result.events += 1
         if seq != expected_seq:
             result.fail(seq, f"event #{seq}: expected position #{expected_seq} (events missing or inserted)")
         if prev_hash != prev:
             result.fail(seq, f"event #{seq}: previous-hash does not match event #{seq - 1}")
-        recomputed = event_hash(
-            seq=seq,
-            timestamp=format_timestamp(_parse_ts(ts)),
-            actor_id=actor_id,
-            username=username,
-            action=action,
-            object_type=otype,
-            object_id=oid,
-            object_repr=orepr,
-            old_values=old,
-            new_values=new,
-            reason=reason,
-            request_id=rid,
-            ip_address=ip,
-            prev_hash=prev_hash,
-        )
-        if recomputed != digest:
+        if event_hash_of_fields(fields) != digest:
             result.fail(seq, f"event #{seq}: content does not match its hash (altered)")
         if seq in wanted:
             hashes_at[seq] = digest

@@ -214,6 +214,9 @@ WHITENOISE_USE_FINDERS = True
 # --- Audit trail ----------------------------------------------------------------------------
 # Where the daily checkpoint of the audit chain head is written, outside the database.
 MES_AUDIT_CHECKPOINT_FILE = Path(env_str("MES_AUDIT_CHECKPOINT_FILE", str(VAR_DIR / "audit-checkpoints.jsonl")))
+# The audited save's statements are prepared on the PostgreSQL server (audit.prepared); turn off
+# behind a connection pooler in transaction mode that cannot keep prepared statements.
+MES_AUDIT_PREPARED_STATEMENTS = env_bool("MES_AUDIT_PREPARED_STATEMENTS", True)
 
 # --- Backups and archives (SEC-5, BAT-4) ---------------------------------------------------------
 MES_BACKUP_DIR = Path(env_str("MES_BACKUP_DIR", str(VAR_DIR / "backups")))

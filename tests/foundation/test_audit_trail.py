@@ -1,5 +1,6 @@
 """The audit trail is append-only in the database and tamper-evident through its hash chain."""
 
+import datetime as dt
 import json
 import threading
 
@@ -95,6 +96,41 @@ def test_tampering_is_detected_and_named(sql, bad_seq, capsys):
     code, err = _verify_exit_code(capsys)
     assert code == 1
     assert f"First bad event: #{bad_seq}" in err
+
+
+@pytest.mark.req("AUD-2", "AUD-3")
+@pytest.mark.django_db(transaction=True)
+def test_a_timestamp_moved_by_one_microsecond_is_detected(capsys):
+    _events(6)
+    moved = AuditEvent.objects.get(seq=5).timestamp + dt.timedelta(microseconds=1)
+    _tamper("UPDATE audit_auditevent SET timestamp = %s WHERE seq = 5", [moved])
+    assert AuditEvent.objects.get(seq=5).timestamp == moved
+    code, err = _verify_exit_code(capsys)
+    assert code == 1 and "First bad event: #5" in err
+
+
+@pytest.mark.req("AUD-2")
+@pytest.mark.django_db
+def test_the_verifier_reads_timestamps_exactly_as_they_were_hashed():
+    """On PostgreSQL the verifier lets the database format the timestamp; it must give the very text
+    the event was hashed with (UTC, six-digit microseconds, "Z"), whole seconds and time zones included."""
+    from zoneinfo import ZoneInfo
+
+    from audit.canonical import format_timestamp
+    from audit.verification import _PG_TIMESTAMP
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the SQLite verifier formats timestamps in Python")
+    moments = [
+        dt.datetime(2026, 1, 1, 0, 0, 0, 0, tzinfo=dt.UTC),
+        dt.datetime(2026, 3, 29, 1, 59, 59, 1, tzinfo=dt.UTC),
+        dt.datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=ZoneInfo("Asia/Shanghai")),
+        dt.datetime(1999, 7, 4, 12, 30, 5, 120000, tzinfo=ZoneInfo("America/New_York")),
+    ]
+    with connection.cursor() as cur:
+        for moment in moments:
+            cur.execute(f"SELECT {_PG_TIMESTAMP} FROM (SELECT %s::timestamptz AS timestamp) t", [moment])
+            assert cur.fetchone()[0] == format_timestamp(moment)
 
 
 @pytest.mark.req("AUD-2")

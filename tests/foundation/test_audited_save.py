@@ -91,11 +91,73 @@ def test_an_event_appended_during_the_save_is_linked_before_the_saves_own(sample
 
 
 def test_a_failed_save_leaves_neither_row_nor_version_nor_event(sample, users):
-    sample.title = "x" * 101  # longer than the column: the row update fails
+    sample.title = None  # the column is NOT NULL: the row update fails (PostgreSQL and SQLite alike)
     before = (len(_events(sample)), sample.history.count())
     with pytest.raises(Exception), transaction.atomic(), audit_context(actor=users["qa"]):  # noqa: B017, PT011
         sample.save()
     assert (len(_events(sample)), sample.history.count()) == before
     sample.refresh_from_db()
     assert sample.title == "S-1"
+    assert verify_chain().ok
+
+
+@pytest.mark.parametrize(
+    "model_path", ["materials.HistoricalMaterial", "batches.HistoricalBatch", "sample.HistoricalSample"]
+)
+def test_the_compiled_version_insert_prepares_values_as_django_does(model_path, users):
+    """The version INSERT is compiled once per model; every later row's parameters must be exactly
+    what Django's insert compiler would send for that row (dates, decimals, foreign keys, nulls)."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.apps import apps
+    from django.utils import timezone
+
+    from audit import history
+
+    model = apps.get_model(model_path)
+    values = {"history_date": timezone.now(), "history_type": "~", "history_user": users["qa"], "id": 7}
+    for field in model._meta.concrete_fields:
+        if field.attname in values or field.primary_key or field.is_relation:
+            continue
+        internal = field.get_internal_type()
+        if internal in ("CharField", "TextField"):
+            values[field.attname] = "名称 x"[: field.max_length or 10]
+        elif internal == "DecimalField":
+            values[field.attname] = Decimal("12.500")
+        elif internal == "DateTimeField":
+            values[field.attname] = timezone.now() - dt.timedelta(hours=3)
+        elif internal == "DateField":
+            values[field.attname] = dt.date(2026, 2, 28)
+    first, second = model(**values), model(**{**values, "history_type": "+", "history_date": timezone.now()})
+    history._INSERTS.pop(model, None)
+    history._insert_sql(first)  # compiles and caches
+    assert model in history._INSERTS
+    sql, params = history._insert_sql(second)  # from the cache
+    expected_sql, expected_params, _fields = history._compiled_insert(second)
+    assert (sql, params) == (expected_sql, expected_params)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="server-side prepared statements are PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("prepared", [True, False])
+def test_the_audit_statements_are_prepared_on_the_server_unless_turned_off(sample, users, settings, prepared):
+    settings.MES_AUDIT_PREPARED_STATEMENTS = prepared
+    connection.close()  # a new session: nothing prepared yet
+    for title in ("S-2", "S-3"):
+        sample.title = title
+        with audit_context(actor=users["qa"], reason="retitled"):
+            sample.save()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        statements = [row[0] for row in cursor.fetchall()]
+    audited = [s for s in statements if "audit_chainhead" in s]
+    if prepared:
+        assert any('UPDATE "sample_sample"' in s for s in audited), statements
+        assert any("historicalsample" in s and "audit_auditevent" in s for s in audited), statements
+    else:
+        assert audited == []
+    assert [v.title for v in sample.history.order_by("history_id")][-2:] == ["S-2", "S-3"]
+    events = _events(sample)
+    assert events[-1].reason == "retitled" and '"S-3"' in events[-1].new_values
     assert verify_chain().ok
