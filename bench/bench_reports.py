@@ -135,7 +135,14 @@ def run(ctx):
     period = {"start": today.replace(day=1).isoformat(), "end": today.isoformat()}
     client = _client("supervisor")
     page_t, page = _time(client, "/reports/view/production/", PAGE_RUNS, period)
-    assert f"{BATCHES - 100} more rows" in page.content.decode(), "the batch table does not hold every batch"
+    # every batch of the month is in the table (other sections of `make bench` may have added some)
+    from reports.sources import Filters, batch_queryset
+
+    in_month = batch_queryset(Filters(today.replace(day=1), today)).count()
+    assert (
+        f"{in_month - 100:,} more rows" in page.content.decode()
+        or f"{in_month - 100} more rows" in page.content.decode()
+    ), "the batch table does not hold every batch"
     pdf_t, pdf = _time(client, "/reports/view/production/", PDF_RUNS, {**period, "format": "pdf"})
     assert pdf.content.startswith(b"%PDF")
     dash_t, _ = _time(client, "/reports/", DASHBOARD_RUNS)
