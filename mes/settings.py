@@ -125,6 +125,14 @@ AUTHENTICATION_BACKENDS = [
     "mes.auth_backends.LockoutAwareBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
+# Argon2id first (mes/hashers.py: a password is checked at every signature); older hashes still verify
+# and are upgraded at the next log-in.
+PASSWORD_HASHERS = [
+    "mes.hashers.PlantArgon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},

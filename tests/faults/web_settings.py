@@ -2,11 +2,9 @@
 (Redis cache and broker when REDIS_URL is set, no eager tasks), plus the tests-only sample app and
 the fast password hasher the test users are created with."""
 
-from django.conf import global_settings
-
 from mes.settings import *  # noqa: F403
-from mes.settings import INSTALLED_APPS
+from mes.settings import INSTALLED_APPS, PASSWORD_HASHERS
 
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.sample"]
-PASSWORD_HASHERS = [*global_settings.PASSWORD_HASHERS, "django.contrib.auth.hashers.MD5PasswordHasher"]
+PASSWORD_HASHERS = [*PASSWORD_HASHERS, "django.contrib.auth.hashers.MD5PasswordHasher"]
 MES_SIGNATURE_FULL_FIRST = False  # the scenario signs with the password only, as the other tests do

@@ -113,3 +113,28 @@ def test_role_and_permission_changes_are_audited(users):
         .last()
     )
     assert event.new == {"roles": ["auditor"]}
+
+
+@pytest.mark.req("SEC-1", "SEC-3")
+def test_passwords_are_stored_with_argon2id_and_old_hashes_upgrade_at_log_in(client, users, settings):
+    """The product's hashers (the suite itself uses a fast one): new passwords are Argon2id with the
+    plant's parameters; a PBKDF2 hash of an older install still logs in and is re-hashed then, and a
+    signature checks the same password."""
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher, identify_hasher
+
+    from mes import settings as product
+
+    settings.PASSWORD_HASHERS = product.PASSWORD_HASHERS
+    user = users["qc"]
+    user.set_password("a long plant password")
+    user.save()
+    assert user.password.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
+    legacy = PBKDF2PasswordHasher()
+    user.password = legacy.encode("an older plant password", legacy.salt())
+    user.save()
+    assert _login(client, "qc", "an older plant password").status_code == 302
+    user.refresh_from_db()
+    assert identify_hasher(user.password).algorithm == "argon2"
+    signature_check_password(user=user, password="an older plant password")
+    with pytest.raises(SignatureError):
+        signature_check_password(user=user, password="not the password at all")
