@@ -209,9 +209,11 @@ def figures(stats: Path, load: list[float], chain: tuple[bool, str], counts: dic
     from bench.run import Figure
 
     rows = list(csv.DictReader(stats.open(encoding="utf-8")))
+    cores = os.cpu_count() or 1
     load_note = (
         f"load average (1 min) during the run: median {sorted(load)[len(load) // 2]:.1f}, max {max(load):.1f}"
-        " on 2 cores shared with ~6 other sessions' tests: disturbed"
+        f" on {cores} cores"
+        + (": other work shared the machine (disturbed)" if max(load) > cores + 0.5 else ", no other work running")
         if load
         else "load average not sampled"
     )
