@@ -157,8 +157,8 @@ ROLES = [
             Page(
                 "spc",
                 "/reports/view/spc/",
-                "SPC of the critical parameters: control limits, Cp and Cpk once a parameter has two values or more "
-                "(the demo batches have recorded one value each so far).",
+                "SPC of the critical parameters: the granulator's impeller speed from its OPC UA readings, with "
+                "control limits, Cp/Cpk and the points the Western Electric rules flag.",
             ),
         ],
         first_screen="last month's production, quality and efficiency reports still to generate (each link opens the report for last month).",
