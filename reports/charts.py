@@ -9,6 +9,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 W, H = 640, 240
 PAD_L, PAD_R, PAD_T, PAD_B = 48, 12, 14, 42
+LIMIT_LABEL_W = 76  # room right of a control chart for "UCL 101.25"
 COLOURS = ("#2563eb", "#16a34a", "#d97706", "#dc2626", "#7c3aed", "#0891b2")
 
 
@@ -91,7 +92,8 @@ def control_chart(
     lo, hi = min(values + limits), max(values + limits)
     span = (hi - lo) or 1.0
     lo, hi = lo - span * 0.05, hi + span * 0.05
-    inner_w, inner_h = W - PAD_L - PAD_R, H - PAD_T - PAD_B
+    right = W - PAD_R - LIMIT_LABEL_W  # the limits' labels sit right of the plot, clear of the points
+    inner_w, inner_h = right - PAD_L, H - PAD_T - PAD_B
 
     def y(v: float) -> float:
         return PAD_T + inner_h - inner_h * (v - lo) / (hi - lo)
@@ -110,9 +112,8 @@ def control_chart(
         if v is None:
             continue
         body.append(
-            f'<line x1="{PAD_L}" y1="{y(v):.1f}" x2="{W - PAD_R}" y2="{y(v):.1f}" stroke="{colour}" '
-            # the label sits on its line at the right: "UCL 101.25" is wider than the left margin
-            f'stroke-dasharray="{dash}"/><text x="{W - PAD_R - 2}" y="{y(v) - 3:.1f}" text-anchor="end" '
+            f'<line x1="{PAD_L}" y1="{y(v):.1f}" x2="{right}" y2="{y(v):.1f}" stroke="{colour}" '
+            f'stroke-dasharray="{dash}"/><text x="{right + 4}" y="{y(v) + 4:.1f}" '
             f'fill="{colour}">{label} {_fmt(v)}</text>'
         )
     points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))

@@ -245,16 +245,25 @@ def shoot(base: str) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     pages = {role.username: role.pages for role in ROLES}
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+        # One browser per language, each started in that language's OS locale: Chromium formats date
+        # inputs by it (yyyy/mm/dd on a Chinese tablet; Debian needs the chromium-l10n package).
+        browsers = {
+            lang: pw.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS, env={**os.environ, **env})
+            for lang, env in (
+                ("en", {"LANGUAGE": "en_GB", "LANG": "en_GB.UTF-8"}),
+                ("zh-hans", {"LANGUAGE": "zh_CN", "LANG": "zh_CN.UTF-8"}),
+            )
+        }
         for username in DEMO_USERS:
             for lang, suffix in (("en", "en"), ("zh-hans", "zh")):
-                ctx, page = sign_in(browser, base, username, lang)
+                ctx, page = sign_in(browsers[lang], base, username, lang)
                 page.screenshot(path=str(OUT / f"{username}-home-{suffix}.png"))
                 for target in pages.get(username, []):
                     open_page(page, target)
                     page.screenshot(path=str(OUT / f"{target.name}-{suffix}.png"))
                 ctx.close()
-        browser.close()
+        for browser in browsers.values():
+            browser.close()
 
 
 def roles_markdown() -> str:
