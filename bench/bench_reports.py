@@ -139,10 +139,7 @@ def run(ctx):
     from reports.sources import Filters, batch_queryset
 
     in_month = batch_queryset(Filters(today.replace(day=1), today)).count()
-    assert (
-        f"{in_month - 100:,} more rows" in page.content.decode()
-        or f"{in_month - 100} more rows" in page.content.decode()
-    ), "the batch table does not hold every batch"
+    assert f"{in_month - 100} more rows" in page.content.decode(), "the batch table does not hold every batch"
     pdf_t, pdf = _time(client, "/reports/view/production/", PDF_RUNS, {**period, "format": "pdf"})
     assert pdf.content.startswith(b"%PDF")
     dash_t, _ = _time(client, "/reports/", DASHBOARD_RUNS)

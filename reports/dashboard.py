@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Min, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Min, Q, Sum
 
 from reports import kpis, sources
 from reports.sources import Filters
@@ -34,18 +34,10 @@ def period_summary(filters: Filters) -> PeriodSummary:
     planned quantity, produced quantity (a correlated sum of the batch's output ledger entries) and
     the finished batches with and without a correction or a deviation.
     """
-    from materials.models import LedgerEntry
-
-    produced = (
-        LedgerEntry.objects.filter(lot__produced_by=OuterRef("pk"), entry_type="output")
-        .values("lot__produced_by")
-        .annotate(s=Sum("quantity"))
-        .values("s")
-    )
     finished = Q(status__in=kpis.FINISHED_STATES)
     rows = (
         sources.batch_queryset(filters)
-        .annotate(actual=Subquery(produced, output_field=DecimalField(max_digits=14, decimal_places=3)))
+        .annotate(actual=sources.batch_output())
         .values("product__code")
         .annotate(
             n=Count("id"),
@@ -76,12 +68,14 @@ def right_first_time(filters: Filters) -> kpis.RftResult:
 
 
 def _not_right_first_time() -> Q:
-    """Batches ever sent back for correction or linked to a deviation."""
+    """Batches ever sent back for correction, with a corrected eBR entry, or linked to a deviation
+    (what `sources.batch_facts` counts as corrections and deviations)."""
     from django.apps import apps
 
-    from batches.models import Batch
+    from batches.models import Batch, EntryCorrection
 
     bad = Q(id__in=Batch.history.filter(status="correction_requested").values("id"))
+    bad |= Q(id__in=EntryCorrection.objects.values("batch_id"))
     try:
         link = apps.get_model("quality", "DeviationLink")
     except LookupError:
@@ -92,13 +86,9 @@ def _not_right_first_time() -> Q:
 
 def expiring_lot_count(today: dt.date, days: int) -> int:
     """Lots with stock on hand that expire within `days` (today is day 0), as `kpis.near_expiry` counts."""
-    from materials.models import Lot, LotStatus
-
     return (
-        Lot.objects.exclude(status__in=[LotStatus.CONSUMED, LotStatus.REJECTED])
-        .filter(expiry_date__gte=today, expiry_date__lte=today + dt.timedelta(days=days))
-        .annotate(stock=Sum("balances__quantity"))
-        .filter(stock__gt=0)
+        sources.lots_with_stock()
+        .filter(expiry_date__gte=today, expiry_date__lte=today + dt.timedelta(days=days), stock__gt=0)
         .count()
     )
 

@@ -124,17 +124,23 @@ def batch_queryset(filters: Filters):
     return qs
 
 
-def batch_facts(qs) -> list[BatchFact]:
-    """One BatchFact per batch of `qs`, in five queries."""
+def batch_output() -> Subquery:
+    """Per batch (the outer query's row): the quantity its output ledger entries produced."""
     from materials.models import LedgerEntry
-    from orders.models import RecipeStep
 
-    output = (
+    produced = (
         LedgerEntry.objects.filter(lot__produced_by=OuterRef("pk"), entry_type="output")
         .values("lot__produced_by")
         .annotate(s=Sum("quantity"))
         .values("s")
     )
+    return Subquery(produced, output_field=DecimalField(max_digits=14, decimal_places=3))
+
+
+def batch_facts(qs) -> list[BatchFact]:
+    """One BatchFact per batch of `qs`, in five queries."""
+    from orders.models import RecipeStep
+
     minutes = (
         RecipeStep.objects.filter(recipe=OuterRef("recipe_id"), removed=False)
         .values("recipe")
@@ -143,7 +149,7 @@ def batch_facts(qs) -> list[BatchFact]:
     )
     rows = list(
         qs.annotate(
-            actual=Subquery(output, output_field=DecimalField(max_digits=14, decimal_places=3)),
+            actual=batch_output(),
             recipe_minutes=Subquery(minutes, output_field=IntegerField()),
         )
         .order_by("number")
@@ -242,13 +248,19 @@ def _entry_corrections(batches) -> dict[int, int]:
 
 def lot_rows(filters: Filters) -> list[tuple[str, str, dt.date, Decimal, str]]:
     """Lots with stock on hand (code, material, expiry, stock, unit), for the near-expiry report."""
-    from materials.models import Lot, LotStatus
-
-    qs = Lot.objects.exclude(status__in=[LotStatus.CONSUMED, LotStatus.REJECTED])
+    qs = lots_with_stock()
     if filters.product:
         qs = qs.filter(material__code=filters.product)
-    qs = qs.annotate(stock=Coalesce(Sum("balances__quantity"), Decimal(0), output_field=DecimalField()))
     return list(qs.values_list("code", "material__code", "expiry_date", "stock", "unit"))
+
+
+def lots_with_stock():
+    """Lots that may still hold stock (not consumed, not rejected), annotated with their `stock`."""
+    from materials.models import Lot, LotStatus
+
+    return Lot.objects.exclude(status__in=[LotStatus.CONSUMED, LotStatus.REJECTED]).annotate(
+        stock=Coalesce(Sum("balances__quantity"), Decimal(0), output_field=DecimalField())
+    )
 
 
 def critical_parameters():

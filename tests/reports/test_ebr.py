@@ -9,7 +9,7 @@ from decimal import Decimal as D
 import pytest
 
 from audit.context import audit_context
-from reports import builders, kpis, sources
+from reports import builders, dashboard, kpis, sources
 from reports.models import Report
 from reports.sources import Filters
 from tests.reports.conftest import DAY, at, move
@@ -47,6 +47,7 @@ def test_a_corrected_entry_breaks_right_first_time(batches, users):
     facts = {f.number: f for f in sources.batch_facts(sources.batch_queryset(Filters(DAY, DAY)))}
     assert facts["A-1"].corrections == 1
     assert kpis.right_first_time(facts.values()).right_first_time == 0
+    assert dashboard.right_first_time(Filters(DAY, DAY)).right_first_time == 0  # the plant dashboard agrees
 
 
 @pytest.mark.req("BAT-15")
