@@ -11,6 +11,7 @@ see them like any other statement.
 
 from __future__ import annotations
 
+import functools
 from contextlib import contextmanager
 
 from django.conf import settings
@@ -18,8 +19,9 @@ from django.db import connection
 from django.db.backends.utils import CursorDebugWrapper
 
 
+@functools.cache
 def _cursor_class():
-    import psycopg
+    import psycopg  # only once PostgreSQL is in use
 
     class PreparingCursor(psycopg.Cursor):
         """Server-side binding; prepared on first execution unless told otherwise."""
@@ -28,9 +30,6 @@ def _cursor_class():
             return super().execute(query, params, prepare=prepare, binary=binary)
 
     return PreparingCursor
-
-
-_CLASS = None
 
 
 class _LoggedCursor(CursorDebugWrapper):
@@ -49,21 +48,18 @@ _NEVER = 2**31 - 1
 def audit_cursor():
     """A Django cursor for the audit statements: preparing on PostgreSQL, the usual one elsewhere
     (or when MES_AUDIT_PREPARED_STATEMENTS is off, e.g. behind a pooler that cannot keep them)."""
-    global _CLASS
     if connection.vendor != "postgresql" or not settings.MES_AUDIT_PREPARED_STATEMENTS:
         with connection.cursor() as cursor:
             yield cursor
         return
     connection.ensure_connection()
-    if _CLASS is None:
-        _CLASS = _cursor_class()
     conn = connection.connection
     if conn.prepare_threshold is None:
         # Django turns preparing off (None); psycopg then ignores prepare=True too. A threshold no
         # statement reaches keeps it off for every other cursor (Django's bind on the client and
         # cannot prepare anyway) while ours prepare on first use.
         conn.prepare_threshold = _NEVER
-    raw = _CLASS(conn)
+    raw = _cursor_class()(conn)
     cursor = _LoggedCursor(raw, connection) if connection.queries_logged else connection.make_cursor(raw)
     with cursor:
         yield cursor
