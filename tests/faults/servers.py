@@ -168,6 +168,13 @@ class Service:
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
 
+    def freeze(self) -> None:
+        """SIGSTOP to the whole group: nothing runs, acknowledges or fetches until thaw() or kill()."""
+        os.killpg(self.process.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        os.killpg(self.process.pid, signal.SIGCONT)
+
     def stop(self, timeout: float = 20) -> None:
         if self.process.poll() is not None:
             return

@@ -55,6 +55,20 @@ def _all_applied(app, broker, swept: list[int]) -> bool:
     return False
 
 
+def _freeze_with_tasks_in_flight(worker, broker, attempts: int = 200) -> int:
+    """Stop the worker's whole process group at a moment it holds unacknowledged tasks and return
+    how many. A running worker can be between an acknowledgement and its next fetch (with prefetch 1
+    per process, nothing in flight for an instant); frozen, the count cannot change before the kill."""
+    for _ in range(attempts):
+        worker.freeze()
+        in_flight = broker.hlen("unacked")  # delivered to the worker, not yet acknowledged
+        if in_flight >= 1:
+            return in_flight
+        worker.thaw()
+        time.sleep(0.01)
+    raise AssertionError("the worker never held a task in flight when frozen")
+
+
 @pytest.mark.django_db(transaction=True)
 def test_kill_9_worker_mid_run_loses_no_task_and_doubles_none():
     broker = PrivateRedis().start()
@@ -74,11 +88,11 @@ def test_kill_9_worker_mid_run_loses_no_task_and_doubles_none():
         started = time.monotonic()
         first = celery_worker(env, name="victim")
         wait_until(lambda: SampleEffect.objects.count() >= KILL_AFTER, 600, 0.2, "first worker progress")
+        in_flight = _freeze_with_tasks_in_flight(first, client)
+        applied_at_kill = SampleEffect.objects.count()
         first.kill()  # kill -9 of the worker and its pool processes, mid-task
         killed_at = time.monotonic()
-        applied_at_kill = SampleEffect.objects.count()
-        in_flight = client.hlen("unacked")  # delivered to the dead worker, never acknowledged
-        assert in_flight >= 1, "the kill did not catch any task in flight"
+        assert client.hlen("unacked") == in_flight  # nobody acknowledged them: they wait for redelivery
         second = celery_worker(env, name="fresh")
         swept: list[int] = []
         with producer_on(broker.url) as app:
