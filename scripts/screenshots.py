@@ -23,6 +23,7 @@ ROLES_DOC = ROOT / "docs" / "roles.md"
 WORK = ROOT / "var" / "screenshots"
 sys.path.insert(0, str(ROOT))
 from mes.demo_accounts import DEMO_PASSWORD, DEMO_USERS  # noqa: E402
+from tests.browser_fixtures import CHROMIUM, FLAGS  # noqa: E402  (one launch configuration for tests and docs)
 
 
 @dataclass(frozen=True)
@@ -184,15 +185,6 @@ ROLES = [
         first_screen="open security alerts, undelivered outbound messages (dead letters) and inbound messages that failed.",
     ),
 ]
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 def free_port() -> int:
@@ -248,7 +240,7 @@ def shoot(base: str) -> None:
         # One browser per language, each started in that language's OS locale: Chromium formats date
         # inputs by it (yyyy/mm/dd on a Chinese tablet; Debian needs the chromium-l10n package).
         browsers = {
-            lang: pw.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS, env={**os.environ, **env})
+            lang: pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, env={**os.environ, **env})
             for lang, env in (
                 ("en", {"LANGUAGE": "en_GB", "LANG": "en_GB.UTF-8"}),
                 ("zh-hans", {"LANGUAGE": "zh_CN", "LANG": "zh_CN.UTF-8"}),
