@@ -22,11 +22,17 @@ def at(hours: float) -> dt.datetime:
 
 def move(batch, status: str, when: dt.datetime) -> None:
     """Change the batch's state as a transition would, then date the history row it wrote."""
-    from batches.models import Batch
 
     with audit_context(action="test.batch.move"), status_change_allowed(batch):
         batch.status = status
         batch.save()
+    date_last_version(batch, when)
+
+
+def date_last_version(batch, when: dt.datetime) -> None:
+    """Date the batch's newest history row `when` (the day's events are set at fixed hours)."""
+    from batches.models import Batch
+
     row = Batch.history.filter(id=batch.pk).order_by("-history_id").first()
     Batch.history.filter(history_id=row.history_id).update(history_date=when)
 

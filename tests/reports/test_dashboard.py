@@ -37,9 +37,8 @@ def test_dashboard_right_first_time_counts_linked_deviations(batches, users):
 
 def test_schedule_adherence_from_the_order_plan(batches, users):
     from audit.context import audit_context
-    from batches.models import Batch
     from orders.models import ProductionOrder, Recipe
-    from tests.reports.conftest import at
+    from tests.reports.conftest import at, date_last_version
 
     with audit_context(action="test.setup"):
         for number, planned_end in (("A-1", at(14)), ("B-1", at(11))):
@@ -54,8 +53,7 @@ def test_schedule_adherence_from_the_order_plan(batches, users):
             batch.save()
             # The save wrote a history row dated now; the day's events are dated at fixed hours, which
             # may lie ahead of now (a run before noon). Date it after them, as it would be in a plant.
-            row = Batch.history.filter(id=batch.pk).order_by("-history_id").first()
-            Batch.history.filter(history_id=row.history_id).update(history_date=at(23))
+            date_last_version(batch, at(23))
     f = Filters(DAY, DAY)
     now = timezone.now()
     result = dashboard.schedule_adherence(f, now)
