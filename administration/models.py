@@ -144,6 +144,7 @@ class AlertKind(models.TextChoices):
     FAILED_SIGNATURES = "failed_signatures", _("Repeated failed signature attempts")
     ACCOUNT_LOCKED = "account_locked", _("Account locked")
     DELETE_REFUSED = "delete_refused", _("Deletion of a GMP record refused")
+    WRITE_REFUSED = "write_refused", _("Write outside the audited path refused")
 
 
 class SecurityAlert(GMPModel):

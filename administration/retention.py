@@ -16,9 +16,9 @@ Relations between GMP records use PROTECT (a test walks every foreign key).
 from __future__ import annotations
 
 import logging
+import re
 
 from django.apps import apps
-from django.db import DatabaseError
 
 from audit.db import RETENTION_MARK, install_retention, remove_retention
 
@@ -60,70 +60,41 @@ def retention_lift(connection) -> list[str]:
     return tables
 
 
-# --- auditing raw SQL refusals ---------------------------------------------------------------------
-def _is_delete(sql: str) -> bool:
-    head = sql.lstrip()[:8].upper()
-    return head.startswith("DELETE") or head.startswith("TRUNCATE")
+# --- auditing refused writes ---------------------------------------------------------------------
+# The foundation (audit.refusals) recognises every write the database refuses, records it outside the
+# caller's transaction and announces it; here it becomes an audit event (at once, when the caller's
+# transaction can still take it) and a security alert e-mailed to the administrators.
+_DELETES = re.compile(r"\b(DELETE|TRUNCATE)\b")
 
 
-def retention_guard(execute, sql, params, many, context):
-    """Execute wrapper: a DELETE refused by a retention trigger is audited before the error is raised.
-
-    On PostgreSQL a failed statement aborts the transaction, so inside an atomic block the DELETE runs
-    in a savepoint that is rolled back on refusal, which lets the audit event be written."""
-    if not isinstance(sql, str) or not _is_delete(sql):
-        return execute(sql, params, many, context)
-    connection = context["connection"]
-    savepoint = None
-    if connection.vendor == "postgresql" and connection.in_atomic_block:
-        savepoint = connection.savepoint()
-    try:
-        result = execute(sql, params, many, context)
-    except DatabaseError as exc:
-        if savepoint is not None:
-            connection.savepoint_rollback(savepoint)
-        if RETENTION_MARK in str(exc):
-            _audit_refusal(sql, exc)
-        raise
-    if savepoint is not None:
-        connection.savepoint_commit(savepoint)
-    return result
-
-
-def _audit_refusal(sql: str, exc: Exception) -> None:
+def on_write_refused(sender, entry: dict, **kwargs) -> None:
     from administration.models import AlertKind
     from administration.services.alerts import alert_raise
     from audit.services import audit_record
 
-    table = _table_of(sql)
-    logger.error("refused deletion of GMP records in %s: %s", table, sql[:200])
-    try:
+    statement = entry.get("statement", "")
+    # refused by the retention trigger (the owner) or by the runtime role having no DELETE right at all
+    retention = RETENTION_MARK in entry.get("message", "") or bool(_DELETES.search(statement.upper()))
+    if sender == "statement":  # in the caller's transaction; the fold skips it if it commits
         audit_record(
-            action="retention.delete_refused",
-            object_type=table,
-            new={"entry_point": "sql", "statement": sql[:500]},
-            reason="GMP records are kept for their retention period",
+            action="retention.delete_refused" if retention else "database.write_refused",
+            object_type=_table_of(statement) or "database",
+            object_id=entry["id"],
+            new={"entry_point": "sql", "statement": statement, "message": entry.get("message", "")},
+            reason="GMP records are kept for their retention period" if retention else "refused by the database",
         )
-        alert_raise(kind=AlertKind.DELETE_REFUSED, detail=f"SQL: {sql[:300]}", mail_now=True)
-    except DatabaseError:  # never hide the original refusal behind a failure to record it
-        logger.exception("could not audit the refused deletion")
+    kind = AlertKind.DELETE_REFUSED if retention else AlertKind.WRITE_REFUSED
+    alert_raise(kind=kind, detail=f"{entry.get('message', '')[:200]} SQL: {statement[:300]}", mail_now=True)
 
 
 def _table_of(sql: str) -> str:
     words = sql.replace('"', " ").replace("`", " ").split()
     upper = [w.upper() for w in words]
-    for keyword in ("FROM", "TABLE", "TRUNCATE"):
+    for keyword in ("FROM", "TABLE", "TRUNCATE", "UPDATE", "INTO"):
         if keyword in upper:
             index = upper.index(keyword) + 1
             while index < len(words) and upper[index] in ("TABLE", "ONLY"):
                 index += 1
             if index < len(words):
-                return words[index].strip(";,")[:100]
+                return words[index].strip(";,()")[:100]
     return ""
-
-
-def install_guard(sender, connection, **kwargs) -> None:
-    """connection_created receiver: add the wrapper once per connection (first in the list, because
-    `connection.execute_wrapper()` context managers pop the last one)."""
-    if retention_guard not in connection.execute_wrappers:
-        connection.execute_wrappers.insert(0, retention_guard)

@@ -10,11 +10,13 @@ from django.db.backends.signals import connection_created
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 
-from administration.retention import install_guard
+from administration.retention import on_write_refused
+from audit.refusals import install_refusal_hooks, write_refused
 from mes.models import UserSecurity
 from mes.security import authentication_failed
 
-connection_created.connect(install_guard, dispatch_uid="administration.retention_guard")
+connection_created.connect(install_refusal_hooks, dispatch_uid="audit.refusal_hooks")
+write_refused.connect(on_write_refused, dispatch_uid="administration.write_refused")
 
 
 @receiver(authentication_failed, sender=UserSecurity, dispatch_uid="administration.alert_failures")

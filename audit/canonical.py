@@ -6,6 +6,7 @@ import datetime as dt
 import decimal
 import enum
 import hashlib
+import hmac
 import json
 import uuid
 from typing import Any
@@ -96,15 +97,23 @@ def event_hash(
     request_id: str,
     ip_address: str,
     prev_hash: str,
+    key_id: str = "",
+    key: bytes | None = None,
 ) -> str:
-    """SHA-256 over every stored column of an event, in a fixed order, including the previous hash."""
-    return event_hash_of_fields(
-        (seq, timestamp, actor_id, username, action, object_type, object_id, object_repr, old_values, new_values,
-         reason, request_id, ip_address, prev_hash)
-    )  # fmt: skip
+    """The hash over every stored column of an event, in a fixed order, including the previous hash.
+
+    Keyed (the normal case): HMAC-SHA-256 with the key named `key_id`, which is hashed too. Unkeyed
+    (`key_id` empty): plain SHA-256, as events written before the chain was keyed were hashed."""
+    fields = (seq, timestamp, actor_id, username, action, object_type, object_id, object_repr, old_values,
+              new_values, reason, request_id, ip_address, prev_hash)  # fmt: skip
+    return event_hash_of_fields(fields, key_id, key)
 
 
-def event_hash_of_fields(fields: tuple) -> str:
+def event_hash_of_fields(fields: tuple, key_id: str = "", key: bytes | None = None) -> str:
     """The hash of an event given its EVENT_HASH_FIELDS values in order, the timestamp already
     formatted (`format_timestamp`): the verifier's fast path over raw rows."""
-    return hashlib.sha256(_EVENT_ENCODER.encode(fields).encode("utf-8")).hexdigest()
+    if not key_id:
+        return hashlib.sha256(_EVENT_ENCODER.encode(fields).encode("utf-8")).hexdigest()
+    if key is None:
+        raise ValueError(f"no key for key id {key_id!r}")
+    return hmac.digest(key, _EVENT_ENCODER.encode((*fields, key_id)).encode("utf-8"), "sha256").hex()

@@ -42,6 +42,12 @@ class AuditEvent(models.Model):
     ip_address = models.CharField(_("IP address"), max_length=64, blank=True, default="")
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # The key ring entry that keyed `hash` (HMAC-SHA-256; audit.keys). Empty: an unkeyed SHA-256 hash,
+    # as written before the chain was keyed.
+    key_id = models.CharField(_("key id"), max_length=40, blank=True, default="")
+    # The inserting transaction, stamped by the database (audit.db link trigger, PostgreSQL): a GMP row
+    # written in a transaction with no event of its own is refused at commit. Not hashed.
+    txid = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-seq"]

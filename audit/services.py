@@ -5,11 +5,12 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from django.db import DatabaseError, connection, models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from audit.canonical import canonical_json, event_hash, format_timestamp
 from audit.context import current_actor, current_audit_context, current_request
+from audit.keys import key_ring
 from audit.models import GENESIS_HASH, AuditEvent, ChainHead
 from audit.prepared import audit_cursor
 
@@ -75,8 +76,8 @@ def audit_record(
 
 _INSERT = (
     "INSERT INTO audit_auditevent (seq, timestamp, actor_id, username, action, object_type, object_id, "
-    "object_repr, old_values, new_values, reason, request_id, ip_address, prev_hash, hash) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
+    "object_repr, old_values, new_values, reason, request_id, ip_address, prev_hash, hash, key_id) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
 )
 
 
@@ -100,11 +101,16 @@ def _append(fields: dict, also: Any = None, head: tuple[int, str] | None = None)
                 cursor.execute("SELECT seq, hash FROM audit_chainhead WHERE id = 1" + _for_update())
                 row = cursor.fetchone()
             if row is None:  # only after a test flush: the head row comes back at the genesis
-                ChainHead.objects.create(pk=1)
+                if connection.vendor != "postgresql":  # (PostgreSQL's link trigger creates it)
+                    ChainHead.objects.create(pk=1)
                 row = (0, GENESIS_HASH)
             seq, prev_hash = row[0] + 1, row[1]
             now = timezone.now()
-            digest = event_hash(seq=seq, timestamp=format_timestamp(now), prev_hash=prev_hash, **fields)
+            ring = key_ring()
+            fields["key_id"] = ring.current
+            digest = event_hash(
+                seq=seq, timestamp=format_timestamp(now), prev_hash=prev_hash, key=ring.key(ring.current), **fields
+            )
             params = [
                 seq,
                 _db_timestamp(now),
@@ -121,6 +127,7 @@ def _append(fields: dict, also: Any = None, head: tuple[int, str] | None = None)
                 fields["ip_address"],
                 prev_hash,
                 digest,
+                fields["key_id"],
             ]
             _local.appends = (
                 append_count() + 1
@@ -132,25 +139,18 @@ def _append(fields: dict, also: Any = None, head: tuple[int, str] | None = None)
 
 
 def _insert_and_move_head(cursor, params: list, seq: int, digest: str, also: Any = None) -> int:
-    if connection.vendor == "postgresql":  # one round trip inside the lock: a data-modifying CTE
-        # The head moves only from the position we linked to (seq - 1): were it anywhere else, the
-        # statement returns no row and the whole transaction fails instead of forking the chain.
-        move = "UPDATE audit_chainhead SET seq = %s, hash = %s WHERE id = 1 AND seq = %s"
+    if connection.vendor == "postgresql":
+        # The database's link trigger (audit.db) checks that the event extends the chain at the head
+        # and moves the head: the runtime role cannot move it itself.
         if also is None:
-            cursor.execute(
-                f"WITH ins AS ({_INSERT}) {move} RETURNING (SELECT id FROM ins)", [*params, seq, digest, seq - 1]
-            )
-        else:
-            cursor.execute(
-                f"WITH also AS ({also.sql}), ins AS ({_INSERT}) {move} RETURNING (SELECT id FROM ins), "
-                "(SELECT * FROM also)",
-                [*also.params, *params, seq, digest, seq - 1],
-            )
+            cursor.execute(_INSERT, params)
+            return cursor.fetchone()[0]
+        cursor.execute(
+            f"WITH also AS ({also.sql}), ins AS ({_INSERT}) SELECT (SELECT id FROM ins), (SELECT * FROM also)",
+            [*also.params, *params],
+        )
         row = cursor.fetchone()
-        if row is None:
-            raise DatabaseError("audit chain head moved outside the chain lock; event not appended")
-        if also is not None:
-            also.written(row[1])
+        also.written(row[1])
         return row[0]
     if also is not None:
         also.write()

@@ -102,7 +102,14 @@ def signature_create(*, signer, obj: models.Model, meaning: str, reason: str = "
             actor=signer,
             obj=obj,
             reason=reason,
-            new={"meaning": meaning, "content_hash": content_hash, "for_action": action},
+            # What the signature row says, so the verifier can hold every row to its chained event.
+            new={
+                "meaning": meaning,
+                "content_hash": content_hash,
+                "for_action": action,
+                "printed_name": printed_name(signer),
+                "signed_at": now,
+            },
         )
         return Signature.objects.create(
             signer=signer,

@@ -1,9 +1,12 @@
 from celery import shared_task
 
+from audit.refusals import refusals_fold
 from audit.verification import write_checkpoint
 
 
 @shared_task
 def audit_checkpoint() -> dict:
-    """Daily: write the audit chain head outside the database (file and log)."""
-    return write_checkpoint()
+    """Every minute: record refused writes in the trail, then sign the chain head into the witness."""
+    folded = refusals_fold()
+    entry = write_checkpoint()
+    return {**entry, "refusals_recorded": folded}

@@ -78,7 +78,7 @@ def _config_reads() -> list[Figure]:
 def _guard_overhead() -> list[Figure]:
     from django.db import connection
 
-    from administration.retention import retention_guard
+    from audit.refusals import refusal_guard as retention_guard
 
     def timed() -> float:
         started = time.perf_counter()

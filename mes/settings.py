@@ -118,6 +118,15 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # serialised on SQLite as SELECT ... FOR UPDATE serialises it on PostgreSQL.
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Least privilege (issue 15): the application connects with DATABASE_URL as the runtime role, which owns
+# nothing and is not superuser; migrations run as the owner role given by DATABASE_OWNER_URL (same
+# database). Without it (SQLite, a single-role development database) migrations use DATABASE_URL.
+DATABASE_OWNER_URL = env_str("DATABASE_OWNER_URL", "")
+MES_DB_OWNER: dict = {}
+if DATABASE_OWNER_URL:
+    env_url("DATABASE_OWNER_URL", DATABASE_OWNER_URL, schemes=("postgres", "postgresql", "pgsql"))
+    _owner = dj_database_url.parse(DATABASE_OWNER_URL)
+    MES_DB_OWNER = {key: _owner[key] for key in ("USER", "PASSWORD", "HOST", "PORT")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication and sessions ------------------------------------------------------------
@@ -220,8 +229,19 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 # --- Audit trail ----------------------------------------------------------------------------
-# Where the daily checkpoint of the audit chain head is written, outside the database.
+# The witness: signed checkpoints of the chain head, appended outside the database (a separate volume
+# in production) at least every MES_AUDIT_CHECKPOINT_SECONDS. A tail removed from the trail is at most
+# that long; verification fails when the witness is missing or its signatures do not hold.
 MES_AUDIT_CHECKPOINT_FILE = Path(env_str("MES_AUDIT_CHECKPOINT_FILE", str(VAR_DIR / "audit-checkpoints.jsonl")))
+# Writes the database refused, recorded outside the caller's transaction (audit.refusals).
+MES_AUDIT_REFUSAL_FILE = Path(env_str("MES_AUDIT_REFUSAL_FILE", str(VAR_DIR / "audit-refusals.jsonl")))
+MES_AUDIT_CHECKPOINT_SECONDS = env_int("MES_AUDIT_CHECKPOINT_SECONDS", 60, minimum=10, maximum=3600)
+# The key ring that keys the chain (HMAC-SHA-256) and signs the checkpoints: a file outside the database
+# ({"current": id, "keys": {id: hex}}), or MES_AUDIT_KEYS="id:hex,id:hex" (the first is current). A file
+# is created with a new key when neither exists and MES_REQUIRE_AUDIT_KEY is off (development).
+MES_AUDIT_KEY_FILE = Path(env_str("MES_AUDIT_KEY_FILE", str(VAR_DIR / "audit-keys.json")))
+MES_AUDIT_KEYS = env_str("MES_AUDIT_KEYS", "")
+MES_REQUIRE_AUDIT_KEY = env_bool("MES_REQUIRE_AUDIT_KEY", False)
 # The audited save's statements are prepared on the PostgreSQL server (audit.prepared); turn off
 # behind a connection pooler in transaction mode that cannot keep prepared statements.
 MES_AUDIT_PREPARED_STATEMENTS = env_bool("MES_AUDIT_PREPARED_STATEMENTS", True)
@@ -285,7 +305,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_LOCK_KEY = "mes:beat:lock"
 CELERY_BEAT_SCHEDULER = "mes.beat:SingleBeatScheduler"
 CELERY_BEAT_SCHEDULE = {
-    "audit-checkpoint-daily": {"task": "audit.tasks.audit_checkpoint", "schedule": 24 * 3600.0},
+    "audit-checkpoint": {"task": "audit.tasks.audit_checkpoint", "schedule": float(MES_AUDIT_CHECKPOINT_SECONDS)},
     "beat-heartbeat": {"task": "mes.tasks.heartbeat", "schedule": 60.0},
     # Integrations: re-queue due outbox messages (nothing is lost if a queued task was), pull ERP plans.
     "integrations-outbox-sweep": {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from django.contrib.auth.models import Group
 from django.test import TransactionTestCase
@@ -9,6 +11,46 @@ from django.test import TransactionTestCase
 from mes.demo_accounts import DEMO_PASSWORD, DEMO_USERS
 
 pytest_plugins = ["tests.traceability", "tests.browser_fixtures"]
+
+
+# --- Database roles: the suite runs as the runtime role -------------------------------------
+# With DATABASE_OWNER_URL set (CI), test databases are created, migrated and flushed by the owner role,
+# and every test runs connected as the runtime role (DATABASE_URL), as the web and workers do.
+_RUNTIME_CREDENTIALS: dict = {}
+
+
+def _connect_default_as(role: str) -> None:
+    from django.conf import settings
+    from django.db import connections
+
+    owner = settings.MES_DB_OWNER
+    conn = connections["default"]
+    if not owner or conn.vendor != "postgresql":
+        return
+    keys = ("USER", "PASSWORD", "HOST", "PORT")
+    if not _RUNTIME_CREDENTIALS:
+        _RUNTIME_CREDENTIALS.update({key: conn.settings_dict.get(key) for key in keys})
+    conn.close()
+    if role == "owner":
+        conn.settings_dict.update({key: owner[key] for key in keys})
+        conn.settings_dict["RUNTIME_USER"] = _RUNTIME_CREDENTIALS["USER"]
+    else:
+        conn.settings_dict.update(_RUNTIME_CREDENTIALS)
+        conn.settings_dict.pop("RUNTIME_USER", None)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """The test database is created and migrated by the owner role."""
+    _connect_default_as("owner")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Once the test database exists, the tests connect as the runtime role; the owner drops it."""
+    _connect_default_as("runtime")
+    yield
+    _connect_default_as("owner")
 
 
 # --- Transactional tests: flushing must pass the append-only triggers -----------------------
@@ -22,19 +64,42 @@ def _teardown_without_audit_triggers(self):
 
     from administration.retention import retention_install, retention_lift
     from audit.db import install_append_only, remove_append_only
+    from audit.dbroles import as_owner
 
-    for alias in self._databases_names(include_mirrors=False):
-        remove_append_only(connections[alias])
-        retention_lift(connections[alias])
-    try:
-        _original_teardown(self)
-    finally:
-        for alias in self._databases_names(include_mirrors=False):
-            install_append_only(connections[alias])
-            retention_install(connections[alias])
+    aliases = self._databases_names(include_mirrors=False)
+    with contextlib.ExitStack() as stack:
+        for alias in aliases:
+            stack.enter_context(as_owner(connections[alias]))
+        for alias in aliases:
+            remove_append_only(connections[alias])
+            retention_lift(connections[alias])
+        try:
+            _original_teardown(self)
+        finally:
+            for alias in aliases:
+                install_append_only(connections[alias])
+                retention_install(connections[alias])
 
 
 TransactionTestCase._fixture_teardown = _teardown_without_audit_triggers
+
+
+@pytest.fixture
+def owner_connection():
+    """For tests that play the database owner (or a superuser tampering): `with owner_connection():`
+    reconnects the default connection as the owner role for the block (transactional tests only)."""
+    from django.db import connection
+
+    from audit.dbroles import as_owner
+
+    return lambda: as_owner(connection)
+
+
+@pytest.fixture(autouse=True)
+def _own_checkpoint_store(tmp_path, settings):
+    """Each test has its own witness file: checkpoints of another test's chain would not match."""
+    settings.MES_AUDIT_CHECKPOINT_FILE = tmp_path / "audit-checkpoints.jsonl"
+    settings.MES_AUDIT_REFUSAL_FILE = tmp_path / "audit-refusals.jsonl"
 
 
 @pytest.fixture(autouse=True)

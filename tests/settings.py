@@ -1,5 +1,7 @@
 """Test settings: the project's settings plus a small sample app for the workflow tests."""
 
+import os
+
 from mes.settings import *  # noqa: F403
 from mes.settings import INSTALLED_APPS
 
@@ -20,3 +22,8 @@ MES_SIGNATURE_FULL_FIRST = False
 
 # Each test's database is rolled back or flushed; a cache shared through Redis would outlive it.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# One audit key ring for the test process and every server or worker it starts (they inherit the
+# environment): events keyed by one process must verify in another.
+os.environ.setdefault("MES_AUDIT_KEYS", "test-k1:" + "5a" * 32)
+MES_AUDIT_KEYS = os.environ["MES_AUDIT_KEYS"]

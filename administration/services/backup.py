@@ -121,7 +121,7 @@ def backup_create(*, actor=None, directory: Path | None = None, prune: bool = Tr
         else:
             raise BackupError(f"backups are not written for {connection.vendor}")
         media_files = _media_archive(work / "media.tar.gz")
-        _copy_checkpoints(work / "audit-checkpoints.jsonl", head["seq"])
+        _copy_checkpoints(work / "audit-checkpoints.jsonl", head)
         manifest = {
             "format": 1,
             "created_at": timezone.now().isoformat(),
@@ -219,13 +219,17 @@ def _media_archive(path: Path) -> int:
     return count
 
 
-def _copy_checkpoints(path: Path, head_seq: int) -> None:
+def _copy_checkpoints(path: Path, head: dict) -> None:
+    """The witness's checkpoints up to the backup's chain head, and a signed checkpoint of that head."""
+    from audit.verification import checkpoint_signed
+
     source = Path(settings.MES_AUDIT_CHECKPOINT_FILE)
     lines = []
     if source.exists():
         for line in source.read_text(encoding="utf-8").splitlines():
-            if line.strip() and json.loads(line).get("seq", 0) <= head_seq:
+            if line.strip() and json.loads(line).get("seq", 0) <= head["seq"]:
                 lines.append(line)
+    lines.append(json.dumps(checkpoint_signed(head["seq"], head["hash"]), sort_keys=True))
     path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
 
 

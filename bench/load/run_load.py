@@ -182,6 +182,7 @@ def run_locust(users: int, run_time: str) -> tuple[Path, float]:
 
 
 def verify_chain() -> tuple[bool, str]:
+    subprocess.run([sys.executable, "manage.py", "audit_checkpoint"], cwd=ROOT, env=env(), check=True)  # the beat's
     r = subprocess.run(
         [sys.executable, "manage.py", "verify_audit_trail"], cwd=ROOT, env=env(), capture_output=True, text=True
     )

@@ -27,10 +27,17 @@ def plant_data(settings, tmp_path):
     return tmp_path
 
 
+def _owner_settings() -> dict:
+    """Creating and restoring a database is the owner role's work (DATABASE_OWNER_URL), not the runtime's."""
+    from django.conf import settings
+
+    return {**connection.settings_dict, **settings.MES_DB_OWNER}
+
+
 def _pg_admin():
     import psycopg
 
-    s = connection.settings_dict
+    s = _owner_settings()
     return psycopg.connect(
         host=s["HOST"] or "127.0.0.1",
         port=s["PORT"] or 5432,
@@ -48,7 +55,7 @@ def empty_target(tmp_path):
         name = f"mes_admin_restore_{uuid.uuid4().hex[:8]}"
         with _pg_admin() as admin:
             admin.execute(f'CREATE DATABASE "{name}"')
-        s = connection.settings_dict
+        s = _owner_settings()
         yield f"postgres://{s['USER'] or 'postgres'}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{name}"
         with _pg_admin() as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

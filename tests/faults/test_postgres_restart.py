@@ -99,13 +99,11 @@ def test_postgres_restart_mid_load_fails_cleanly_and_recovers(users, password, e
             web.stop()
     try:
         data = _consistency(pg.url("mes"))
-        verify = subprocess.run(
-            [sys.executable, "manage.py", "verify_audit_trail", "--checkpoints", str(pg.root / "none.jsonl")],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
+        witnessed = {**env, "MES_AUDIT_CHECKPOINT_FILE": str(pg.root / "checkpoints.jsonl")}
+        for command in ("audit_checkpoint", "verify_audit_trail"):  # the beat's checkpoint, then the auditor's check
+            verify = subprocess.run(
+                [sys.executable, "manage.py", command], cwd=ROOT, env=witnessed, capture_output=True, text=True
+            )
     finally:
         pg.destroy()
 

@@ -41,7 +41,8 @@ def test_checkpoint_task_writes_the_head_outside_the_database(tmp_path, settings
     settings.MES_AUDIT_CHECKPOINT_FILE = tmp_path / "cp.jsonl"
     audit_record(action="x.y")
     entry = audit_checkpoint.delay().get()
-    assert read_checkpoints() == [entry] and entry["seq"] >= 1
+    assert entry.pop("refusals_recorded") == 0
+    assert read_checkpoints() == [entry] and entry["seq"] >= 1 and entry["sig"]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,4 +1,5 @@
-"""Verify the audit trail's hash chain. Exit 0 when intact; 1 naming the first bad event otherwise."""
+"""Verify the audit trail: keyed chain, head, signed checkpoints and signatures. Exit 0 when intact; 1 naming
+the first bad event and every reason otherwise."""
 
 import sys
 import time
@@ -18,9 +19,14 @@ class Command(BaseCommand):
         started = time.perf_counter()
         result = verify_chain(options.get("checkpoints"))
         elapsed = time.perf_counter() - started
+        for warning in result.warnings:
+            self.stderr.write(f"Warning: {warning}")
         if result.ok:
             self.stdout.write(
-                self.style.SUCCESS(f"Audit trail intact: {result.events} events verified in {elapsed:.2f} s.")
+                self.style.SUCCESS(
+                    f"Audit trail intact: {result.events} events, {result.signatures} signatures and "
+                    f"{result.checkpoints} checkpoints verified in {elapsed:.2f} s."
+                )
             )
             return
         self.stderr.write(f"Audit trail BROKEN. First bad event: #{result.first_bad_seq}")
