@@ -92,4 +92,26 @@ def system_status() -> dict:
         "disk_ok": total == 0 or free / total > 0.1,
         "open_alerts": open_alerts().count(),
         "dead_letters": dead,
+        **audit_protection(),
+    }
+
+
+def audit_protection() -> dict:
+    """The runtime database role and the audit guards (audit.dbroles), and the age of the witness."""
+    from django.db import connection
+
+    from audit.dbroles import runtime_role_problems
+    from audit.verification import read_checkpoints
+
+    problems = runtime_role_problems(connection)
+    checkpoints = read_checkpoints()
+    age = None
+    if checkpoints:
+        newest = dt.datetime.fromisoformat(checkpoints[-1]["at"].replace("Z", "+00:00"))
+        age = (dt.datetime.now(dt.UTC) - newest).total_seconds()
+    return {
+        "db_problems": problems,
+        "witness_age": age,
+        "witness_ok": age is not None and age < 3 * settings.MES_AUDIT_CHECKPOINT_SECONDS,
+        "witness_interval": settings.MES_AUDIT_CHECKPOINT_SECONDS,
     }
