@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 import threading
 import uuid
 from pathlib import Path
@@ -110,15 +111,19 @@ def refusals_fold() -> int:
 
 
 # --- the connection hooks ---------------------------------------------------------------------------
+_WRITES = re.compile(r"\b(DELETE|TRUNCATE|UPDATE|INSERT|ALTER|DROP|SET|COPY|GRANT|REVOKE|CREATE)\b")
+
+
 def _statement_may_be_refused(sql: str) -> bool:
-    """Statements the database may refuse at once: anything but a plain SELECT, INSERT or UPDATE of an
-    application table (those are refused at COMMIT when unaudited), and any write to the audit tables."""
-    head = sql.lstrip()[:40].upper()
-    if head.startswith(("SELECT", "SAVEPOINT", "RELEASE", "ROLLBACK TO")):
+    """Statements the database may refuse at once: a write that is not a plain INSERT or UPDATE of an
+    application table (those are refused at COMMIT when unaudited), and any UPDATE of the audit tables.
+    Reads (a SELECT, a read-only CTE) and the audit trail's own statements are not."""
+    upper = sql.lstrip().upper()
+    if upper.startswith(("SELECT", "SAVEPOINT", "RELEASE", "ROLLBACK TO", "WITH ALSO AS", "WITH UPD AS")):
         return False
-    if head.startswith(("INSERT", "UPDATE", "WITH ALSO AS", "WITH UPD AS")):
-        return head.startswith("UPDATE AUDIT_") or head.startswith('UPDATE "AUDIT_')
-    return True
+    if upper.startswith(("INSERT", "UPDATE")):
+        return upper.startswith(("UPDATE AUDIT_", 'UPDATE "AUDIT_'))
+    return bool(_WRITES.search(upper))
 
 
 def refusal_guard(execute, sql, params, many, context):

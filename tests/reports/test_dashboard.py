@@ -38,7 +38,7 @@ def test_dashboard_right_first_time_counts_linked_deviations(batches, users):
 def test_schedule_adherence_from_the_order_plan(batches, users):
     from audit.context import audit_context
     from orders.models import ProductionOrder, Recipe
-    from tests.reports.conftest import at, date_last_version
+    from tests.reports.conftest import at, save_dated
 
     with audit_context(action="test.setup"):
         for number, planned_end in (("A-1", at(14)), ("B-1", at(11))):
@@ -50,10 +50,9 @@ def test_schedule_adherence_from_the_order_plan(batches, users):
                 planned_start=at(0), planned_end=planned_end, line=batch.line, created_by=users["planner"],
             )  # fmt: skip
             batch.order = order
-            batch.save()
-            # The save wrote a history row dated now; the day's events are dated at fixed hours, which
-            # may lie ahead of now (a run before noon). Date it after them, as it would be in a plant.
-            date_last_version(batch, at(23))
+            # The save writes a history row; the day's events are dated at fixed hours, which may lie
+            # ahead of now (a run before noon). Date it after them, as it would be in a plant.
+            save_dated(batch, at(23))
     f = Filters(DAY, DAY)
     now = timezone.now()
     result = dashboard.schedule_adherence(f, now)
