@@ -21,6 +21,7 @@ from contextlib import contextmanager
 
 from django.apps import apps
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from audit.db import APPEND_ONLY_TABLES
 
@@ -117,15 +118,17 @@ def runtime_role_problems(connection) -> list[str]:
         cursor.execute("SELECT rolsuper, rolcreaterole, rolbypassrls FROM pg_roles WHERE rolname = current_user")
         superuser, createrole, bypass = cursor.fetchone()
         if superuser:
-            problems.append("the application connects as a PostgreSQL superuser (set DATABASE_URL to the runtime role)")
+            problems.append(
+                _("the application connects as a PostgreSQL superuser (set DATABASE_URL to the runtime role)")
+            )
         if createrole or bypass:
-            problems.append("the application's database role can create roles or bypass row security")
+            problems.append(_("the application's database role can create roles or bypass row security"))
         cursor.execute(
             "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE n.nspname = 'public' AND pg_get_userbyid(c.relowner) = current_user"
         )
         if cursor.fetchone()[0]:
-            problems.append("the application's database role owns tables (it could disable their triggers)")
+            problems.append(_("the application's database role owns tables (it could disable their triggers)"))
         problems += _missing_guards(cursor, connection)
     return problems
 
@@ -141,7 +144,8 @@ def _missing_guards(cursor, connection) -> list[str]:
         return []
     shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
     return [
-        f"{len(missing)} database guard trigger(s) missing or disabled: {shown} (run manage.py migrate as the owner)"
+        _("%(n)s database guard trigger(s) missing or disabled: %(names)s (run manage.py migrate as the owner)")
+        % {"n": len(missing), "names": shown}
     ]
 
 
@@ -150,4 +154,4 @@ def _sqlite_problems(connection) -> list[str]:
         cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
         triggers = {row[0] for row in cursor.fetchall()}
     missing = [t for t in APPEND_ONLY_TABLES if f"{t}_no_update" not in triggers]
-    return [f"append-only triggers missing on: {', '.join(missing)}"] if missing else []
+    return [_("append-only triggers missing on: %(names)s") % {"names": ", ".join(missing)}] if missing else []

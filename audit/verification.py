@@ -22,6 +22,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
+from django.utils.translation import gettext as _
 
 from audit.canonical import EVENT_HASH_FIELDS, event_hash_of_fields, format_timestamp
 from audit.keys import KeyRing, key_ring
@@ -87,7 +88,7 @@ def verify_chain(checkpoint_file: Path | None = None) -> VerificationResult:
     for problem in witness.problems:  # after the events', so the first bad event is named first
         result.fail(witness.first_bad_seq, problem)
     if result.events and not checkpoints and checkpoint_path(checkpoint_file).exists():
-        result.fail(None, "the checkpoint store has no valid checkpoint while the trail has events (emptied?)")
+        result.fail(None, _("the checkpoint store has no valid checkpoint while the trail has events (emptied?)"))
     _check_checkpoints(result, checkpoints, hashes_at)
     _check_freshness(result, checkpoints, expected_seq - 1)
     _verify_signatures(result)
@@ -100,20 +101,28 @@ def _verify_events(result: VerificationResult, ring: KeyRing, wanted: set[int], 
         seq, prev_hash = fields[0], fields[-1]
         result.events += 1
         if seq != expected_seq:
-            result.fail(seq, f"event #{seq}: expected position #{expected_seq} (events missing or inserted)")
+            result.fail(
+                seq,
+                _("event #%(seq)s: expected position #%(expected)s (events missing or inserted)")
+                % {"seq": seq, "expected": expected_seq},
+            )
         if prev_hash != prev:
-            result.fail(seq, f"event #{seq}: previous-hash does not match event #{seq - 1}")
+            result.fail(
+                seq, _("event #%(seq)s: previous-hash does not match event #%(prev)s") % {"seq": seq, "prev": seq - 1}
+            )
         if key_id:
             keyed_seen = True
             key = ring.key(key_id)
             if key is None:
-                result.fail(seq, f"event #{seq}: keyed with unknown key {key_id!r}")
+                result.fail(seq, _("event #%(seq)s: keyed with unknown key '%(key)s'") % {"seq": seq, "key": key_id})
             elif event_hash_of_fields(fields, key_id, key) != digest:
-                result.fail(seq, f"event #{seq}: content does not match its keyed hash (altered or forged)")
+                result.fail(
+                    seq, _("event #%(seq)s: content does not match its keyed hash (altered or forged)") % {"seq": seq}
+                )
         elif keyed_seen:
-            result.fail(seq, f"event #{seq}: unkeyed event after keyed ones (forged?)")
+            result.fail(seq, _("event #%(seq)s: unkeyed event after keyed ones (forged?)") % {"seq": seq})
         elif event_hash_of_fields(fields) != digest:
-            result.fail(seq, f"event #{seq}: content does not match its hash (altered)")
+            result.fail(seq, _("event #%(seq)s: content does not match its hash (altered)") % {"seq": seq})
         if seq in wanted:
             hashes_at[seq] = digest
         expected_seq, prev = seq + 1, digest
@@ -124,9 +133,13 @@ def _check_head(result: VerificationResult, last_seq: int, last_hash: str) -> No
     head = ChainHead.objects.filter(pk=1).first()
     if head is None:
         if last_seq:
-            result.fail(None, "the chain head record is missing")
+            result.fail(None, _("the chain head record is missing"))
     elif head.seq != last_seq or head.hash != last_hash:
-        result.fail(last_seq + 1, f"chain head says #{head.seq} but the trail ends at #{last_seq} (events removed?)")
+        result.fail(
+            last_seq + 1,
+            _("chain head says #%(head)s but the trail ends at #%(last)s (events removed?)")
+            % {"head": head.seq, "last": last_seq},
+        )
 
 
 def _check_checkpoints(result: VerificationResult, checkpoints: list[dict], hashes_at: dict[int, str]) -> None:
@@ -135,9 +148,17 @@ def _check_checkpoints(result: VerificationResult, checkpoints: list[dict], hash
         if seq == 0:
             continue
         if seq not in hashes_at:
-            result.fail(seq, f"checkpoint of {cp['at']} names event #{seq}, which no longer exists (tail removed?)")
+            result.fail(
+                seq,
+                _("checkpoint of %(at)s names event #%(seq)s, which no longer exists (tail removed?)")
+                % {"at": cp["at"], "seq": seq},
+            )
         elif hashes_at[seq] != cp["hash"]:
-            result.fail(seq, f"event #{seq} differs from the checkpoint of {cp['at']} (chain rebuilt?)")
+            result.fail(
+                seq,
+                _("event #%(seq)s differs from the checkpoint of %(at)s (chain rebuilt?)")
+                % {"seq": seq, "at": cp["at"]},
+            )
 
 
 def _check_freshness(result: VerificationResult, checkpoints: list[dict], last_seq: int) -> None:
@@ -148,8 +169,11 @@ def _check_freshness(result: VerificationResult, checkpoints: list[dict], last_s
     age = (dt.datetime.now(dt.UTC) - newest).total_seconds()
     if age > 3 * settings.MES_AUDIT_CHECKPOINT_SECONDS:
         result.warnings.append(
-            f"the newest checkpoint is {int(age // 60)} min old: events after #{checkpoints[-1]['seq']} are not "
-            "witnessed yet (is the beat scheduler running?)"
+            _(
+                "the newest checkpoint is %(min)s min old: events after #%(seq)s are not witnessed yet "
+                "(is the beat scheduler running?)"
+            )
+            % {"min": int(age // 60), "seq": checkpoints[-1]["seq"]}
         )
 
 
@@ -160,21 +184,23 @@ def _verify_signatures(result: VerificationResult) -> None:
         result.signatures += 1
         problem = _signature_problem(signature)
         if problem:
-            result.fail(signature.audit_event.seq, f"signature {signature.pk}: {problem}")
+            result.fail(
+                signature.audit_event.seq, _("signature %(id)s: %(problem)s") % {"id": signature.pk, "problem": problem}
+            )
 
 
 def _signature_problem(signature: Signature) -> str:
     event = signature.audit_event
     recorded = event.new
     checks = [
-        (event.action == "signature.sign", "its event is not a signature event"),
-        (signature.signer_id == event.actor_id, "signer differs from the signing event (moved to another person?)"),
-        (signature.username == event.username, "user name differs from the signing event"),
-        (signature.object_type == event.object_type and signature.object_id == event.object_id, "record differs"),
-        (signature.meaning == recorded.get("meaning"), "meaning differs from the signing event"),
-        (signature.content_hash == recorded.get("content_hash"), "content hash differs from the signing event"),
-        (signature.printed_name == recorded.get("printed_name", signature.printed_name), "printed name differs"),
-        (_same_time(signature, event, recorded), "signing time differs from the signing event"),
+        (event.action == "signature.sign", _("its event is not a signature event")),
+        (signature.signer_id == event.actor_id, _("signer differs from the signing event (moved to another person?)")),
+        (signature.username == event.username, _("user name differs from the signing event")),
+        (signature.object_type == event.object_type and signature.object_id == event.object_id, _("record differs")),
+        (signature.meaning == recorded.get("meaning"), _("meaning differs from the signing event")),
+        (signature.content_hash == recorded.get("content_hash"), _("content hash differs from the signing event")),
+        (signature.printed_name == recorded.get("printed_name", signature.printed_name), _("printed name differs")),
+        (_same_time(signature, event, recorded), _("signing time differs from the signing event")),
     ]
     return "; ".join(message for ok, message in checks if not ok)
 
@@ -208,7 +234,7 @@ def _read_witness(result: VerificationResult, path: Path | None, ring: KeyRing) 
     """The checkpoints whose signatures hold; every other line is a failure named by its line number."""
     path = checkpoint_path(path)
     if not path.exists():
-        result.fail(None, f"the checkpoint store {path} is missing")
+        result.fail(None, _("the checkpoint store %(path)s is missing") % {"path": path})
         return []
     good = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
@@ -216,7 +242,10 @@ def _read_witness(result: VerificationResult, path: Path | None, ring: KeyRing) 
             continue
         problem, entry = _checkpoint_problem(line, ring)
         if problem:
-            result.fail(entry.get("seq") if entry else None, f"checkpoint line {number}: {problem}")
+            result.fail(
+                entry.get("seq") if entry else None,
+                _("checkpoint line %(n)s: %(problem)s") % {"n": number, "problem": problem},
+            )
         else:
             good.append(entry)
     result.checkpoints = len(good)
@@ -228,14 +257,14 @@ def _checkpoint_problem(line: str, ring: KeyRing) -> tuple[str, dict | None]:
         entry = json.loads(line)
         payload = _checkpoint_payload(entry)
     except (ValueError, KeyError, TypeError):
-        return "unreadable or unsigned", None
+        return _("unreadable or unsigned"), None
     signature = entry.get("sig")
     if not signature:
-        return "unsigned", entry
+        return _("unsigned"), entry
     if ring.key(entry["key_id"]) is None:
-        return f"signed by unknown key {entry['key_id']!r}", entry
+        return _("signed by unknown key '%(key)s'") % {"key": entry["key_id"]}, entry
     if ring.sign(payload, entry["key_id"]) != signature:
-        return "its signature does not match (altered)", entry
+        return _("its signature does not match (altered)"), entry
     return "", entry
 
 
