@@ -12,7 +12,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from administration.forms import PasswordResetForm, ReasonForm, RolesForm, ScopeForm, UserCreateForm
+from administration.models import RoleRequest, RoleRequestStatus
 from administration.selectors import users_overview
+from administration.services.passwords import password_must_change
 from administration.services.users import (
     user_create,
     user_deactivate,
@@ -86,6 +88,8 @@ def user_detail(request, pk: int):
         "password_form": PasswordResetForm(),
         "scopes": user_scopes(subject),
         "security": getattr(subject, "security", None),
+        "pending": RoleRequest.objects.filter(user=subject, status=RoleRequestStatus.PROPOSED),
+        "must_change_password": password_must_change(subject),
         "events": AuditEvent.objects.filter(object_type="auth.user", object_id=str(subject.pk)).order_by("-seq")[:20],
     }
     return render(request, "administration/user_detail.html", context)
@@ -114,7 +118,7 @@ def user_roles(request, pk: int):
     form = RolesForm(request.POST)
     if form.is_valid():
         try:
-            user_set_roles(
+            _user, requests = user_set_roles(
                 actor=request.user,
                 user_id=pk,
                 roles=form.cleaned_data["roles"],
@@ -125,6 +129,12 @@ def user_roles(request, pk: int):
             _report(request, exc)
         else:
             messages.success(request, _("Roles changed and signed."))
+            if requests:
+                messages.info(
+                    request,
+                    _("%(roles)s: waiting for approval by a QA manager or another administrator.")
+                    % {"roles": ", ".join(role_label(r.role) for r in requests)},
+                )
     else:
         messages.error(request, _("Choose known roles."))
     return redirect("administration:user_detail", pk=pk)
@@ -199,7 +209,10 @@ def user_password(request, pk: int):
         except (ValidationError, PermissionDenied) as exc:
             _report(request, exc)
         else:
-            messages.success(request, _("Password set. Give it to the user in person."))
+            messages.success(
+                request,
+                _("Password set. Give it to the user in person: they must replace it at their next log-in."),
+            )
     else:
         messages.error(request, _("Enter the new password and the reason."))
     return redirect("administration:user_detail", pk=pk)
