@@ -120,7 +120,9 @@ def test_the_approval_page_offers_no_approval_to_the_requester(users, password, 
 
 
 # --- incompatible pairs --------------------------------------------------------------------------------
-@pytest.mark.parametrize(("held", "granted"), [("qa", "admin"), ("admin", "qa"), ("qc", "admin"), ("admin", "operator")])
+@pytest.mark.parametrize(
+    ("held", "granted"), [("qa", "admin"), ("admin", "qa"), ("qc", "admin"), ("admin", "operator")]
+)
 def test_incompatible_roles_are_refused_whichever_comes_first(users, password, held, granted):
     person = make_user("person", held)
     with pytest.raises(ValidationError, match="cannot be held by the same person"):
