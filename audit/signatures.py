@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from audit.models import Signature, SignatureMeaning
 from audit.services import audit_record, object_label
+from mes.text_safety import clean_free_text
 
 
 class SignatureError(Exception):
@@ -130,6 +131,7 @@ def signature_create(*, signer, obj: models.Model, meaning: str, reason: str = "
     """Record a signature bound to the current content of `obj` (inside the caller's transaction)."""
     if meaning not in SignatureMeaning.values:
         raise SignatureError(_("Unknown signature meaning."))
+    clean_free_text(reason)  # no invisible direction controls in a signed reason
     content_hash = obj.content_hash()
     now = timezone.now()
     with transaction.atomic():
