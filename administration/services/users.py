@@ -13,6 +13,7 @@ trigger refuses it) and a new name that differs from an existing one only by cas
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -285,19 +286,53 @@ def user_scopes(user) -> list:
     )
 
 
-def user_reset_password(*, actor, user_id: int, new_password: str, reason: str):
-    """An administrator sets a new password (the user forgot it). Audited; the old one stops working.
+def _temporary_password() -> str:
+    """Four groups of five letters and digits (no look-alikes): about 120 bits, easy to type once."""
+    alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(4))
 
-    The person must set a new password of their own at the next log-in and cannot sign until then.
-    The password is kept only as its salted hash: never in the audit event nor the history."""
+
+def user_reset_password(*, actor, user_id: int, reason: str) -> str | None:
+    """An administrator resets a forgotten password. Audited; the old one stops working.
+
+    A temporary password is generated. When the person has an e-mail address it is sent there and the
+    administrator never sees it (returns None); otherwise it is returned once, for the administrator
+    to hand over in person, and never stored readable (only its salted hash). Either way the person
+    must set a password of their own at the next log-in and cannot sign until then."""
     _require_admin(actor)
     reason = _reason(reason)
+    temporary = _temporary_password()
     with transaction.atomic(), audit_context(actor=actor, action="auth.user.password_reset", reason=reason):
         user = User.objects.select_for_update().get(pk=user_id)
-        validate_password(new_password, user)
-        user.set_password(new_password)
+        validate_password(temporary, user)
+        user.set_password(temporary)
         user.save(update_fields=["password"])
-        audit_record(action="auth.user.password_reset", actor=actor, obj=user, reason=reason)
+        mailed = bool(user.email)
+        audit_record(
+            action="auth.user.password_reset",
+            actor=actor,
+            obj=user,
+            new={"delivered": "e-mail" if mailed else "in person"},
+            reason=reason,
+        )
         password_mark_set_by_admin(actor=actor, user=user, reason=reason)
+        if mailed:  # inside the transaction: if the mail cannot be sent, nothing changed
+            _mail_temporary_password(user, temporary)
     _end_sessions(user)
-    return user
+    return None if mailed else temporary
+
+
+def _mail_temporary_password(user, temporary: str) -> None:
+    from django.conf import settings
+    from django.core.mail import send_mail
+
+    send_mail(
+        _("Your temporary MES password"),
+        _(
+            "Your password was reset by an administrator. Temporary password: %(password)s\n\n"
+            "Sign in with it and choose a password of your own: until you do, you cannot sign or approve."
+        )
+        % {"password": temporary},
+        settings.DEFAULT_FROM_EMAIL,
+        [user.email],
+    )

@@ -22,7 +22,7 @@ from audit.signatures import SignatureError, signature_check_password
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
-TEMPORARY = "Temporary-Reset-2026"
+TEMPORARY = "Temporary-Initial-2026"
 OWN = "Qa-Own-Choice-2026!"
 
 
@@ -157,27 +157,27 @@ def test_incompatible_requests_pending_together_cannot_both_take_effect(users, p
 # --- a password an administrator set must be changed before its owner signs ---------------------------
 def test_after_a_reset_the_person_must_set_a_new_password_and_cannot_sign_until_then(users, password):
     qa = users["qa"]
-    user_reset_password(actor=users["admin"], user_id=qa.pk, new_password=TEMPORARY, reason="forgotten")
+    temporary = user_reset_password(actor=users["admin"], user_id=qa.pk, reason="forgotten")
     assert PasswordState.objects.get(user=qa).must_change
-    client = _login("qa", TEMPORARY)
+    client = _login("qa", temporary)
     for url in (reverse("home"), reverse("administration:change_list")):
         response = client.get(url)
         assert response.status_code == 302 and response.url == reverse("administration:password_change")
     assert "set by an administrator" in client.get(reverse("administration:password_change")).content.decode()
     with pytest.raises(SignatureError, match="set a new password of your own"):
-        signature_check_password(user=qa, password=TEMPORARY)
+        signature_check_password(user=qa, password=temporary)
     assert AuditEvent.objects.filter(action="signature.refused", object_id=str(qa.pk)).exists()
     # the same password again is refused; a wrong current password is refused
     response = client.post(
         reverse("administration:password_change"),
-        {"old_password": TEMPORARY, "new_password1": TEMPORARY, "new_password2": TEMPORARY},
+        {"old_password": temporary, "new_password1": temporary, "new_password2": temporary},
     )
     assert response.status_code == 200 and PasswordState.objects.get(user=qa).must_change
     with pytest.raises(ValidationError, match="current password"):
         password_change_own(user=qa, old_password="guess", new_password=OWN)
     response = client.post(
         reverse("administration:password_change"),
-        {"old_password": TEMPORARY, "new_password1": OWN, "new_password2": OWN},
+        {"old_password": temporary, "new_password1": OWN, "new_password2": OWN},
     )
     assert response.status_code == 302 and client.get(reverse("home")).status_code == 200
     qa.refresh_from_db()
@@ -217,10 +217,11 @@ def test_no_one_can_act_as_another_and_passwords_are_never_stored_readable(users
     for word in ("impersonat", "hijack", "login_as", "login-as", "loginas", "become", "switch_user", "su/"):
         assert word not in text
     assert not [app for app in settings.INSTALLED_APPS if "hijack" in app or "imperson" in app or "loginas" in app]
-    user_reset_password(actor=users["admin"], user_id=users["qa"].pk, new_password=TEMPORARY, reason="forgotten")
+    temporary = user_reset_password(actor=users["admin"], user_id=users["qa"].pk, reason="forgotten")
+    assert temporary and len(temporary) >= 20
     with connection.cursor() as cursor:
-        for table in ("audit_auditevent", "auth_user", "administration_historicalpasswordstate"):
-            cursor.execute(f"SELECT count(*) FROM {table} WHERE CAST({table}.* AS text) LIKE %s", [f"%{TEMPORARY}%"])
+        for table in ("audit_auditevent", "auth_user", "administration_historicalpasswordstate", "django_session"):
+            cursor.execute(f"SELECT count(*) FROM {table} WHERE CAST({table}.* AS text) LIKE %s", [f"%{temporary}%"])
             assert cursor.fetchone()[0] == 0, table
 
 
@@ -241,18 +242,35 @@ def test_the_issue_scenario_fails_for_the_administrator(users, password, client_
         user_set_roles(actor=admin, user_id=admin.pk, roles=["admin", "qa"], password=password, reason="cover")
     assert _roles(admin) == ["admin"] and not RoleRequest.objects.filter(user=admin).exists()
 
-    admin_pages.post(
-        reverse("administration:user_password", args=[users["qa"].pk]),
-        {"new_password": TEMPORARY, "reason": "forgotten"},
-    )
-    as_qa = _login("qa", TEMPORARY)
+    shown = admin_pages.post(
+        reverse("administration:user_password", args=[users["qa"].pk]), {"reason": "forgotten"}
+    )  # qa has no e-mail address: the temporary password is shown to the administrator once
+    temporary = shown.context["temporary"]
+    assert temporary in shown.content.decode() and "no-store" in shown["Cache-Control"]
+    as_qa = _login("qa", temporary)
     url = reverse("administration:change_detail", args=[change.pk])
     assert as_qa.get(url).url == reverse("administration:password_change")
-    response = as_qa.post(url, {"action": "approve", "password": TEMPORARY, "signature_username": "qa"})
+    response = as_qa.post(url, {"action": "approve", "password": temporary, "signature_username": "qa"})
     assert response.url == reverse("administration:password_change")
     with pytest.raises(SignatureError, match="set a new password"):
-        config_change_approve(user=users["qa"], change_id=change.pk, password=TEMPORARY)
+        config_change_approve(user=users["qa"], change_id=change.pk, password=temporary)
     change = ConfigChange.objects.get(pk=change.pk)
     assert change.status == ChangeStatus.PROPOSED and change.decided_by is None
     assert config_get("auth.lockout_threshold") == 5
     assert not Signature.objects.filter(object_type="administration.configchange", signer=users["qa"]).exists()
+
+
+def test_a_reset_password_goes_by_e_mail_and_the_administrator_never_sees_it(users, client_for, mailoutbox):
+    qa = users["qa"]
+    qa.email = "min.zhao@plant.example"
+    qa.save(update_fields=["email"])
+    response = client_for("admin").post(
+        reverse("administration:user_password", args=[qa.pk]), {"reason": "forgotten"}, follow=True
+    )
+    [mail] = mailoutbox
+    assert mail.to == ["min.zhao@plant.example"]
+    temporary = next(w for w in mail.body.split() if w.count("-") == 3)
+    assert temporary not in response.content.decode() and "e-mailed" in response.content.decode()
+    assert AuditEvent.objects.get(action="auth.user.password_reset").new == {"delivered": "e-mail"}
+    client = _login("qa", temporary)
+    assert client.get(reverse("home")).url == reverse("administration:password_change")
