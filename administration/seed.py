@@ -44,7 +44,7 @@ def seed(stdout) -> None:
 
 
 def _seed_role_request(stdout) -> None:
-    """The administrator asks for operator2's promotion to supervisor; QA (or a second administrator)
+    """The administrator asks that the data analyst cover QC reviews; QA (or a second administrator)
     approves it on the Role grant requests page. The demo admin holds only the administrator role."""
     from administration.models import RoleRequest
     from administration.services.roles import role_request_create
@@ -54,8 +54,8 @@ def _seed_role_request(stdout) -> None:
     users = get_user_model().objects
     role_request_create(
         actor=users.get(username="admin"),
-        user_id=users.get(username="operator2").pk,
-        role="supervisor",
-        reason="Promotion to shift supervisor from 1 January (HR letter HR-2026-112, training TR-204 done).",
+        user_id=users.get(username="analyst").pk,
+        role="qc",
+        reason="Covers QC record review during the annual leave of the QC reviewer (training TR-204 done).",
     )
     stdout.write("  administration: 1 role grant request waiting for QA or a second administrator")

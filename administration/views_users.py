@@ -128,13 +128,14 @@ def user_roles(request, pk: int):
         except (ValidationError, SignatureError, PermissionDenied) as exc:
             _report(request, exc)
         else:
-            messages.success(request, _("Roles changed and signed."))
-            if requests:
-                messages.info(
+            if requests:  # removals and other roles (if any) are done; these wait for a second person
+                messages.success(
                     request,
                     _("%(roles)s: waiting for approval by a QA manager or another administrator.")
                     % {"roles": ", ".join(role_label(r.role) for r in requests)},
                 )
+            else:
+                messages.success(request, _("Roles changed and signed."))
     else:
         messages.error(request, _("Choose known roles."))
     return redirect("administration:user_detail", pk=pk)

@@ -235,6 +235,10 @@ SCOPE_TYPES: dict[str, ScopeType] = {
 }
 
 
+# Object scopes that make their holder act as an operator on the record.
+OPERATOR_SCOPES = frozenset({"batches.execute_batch"})
+
+
 def scope_model(kind: str):
     from django.apps import apps
 
@@ -251,8 +255,14 @@ def user_grant_scope(*, actor, user_id: int, kind: str, object_id: int, permissi
     target = scope_model(kind).objects.filter(pk=object_id).first()
     if target is None:
         raise ValidationError(_("The record does not exist."))
+    refuse_self_grant(actor, user_id)  # a scope is a right too: nobody grants one to themselves
     with transaction.atomic(), audit_context(actor=actor, action="auth.object_permission.grant", reason=reason):
         user = User.objects.select_for_update().get(pk=user_id)
+        if permission in OPERATOR_SCOPES and user.groups.filter(name="admin").exists():
+            # an administrator may not execute batches (admin and operator are incompatible roles)
+            raise ValidationError(
+                _("An administrator cannot be given the right to execute batches (segregation of duties).")
+            )
         assign_perm(permission, user, target)
     return user
 

@@ -64,6 +64,33 @@ def test_the_administrator_cannot_grant_himself_a_role_through_any_door(users, p
     assert not RoleRequest.objects.filter(user=admin).exists()
 
 
+def test_object_scopes_are_not_self_granted_and_administrators_get_no_execution_right():
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from administration.services.users import user_grant_scope
+    from batches.models import Batch
+
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115 - a real batch to scope
+    batch = Batch.objects.order_by("pk").first()
+    admin = get_user_model().objects.get(username="admin")
+    with pytest.raises(ValidationError, match="yourself"):
+        user_grant_scope(
+            actor=admin, user_id=admin.pk, kind="batch", object_id=batch.pk, permission="batches.view_batch", reason="r"
+        )
+    admin2 = make_user("admin2", "admin")
+    with pytest.raises(ValidationError, match="execute batches"):
+        user_grant_scope(
+            actor=admin,
+            user_id=admin2.pk,
+            kind="batch",
+            object_id=batch.pk,
+            permission="batches.execute_batch",
+            reason="r",
+        )
+    assert not admin.has_perm("batches.execute_batch", batch) and not admin2.has_perm("batches.execute_batch", batch)
+
+
 # --- a GMP role needs a second person's signed approval ---------------------------------------------
 def test_a_gmp_role_is_held_only_after_a_second_person_approves_it(users, password):
     admin, analyst = users["admin"], users["analyst"]

@@ -79,7 +79,7 @@ def test_seed_is_idempotent_and_leaves_work_waiting():
     from administration.models import RoleRequest
 
     # the demo shows a role grant waiting for a second person; the demo admin holds only "admin"
-    assert RoleRequest.objects.filter(status="proposed", role="supervisor").count() == 1
+    assert RoleRequest.objects.filter(status="proposed", role="qc").count() == 1
     from django.contrib.auth import get_user_model
 
     assert list(get_user_model().objects.get(username="admin").groups.values_list("name", flat=True)) == ["admin"]
