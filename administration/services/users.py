@@ -185,7 +185,8 @@ def user_set_roles(*, actor, user_id: int, roles: list[str], password: str, reas
     signature_check_password(user=actor, password=password, purpose="auth.user.set_roles")
     with transaction.atomic(), audit_context(actor=actor, action="auth.user.set_roles", reason=reason):
         user = User.objects.select_for_update().get(pk=user_id)
-        before = sorted(user.groups.values_list("name", flat=True))
+        before = sorted(user.groups.values_list("name", flat=True))  # again, on the locked row
+        added = set(wanted) - set(before)
         now_held = sorted((set(before) & set(wanted)) | (added - APPROVAL_ROLES))
         if now_held != before:
             user.groups.set(Group.objects.filter(name__in=now_held))

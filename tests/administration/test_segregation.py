@@ -92,6 +92,7 @@ def test_object_scopes_are_not_self_granted_and_administrators_get_no_execution_
 
 
 # --- a GMP role needs a second person's signed approval ---------------------------------------------
+@pytest.mark.req("SEC-3", "SEC-4")
 def test_a_gmp_role_is_held_only_after_a_second_person_approves_it(users, password):
     admin, analyst = users["admin"], users["analyst"]
     admin2 = make_user("admin2", "admin")

@@ -66,6 +66,7 @@ def test_the_master_data_path_refuses_a_qualification_change(equipment, users):
     assert Equipment.objects.get(pk=equipment.pk).requalification_due_on == equipment.requalification_due_on
 
 
+@pytest.mark.req("SEC-3")
 def test_only_qa_changes_qualification_with_a_signature(equipment, users, password):
     for role in ("admin", "supervisor", "maintenance"):
         with pytest.raises(PermissionDenied):
