@@ -10,6 +10,7 @@ from mes.access import ALL_ROLES
 from mes.registry import Rule
 
 ADMIN = frozenset({"admin"})
+ROLE_APPROVERS = frozenset({"admin", "qa"})
 CONFIG_READERS = frozenset({"admin", "qa", "auditor"})
 
 
@@ -23,6 +24,12 @@ def _change(data):
     from administration.models import ConfigChange
 
     return {"pk": ConfigChange.objects.order_by("id").first().pk}
+
+
+def _role_request(data):
+    from administration.models import RoleRequest
+
+    return {"pk": RoleRequest.objects.order_by("id").first().pk}
 
 
 def _user(username):
@@ -51,6 +58,9 @@ ACCESS = {
     ),
     "administration:user_unlock": Rule(ADMIN, method="post", make_kwargs=_user("operator")),
     "administration:user_password": Rule(ADMIN, method="post", make_kwargs=_user("operator")),
+    "administration:role_request_list": Rule(ROLE_APPROVERS),
+    "administration:role_request_detail": Rule(ROLE_APPROVERS, make_kwargs=_role_request),
+    "administration:password_change": Rule(ALL_ROLES),
     "administration:my_account": Rule(ALL_ROLES),
     "administration:otp_verify": Rule(ALL_ROLES),
     "administration:otp_enrol": Rule(ALL_ROLES),

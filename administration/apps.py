@@ -9,6 +9,10 @@ class AdministrationConfig(AppConfig):
 
     def ready(self) -> None:
         from administration import signals  # noqa: F401 - alert and retention receivers
+        from administration.services.passwords import password_signing_refusal
+        from audit.signatures import signing_refusal_register
+
+        signing_refusal_register(password_signing_refusal)
 
         post_migrate.connect(_after_migrate, dispatch_uid="administration.after_migrate")
 

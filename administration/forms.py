@@ -71,11 +71,6 @@ class ReasonForm(forms.Form):
     reason = ReasonField()
 
 
-class PasswordResetForm(forms.Form):
-    new_password = forms.CharField(label=_("New password"), widget=forms.PasswordInput, strip=False)
-    reason = ReasonField()
-
-
 class ScopeForm(forms.Form):
     target = forms.ChoiceField(label=_("Record"))
     permission = forms.ChoiceField(label=_("Permission"))

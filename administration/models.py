@@ -206,3 +206,121 @@ class PeriodicReview(GMPModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.period_start} – {self.period_end}"
+
+
+class RoleRequestStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Waiting for approval")
+    EFFECTIVE = "effective", _("Approved and effective")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class RoleRequest(GMPModel):
+    """A request to grant one role to one person (segregation of duties, 21 CFR 11.10(d)/(g)).
+
+    An administrator proposes it with a reason; it has no effect until a second person (a QA
+    manager or another administrator, never the requester nor the grantee) approves it with an
+    e-signature. Only then does the person hold the role.
+    """
+
+    STATE_FIELD = "status"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="role_requests", verbose_name=_("person")
+    )
+    role = models.CharField(_("role"), max_length=30)
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=RoleRequestStatus.choices,
+        default=RoleRequestStatus.PROPOSED,
+        db_index=True,
+    )
+    reason = models.TextField(_("reason"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    requested_at = models.DateTimeField(_("requested at"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_comment = models.TextField(_("decision comment"), blank=True, default="")
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("role grant request")
+        verbose_name_plural = _("role grant requests")
+        permissions = [("approve_rolerequest", _("Can approve or reject role grants"))]
+
+    def __str__(self) -> str:
+        return f"RG-{self.pk:05d} {self.role}" if self.pk else f"RG {self.role}"
+
+
+ROLE_REQUEST_MACHINE = StateMachine(
+    field="status",
+    transitions=[
+        Transition(
+            "approve",
+            (RoleRequestStatus.PROPOSED,),
+            RoleRequestStatus.EFFECTIVE,
+            "administration.approve_rolerequest",
+            _("Approve (the person holds the role now)"),
+            signature=SignatureMeaning.APPROVED,
+        ),
+        Transition(
+            "reject",
+            (RoleRequestStatus.PROPOSED,),
+            RoleRequestStatus.REJECTED,
+            "administration.approve_rolerequest",
+            _("Reject"),
+            signature=SignatureMeaning.REJECTED,
+            reason_required=True,
+            style="danger",
+        ),
+        Transition(
+            "withdraw",
+            (RoleRequestStatus.PROPOSED,),
+            RoleRequestStatus.WITHDRAWN,
+            "administration.manage_users",
+            _("Withdraw"),
+            reason_required=True,
+            style="secondary",
+        ),
+    ],
+)
+
+
+class PasswordState(GMPModel):
+    """Whether a person must set a new password before doing anything else.
+
+    Set when an administrator creates the account or resets its password (the administrator knows
+    that password); cleared when the person sets one of their own. Until then the account can
+    neither sign nor approve (audit.signatures refuses) and every page leads to the change form.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="password_state", verbose_name=_("person")
+    )
+    must_change = models.BooleanField(_("must set a new password"), default=False)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("password last set by"),
+    )
+    set_at = models.DateTimeField(_("password last set at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("password state")
+        verbose_name_plural = _("password states")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {'must change' if self.must_change else 'own password'}"

@@ -7,6 +7,14 @@ SECTION = _("Administration")
 NAV = [
     NavItem(_("My account"), "administration:my_account", None, _("Account"), "🙍", 990),
     NavItem(_("Users"), "administration:user_list", "administration.manage_users", SECTION, "👤", 950),
+    NavItem(
+        _("Role grant requests"),
+        "administration:role_request_list",
+        "administration.view_rolerequest",
+        SECTION,
+        "🛡",
+        952,
+    ),
     NavItem(_("Configuration"), "administration:config_list", "administration.view_configparameter", SECTION, "⚙", 955),
     NavItem(_("Change requests"), "administration:change_list", "administration.view_configchange", SECTION, "✎", 956),
     NavItem(

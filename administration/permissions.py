@@ -1,5 +1,6 @@
 """Least privilege: administrators run the system but do not approve its GMP configuration; QA
-approves configuration changes and signs periodic reviews; auditors read the reports."""
+approves configuration changes and signs periodic reviews; a role grant is approved by QA or a
+second administrator (never the requester nor the grantee); auditors read the reports."""
 
 _REPORTS = [
     "administration.view_configparameter",
@@ -13,6 +14,8 @@ ROLE_PERMISSIONS = {
         *_REPORTS,
         "administration.propose_configchange",
         "administration.manage_users",
+        "administration.view_rolerequest",
+        "administration.approve_rolerequest",
         "administration.view_system_status",
         "administration.view_securityalert",
         "administration.change_securityalert",
@@ -21,6 +24,8 @@ ROLE_PERMISSIONS = {
     "qa": [
         *_REPORTS,
         "administration.approve_configchange",
+        "administration.view_rolerequest",
+        "administration.approve_rolerequest",
         "administration.record_review",
         "administration.view_periodicreview",
     ],

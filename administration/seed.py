@@ -1,4 +1,5 @@
-"""Demo administration data: one approved configuration change, one waiting for QA, an alert."""
+"""Demo administration data: one approved configuration change, one waiting for QA, an alert, and
+a role grant request waiting for a second person (segregation of duties)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ def seed(stdout) -> None:
     from mes.seed import DEMO_PASSWORD
 
     parameters_sync()
+    _seed_role_request(stdout)
     if ConfigChange.objects.exists():
         return
     users = get_user_model().objects
@@ -39,3 +41,21 @@ def seed(stdout) -> None:
             kind=AlertKind.FAILED_LOGINS, username="operator2", attempts=3, detail="3 failed attempts in a row."
         )
     stdout.write("  administration: 2 configuration change requests (1 effective, 1 waiting for QA), 1 alert")
+
+
+def _seed_role_request(stdout) -> None:
+    """The administrator asks that the data analyst cover QC reviews; QA (or a second administrator)
+    approves it on the Role grant requests page. The demo admin holds only the administrator role."""
+    from administration.models import RoleRequest
+    from administration.services.roles import role_request_create
+
+    if RoleRequest.objects.exists():
+        return
+    users = get_user_model().objects
+    role_request_create(
+        actor=users.get(username="admin"),
+        user_id=users.get(username="analyst").pk,
+        role="qc",
+        reason="Covers QC record review during the annual leave of the QC reviewer (training TR-204 done).",
+    )
+    stdout.write("  administration: 1 role grant request waiting for QA or a second administrator")

@@ -65,3 +65,12 @@ def _new_signing_session(sender, request, user, **kwargs):
     session = getattr(request, "session", None)
     if session is not None:
         session.pop(SESSION_KEY, None)
+
+
+@receiver(user_logged_in, dispatch_uid="administration.password_change_required")
+def _password_change_required(sender, request, user, **kwargs):
+    """A person whose password an administrator set is sent to the change form from every page."""
+    from administration.password_change import remember_at_login
+
+    if request is not None:
+        remember_at_login(request, user)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from administration import otp, views, views_users
+from administration import otp, password_change, views, views_roles, views_users
 
 app_name = "administration"
 urlpatterns = [
@@ -26,6 +26,9 @@ urlpatterns = [
     path("users/<int:pk>/second-factor/reset/", otp.otp_reset_view, name="otp_reset"),
     path("second-factor/", otp.otp_verify, name="otp_verify"),
     path("second-factor/enrol/", otp.otp_enrol, name="otp_enrol"),
+    path("account/password/", password_change.password_change, name="password_change"),
+    path("role-requests/", views_roles.role_request_list, name="role_request_list"),
+    path("role-requests/<int:pk>/", views_roles.role_request_detail, name="role_request_detail"),
     path("account/", views_users.my_account, name="my_account"),
     path("account/<int:pk>/", views_users.account, name="account"),
 ]

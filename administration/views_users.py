@@ -8,11 +8,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from administration.forms import PasswordResetForm, ReasonForm, RolesForm, ScopeForm, UserCreateForm
+from administration.forms import ReasonForm, RolesForm, ScopeForm, UserCreateForm
+from administration.models import RoleRequest, RoleRequestStatus
 from administration.selectors import users_overview
+from administration.services.passwords import password_must_change
 from administration.services.users import (
     user_create,
     user_deactivate,
@@ -83,9 +86,10 @@ def user_detail(request, pk: int):
         "roles_form": RolesForm(initial={"roles": roles}),
         "scope_form": ScopeForm(),
         "reason_form": ReasonForm(),
-        "password_form": PasswordResetForm(),
         "scopes": user_scopes(subject),
         "security": getattr(subject, "security", None),
+        "pending": RoleRequest.objects.filter(user=subject, status=RoleRequestStatus.PROPOSED),
+        "must_change_password": password_must_change(subject),
         "events": AuditEvent.objects.filter(object_type="auth.user", object_id=str(subject.pk)).order_by("-seq")[:20],
     }
     return render(request, "administration/user_detail.html", context)
@@ -114,7 +118,7 @@ def user_roles(request, pk: int):
     form = RolesForm(request.POST)
     if form.is_valid():
         try:
-            user_set_roles(
+            _user, requests = user_set_roles(
                 actor=request.user,
                 user_id=pk,
                 roles=form.cleaned_data["roles"],
@@ -124,7 +128,14 @@ def user_roles(request, pk: int):
         except (ValidationError, SignatureError, PermissionDenied) as exc:
             _report(request, exc)
         else:
-            messages.success(request, _("Roles changed and signed."))
+            if requests:  # removals and other roles (if any) are done; these wait for a second person
+                messages.success(
+                    request,
+                    _("%(roles)s: waiting for approval by a QA manager or another administrator.")
+                    % {"roles": ", ".join(role_label(r.role) for r in requests)},
+                )
+            else:
+                messages.success(request, _("Roles changed and signed."))
     else:
         messages.error(request, _("Choose known roles."))
     return redirect("administration:user_detail", pk=pk)
@@ -187,22 +198,27 @@ def user_unlock(request, pk: int):
 @require_POST
 @permission_required(MANAGE, raise_exception=True)
 def user_password(request, pk: int):
-    form = PasswordResetForm(request.POST)
-    if form.is_valid():
-        try:
-            user_reset_password(
-                actor=request.user,
-                user_id=pk,
-                new_password=form.cleaned_data["new_password"],
-                reason=form.cleaned_data["reason"],
-            )
-        except (ValidationError, PermissionDenied) as exc:
-            _report(request, exc)
-        else:
-            messages.success(request, _("Password set. Give it to the user in person."))
-    else:
-        messages.error(request, _("Enter the new password and the reason."))
-    return redirect("administration:user_detail", pk=pk)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the reason for this change."))
+        return redirect("administration:user_detail", pk=pk)
+    try:
+        temporary = user_reset_password(actor=request.user, user_id=pk, reason=form.cleaned_data["reason"])
+    except (ValidationError, PermissionDenied) as exc:
+        _report(request, exc)
+        return redirect("administration:user_detail", pk=pk)
+    subject = get_object_or_404(User, pk=pk)
+    if temporary is None:
+        messages.success(
+            request,
+            _("A temporary password was e-mailed to %(email)s: the person must replace it at the next log-in.")
+            % {"email": subject.email},
+        )
+        return redirect("administration:user_detail", pk=pk)
+    # Shown once, in this response only (not in a message, a log or the session), never cached.
+    response = render(request, "administration/user_password_done.html", {"subject": subject, "temporary": temporary})
+    add_never_cache_headers(response)
+    return response
 
 
 def account(request, pk: int):

@@ -1,5 +1,5 @@
-"""Home-page work for administrators (alerts, locked accounts, backups) and QA (changes to approve,
-periodic reviews due)."""
+"""Home-page work for administrators (alerts, locked accounts, backups, role grants of others) and QA
+(changes and role grants to approve, periodic reviews due)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,26 @@ def cards(user) -> list[WorkCard]:
                 "warn" if pending else "ok",
             )
         )
+    if user.has_perm("administration.approve_rolerequest"):
+        from administration.models import RoleRequest, RoleRequestStatus
+
+        # never one's own request nor a role for oneself: those wait for someone else
+        grants = (
+            RoleRequest.objects.filter(status=RoleRequestStatus.PROPOSED)
+            .exclude(requested_by=user)
+            .exclude(user=user)
+            .count()
+        )
+        if grants:
+            result.append(
+                WorkCard(
+                    _("Role grants to approve"),
+                    grants,
+                    reverse("administration:role_request_list"),
+                    _("A second person approves every GMP role"),
+                    "warn",
+                )
+            )
     if user.has_perm("administration.record_review"):
         from administration.models import ReviewKind
         from administration.services.reviews import review_due

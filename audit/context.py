@@ -53,7 +53,13 @@ def current_request() -> RequestInfo | None:
 
 @contextlib.contextmanager
 def audit_context(*, actor: Any = None, action: str = "", reason: str = "") -> Iterator[None]:
-    """Attribute every audited write inside the block to `actor`, with `action` and `reason`."""
+    """Attribute every audited write inside the block to `actor`, with `action` and `reason`.
+
+    A reason holding an invisible direction-control character is refused (ValidationError) before
+    anything is written, so no service, API call or script can store one."""
+    from mes.text_safety import clean_free_text
+
+    clean_free_text(reason)
     outer = _audit.get()
     if outer is not None:
         actor = actor if actor is not None else outer.actor

@@ -15,12 +15,15 @@ idle time-out. Configuration parameter auth.signature_full_first (default MES_SI
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.models import Signature, SignatureMeaning
 from audit.services import audit_record, object_label
+from mes.text_safety import clean_free_text
 
 
 class SignatureError(Exception):
@@ -29,6 +32,27 @@ class SignatureError(Exception):
 
 def printed_name(user) -> str:
     return user.get_full_name().strip() or user.get_username()
+
+
+# Account states the audit package does not own that forbid signing (for example a password set by
+# an administrator and not yet replaced by its owner): each check returns the refusal text or None.
+# Apps register theirs in AppConfig.ready(); the foundation imports no app.
+_SIGNING_REFUSALS: list[Callable[[object], str | None]] = []
+
+
+def signing_refusal_register(check: Callable[[object], str | None]) -> None:
+    """Register a check that may refuse any signature (and so any approval) by an account."""
+    if check not in _SIGNING_REFUSALS:
+        _SIGNING_REFUSALS.append(check)
+
+
+def signing_refusal(user) -> str | None:
+    """The first registered reason this account may not sign now, or None."""
+    for check in _SIGNING_REFUSALS:
+        message = check(user)
+        if message:
+            return str(message)
+    return None
 
 
 SESSION_KEY = "mes_signing_session"
@@ -67,6 +91,19 @@ def signature_check_password(*, user, password: str, purpose: str = "", username
         raise SignatureError(_("Only an active, signed-in user can sign."))
     if security_is_locked(user):
         raise SignatureError(_("Your account is locked. Ask an administrator to unlock it."))
+    refusal = signing_refusal(user)
+    if refusal:
+        with transaction.atomic():
+            audit_record(
+                action="signature.refused",
+                actor=user,
+                reason=purpose,
+                object_type="auth.user",
+                object_id=str(user.pk),
+                object_repr=user.get_username(),
+                new={"refusal": refusal},
+            )
+        raise SignatureError(refusal)
     request, username, required = _request_username(username)
     if required and not (username or "").strip():
         raise SignatureError(_("Enter your user ID and password: the first signature of a session needs both."))
@@ -94,6 +131,7 @@ def signature_create(*, signer, obj: models.Model, meaning: str, reason: str = "
     """Record a signature bound to the current content of `obj` (inside the caller's transaction)."""
     if meaning not in SignatureMeaning.values:
         raise SignatureError(_("Unknown signature meaning."))
+    clean_free_text(reason)  # no invisible direction controls in a signed reason
     content_hash = obj.content_hash()
     now = timezone.now()
     with transaction.atomic():

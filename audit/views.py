@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -16,6 +14,7 @@ from audit.models import AuditEvent, Signature
 from audit.selectors import audit_search, record_events
 from audit.services import audit_record
 from audit.verification import verify_chain
+from mes.csv_safe import csv_writer
 
 VIEW = "audit.view_audit_trail"
 EXPORT = "audit.export_audit_trail"
@@ -69,7 +68,7 @@ def export_csv(request):
             actor=request.user,
             new={"filters": {k: v for k, v in filters.items() if v}, "rows": qs.count(), "format": "csv"},
         )
-    writer = csv.writer(_Echo())
+    writer = csv_writer(_Echo())
     header = [
         "seq",
         "timestamp_utc",

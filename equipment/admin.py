@@ -17,6 +17,8 @@ WORKFLOW_FIELDS = (
     "clean_for_product",
     "last_product",
 )
+# Only QA's signed qualification record (equipment.services.qualification) moves these.
+QUALIFICATION_FIELDS = ("qualification_status", "qualified_on", "requalification_due_on")
 # Set when the equipment is registered; afterwards only calibration records move them.
 CALIBRATION_FIELDS = ("last_calibrated_on", "calibration_due_on")
 
@@ -54,7 +56,7 @@ class EquipmentAdmin(ServiceSaveMixin, admin.ModelAdmin):
     list_select_related = ("equipment_class", "line")
 
     def get_readonly_fields(self, request, obj=None):
-        return WORKFLOW_FIELDS + (CALIBRATION_FIELDS if obj is not None else ())
+        return WORKFLOW_FIELDS + QUALIFICATION_FIELDS + (CALIBRATION_FIELDS if obj is not None else ())
 
 
 @admin.register(EquipmentTag)

@@ -186,6 +186,7 @@ class Equipment(GMPModel, LocalizedNameMixin):
             ("maintain_equipment", _("Can carry out maintenance work orders")),
             ("calibrate_equipment", _("Can record calibrations")),
             ("requalify_equipment", _("Can requalify repaired equipment")),
+            ("qualify_equipment", _("Can sign the qualification status of equipment (QA)")),
             ("manage_equipment_status", _("Can take equipment out of service and back")),
             ("view_oee", _("Can view OEE figures")),
         ]

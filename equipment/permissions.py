@@ -29,7 +29,7 @@ ROLE_PERMISSIONS = {
         "equipment.requalify_equipment",
         "equipment.manage_equipment_status",
     ],
-    "qa": [VIEW, "equipment.requalify_equipment", "equipment.view_oee"],
+    "qa": [VIEW, "equipment.requalify_equipment", "equipment.qualify_equipment", "equipment.view_oee"],
     "qc": [VIEW],
     "planner": [VIEW, "equipment.view_oee"],
     "analyst": [VIEW, "equipment.view_oee"],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 
 from django.contrib.auth.decorators import permission_required
@@ -20,6 +19,7 @@ from materials.labels import render_pdf
 from materials.models import Lot, StockBalance
 from materials.requirements import batch_requirements
 from materials.services import batch_material_balance
+from mes.csv_safe import csv_writer
 
 TRACE = "materials.view_genealogy"
 
@@ -62,7 +62,7 @@ def trace_csv(request, code: str):
     direction = _direction(request)
     trace = trace_lot(lot, direction)
     buf = io.StringIO()
-    writer = csv.writer(buf)
+    writer = csv_writer(buf)
     writer.writerow(
         [
             "level",

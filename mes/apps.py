@@ -8,6 +8,9 @@ class MesConfig(AppConfig):
     verbose_name = _("MES")
 
     def ready(self) -> None:
+        from mes.text_safety import install_form_validator
+
+        install_form_validator()  # names and free text refuse invisible direction controls
         post_migrate.connect(_after_migrate, dispatch_uid="mes.sync_role_permissions")
 
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from audit.context import audit_context, status_change_allowed
 from audit.services import object_label
 from audit.signatures import signature_check_password, signature_create
+from mes.text_safety import clean_free_text
 
 
 class TransitionNotAllowed(ValidationError):
@@ -104,7 +105,7 @@ def transition_apply(
     same transaction once the state is saved (to create child records, queue side effects).
     """
     transition = machine.get(name)
-    reason = (reason or "").strip()
+    reason = clean_free_text((reason or "").strip())  # refused before the password is asked
     if transition.reason_required and not reason:
         raise ValidationError(_("A reason is required for this action."))
     # Refuse an impossible action before asking for the password (and before counting a failure).

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import io
 
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
+from mes.csv_safe import csv_writer
 from reports.builders import ReportData, Table
 
 
@@ -22,7 +22,7 @@ def _cell(v):
 def table_csv(table: Table) -> str:
     """UTF-8 CSV with a BOM so Excel opens Chinese text correctly."""
     buf = io.StringIO()
-    writer = csv.writer(buf)
+    writer = csv_writer(buf)
     writer.writerow([str(c) for c in table.columns])
     for row in table.rows:
         writer.writerow(["" if v is None else str(v) for v in row])
@@ -41,6 +41,9 @@ def report_xlsx(data: ReportData, header: list[tuple[str, str]]) -> bytes:
         ws.append([str(c) for c in table.columns])
         for row in table.rows:
             ws.append([_cell(v) for v in row])
+            for cell in ws[ws.max_row]:
+                if cell.data_type == "f":  # text beginning with "=" is data here, never a formula
+                    cell.data_type = "s"
         for i, col in enumerate(table.columns, start=1):
             ws.column_dimensions[get_column_letter(i)].width = max(12, len(str(col)) + 2)
     if not wb.sheetnames:

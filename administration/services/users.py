@@ -1,5 +1,10 @@
 """User lifecycle: create, deactivate, reactivate (never delete), roles (signed) and object scopes.
 
+Segregation of duties binds the administrator (services/roles.py): nobody grants a role to
+themselves; GMP roles and the administrator role are granted only when a second person approves
+the request; incompatible pairs are refused. A password an administrator sets (new account or
+reset) must be replaced by its owner before the account can sign (services/passwords.py).
+
 Every change is audited (audit/signals.py records user fields, role membership and object-level
 grants; these services add the reason). Role changes are e-signed by the administrator, bound to
 a record of the user's roles. A username is never reused: accounts are never deleted (a database
@@ -8,6 +13,7 @@ trigger refuses it) and a new name that differs from an existing one only by cas
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +26,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from guardian.shortcuts import assign_perm, remove_perm
 
+from administration.services.passwords import password_mark_set_by_admin
+from administration.services.roles import (
+    APPROVAL_ROLES,
+    refuse_self_grant,
+    role_request_create,
+    roles_check_compatible,
+)
 from audit.context import audit_context
 from audit.models import SignatureMeaning
 from audit.services import audit_record
@@ -54,7 +67,9 @@ def user_create(
     roles: list[str],
     reason: str,
 ):
-    """Create an account with its roles. Refuses a username used before (in any letter case)."""
+    """Create an account. Roles outside APPROVAL_ROLES are granted at once; the others become role
+    requests a second person approves. The person must replace the initial password at first log-in.
+    Refuses a username used before (in any letter case)."""
     _require_admin(actor)
     reason = _reason(reason)
     username = (username or "").strip()
@@ -65,16 +80,18 @@ def user_create(
             _("The user name “%(name)s” is or was in use; user names are never reused.") % {"name": username}
         )
     _check_roles(roles)
+    roles_check_compatible(roles)
     candidate = User(username=username, first_name=first_name, last_name=last_name, email=email)
     validate_password(password, candidate)
-    with transaction.atomic(), audit_context(actor=actor, action="auth.user.create", reason=reason):
-        user = User.objects.create_user(
-            username=username, email=email, password=password, first_name=first_name, last_name=last_name
-        )
-        if "admin" in roles:
-            user.is_staff = True
-            user.save(update_fields=["is_staff"])
-        user.groups.set(Group.objects.filter(name__in=roles))
+    with transaction.atomic():
+        with audit_context(actor=actor, action="auth.user.create", reason=reason):
+            user = User.objects.create_user(
+                username=username, email=email, password=password, first_name=first_name, last_name=last_name
+            )
+            user.groups.set(Group.objects.filter(name__in=[r for r in roles if r not in APPROVAL_ROLES]))
+        password_mark_set_by_admin(actor=actor, user=user, reason=reason)
+        for role in sorted(set(roles) & APPROVAL_ROLES):
+            role_request_create(actor=actor, user_id=user.pk, role=role, reason=reason)
     return user
 
 
@@ -148,31 +165,50 @@ class RoleAssignment:
 
 
 def user_set_roles(*, actor, user_id: int, roles: list[str], password: str, reason: str):
-    """Replace a user's roles. Signed by the administrator (re-authentication), audited with reason."""
+    """Change a user's roles, signed by the administrator (re-authentication) and audited with reason.
+
+    Removals and grants of roles outside APPROVAL_ROLES take effect at once; each grant of a role in
+    APPROVAL_ROLES becomes a request that a second person approves (services/roles.py). Returns the
+    user and the requests created.
+    """
     _require_admin(actor)
     reason = _reason(reason)
     _check_roles(roles)
-    signature_check_password(user=actor, password=password, purpose="auth.user.set_roles")
     wanted = sorted(set(roles))
+    before = sorted(User.objects.get(pk=user_id).groups.values_list("name", flat=True))
+    added = set(wanted) - set(before)
+    if added:
+        refuse_self_grant(actor, user_id)
+    if before == wanted:
+        raise ValidationError(_("The roles are unchanged."))
+    roles_check_compatible(wanted)
+    signature_check_password(user=actor, password=password, purpose="auth.user.set_roles")
     with transaction.atomic(), audit_context(actor=actor, action="auth.user.set_roles", reason=reason):
         user = User.objects.select_for_update().get(pk=user_id)
-        before = sorted(user.groups.values_list("name", flat=True))
-        if before == wanted:
-            raise ValidationError(_("The roles are unchanged."))
-        user.groups.set(Group.objects.filter(name__in=wanted))
-        staff = "admin" in wanted
-        if user.is_staff != staff:
-            user.is_staff = staff
-            user.save(update_fields=["is_staff"])
-        audit_record(action="auth.user.set_roles", actor=actor, obj=user, old={"roles": before}, new={"roles": wanted})
-        signature_create(
-            signer=actor,
-            obj=RoleAssignment(user, wanted),
-            meaning=SignatureMeaning.APPROVED,
-            reason=reason,
-            action="auth.user.set_roles",
-        )
-    return user
+        before = sorted(user.groups.values_list("name", flat=True))  # again, on the locked row
+        added = set(wanted) - set(before)
+        now_held = sorted((set(before) & set(wanted)) | (added - APPROVAL_ROLES))
+        if now_held != before:
+            user.groups.set(Group.objects.filter(name__in=now_held))
+            staff = "admin" in now_held
+            if user.is_staff != staff:
+                user.is_staff = staff
+                user.save(update_fields=["is_staff"])
+            audit_record(
+                action="auth.user.set_roles", actor=actor, obj=user, old={"roles": before}, new={"roles": now_held}
+            )
+            signature_create(
+                signer=actor,
+                obj=RoleAssignment(user, now_held),
+                meaning=SignatureMeaning.APPROVED,
+                reason=reason,
+                action="auth.user.set_roles",
+            )
+        requests = [
+            role_request_create(actor=actor, user_id=user.pk, role=role, reason=reason)
+            for role in sorted(added & APPROVAL_ROLES)
+        ]
+    return user, requests
 
 
 # --- object scopes (django-guardian) --------------------------------------------------------------
@@ -200,6 +236,10 @@ SCOPE_TYPES: dict[str, ScopeType] = {
 }
 
 
+# Object scopes that make their holder act as an operator on the record.
+OPERATOR_SCOPES = frozenset({"batches.execute_batch"})
+
+
 def scope_model(kind: str):
     from django.apps import apps
 
@@ -216,8 +256,14 @@ def user_grant_scope(*, actor, user_id: int, kind: str, object_id: int, permissi
     target = scope_model(kind).objects.filter(pk=object_id).first()
     if target is None:
         raise ValidationError(_("The record does not exist."))
+    refuse_self_grant(actor, user_id)  # a scope is a right too: nobody grants one to themselves
     with transaction.atomic(), audit_context(actor=actor, action="auth.object_permission.grant", reason=reason):
         user = User.objects.select_for_update().get(pk=user_id)
+        if permission in OPERATOR_SCOPES and user.groups.filter(name="admin").exists():
+            # an administrator may not execute batches (admin and operator are incompatible roles)
+            raise ValidationError(
+                _("An administrator cannot be given the right to execute batches (segregation of duties).")
+            )
         assign_perm(permission, user, target)
     return user
 
@@ -251,15 +297,53 @@ def user_scopes(user) -> list:
     )
 
 
-def user_reset_password(*, actor, user_id: int, new_password: str, reason: str):
-    """An administrator sets a new password (the user forgot it). Audited; the old one stops working."""
+def _temporary_password() -> str:
+    """Four groups of five letters and digits (no look-alikes): about 120 bits, easy to type once."""
+    alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(4))
+
+
+def user_reset_password(*, actor, user_id: int, reason: str) -> str | None:
+    """An administrator resets a forgotten password. Audited; the old one stops working.
+
+    A temporary password is generated. When the person has an e-mail address it is sent there and the
+    administrator never sees it (returns None); otherwise it is returned once, for the administrator
+    to hand over in person, and never stored readable (only its salted hash). Either way the person
+    must set a password of their own at the next log-in and cannot sign until then."""
     _require_admin(actor)
     reason = _reason(reason)
+    temporary = _temporary_password()
     with transaction.atomic(), audit_context(actor=actor, action="auth.user.password_reset", reason=reason):
         user = User.objects.select_for_update().get(pk=user_id)
-        validate_password(new_password, user)
-        user.set_password(new_password)
+        validate_password(temporary, user)
+        user.set_password(temporary)
         user.save(update_fields=["password"])
-        audit_record(action="auth.user.password_reset", actor=actor, obj=user, reason=reason)
+        mailed = bool(user.email)
+        audit_record(
+            action="auth.user.password_reset",
+            actor=actor,
+            obj=user,
+            new={"delivered": "e-mail" if mailed else "in person"},
+            reason=reason,
+        )
+        password_mark_set_by_admin(actor=actor, user=user, reason=reason)
+        if mailed:  # inside the transaction: if the mail cannot be sent, nothing changed
+            _mail_temporary_password(user, temporary)
     _end_sessions(user)
-    return user
+    return None if mailed else temporary
+
+
+def _mail_temporary_password(user, temporary: str) -> None:
+    from django.conf import settings
+    from django.core.mail import send_mail
+
+    send_mail(
+        _("Your temporary MES password"),
+        _(
+            "Your password was reset by an administrator. Temporary password: %(password)s\n\n"
+            "Sign in with it and choose a password of your own: until you do, you cannot sign or approve."
+        )
+        % {"password": temporary},
+        settings.DEFAULT_FROM_EMAIL,
+        [user.email],
+    )

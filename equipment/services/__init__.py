@@ -15,6 +15,7 @@ from equipment.services.maintenance import (
     workorder_start,
 )
 from equipment.services.monitoring import MachineValue, equipment_latest_reading, opcua_poll
+from equipment.services.qualification import equipment_qualification_set
 from equipment.services.status import (
     Usability,
     equipment_check_usable,
@@ -36,6 +37,7 @@ __all__ = [
     "equipment_daily_check_record",
     "equipment_end_use",
     "equipment_latest_reading",
+    "equipment_qualification_set",
     "equipment_requalify",
     "equipment_return_to_service",
     "equipment_start_use",

@@ -12,6 +12,11 @@ from audit.context import audit_context
 def master_data_save(*, user, obj: models.Model, reason: str = "") -> models.Model:
     """Create or change a master-data record with its audit event. State fields stay with the workflow
     (GMPModel refuses a status edited by hand)."""
+    from equipment.models import Equipment
+    from equipment.services.qualification import refuse_qualification_edit
+
+    if isinstance(obj, Equipment):
+        refuse_qualification_edit(obj)
     verb = "add" if obj._state.adding else "change"
     perm = f"{obj._meta.app_label}.{verb}_{obj._meta.model_name}"
     if not user.has_perm(perm):

@@ -76,6 +76,13 @@ def test_seed_is_idempotent_and_leaves_work_waiting():
     assert ConfigChange.objects.filter(status="effective").count() == 1
     assert ConfigChange.objects.filter(status="proposed").count() == 1
     assert SecurityAlert.objects.count() == 1
+    from administration.models import RoleRequest
+
+    # the demo shows a role grant waiting for a second person; the demo admin holds only "admin"
+    assert RoleRequest.objects.filter(status="proposed", role="qc").count() == 1
+    from django.contrib.auth import get_user_model
+
+    assert list(get_user_model().objects.get(username="admin").groups.values_list("name", flat=True)) == ["admin"]
 
 
 def test_every_administration_page_renders_for_its_roles(client_for, users, password):
@@ -94,6 +101,7 @@ def test_every_administration_page_renders_for_its_roles(client_for, users, pass
         ("administration:user_list", None),
         ("administration:user_new", None),
         ("administration:my_account", None),
+        ("administration:role_request_list", None),
     ]:
         assert admin.get(reverse(name), kwargs or {}).status_code == 200, name
     assert admin.get(reverse("administration:user_detail", args=[operator.pk])).status_code == 200

@@ -7,6 +7,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.urls import reverse
 
+from administration.models import RoleRequest
+from administration.services.roles import role_request_approve
 from administration.services.users import (
     user_create,
     user_deactivate,
@@ -39,9 +41,13 @@ def _create(users, username="zhou.min", roles=("operator",)):
 
 
 @pytest.mark.req("SEC-1", "SEC-4")
-def test_administrator_creates_a_user_with_roles_audited(users):
-    user = _create(users)
-    assert sorted(user.groups.values_list("name", flat=True)) == ["operator"]
+def test_administrator_creates_a_user_with_roles_audited(users, password):
+    user = _create(users, roles=("operator", "planner"))
+    # planner at once; operator (a GMP role) only once a second person approves it
+    assert sorted(user.groups.values_list("name", flat=True)) == ["planner"]
+    request = RoleRequest.objects.get(user=user, role="operator", status="proposed")
+    role_request_approve(user=users["qa"], request_id=request.pk, password=password)
+    assert sorted(user.groups.values_list("name", flat=True)) == ["operator", "planner"]
     event = AuditEvent.objects.filter(action="auth.user.create", object_id=str(user.pk)).get()
     assert event.username == "admin" and event.reason == "new hire, training record TR-88"
     assert Client().post(reverse("login"), {"username": "zhou.min", "password": NEW_PASSWORD}).status_code == 302
@@ -111,13 +117,13 @@ def test_role_changes_are_signed_and_audited(users, password):
     user_set_roles(
         actor=users["admin"],
         user_id=operator.pk,
-        roles=["supervisor", "operator"],
+        roles=["planner", "operator"],
         password=password,
         reason="promotion",
     )
-    assert sorted(operator.groups.values_list("name", flat=True)) == ["operator", "supervisor"]
+    assert sorted(operator.groups.values_list("name", flat=True)) == ["operator", "planner"]
     event = AuditEvent.objects.filter(action="auth.user.set_roles").get()
-    assert event.old == {"roles": ["operator"]} and event.new == {"roles": ["operator", "supervisor"]}
+    assert event.old == {"roles": ["operator"]} and event.new == {"roles": ["operator", "planner"]}
     signature = Signature.objects.get(action="auth.user.set_roles")
     assert signature.signer == users["admin"] and signature.object_id == str(operator.pk)
     with pytest.raises(ValidationError, match="Unknown roles"):
@@ -160,12 +166,12 @@ def test_object_scopes_are_granted_and_revoked_with_an_audit_trail(users):
     assert ("auth.object_permission.revoke", "moved to packaging") in actions
 
 
-def test_password_reset_by_administrator(users):
-    user_reset_password(
-        actor=users["admin"], user_id=users["analyst"].pk, new_password=NEW_PASSWORD, reason="forgotten"
-    )
-    assert Client().post(reverse("login"), {"username": "analyst", "password": NEW_PASSWORD}).status_code == 302
-    assert AuditEvent.objects.filter(action="auth.user.password_reset", reason="forgotten").exists()
+def test_password_reset_by_administrator(users, password):
+    temporary = user_reset_password(actor=users["admin"], user_id=users["analyst"].pk, reason="forgotten")
+    assert Client().post(reverse("login"), {"username": "analyst", "password": password}).status_code == 200
+    assert Client().post(reverse("login"), {"username": "analyst", "password": temporary}).status_code == 302
+    event = AuditEvent.objects.filter(action="auth.user.password_reset", reason="forgotten").get()
+    assert event.new == {"delivered": "in person"}
 
 
 @pytest.mark.req("SEC-1", "BAT-4")
@@ -196,14 +202,21 @@ def test_user_pages(client_for, users, password):
         },
     )
     new = User.objects.get(username="li.na")
-    assert response.status_code == 302 and list(new.groups.values_list("name", flat=True)) == ["qc"]
+    # QC is a GMP role: the account is created without it, the grant waits for a second person
+    assert response.status_code == 302 and list(new.groups.values_list("name", flat=True)) == []
     detail = reverse("administration:user_detail", args=[new.pk])
     assert "li.na" in admin.get(detail).content.decode()
+    request = RoleRequest.objects.get(user=new, role="qc")
+    client_for("qa").post(
+        reverse("administration:role_request_detail", args=[request.pk]),
+        {"action": "approve", "password": password, "signature_username": "qa"},
+    )
+    assert list(new.groups.values_list("name", flat=True)) == ["qc"]
     admin.post(
         reverse("administration:user_roles", args=[new.pk]),
-        {"roles": ["qc", "qa"], "reason": "deputy", "password": password},
+        {"roles": ["qc", "analyst"], "reason": "deputy", "password": password},
     )
-    assert sorted(new.groups.values_list("name", flat=True)) == ["qa", "qc"]
+    assert sorted(new.groups.values_list("name", flat=True)) == ["analyst", "qc"]
     admin.post(reverse("administration:user_active", args=[new.pk]), {"active": "0", "reason": "contract ended"})
     assert not User.objects.get(pk=new.pk).is_active
     listing = admin.get(reverse("administration:user_list"), {"show": "inactive"}).content.decode()

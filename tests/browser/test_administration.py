@@ -62,6 +62,9 @@ def test_administrator_pages(new_page, demo, password):
     page.wait_for_selector(".msg")
     screenshot(page, "admin-user-detail-after")
     assert page.locator(".msg-success").count() == 1, page.locator(".msg").all_inner_texts()
+    # a GMP role waits for a second person (QA or another administrator): operator2 is not supervisor yet
+    assert "waiting for approval" in page.locator(".msg-success").inner_text()
+    assert "supervisor" in page.locator("[data-testid=pending-roles]").inner_text()
     screenshot(page, "admin-user-detail")
     page.goto("/administration/status/")
     screenshot(page, "admin-status")

@@ -75,3 +75,18 @@ def test_trace_page_csv_and_recall_pdf(graph, client_for, django_assert_max_num_
     assert response["Content-Type"] == "application/pdf" and response.content.startswith(b"%PDF")
     assert AuditEvent.objects.filter(action="materials.trace.export").count() == 2
     assert client_for("operator").get(f"/materials/lots/{graph['R1']}/trace/").status_code == 403
+
+
+def test_trace_csv_neutralises_a_formula_in_a_material_name(graph, client_for):
+    """CSV injection (issue 15): a name beginning with "=" reaches the export as text, not a formula."""
+    from audit.context import audit_context
+    from materials.models import Lot
+
+    material = Lot.objects.get(code=graph["R2"]).material
+    material.name = '=HYPERLINK("http://evil.example","x")'
+    with audit_context(action="test.material.rename", reason="hostile name"):
+        material.save()
+    response = client_for("qc").get(f"/materials/lots/{graph['F1']}/trace.csv?direction=backward")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    names = {r[6] for r in rows[1:]}
+    assert "'" + material.name in names and material.name not in names
