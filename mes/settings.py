@@ -317,6 +317,8 @@ MES_OUTBOX_MAX_ATTEMPTS = env_int("MES_OUTBOX_MAX_ATTEMPTS", 10, minimum=1, maxi
 MES_OUTBOX_BACKOFF_SECONDS = env_int("MES_OUTBOX_BACKOFF_SECONDS", 5, minimum=1)
 MES_OUTBOX_BACKOFF_MAX_SECONDS = env_int("MES_OUTBOX_BACKOFF_MAX_SECONDS", 3600, minimum=1)
 MES_OUTBOX_BATCH = env_int("MES_OUTBOX_BATCH", 100, minimum=1, maximum=1000)
+# A delivery claim lasts the longest one request can take (from the system's time-out) plus this.
+MES_OUTBOX_LEASE_MARGIN_SECONDS = env_int("MES_OUTBOX_LEASE_MARGIN_SECONDS", 30, minimum=1, maximum=3600)
 MES_MQTT = {
     "host": env_str("MES_MQTT_HOST", "127.0.0.1"),
     "port": env_int("MES_MQTT_PORT", 1883, minimum=1, maximum=65535),
@@ -364,7 +366,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # httpx logs every request at INFO: the outbox records each delivery itself.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
 }
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"

@@ -42,12 +42,20 @@ def plan_validate(payload) -> dict:
 def handle_production_plan(payload, *, message, actor) -> dict:
     """One production order per plan line, through the orders service (idempotent by ERP
     reference). The inbox runs this in one transaction: all lines become orders, or none."""
-    from django.core.exceptions import ValidationError
+    from django.core.exceptions import PermissionDenied, ValidationError
+    from django.utils.translation import gettext
 
     from orders.models import Priority
     from orders.services.orders import order_create_from_plan
 
     plan = plan_validate(payload)
+    if actor is None:
+        raise PermissionDenied(
+            gettext(
+                "The ERP has no active integration account, so its plan cannot be applied. "
+                "Re-activate the ERP link account, then replay this message."
+            )
+        )
     orders = []
     for index, line in enumerate(plan["lines"]):
         try:

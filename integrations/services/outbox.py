@@ -2,13 +2,17 @@
 
 - `outbox_enqueue` is called by a domain service inside its own transaction: the message exists
   if and only if the business change committed. One event (system, kind, key) is one message.
-- Delivery claims due messages with SELECT ... FOR UPDATE SKIP LOCKED, marks them `sending`
-  with a lease and a claim token, commits, then sends. Concurrent workers never claim the same
-  message; a worker that dies mid-send leaves a lease that expires, and the message is claimed
-  again (with the same Idempotency-Key, so the receiver can tell it is a retry).
-- Failures are retried with exponential backoff and jitter; after MES_OUTBOX_MAX_ATTEMPTS (or at
-  once when the receiver refuses the message itself) the message becomes a dead letter, visible on
-  the message log page, where an administrator can replay it.
+- Delivery claims ONE due message at a time with SELECT ... FOR UPDATE SKIP LOCKED, marks it
+  `sending` with a claim token and a lease sized from the system's time-out (the longest a request
+  can take, plus a margin), commits, sends, and records the result at once. So a slow receiver
+  never holds a batch of unrecorded results, a claim cannot expire while its request may still be
+  in flight, and a worker that dies mid-send leaves one message whose lease expires; it is then
+  claimed again with the same Idempotency-Key, so the receiver can tell it is a retry.
+- Failures are retried with exponential backoff and jitter (after a time-out, not before the
+  time-out has passed again: the receiver may still be working on the first request); after
+  MES_OUTBOX_MAX_ATTEMPTS, time-outs included (or at once when the receiver refuses the message
+  itself) the message becomes a dead letter, visible on the message log page, where an
+  administrator can replay it.
 - Nothing depends on the broker staying up: the beat sweeper re-queues whatever is due.
 """
 
@@ -30,10 +34,9 @@ from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from integrations.models import OutboxMessage, OutboxStatus, System
-from integrations.transport import DeliveryError, NotConfigured
+from integrations.transport import DeliveryError, NotConfigured, max_exchange_seconds, system_timeout
 
 logger = logging.getLogger("integrations.outbox")
-LEASE_SECONDS = 120
 REPLAY_PERMISSION = "integrations.replay_message"
 
 
@@ -97,8 +100,16 @@ def _due(now) -> Q:
     )
 
 
+def lease_seconds(system: str) -> float:
+    """How long a claim holds: the longest one request to `system` can take, plus a margin for
+    recording its result. A claim cannot expire while its request may still be in flight."""
+    return max_exchange_seconds(system_timeout(system)) + settings.MES_OUTBOX_LEASE_MARGIN_SECONDS
+
+
 def outbox_claim(*, system: str, limit: int) -> tuple[uuid.UUID, list[OutboxMessage]]:
-    """Claim up to `limit` due messages of `system` for this worker (never one another holds)."""
+    """Claim up to `limit` due messages of `system` for this worker (never one another holds).
+
+    The delivery loop claims one at a time (`limit=1`): the lease covers one request, not a batch."""
     now = timezone.now()
     token = uuid.uuid4()
     with transaction.atomic():
@@ -115,7 +126,7 @@ def outbox_claim(*, system: str, limit: int) -> tuple[uuid.UUID, list[OutboxMess
 
         OutboxMessage.objects.filter(id__in=ids).update(
             status=OutboxStatus.SENDING,
-            lease_until=now + timedelta(seconds=LEASE_SECONDS),
+            lease_until=now + timedelta(seconds=lease_seconds(system) * limit),
             claim_token=token,
             attempts=F("attempts") + 1,
             last_attempt_at=now,
@@ -141,66 +152,83 @@ class DeliveryReport:
 
 
 def outbox_deliver_batch(*, system: str, limit: int | None = None) -> DeliveryReport:
-    """Claim one batch of `system`'s due messages, send each, record each outcome."""
+    """Deliver up to `limit` of `system`'s due messages, one claim and one recorded result each.
+
+    Stops early when nothing is due or the receiver cannot be reached (the rest would fail the same)."""
     from integrations.adapters import adapter
 
     client = adapter(system).client
-    token, messages = outbox_claim(system=system, limit=limit or settings.MES_OUTBOX_BATCH)
-    report = DeliveryReport(claimed=len(messages))
-    if not messages:
-        return report
-    delivered: list[int] = []
-    failures: list[tuple[OutboxMessage, DeliveryError]] = []
+    report = DeliveryReport()
     try:
         session = client.session()
     except NotConfigured as exc:
+        token, messages = outbox_claim(system=system, limit=1)
+        report.claimed = len(messages)
         error = DeliveryError(_("%(system)s is not connected: %(why)s") % {"system": system.upper(), "why": exc})
-        failures = [(m, error) for m in messages]
-    else:
-        with session:
-            for message in messages:
-                try:
-                    client.deliver(session, message)
-                    delivered.append(message.id)
-                except DeliveryError as exc:
-                    failures.append((message, exc))
-    _record_outcomes(token, delivered, failures, report)
+        for message in messages:
+            _record_failure(token, message, error, report)
+        return report
+    with session:
+        for _n in range(limit or settings.MES_OUTBOX_BATCH):
+            token, messages = outbox_claim(system=system, limit=1)
+            if not messages:
+                break
+            message = messages[0]
+            report.claimed += 1
+            try:
+                client.deliver(session, message)
+            except DeliveryError as exc:
+                _record_failure(token, message, exc, report)
+                if exc.status is None and not exc.timed_out:
+                    break  # unreachable: the next message would fail the same way
+            else:
+                _record_delivered(token, message, report)
     return report
 
 
-def _record_outcomes(token, delivered: list[int], failures, report: DeliveryReport) -> None:
+def _record_delivered(token, message: OutboxMessage, report: DeliveryReport) -> None:
+    """Mark one message delivered, unless its claim was lost (then the new owner records it)."""
+    report.delivered += OutboxMessage.objects.filter(id=message.id, claim_token=token).update(
+        status=OutboxStatus.DELIVERED,
+        delivered_at=timezone.now(),
+        lease_until=None,
+        last_error="",
+        last_status_code=200,
+    )
+
+
+def _retry_delay(message: OutboxMessage, error: DeliveryError) -> float:
+    delay = backoff_seconds(message.attempts)
+    if error.timed_out:
+        # The receiver may still be working on the request we gave up on: not before it had the time again.
+        delay = max(delay, system_timeout(message.system))
+    return delay
+
+
+def _record_failure(token, message: OutboxMessage, error: DeliveryError, report: DeliveryReport) -> None:
+    """Schedule the retry, or make a dead letter (refused, or out of attempts: time-outs count too)."""
     now = timezone.now()
-    max_attempts = settings.MES_OUTBOX_MAX_ATTEMPTS
+    dead = not error.retryable or message.attempts >= settings.MES_OUTBOX_MAX_ATTEMPTS
     with transaction.atomic():
-        if delivered:
-            report.delivered = OutboxMessage.objects.filter(id__in=delivered, claim_token=token).update(
-                status=OutboxStatus.DELIVERED,
-                delivered_at=now,
-                lease_until=None,
-                last_error="",
-                last_status_code=200,
+        updated = OutboxMessage.objects.filter(id=message.id, claim_token=token).update(
+            status=OutboxStatus.DEAD if dead else OutboxStatus.PENDING,
+            lease_until=None,
+            next_attempt_at=now + timedelta(seconds=_retry_delay(message, error)),
+            last_error=str(error)[:2000],
+            last_status_code=error.status,
+        )
+        if not updated:
+            return  # our claim was lost and another worker owns the message now
+        if dead:
+            report.dead += 1
+            audit_record(
+                action="integrations.outbox.dead_letter",
+                obj=message,
+                new={"attempts": message.attempts, "error": str(error)[:500]},
             )
-        for message, error in failures:
-            dead = not error.retryable or message.attempts >= max_attempts
-            updated = OutboxMessage.objects.filter(id=message.id, claim_token=token).update(
-                status=OutboxStatus.DEAD if dead else OutboxStatus.PENDING,
-                lease_until=None,
-                next_attempt_at=now + timedelta(seconds=backoff_seconds(message.attempts)),
-                last_error=str(error)[:2000],
-                last_status_code=error.status,
-            )
-            if not updated:
-                continue  # our lease expired and another worker owns it now
-            if dead:
-                report.dead += 1
-                audit_record(
-                    action="integrations.outbox.dead_letter",
-                    obj=message,
-                    new={"attempts": message.attempts, "error": str(error)[:500]},
-                )
-            else:
-                report.failed += 1
-            report.errors.append(str(error)[:200])
+        else:
+            report.failed += 1
+        report.errors.append(str(error)[:200])
 
 
 def outbox_drain(*, system: str, budget_seconds: float = 20.0) -> DeliveryReport:
