@@ -117,7 +117,8 @@ class InboxStatus(models.TextChoices):
 class InboxMessage(models.Model):
     """One message received from an external system, stored before anything is done with it.
 
-    (system, message_id) is unique, so a message sent twice is processed once. A failed message
+    (system, kind, message_id) is unique, so a message sent twice is processed once, and a key a
+    system reuses for another kind of message (a WMS receipt and a stock status) is another message. A failed message
     keeps its error and can be replayed once the cause is fixed; a parked message waits for a
     module of the MES that does not handle its kind yet (nothing is applied, nothing is lost).
     """
@@ -142,7 +143,7 @@ class InboxMessage(models.Model):
         verbose_name = _("inbound message")
         verbose_name_plural = _("inbound messages")
         constraints = [
-            models.UniqueConstraint(fields=["system", "message_id"], name="integrations_inbox_once"),
+            models.UniqueConstraint(fields=["system", "kind", "message_id"], name="integrations_inbox_once_per_kind"),
         ]
         indexes = [models.Index(fields=["status", "system"], name="integrations_inbox_status")]
         permissions = [

@@ -6,16 +6,18 @@ Domain endpoints (orders, batches, lots, ...) live in integrations/api/domain.py
 from __future__ import annotations
 
 import hashlib
-import json
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import ParseError
 from rest_framework.response import Response
 
 from integrations.api.base import AuditedAPIView, AuditedMixin
+from integrations.api.parsers import strict_json_loads
+from integrations.api.problems import PROBLEM_JSON, problem_body
 from integrations.api.serializers import (
     ErrorSerializer,
     InboxMessageSerializer,
@@ -56,15 +58,14 @@ class InboundView(AuditedAPIView):
         return "sha256:" + hashlib.sha256(raw.encode()).hexdigest()
 
     def post(self, request, *args, **kwargs):
-        raw = request._request.body.decode("utf-8", "replace")
+        raw_bytes = request._request.body
+        raw = raw_bytes.decode("utf-8", "replace")
         error = None
         try:
-            payload = json.loads(raw)
-        except ValueError:
-            payload = None
-        if _has_nul(payload):
-            # Neither storable as JSON nor meaningful: keep the text, refuse the content.
-            payload, error = None, ValidationError(_("The message contains NUL characters."))
+            payload = strict_json_loads(raw_bytes)
+        except ParseError as exc:
+            # Stored as text with the reason, so the refusal is on the message log too.
+            payload, error = None, ValidationError(str(exc.detail))
         message, created = inbox_receive(
             system=self.system,
             kind=self.kind,
@@ -78,26 +79,21 @@ class InboundView(AuditedAPIView):
                 message = inbox_fail(message_id=message.pk, error=error)
             else:
                 message = inbox_process(message_id=message.pk, actor=request.user)
-        return _receipt(message, duplicate=not created)
+        return _receipt(message, duplicate=not created, request=request)
 
 
-def _has_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
-def _receipt(message: InboxMessage, *, duplicate: bool) -> Response:
+def _receipt(message: InboxMessage, *, duplicate: bool, request) -> Response:
     if message.status == InboxStatus.FAILED:
         errors = (message.result or {}).get("errors") or {"non_field_errors": [message.last_error]}
-        return Response(
-            {"code": "invalid", "message": _("The message was stored but not applied."), "errors": errors},
-            status=status.HTTP_400_BAD_REQUEST,
+        body = problem_body(
+            status=400,
+            code="invalid",
+            detail=_("The message was stored but not applied."),
+            errors=errors,
+            request=request,
+            inbox_message=message.pk,  # the stored message, on the message log with its error
         )
+        return Response(body, status=status.HTTP_400_BAD_REQUEST, content_type=PROBLEM_JSON)
     code = {
         InboxStatus.PROCESSED: status.HTTP_200_OK if duplicate else status.HTTP_201_CREATED,
         InboxStatus.PARKED: status.HTTP_202_ACCEPTED,
@@ -245,4 +241,4 @@ class B2mmlScheduleView(InboundView):
                 message = inbox_fail(message_id=message.pk, error=error)
             else:
                 message = inbox_process(message_id=message.pk, actor=request.user)
-        return _receipt(message, duplicate=not created)
+        return _receipt(message, duplicate=not created, request=request)

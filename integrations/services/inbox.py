@@ -1,8 +1,8 @@
 """The inbox: messages from external systems are stored first, then processed once.
 
 - `inbox_receive` commits the message (even a malformed one, as raw text) before anything is
-  done with it, so nothing received is ever lost; (system, message_id) is unique, so a message
-  delivered twice is processed once.
+  done with it, so nothing received is ever lost; (system, kind, message_id) is unique, so a
+  message delivered twice is processed once (an idempotency key is scoped by system and kind).
 - `inbox_process` runs the kind's handler (integrations/<system>/mapping.py INBOUND) in one
   transaction: the business change happens completely or not at all. A message that fails for any
   reason (refused, not permitted, or an unexpected error) is marked failed with the error in words;
@@ -59,7 +59,7 @@ def inbox_receive(
     message_id = (message_id or "").strip()[:120]
     if not message_id:
         raise ValidationError({"message_id": [_("Every message needs a message id.")]})
-    existing = InboxMessage.objects.filter(system=system, message_id=message_id).first()
+    existing = InboxMessage.objects.filter(system=system, kind=kind, message_id=message_id).first()
     if existing is not None:
         return existing, False
     try:
@@ -73,7 +73,7 @@ def inbox_receive(
                 received_by=actor if getattr(actor, "pk", None) else None,
             )
     except IntegrityError:  # the same message arriving twice at the same moment
-        return InboxMessage.objects.get(system=system, message_id=message_id), False
+        return InboxMessage.objects.get(system=system, kind=kind, message_id=message_id), False
     return message, True
 
 
