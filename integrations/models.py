@@ -8,6 +8,7 @@ these rows are plain models; administrator actions on them (replay) are audited 
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from django.conf import settings
@@ -106,6 +107,10 @@ class OutboxMessage(models.Model):
     def __str__(self) -> str:
         return f"{self.system}/{self.kind} {self.key}"
 
+    @property
+    def error_summary(self) -> str:
+        return self.last_error
+
 
 class InboxStatus(models.TextChoices):
     RECEIVED = "received", _("Received")
@@ -155,3 +160,17 @@ class InboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system}/{self.kind} {self.message_id}"
+
+    @property
+    def error_summary(self) -> str:
+        """The error in words for lists: the messages of the stored {field: [messages]}, not its JSON."""
+        try:
+            detail = json.loads(self.last_error)
+        except ValueError:
+            return self.last_error
+        if not isinstance(detail, dict):
+            return self.last_error
+        texts = []
+        for value in detail.values():
+            texts.extend(str(v) for v in (value if isinstance(value, list) else [value]))
+        return " ".join(texts)

@@ -53,7 +53,10 @@ class InboundView(AuditedAPIView):
             for name in ("message_id", self.natural_id_field):
                 value = payload.get(name) if name else None
                 if isinstance(value, str | int) and str(value).strip():
-                    return f"{self.kind}:{value}"
+                    # A plan's revision is another message (the ERP changed it), not a duplicate.
+                    revision = payload.get("revision") if name == "plan_id" else None
+                    suffix = f":{revision}" if isinstance(revision, int) and revision else ""
+                    return f"{self.kind}:{value}{suffix}"
         # No id given: the content itself identifies the message (an identical resend is a duplicate).
         return "sha256:" + hashlib.sha256(raw.encode()).hexdigest()
 
@@ -230,8 +233,10 @@ class B2mmlScheduleView(InboundView):
         else:
             error = None
         plan_id = (payload or {}).get("plan_id", "")
+        # Without a key: the schedule id and the content (a resend is a duplicate, a changed schedule is not).
+        digest = hashlib.sha256(raw_bytes).hexdigest()
         message_id = request.headers.get("Idempotency-Key", "").strip() or (
-            f"b2mml:{plan_id}" if plan_id else "sha256:" + hashlib.sha256(raw_bytes).hexdigest()
+            f"b2mml:{plan_id}:{digest[:16]}" if plan_id else f"sha256:{digest}"
         )
         message, created = inbox_receive(
             system=self.system, kind=self.kind, message_id=message_id, payload=payload, raw=raw, actor=request.user
