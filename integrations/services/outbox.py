@@ -28,7 +28,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Min, Q
+from django.db.models import F, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -112,26 +112,27 @@ def outbox_claim(*, system: str, limit: int) -> tuple[uuid.UUID, list[OutboxMess
     The delivery loop claims one at a time (`limit=1`): the lease covers one request, not a batch."""
     now = timezone.now()
     token = uuid.uuid4()
+    lease_until = now + timedelta(seconds=lease_seconds(system) * limit)
     with transaction.atomic():
-        ids = list(
+        messages = list(
             OutboxMessage.objects.select_for_update(skip_locked=True)
             .filter(_due(now), system=system)
-            .order_by("next_attempt_at", "id")
-            .values_list("id", flat=True)[:limit]
+            .order_by("next_attempt_at", "id")[:limit]
         )
-        if not ids:
+        if not messages:
             return token, []
         # Plain (non-GMP) rows: a bulk update is the point. `attempts` counts this try.
-        from django.db.models import F
-
-        OutboxMessage.objects.filter(id__in=ids).update(
+        OutboxMessage.objects.filter(id__in=[m.id for m in messages]).update(
             status=OutboxStatus.SENDING,
-            lease_until=now + timedelta(seconds=lease_seconds(system) * limit),
+            lease_until=lease_until,
             claim_token=token,
             attempts=F("attempts") + 1,
             last_attempt_at=now,
         )
-    messages = list(OutboxMessage.objects.filter(id__in=ids, claim_token=token).order_by("id"))
+    for message in messages:  # the rows as updated, without reading them again
+        message.status, message.lease_until, message.claim_token = OutboxStatus.SENDING, lease_until, token
+        message.attempts += 1
+        message.last_attempt_at = now
     return token, messages
 
 
