@@ -96,7 +96,8 @@ class OutboxMessage(models.Model):
             models.UniqueConstraint(fields=["system", "kind", "key"], name="integrations_outbox_one_per_event"),
         ]
         indexes = [
-            models.Index(fields=["status", "system", "next_attempt_at"], name="integrations_outbox_due"),
+            # The claim's order (outbox_claim): a backlog of 50,000 is read in order, not sorted per claim.
+            models.Index(fields=["status", "system", "next_attempt_at", "id"], name="integrations_outbox_due_order"),
             models.Index(fields=["status", "lease_until"], name="integrations_outbox_lease"),
         ]
         permissions = [

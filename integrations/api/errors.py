@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
@@ -29,6 +29,12 @@ from integrations.services.inbox import error_detail
 logger = logging.getLogger("integrations.api")
 
 
+class PayloadTooLarge(exceptions.APIException):
+    status_code = 413
+    default_code = "too_large"
+    default_detail = "The request body is too large."
+
+
 def exception_handler(exc, context):
     request = context.get("request")
     if isinstance(exc, exceptions.NotAuthenticated) and request is not None:
@@ -40,6 +46,10 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(detail=str(exc) or None)
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge(detail=_("The request body is larger than the server accepts."))
+    elif isinstance(exc, SuspiciousOperation):
+        exc = exceptions.ParseError(detail=_("The request was refused as malformed."))
     response = drf_exception_handler(exc, context)
     if response is None:
         logger.exception("API error (request %s)", getattr(request, "request_id", "-"), exc_info=exc)

@@ -114,11 +114,15 @@ def outbox_claim(*, system: str, limit: int) -> tuple[uuid.UUID, list[OutboxMess
     token = uuid.uuid4()
     lease_until = now + timedelta(seconds=lease_seconds(system) * limit)
     with transaction.atomic():
+        # Two index scans, not one OR: expired leases first (a dead worker's message), then the due
+        # pending ones in order (index status, system, next_attempt_at, id: no sort of the backlog).
+        locking = OutboxMessage.objects.select_for_update(skip_locked=True).filter(system=system)
         messages = list(
-            OutboxMessage.objects.select_for_update(skip_locked=True)
-            .filter(_due(now), system=system)
-            .order_by("next_attempt_at", "id")[:limit]
+            locking.filter(status=OutboxStatus.SENDING, lease_until__lte=now).order_by("lease_until")[:limit]
         )
+        if len(messages) < limit:
+            pending = locking.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
+            messages += list(pending.order_by("next_attempt_at", "id")[: limit - len(messages)])
         if not messages:
             return token, []
         # Plain (non-GMP) rows: a bulk update is the point. `attempts` counts this try.
@@ -152,10 +156,11 @@ class DeliveryReport:
         self.errors.extend(other.errors[:5])
 
 
-def outbox_deliver_batch(*, system: str, limit: int | None = None) -> DeliveryReport:
+def outbox_deliver_batch(*, system: str, limit: int | None = None, deadline: float | None = None) -> DeliveryReport:
     """Deliver up to `limit` of `system`'s due messages, one claim and one recorded result each.
 
-    Stops early when nothing is due or the receiver cannot be reached (the rest would fail the same)."""
+    Stops early when nothing is due, the receiver cannot be reached (the rest would fail the same)
+    or the `deadline` (time.monotonic()) has passed: a slow receiver does not keep one task for ever."""
     from integrations.adapters import adapter
 
     client = adapter(system).client
@@ -171,6 +176,8 @@ def outbox_deliver_batch(*, system: str, limit: int | None = None) -> DeliveryRe
         return report
     with session:
         for _n in range(limit or settings.MES_OUTBOX_BATCH):
+            if deadline is not None and time.monotonic() > deadline:
+                break
             token, messages = outbox_claim(system=system, limit=1)
             if not messages:
                 break
@@ -237,7 +244,7 @@ def outbox_drain(*, system: str, budget_seconds: float = 20.0) -> DeliveryReport
     report = DeliveryReport()
     deadline = time.monotonic() + budget_seconds
     while time.monotonic() < deadline:
-        batch = outbox_deliver_batch(system=system)
+        batch = outbox_deliver_batch(system=system, deadline=deadline)
         report.add(batch)
         if batch.claimed and not batch.delivered:
             break  # the receiver accepts nothing now: leave the retries to the sweeper

@@ -133,3 +133,11 @@ def test_an_idempotency_key_is_scoped_by_system_and_kind(db, plant, api_for):
         "/api/v1/wms/receipts/", data=json.dumps(receipt), content_type="application/json", HTTP_IDEMPOTENCY_KEY="K-1"
     )
     assert again.status_code == 200 and again.json()["duplicate"] is True  # same system, kind and key: once
+
+
+def test_a_body_larger_than_the_server_accepts_is_a_413_problem(db, api_for, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    body = '{"plan_id": "PP-BIG", "note": "' + "x" * 20_000 + '"}'
+    response = api_for("erp").post(PLANS, data=body, content_type="application/json")
+    assert _assert_problem(response, 413)["code"] == "too_large"
+    assert not ProductionOrder.objects.exists()
