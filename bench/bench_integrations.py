@@ -1,6 +1,6 @@
 """Integrations: outbox delivery throughput through real Celery workers, and API response times.
 
-Outbox: 50,000 messages are loaded into the outbox (raw executemany: a benchmark fixture, not the
+Outbox: 10,000 messages are loaded into the outbox (raw executemany: a benchmark fixture, not the
 application write path, which is `outbox_enqueue` inside domain transactions), then two Celery
 worker processes (prefork, a private redis-server) deliver them to a local HTTP receiver (the test
 peer, stdlib http.server). Each message is POSTed on its own with its Idempotency-Key. The figure
@@ -29,7 +29,7 @@ import uuid
 
 TITLE = "Integrations: outbox delivery and API"
 
-MESSAGES = 50_000
+MESSAGES = 10_000
 SLOW_MESSAGES = 120
 SLOW_SECONDS = 1.0
 DELIVERY_TARGET = 500.0  # messages per second

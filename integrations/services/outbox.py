@@ -106,38 +106,71 @@ def lease_seconds(system: str) -> float:
     return max_exchange_seconds(system_timeout(system)) + settings.MES_OUTBOX_LEASE_MARGIN_SECONDS
 
 
-def outbox_claim(*, system: str, limit: int) -> tuple[uuid.UUID, list[OutboxMessage]]:
+def outbox_claim(*, system: str, limit: int, expired: bool = True) -> tuple[uuid.UUID, list[OutboxMessage]]:
     """Claim up to `limit` due messages of `system` for this worker (never one another holds).
 
-    The delivery loop claims one at a time (`limit=1`): the lease covers one request, not a batch."""
+    The delivery loop claims one at a time (`limit=1`): the lease covers one request, not a batch.
+    Messages whose lease expired (a dead worker's) come first; `expired=False` skips looking for
+    them (the delivery loop looks once per batch and whenever nothing is pending)."""
     now = timezone.now()
     token = uuid.uuid4()
     lease_until = now + timedelta(seconds=lease_seconds(system) * limit)
-    with transaction.atomic():
-        # Two index scans, not one OR: expired leases first (a dead worker's message), then the due
-        # pending ones in order (index status, system, next_attempt_at, id: no sort of the backlog).
-        locking = OutboxMessage.objects.select_for_update(skip_locked=True).filter(system=system)
-        messages = list(
-            locking.filter(status=OutboxStatus.SENDING, lease_until__lte=now).order_by("lease_until")[:limit]
-        )
-        if len(messages) < limit:
-            pending = locking.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
-            messages += list(pending.order_by("next_attempt_at", "id")[: limit - len(messages)])
-        if not messages:
-            return token, []
-        # Plain (non-GMP) rows: a bulk update is the point. `attempts` counts this try.
-        OutboxMessage.objects.filter(id__in=[m.id for m in messages]).update(
-            status=OutboxStatus.SENDING,
-            lease_until=lease_until,
-            claim_token=token,
-            attempts=F("attempts") + 1,
-            last_attempt_at=now,
-        )
+    messages: list[OutboxMessage] = []
+    if expired:
+        with transaction.atomic():
+            locking = OutboxMessage.objects.select_for_update(skip_locked=True).filter(system=system)
+            stale = list(
+                locking.filter(status=OutboxStatus.SENDING, lease_until__lte=now).order_by("lease_until")[:limit]
+            )
+            if stale:
+                _mark_claimed(stale, token, lease_until, now)
+                messages = stale
+    if len(messages) < limit:
+        messages += _claim_pending(system, limit - len(messages), token, lease_until, now)
+    return token, messages
+
+
+def _mark_claimed(messages: list[OutboxMessage], token, lease_until, now) -> None:
+    # Plain (non-GMP) rows: a bulk update is the point. `attempts` counts this try.
+    OutboxMessage.objects.filter(id__in=[m.id for m in messages]).update(
+        status=OutboxStatus.SENDING,
+        lease_until=lease_until,
+        claim_token=token,
+        attempts=F("attempts") + 1,
+        last_attempt_at=now,
+    )
     for message in messages:  # the rows as updated, without reading them again
         message.status, message.lease_until, message.claim_token = OutboxStatus.SENDING, lease_until, token
         message.attempts += 1
         message.last_attempt_at = now
-    return token, messages
+
+
+_CLAIM_PENDING_SQL = """
+UPDATE integrations_outboxmessage SET status = 'sending', lease_until = %s, claim_token = %s,
+       attempts = attempts + 1, last_attempt_at = %s
+ WHERE id IN (SELECT id FROM integrations_outboxmessage
+               WHERE system = %s AND status = 'pending' AND next_attempt_at <= %s
+               ORDER BY next_attempt_at, id LIMIT %s FOR UPDATE SKIP LOCKED)
+RETURNING *
+"""
+
+
+def _claim_pending(system: str, limit: int, token, lease_until, now) -> list[OutboxMessage]:
+    """Due pending messages in order, claimed in one statement on PostgreSQL (one round trip and one
+    commit per claim: under a backlog the claim is most of a delivery's database work); the index
+    (status, system, next_attempt_at, id) gives them in order without sorting the backlog."""
+    if connection.vendor == "postgresql":
+        with transaction.atomic():
+            claimed = OutboxMessage.objects.raw(_CLAIM_PENDING_SQL, [lease_until, token, now, system, now, limit])
+            return sorted(claimed, key=lambda m: (m.next_attempt_at, m.id))
+    with transaction.atomic():
+        pending = OutboxMessage.objects.select_for_update(skip_locked=True).filter(
+            system=system, status=OutboxStatus.PENDING, next_attempt_at__lte=now
+        )
+        messages = list(pending.order_by("next_attempt_at", "id")[:limit])
+        if messages:
+            _mark_claimed(messages, token, lease_until, now)
+        return messages
 
 
 @dataclass
@@ -175,10 +208,12 @@ def outbox_deliver_batch(*, system: str, limit: int | None = None, deadline: flo
             _record_failure(token, message, error, report)
         return report
     with session:
-        for _n in range(limit or settings.MES_OUTBOX_BATCH):
+        for n in range(limit or settings.MES_OUTBOX_BATCH):
             if deadline is not None and time.monotonic() > deadline:
                 break
-            token, messages = outbox_claim(system=system, limit=1)
+            token, messages = outbox_claim(system=system, limit=1, expired=n == 0)
+            if not messages and n:
+                token, messages = outbox_claim(system=system, limit=1)  # nothing pending: any expired lease?
             if not messages:
                 break
             message = messages[0]
@@ -194,15 +229,27 @@ def outbox_deliver_batch(*, system: str, limit: int | None = None, deadline: flo
     return report
 
 
+def _async_commit() -> None:
+    """This transaction's commit need not wait for the disk. Only for recording a delivery: were the
+    database to crash and lose it, the message's lease runs out and it is sent again with the same
+    Idempotency-Key (the receiver recognises it); never for the claim, whose loss could let a second
+    worker send while the first is still sending."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
 def _record_delivered(token, message: OutboxMessage, report: DeliveryReport) -> None:
     """Mark one message delivered, unless its claim was lost (then the new owner records it)."""
-    report.delivered += OutboxMessage.objects.filter(id=message.id, claim_token=token).update(
-        status=OutboxStatus.DELIVERED,
-        delivered_at=timezone.now(),
-        lease_until=None,
-        last_error="",
-        last_status_code=200,
-    )
+    with transaction.atomic():
+        _async_commit()
+        report.delivered += OutboxMessage.objects.filter(id=message.id, claim_token=token).update(
+            status=OutboxStatus.DELIVERED,
+            delivered_at=timezone.now(),
+            lease_until=None,
+            last_error="",
+            last_status_code=200,
+        )
 
 
 def _retry_delay(message: OutboxMessage, error: DeliveryError) -> float:
