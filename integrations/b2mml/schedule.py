@@ -49,6 +49,8 @@ def _screen(xml: bytes) -> None:
                 _("The document refers to an entity that is not defined: %(error)s") % {"error": exc}
             ) from None
         raise ValidationError(_("The document is not well-formed XML: %(error)s") % {"error": exc}) from None
+    except (ValueError, LookupError) as exc:  # e.g. an encoding the parser does not know
+        raise ValidationError(_("The document is not well-formed XML: %(error)s") % {"error": exc}) from None
 
 
 def _validate(root) -> None:
