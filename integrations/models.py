@@ -8,6 +8,7 @@ these rows are plain models; administrator actions on them (replay) are audited 
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from django.conf import settings
@@ -95,7 +96,8 @@ class OutboxMessage(models.Model):
             models.UniqueConstraint(fields=["system", "kind", "key"], name="integrations_outbox_one_per_event"),
         ]
         indexes = [
-            models.Index(fields=["status", "system", "next_attempt_at"], name="integrations_outbox_due"),
+            # The claim's order (outbox_claim): a backlog of 50,000 is read in order, not sorted per claim.
+            models.Index(fields=["status", "system", "next_attempt_at", "id"], name="integrations_outbox_due_order"),
             models.Index(fields=["status", "lease_until"], name="integrations_outbox_lease"),
         ]
         permissions = [
@@ -105,6 +107,10 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system}/{self.kind} {self.key}"
+
+    @property
+    def error_summary(self) -> str:
+        return self.last_error
 
 
 class InboxStatus(models.TextChoices):
@@ -117,7 +123,8 @@ class InboxStatus(models.TextChoices):
 class InboxMessage(models.Model):
     """One message received from an external system, stored before anything is done with it.
 
-    (system, message_id) is unique, so a message sent twice is processed once. A failed message
+    (system, kind, message_id) is unique, so a message sent twice is processed once, and a key a
+    system reuses for another kind of message (a WMS receipt and a stock status) is another message. A failed message
     keeps its error and can be replayed once the cause is fixed; a parked message waits for a
     module of the MES that does not handle its kind yet (nothing is applied, nothing is lost).
     """
@@ -142,7 +149,7 @@ class InboxMessage(models.Model):
         verbose_name = _("inbound message")
         verbose_name_plural = _("inbound messages")
         constraints = [
-            models.UniqueConstraint(fields=["system", "message_id"], name="integrations_inbox_once"),
+            models.UniqueConstraint(fields=["system", "kind", "message_id"], name="integrations_inbox_once_per_kind"),
         ]
         indexes = [models.Index(fields=["status", "system"], name="integrations_inbox_status")]
         permissions = [
@@ -154,3 +161,17 @@ class InboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system}/{self.kind} {self.message_id}"
+
+    @property
+    def error_summary(self) -> str:
+        """The error in words for lists: the messages of the stored {field: [messages]}, not its JSON."""
+        try:
+            detail = json.loads(self.last_error)
+        except ValueError:
+            return self.last_error
+        if not isinstance(detail, dict):
+            return self.last_error
+        texts = []
+        for value in detail.values():
+            texts.extend(str(v) for v in (value if isinstance(value, list) else [value]))
+        return " ".join(texts)

@@ -43,6 +43,7 @@ def _seed_outbox() -> None:
         ("erp", "order_completed", "demo:PO-2026-0001", OutboxStatus.DELIVERED, 1, ""),
         ("wms", "material_requirement", "demo:PO-2026-0002", OutboxStatus.PENDING, 2, "HTTP 503: maintenance window"),
         ("qms", "deviation", "demo:DEV-2026-0007", OutboxStatus.DEAD, 10, "HTTP 502: bad gateway"),
+        ("erp", "production_performance", "demo:B-2026-0003", OutboxStatus.DEAD, 10, "no answer within 10 s"),
     ]
     for system, kind, key, status, attempts, error in samples:
         if OutboxMessage.objects.filter(system=system, kind=kind, key=key).exists():
@@ -68,3 +69,45 @@ def _seed_inbox() -> None:
         message_id="demo:plan-bad",
         payload={"plan_id": "PP-DEMO-BAD", "lines": [{"erp_reference": "4711", "quantity": "-5"}]},
     )
+    # Pulled while the ERP link account was revoked: failed in words; an administrator replays it
+    # (Integrations › Message log) and the order is created as the ERP's.
+    start = timezone.now() + timedelta(days=5)
+    inbox_accept(
+        system="erp",
+        kind="production_plan",
+        message_id="demo:plan-revoked",
+        actor=None,
+        payload={
+            "plan_id": "PP-DEMO-REVOKED",
+            "lines": [
+                {
+                    "erp_reference": "4500990",
+                    "product_code": "IM-GRN-500",
+                    "quantity": "400",
+                    "unit": "kg",
+                    "planned_start": start.isoformat(),
+                    "planned_end": (start + timedelta(hours=12)).isoformat(),
+                    "line_code": "L1",
+                }
+            ],
+        },
+    )
+    # A body the strict JSON parser refused (NaN): kept as text with the reason.
+    _seed_refused_json()
+
+
+def _seed_refused_json() -> None:
+    from django.core.exceptions import ValidationError
+    from rest_framework.exceptions import ParseError
+
+    from integrations.api.parsers import strict_json_loads
+    from integrations.services.inbox import inbox_fail, inbox_receive
+
+    raw = '{"lot_number": "L-DEMO", "quantity": NaN}'
+    message, created = inbox_receive(system="wms", kind="stock_status", message_id="demo:stock-nan", raw=raw)
+    if not created:
+        return
+    try:
+        strict_json_loads(raw)
+    except ParseError as exc:
+        inbox_fail(message_id=message.pk, error=ValidationError(str(exc.detail)))

@@ -1,22 +1,30 @@
-"""HTTP for the system clients (integrations/<system>/client.py): JSON over one kept-alive connection.
+"""HTTP for the system clients (integrations/<system>/client.py): JSON over httpx, kept-alive.
 
 Only the client modules use this. It knows nothing of the outbox; it reports each response as
 delivered, retryable (the receiver is down, slow or overloaded) or refused (the receiver says the
 message itself is wrong, so sending it again cannot help).
+
+Every request has explicit connect, write and read time-outs, and the whole exchange a deadline
+(`max_exchange_seconds`): httpx's read time-out bounds each read, not the total, so a receiver
+that drips its answer a byte at a time is cut off at the deadline. The outbox sizes its lease
+from that deadline, so a message is never claimed again while its request may still be in flight.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
+import time
 from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
+import httpx
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
 # 4xx answers that mean "try again later", not "this message is wrong".
 RETRYABLE_4XX = {408, 409, 423, 425, 429}
+CONNECT_TIMEOUT_MAX = 5.0
+MAX_RESPONSE_BYTES = 1_000_000
 
 
 class NotConfigured(Exception):
@@ -24,10 +32,11 @@ class NotConfigured(Exception):
 
 
 class DeliveryError(Exception):
-    def __init__(self, message: str, *, status: int | None = None, retryable: bool = True):
+    def __init__(self, message: str, *, status: int | None = None, retryable: bool = True, timed_out: bool = False):
         super().__init__(message)
         self.status = status
         self.retryable = retryable
+        self.timed_out = timed_out
 
 
 @dataclass(frozen=True)
@@ -39,8 +48,17 @@ class Response:
         return json.loads(self.body or b"null")
 
 
+def connect_timeout(timeout: float) -> float:
+    return min(CONNECT_TIMEOUT_MAX, timeout)
+
+
+def max_exchange_seconds(timeout: float) -> float:
+    """The longest one request can take: connecting, sending, then answering within `timeout`."""
+    return connect_timeout(timeout) + 2 * timeout
+
+
 class HttpSession:
-    """A kept-alive connection to one base URL (reconnects once if the peer closed it)."""
+    """A kept-alive httpx client for one base URL."""
 
     def __init__(self, base_url: str, *, token: str = "", timeout: float = 10.0):
         if not base_url:
@@ -48,22 +66,20 @@ class HttpSession:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https"):
             raise NotConfigured(f"unsupported URL scheme {parts.scheme!r}")
-        self.scheme, self.host, self.port = parts.scheme, parts.hostname, parts.port
-        self.prefix = parts.path.rstrip("/")
-        self.token = token
-        self.timeout = timeout
-        self._conn: http.client.HTTPConnection | None = None
-
-    def _connection(self) -> http.client.HTTPConnection:
-        if self._conn is None:
-            cls = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
-            self._conn = cls(self.host, self.port, timeout=self.timeout)
-        return self._conn
+        self.timeout = float(timeout)
+        headers = {"Accept": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self._client = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            headers=headers,
+            timeout=httpx.Timeout(self.timeout, connect=connect_timeout(self.timeout)),
+            follow_redirects=False,
+            trust_env=False,  # a proxy from the environment must not sit between the MES and the ERP
+        )
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        self._client.close()
 
     def __enter__(self):
         return self
@@ -72,32 +88,30 @@ class HttpSession:
         self.close()
 
     def request(self, method: str, path: str, *, body=None, headers: dict | None = None, params=None) -> Response:
-        url = self.prefix + path + (f"?{urlencode(params)}" if params else "")
-        data = json.dumps(body, cls=DjangoJSONEncoder).encode() if body is not None else None
-        all_headers = {"Accept": "application/json", "Content-Type": "application/json", **(headers or {})}
-        if self.token:
-            all_headers["Authorization"] = f"Bearer {self.token}"
-        for attempt in (1, 2):
-            try:
-                conn = self._connection()
-                conn.request(method, url, body=data, headers=all_headers)
-                raw = conn.getresponse()
-                payload = raw.read()
-                if raw.getheader("Connection", "").lower() == "close":
-                    self.close()
-                return Response(raw.status, payload)
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
-                # A kept-alive connection the peer closed: reconnect once before calling it a failure.
-                self.close()
-                if attempt == 2:
-                    raise DeliveryError(f"connection lost: {exc.__class__.__name__}") from exc
-            except TimeoutError as exc:
-                self.close()
-                raise DeliveryError(f"no answer within {self.timeout:g} s") from exc
-            except OSError as exc:
-                self.close()
-                raise DeliveryError(f"cannot connect: {exc}") from exc
-        raise DeliveryError("unreachable")  # pragma: no cover
+        content = json.dumps(body, cls=DjangoJSONEncoder).encode() if body is not None else None
+        all_headers = {**({"Content-Type": "application/json"} if content is not None else {}), **(headers or {})}
+        # A read after this moment may still take `timeout`: the exchange ends by max_exchange_seconds.
+        deadline = time.monotonic() + connect_timeout(self.timeout) + self.timeout
+        try:
+            with self._client.stream(method, path, content=content, headers=all_headers, params=params) as raw:
+                chunks, size = [], 0
+                for chunk in raw.iter_bytes():
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if time.monotonic() > deadline:
+                        raise DeliveryError(f"no complete answer within {self.timeout:g} s", timed_out=True)
+                    if size > MAX_RESPONSE_BYTES:
+                        break  # only the start of an oversized answer is kept (for the error text)
+                return Response(raw.status_code, b"".join(chunks))
+        except httpx.TimeoutException as exc:
+            if isinstance(exc, httpx.ConnectTimeout):
+                raise DeliveryError(f"cannot connect: no answer within {connect_timeout(self.timeout):g} s") from exc
+            raise DeliveryError(f"no answer within {self.timeout:g} s", timed_out=True) from exc
+        except httpx.ConnectError as exc:
+            raise DeliveryError(f"cannot connect: {exc}") from exc
+        except httpx.HTTPError as exc:
+            # The connection broke after the request went out: the receiver may have it (retry = same key).
+            raise DeliveryError(f"connection lost: {exc.__class__.__name__}") from exc
 
     def post_message(self, path: str, payload, *, idempotency_key: str, kind: str) -> Response:
         """POST one message; raise DeliveryError unless the receiver accepted it (2xx)."""
@@ -114,7 +128,14 @@ class HttpSession:
         response = self.request("GET", path, params=params)
         if response.status != 200:
             raise DeliveryError(f"HTTP {response.status} on GET {path}", status=response.status)
-        return response.json()
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise DeliveryError(f"GET {path} answered something that is not JSON") from exc
+
+
+def system_timeout(system: str) -> float:
+    return float((settings.MES_INTEGRATIONS.get(system) or {}).get("timeout", 10.0))
 
 
 def system_session(system: str) -> HttpSession:

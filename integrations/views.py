@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from integrations.models import InboxMessage, InboxStatus, OutboxMessage, OutboxStatus, System
 from integrations.services import inbox_replay, outbox_replay
+from integrations.services.inbox import REPLAYABLE
 
 VIEW = "integrations.view_message_log"
 REPLAY = "integrations.replay_message"
@@ -83,7 +84,7 @@ def inbox_detail(request, pk: int):
             "direction": "inbox",
             "payload": _pretty(message.payload) if message.payload is not None else message.raw,
             "result": _pretty(message.result) if message.result is not None else "",
-            "can_replay": message.status in (InboxStatus.FAILED, InboxStatus.PARKED) and request.user.has_perm(REPLAY),
+            "can_replay": message.status in REPLAYABLE and request.user.has_perm(REPLAY),
             "replay_url": "integrations:inbox_replay",
         },
     )

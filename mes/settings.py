@@ -62,6 +62,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "mes.middleware.RequestContextMiddleware",
+    # /api/ errors outside the API views (unknown URL, unexpected exception) as problem+json.
+    "integrations.api.problems.ApiProblemMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -338,6 +340,8 @@ MES_OUTBOX_MAX_ATTEMPTS = env_int("MES_OUTBOX_MAX_ATTEMPTS", 10, minimum=1, maxi
 MES_OUTBOX_BACKOFF_SECONDS = env_int("MES_OUTBOX_BACKOFF_SECONDS", 5, minimum=1)
 MES_OUTBOX_BACKOFF_MAX_SECONDS = env_int("MES_OUTBOX_BACKOFF_MAX_SECONDS", 3600, minimum=1)
 MES_OUTBOX_BATCH = env_int("MES_OUTBOX_BATCH", 100, minimum=1, maximum=1000)
+# A delivery claim lasts the longest one request can take (from the system's time-out) plus this.
+MES_OUTBOX_LEASE_MARGIN_SECONDS = env_int("MES_OUTBOX_LEASE_MARGIN_SECONDS", 30, minimum=1, maximum=3600)
 MES_MQTT = {
     "host": env_str("MES_MQTT_HOST", "127.0.0.1"),
     "port": env_int("MES_MQTT_PORT", 1883, minimum=1, maximum=65535),
@@ -352,7 +356,13 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "integrations.api.pagination.BoundedLimitOffsetPagination",
+    # Strict JSON: NaN, Infinity, 1e999, lone surrogates and deep nesting are refused (400), not 500s.
+    "DEFAULT_PARSER_CLASSES": [
+        "integrations.api.parsers.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "integrations.api.errors.exception_handler",
 }
@@ -365,6 +375,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "integrations.api.schema.problem_json_errors",
+    ],
     # Several records have a "status": each enum gets its own name in the schema.
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "orders.models.OrderStatus",
@@ -385,7 +399,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # httpx logs every request at INFO: the outbox records each delivery itself.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
 }
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"

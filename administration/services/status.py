@@ -57,14 +57,25 @@ def disk_free(path: Path) -> tuple[int, int]:
     return usage.free, usage.total
 
 
-def outbox_dead_letters() -> int | None:
-    """Hook for the integrations app: `integrations.status.dead_letter_count()` when it exists."""
+def _integrations_status_module():
+    """Hook for the integrations app (`integrations.status`), without importing it directly."""
     try:
-        module = importlib.import_module("integrations.status")
+        return importlib.import_module("integrations.status")
     except ModuleNotFoundError:
         return None
+
+
+def outbox_dead_letters() -> int | None:
+    module = _integrations_status_module()
     counter = getattr(module, "dead_letter_count", None)
     return counter() if counter else None
+
+
+def integration_state() -> dict | None:
+    """The outbox and inbox state (pending, retrying, dead letters, failed, oldest ages), or None."""
+    module = _integrations_status_module()
+    state = getattr(module, "integration_state", None)
+    return state() if state else None
 
 
 def system_status() -> dict:
@@ -78,7 +89,8 @@ def system_status() -> dict:
     free, total = disk_free(Path(settings.MES_BACKUP_DIR))
     broker = broker_reachable()
     queued = queue_length()
-    dead = outbox_dead_letters()
+    integrations = integration_state()
+    dead = integrations["outbox_dead"] if integrations is not None else outbox_dead_letters()
     return {
         "heartbeat_age": age,
         "heartbeat_ok": age is not None and age < HEARTBEAT_STALE_SECONDS,
@@ -92,6 +104,7 @@ def system_status() -> dict:
         "disk_ok": total == 0 or free / total > 0.1,
         "open_alerts": open_alerts().count(),
         "dead_letters": dead,
+        "integrations": integrations,
         **audit_protection(),
     }
 

@@ -1,4 +1,4 @@
-"""OpenAPI description of the integration token (so the schema says how to authenticate)."""
+"""OpenAPI: how to authenticate (the integration token) and the content type of errors."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
@@ -14,3 +14,16 @@ class IntegrationTokenScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": "Integration account token: `Token <token>` (or `Bearer <token>`).",
         }
+
+
+def problem_json_errors(result, generator, request, public):
+    """Post-processing hook: every documented error answer (4xx, 5xx) is `application/problem+json`."""
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            if not isinstance(operation, dict):
+                continue
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content") if isinstance(response, dict) else None
+                if str(status)[:1] in ("4", "5") and content and "application/json" in content:
+                    content["application/problem+json"] = content.pop("application/json")
+    return result

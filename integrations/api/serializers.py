@@ -61,6 +61,14 @@ class ReceiptSerializer(serializers.Serializer):
 
 
 class ErrorSerializer(serializers.Serializer):
+    """An API error (RFC 9457 problem details, `application/problem+json`, with our members)."""
+
+    type = serializers.CharField(help_text="urn:mes:problem:<code>")
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    instance = serializers.CharField(help_text="The path of the request.")
+    request_id = serializers.CharField(help_text="The X-Request-ID of the call (also on its audit events).")
     code = serializers.CharField()
     message = serializers.CharField()
     errors = serializers.JSONField()

@@ -5,7 +5,6 @@ exempt from the log-in redirect of the pages; a caller with no credentials is st
 """
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import JsonResponse
 from django.urls import path, re_path
 from django.utils.translation import gettext as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -14,6 +13,7 @@ from rest_framework.response import Response
 
 from integrations.api import domain, quality, views
 from integrations.api.base import AuditedMixin, HasPermissions
+from integrations.api.problems import problem_response
 
 app_name = "api"
 
@@ -37,8 +37,8 @@ class DocsView(SpectacularSwaggerSplitView):
 
 @login_not_required
 def not_found(request, *args, **kwargs):
-    """Any other address under /api/: a JSON 404 (API clients get no HTML error page)."""
-    return JsonResponse({"code": "not_found", "message": _("No such API address."), "errors": {}}, status=404)
+    """Any other address under /api/: a problem+json 404 (API clients get no HTML error page)."""
+    return problem_response(status=404, code="not_found", detail=_("No such API address."), request=request)
 
 
 def api(route, view, name, **initkwargs):

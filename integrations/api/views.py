@@ -6,16 +6,18 @@ Domain endpoints (orders, batches, lots, ...) live in integrations/api/domain.py
 from __future__ import annotations
 
 import hashlib
-import json
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import ParseError
 from rest_framework.response import Response
 
 from integrations.api.base import AuditedAPIView, AuditedMixin
+from integrations.api.parsers import strict_json_loads
+from integrations.api.problems import PROBLEM_JSON, problem_body
 from integrations.api.serializers import (
     ErrorSerializer,
     InboxMessageSerializer,
@@ -51,20 +53,22 @@ class InboundView(AuditedAPIView):
             for name in ("message_id", self.natural_id_field):
                 value = payload.get(name) if name else None
                 if isinstance(value, str | int) and str(value).strip():
-                    return f"{self.kind}:{value}"
+                    # A plan's revision is another message (the ERP changed it), not a duplicate.
+                    revision = payload.get("revision") if name == "plan_id" else None
+                    suffix = f":{revision}" if isinstance(revision, int) and revision else ""
+                    return f"{self.kind}:{value}{suffix}"
         # No id given: the content itself identifies the message (an identical resend is a duplicate).
         return "sha256:" + hashlib.sha256(raw.encode()).hexdigest()
 
     def post(self, request, *args, **kwargs):
-        raw = request._request.body.decode("utf-8", "replace")
+        raw_bytes = request._request.body
+        raw = raw_bytes.decode("utf-8", "replace")
         error = None
         try:
-            payload = json.loads(raw)
-        except ValueError:
-            payload = None
-        if _has_nul(payload):
-            # Neither storable as JSON nor meaningful: keep the text, refuse the content.
-            payload, error = None, ValidationError(_("The message contains NUL characters."))
+            payload = strict_json_loads(raw_bytes)
+        except ParseError as exc:
+            # Stored as text with the reason, so the refusal is on the message log too.
+            payload, error = None, ValidationError(str(exc.detail))
         message, created = inbox_receive(
             system=self.system,
             kind=self.kind,
@@ -78,26 +82,21 @@ class InboundView(AuditedAPIView):
                 message = inbox_fail(message_id=message.pk, error=error)
             else:
                 message = inbox_process(message_id=message.pk, actor=request.user)
-        return _receipt(message, duplicate=not created)
+        return _receipt(message, duplicate=not created, request=request)
 
 
-def _has_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
-def _receipt(message: InboxMessage, *, duplicate: bool) -> Response:
+def _receipt(message: InboxMessage, *, duplicate: bool, request) -> Response:
     if message.status == InboxStatus.FAILED:
         errors = (message.result or {}).get("errors") or {"non_field_errors": [message.last_error]}
-        return Response(
-            {"code": "invalid", "message": _("The message was stored but not applied."), "errors": errors},
-            status=status.HTTP_400_BAD_REQUEST,
+        body = problem_body(
+            status=400,
+            code="invalid",
+            detail=_("The message was stored but not applied."),
+            errors=errors,
+            request=request,
+            inbox_message=message.pk,  # the stored message, on the message log with its error
         )
+        return Response(body, status=status.HTTP_400_BAD_REQUEST, content_type=PROBLEM_JSON)
     code = {
         InboxStatus.PROCESSED: status.HTTP_200_OK if duplicate else status.HTTP_201_CREATED,
         InboxStatus.PARKED: status.HTTP_202_ACCEPTED,
@@ -234,8 +233,10 @@ class B2mmlScheduleView(InboundView):
         else:
             error = None
         plan_id = (payload or {}).get("plan_id", "")
+        # Without a key: the schedule id and the content (a resend is a duplicate, a changed schedule is not).
+        digest = hashlib.sha256(raw_bytes).hexdigest()
         message_id = request.headers.get("Idempotency-Key", "").strip() or (
-            f"b2mml:{plan_id}" if plan_id else "sha256:" + hashlib.sha256(raw_bytes).hexdigest()
+            f"b2mml:{plan_id}:{digest[:16]}" if plan_id else f"sha256:{digest}"
         )
         message, created = inbox_receive(
             system=self.system, kind=self.kind, message_id=message_id, payload=payload, raw=raw, actor=request.user
@@ -245,4 +246,4 @@ class B2mmlScheduleView(InboundView):
                 message = inbox_fail(message_id=message.pk, error=error)
             else:
                 message = inbox_process(message_id=message.pk, actor=request.user)
-        return _receipt(message, duplicate=not created)
+        return _receipt(message, duplicate=not created, request=request)

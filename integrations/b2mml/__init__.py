@@ -2,15 +2,19 @@
 (for a closed batch), and an ISA-88 style BatchML batch record export.
 
 "The Business To Manufacturing Markup Language (B2MML) is used courtesy of MESA International."
-The official schemas are kept in tests/data/b2mml/ and the tests validate what we produce.
+The official V0700 schemas are shipped in integrations/b2mml/xsd/: imports are validated against
+them before anything is mapped, and the tests validate what we produce.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from lxml import etree
 
 NS = "http://www.mesa.org/xml/B2MML"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
+XSD_DIR = Path(__file__).resolve().parent / "xsd"
 
 
 def q(tag: str) -> str:

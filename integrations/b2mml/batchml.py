@@ -1,6 +1,7 @@
 """ISA-88 Part 4 style batch record export (BatchML BatchProductionRecord) of a closed batch:
 the record header, every audit event of the batch (who, when, what, why) and its production
-performance (materials consumed lot by lot and produced)."""
+performance (materials consumed lot by lot and produced). The audit events go only to callers who
+may read the audit trail (auditors): for everyone else the record has no Events."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ def _entry(parent, entry_id: str, object_type: str, when, description: str = "")
         sub(parent, "Description", description)
 
 
-def batch_to_batchml(batch) -> bytes:
+def batch_to_batchml(batch, *, include_audit: bool = False) -> bytes:
+    """The batch record; its audit events only with `include_audit` (the caller may read the trail)."""
     from audit.models import AuditEvent
     from materials.models import Lot
 
@@ -40,8 +42,17 @@ def batch_to_batchml(batch) -> bytes:
         sub(root, "LotID", output)
     sub(root, "MaterialDefinitionID", batch.product.code)
     sub(root, "RecordStatus", batch.status)
+    if include_audit:
+        _events(root, AuditEvent.objects.filter(object_type="batches.batch", object_id=str(batch.pk)).order_by("seq"))
+    performances = sub(root, "OperationsPerformances")
+    record = sub(performances, "OperationsPerformanceRecord")
+    _entry(record, f"{record_id}-PERF", "Other", now, "Production performance")
+    performance_element(batch, sub(record, "OperationsPerformance"))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _events(root, trail) -> None:
     events = sub(root, "Events")
-    trail = AuditEvent.objects.filter(object_type="batches.batch", object_id=str(batch.pk)).order_by("seq")
     for event in trail:
         element = sub(events, "Event")
         _entry(element, f"AUD-{event.seq}", "Event", event.timestamp, event.action)
@@ -56,8 +67,3 @@ def batch_to_batchml(batch) -> bytes:
         if event.reason:
             sub(element, "MessageText", event.reason)
         sub(element, "PersonID", event.username)
-    performances = sub(root, "OperationsPerformances")
-    record = sub(performances, "OperationsPerformanceRecord")
-    _entry(record, f"{record_id}-PERF", "Other", now, "Production performance")
-    performance_element(batch, sub(record, "OperationsPerformance"))
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

@@ -41,13 +41,23 @@ def plan_validate(payload) -> dict:
 
 def handle_production_plan(payload, *, message, actor) -> dict:
     """One production order per plan line, through the orders service (idempotent by ERP
-    reference). The inbox runs this in one transaction: all lines become orders, or none."""
-    from django.core.exceptions import ValidationError
+    reference). A line for an ERP reference the MES already has is a revision: the order is amended
+    before release (order_update: recorded, an approved order goes back for approval) and refused
+    with the reason after. The inbox runs this in one transaction: the whole plan applies, or none."""
+    from django.core.exceptions import PermissionDenied, ValidationError
+    from django.utils.translation import gettext
 
     from orders.models import Priority
     from orders.services.orders import order_create_from_plan
 
     plan = plan_validate(payload)
+    if actor is None:
+        raise PermissionDenied(
+            gettext(
+                "The ERP has no active integration account, so its plan cannot be applied. "
+                "Re-activate the ERP link account, then replay this message."
+            )
+        )
     orders = []
     for index, line in enumerate(plan["lines"]):
         try:
@@ -62,12 +72,72 @@ def handle_production_plan(payload, *, message, actor) -> dict:
                 line_code=line["line_code"],
                 priority=line["priority"] if line["priority"] is not None else Priority.NORMAL,
             )
+            changes = {} if created else plan_line_revise(order=order, line=line, plan=plan, actor=actor)
         except ValidationError as exc:
             # Name the plan line, so the ERP knows which of its orders was refused.
             detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
             raise ValidationError({f"lines.{index}.{k}": v for k, v in detail.items()}) from None
-        orders.append({"erp_reference": line["erp_reference"], "order": order.number, "created": created})
+        action = "created" if created else ("amended" if changes else "unchanged")
+        orders.append(
+            {
+                "erp_reference": line["erp_reference"],
+                "order": order.number,
+                "created": created,
+                "action": action,
+                **({"changes": changes} if changes else {}),
+            }
+        )
     return {"orders": orders}
+
+
+def plan_line_revise(*, order, line: dict, plan: dict, actor) -> dict:
+    """A plan line for an order the MES has: apply what changed through the order amendment rule.
+
+    Returns the changes applied ({} when the line matches the order). Before release the orders
+    service amends the order (with the ERP plan and revision as the reason; an approved order goes
+    back for approval); in any later state it refuses, and the refusal names the order and its state."""
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext
+
+    from mes.models import Line
+    from orders.services.orders import order_update
+
+    wanted = {
+        "planned_quantity": Decimal(str(line["quantity"])).quantize(Decimal("0.001")),
+        "unit": line["unit"],
+        "planned_start": line["planned_start"],
+        "planned_end": line["planned_end"],
+    }
+    if line["priority"] is not None:
+        wanted["priority"] = line["priority"]
+    changes = {k: v for k, v in wanted.items() if getattr(order, k) != v}
+    if order.line is None or order.line.code != line["line_code"]:
+        new_line = Line.objects.filter(code=line["line_code"]).first()
+        if new_line is None:
+            raise ValidationError({"line": gettext("Unknown production line %(code)s.") % {"code": line["line_code"]}})
+        changes["line"] = new_line
+    if order.product.code != line["product_code"]:
+        raise ValidationError(
+            {
+                "product_code": gettext(
+                    "Order %(n)s (ERP %(ref)s) is for %(old)s; the product of an order cannot be changed."
+                )
+                % {"n": order.number, "ref": order.erp_reference, "old": order.product.code}
+            }
+        )
+    if not changes:
+        return {}
+    reason = gettext("ERP plan %(plan)s, revision %(rev)s") % {"plan": plan["plan_id"], "rev": plan["revision"]}
+    try:
+        order_update(user=actor, order_id=order.pk, reason=reason, **changes)
+    except ValidationError as exc:
+        raise ValidationError(
+            {
+                "erp_reference": gettext("The ERP's change to order %(n)s (%(fields)s) is refused: %(why)s")
+                % {"n": order.number, "fields": ", ".join(sorted(changes)), "why": " ".join(exc.messages)}
+            }
+        ) from None
+    return {k: (getattr(v, "code", None) or str(v)) for k, v in changes.items()}
 
 
 INBOUND = {"production_plan": handle_production_plan}

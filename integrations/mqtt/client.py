@@ -10,6 +10,9 @@ from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
 from django.conf import settings
+from rest_framework.exceptions import ParseError
+
+from integrations.api.parsers import strict_json_loads
 
 KINDS = ("status", "counters")
 
@@ -62,8 +65,9 @@ class EquipmentListener:
             return
         raw = message.payload.decode("utf-8", "replace")
         try:
-            payload = json.loads(raw)
-        except ValueError:
+            # Strict: NaN, 1e999, lone surrogates or deep nesting would not even be storable.
+            payload = strict_json_loads(message.payload)
+        except ParseError:
             payload = None
         self.queue.put(Received(message.topic, parsed[0], parsed[1], payload, raw))
 

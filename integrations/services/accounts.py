@@ -108,5 +108,8 @@ def inbound_actor(message):
     (a pulled message) the system's integration account. Never the administrator who replays it:
     the replay itself is audited separately as theirs."""
     if message.received_by_id:
-        return message.received_by
+        account = IntegrationAccount.objects.filter(user_id=message.received_by_id).first()
+        if account is None or account.active:
+            return message.received_by
+        return None  # its account was revoked: nobody may apply it until it is re-activated
     return integration_user(message.system)

@@ -1,12 +1,14 @@
 """The inbox: messages from external systems are stored first, then processed once.
 
 - `inbox_receive` commits the message (even a malformed one, as raw text) before anything is
-  done with it, so nothing received is ever lost; (system, message_id) is unique, so a message
-  delivered twice is processed once.
+  done with it, so nothing received is ever lost; (system, kind, message_id) is unique, so a
+  message delivered twice is processed once (an idempotency key is scoped by system and kind).
 - `inbox_process` runs the kind's handler (integrations/<system>/mapping.py INBOUND) in one
-  transaction: the business change happens completely or not at all. A refused message is marked
-  failed with the reasons; a message whose MES module does not exist yet is parked. Both stay
-  visible on the message log page and can be replayed.
+  transaction: the business change happens completely or not at all. A message that fails for any
+  reason (refused, not permitted, or an unexpected error) is marked failed with the error in words;
+  a message whose MES module does not exist yet is parked. Both stay visible on the message log
+  and System status pages, and an administrator can replay them once the cause is fixed (audited;
+  the business change is still attributed to the sending system's account, not to the administrator).
 """
 
 from __future__ import annotations
@@ -38,7 +40,10 @@ def error_detail(exc: Exception):
         return exc.detail
     if isinstance(exc, ValidationError):
         return exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-    return {"non_field_errors": [str(exc)]}
+    if isinstance(exc, PermissionDenied):
+        return {"non_field_errors": [str(exc) or _("The sending system's account may not do this.")]}
+    text = str(exc) or exc.__class__.__name__
+    return {"non_field_errors": [_("Processing failed: %(error)s") % {"error": text}]}
 
 
 def _as_text(detail) -> str:
@@ -54,7 +59,7 @@ def inbox_receive(
     message_id = (message_id or "").strip()[:120]
     if not message_id:
         raise ValidationError({"message_id": [_("Every message needs a message id.")]})
-    existing = InboxMessage.objects.filter(system=system, message_id=message_id).first()
+    existing = InboxMessage.objects.filter(system=system, kind=kind, message_id=message_id).first()
     if existing is not None:
         return existing, False
     try:
@@ -68,7 +73,7 @@ def inbox_receive(
                 received_by=actor if getattr(actor, "pk", None) else None,
             )
     except IntegrityError:  # the same message arriving twice at the same moment
-        return InboxMessage.objects.get(system=system, message_id=message_id), False
+        return InboxMessage.objects.get(system=system, kind=kind, message_id=message_id), False
     return message, True
 
 
@@ -101,7 +106,9 @@ def inbox_process(*, message_id: int, actor=None) -> InboxMessage:
                 result = handler(message.payload, message=message, actor=actor)
         except Parked as exc:
             message.status, message.last_error, message.result = InboxStatus.PARKED, str(exc), None
-        except (ValidationError, ApiValidationError) as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever went wrong, the message must say so, not stay "received"
+            if not isinstance(exc, (ValidationError, ApiValidationError, PermissionDenied)):
+                logger.exception("inbox message %s (%s/%s) failed", message.pk, message.system, message.kind)
             detail = error_detail(exc)
             message.status, message.last_error, message.result = (
                 InboxStatus.FAILED,
@@ -136,12 +143,20 @@ def inbox_accept(*, system: str, kind: str, message_id: str, payload=None, raw: 
     return message
 
 
+REPLAYABLE = (InboxStatus.FAILED, InboxStatus.PARKED, InboxStatus.RECEIVED)
+
+
 def inbox_replay(*, actor, message_id: int, reason: str = "") -> InboxMessage:
-    """Process a failed or parked message again (after its cause was fixed)."""
+    """Process a failed, parked or never-processed message again (after its cause was fixed).
+
+    The replay is the administrator's (audited as theirs); the business change it makes is still
+    the sending system's, so it is processed as that system's integration account."""
+    from integrations.services.accounts import inbound_actor
+
     if not actor.has_perm(REPLAY_PERMISSION):
         raise PermissionDenied(_("You may not replay integration messages."))
     message = InboxMessage.objects.get(pk=message_id)
-    if message.status not in (InboxStatus.FAILED, InboxStatus.PARKED):
+    if message.status not in REPLAYABLE:
         raise ValidationError(
             _("Only failed or waiting messages can be replayed; this message is %(status)s.")
             % {"status": message.get_status_display()}
@@ -154,4 +169,4 @@ def inbox_replay(*, actor, message_id: int, reason: str = "") -> InboxMessage:
             old={"status": message.status, "last_error": message.last_error[:500]},
             reason=reason,
         )
-    return inbox_process(message_id=message.pk, actor=actor)
+    return inbox_process(message_id=message.pk, actor=inbound_actor(message))

@@ -2,13 +2,17 @@
 
 - `outbox_enqueue` is called by a domain service inside its own transaction: the message exists
   if and only if the business change committed. One event (system, kind, key) is one message.
-- Delivery claims due messages with SELECT ... FOR UPDATE SKIP LOCKED, marks them `sending`
-  with a lease and a claim token, commits, then sends. Concurrent workers never claim the same
-  message; a worker that dies mid-send leaves a lease that expires, and the message is claimed
-  again (with the same Idempotency-Key, so the receiver can tell it is a retry).
-- Failures are retried with exponential backoff and jitter; after MES_OUTBOX_MAX_ATTEMPTS (or at
-  once when the receiver refuses the message itself) the message becomes a dead letter, visible on
-  the message log page, where an administrator can replay it.
+- Delivery claims ONE due message at a time with SELECT ... FOR UPDATE SKIP LOCKED, marks it
+  `sending` with a claim token and a lease sized from the system's time-out (the longest a request
+  can take, plus a margin), commits, sends, and records the result at once. So a slow receiver
+  never holds a batch of unrecorded results, a claim cannot expire while its request may still be
+  in flight, and a worker that dies mid-send leaves one message whose lease expires; it is then
+  claimed again with the same Idempotency-Key, so the receiver can tell it is a retry.
+- Failures are retried with exponential backoff and jitter (after a time-out, not before the
+  time-out has passed again: the receiver may still be working on the first request); after
+  MES_OUTBOX_MAX_ATTEMPTS, time-outs included (or at once when the receiver refuses the message
+  itself) the message becomes a dead letter, visible on the message log page, where an
+  administrator can replay it.
 - Nothing depends on the broker staying up: the beat sweeper re-queues whatever is due.
 """
 
@@ -24,16 +28,15 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Min, Q
+from django.db.models import F, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from integrations.models import OutboxMessage, OutboxStatus, System
-from integrations.transport import DeliveryError, NotConfigured
+from integrations.transport import DeliveryError, NotConfigured, max_exchange_seconds, system_timeout
 
 logger = logging.getLogger("integrations.outbox")
-LEASE_SECONDS = 120
 REPLAY_PERMISSION = "integrations.replay_message"
 
 
@@ -97,31 +100,77 @@ def _due(now) -> Q:
     )
 
 
-def outbox_claim(*, system: str, limit: int) -> tuple[uuid.UUID, list[OutboxMessage]]:
-    """Claim up to `limit` due messages of `system` for this worker (never one another holds)."""
+def lease_seconds(system: str) -> float:
+    """How long a claim holds: the longest one request to `system` can take, plus a margin for
+    recording its result. A claim cannot expire while its request may still be in flight."""
+    return max_exchange_seconds(system_timeout(system)) + settings.MES_OUTBOX_LEASE_MARGIN_SECONDS
+
+
+def outbox_claim(*, system: str, limit: int, expired: bool = True) -> tuple[uuid.UUID, list[OutboxMessage]]:
+    """Claim up to `limit` due messages of `system` for this worker (never one another holds).
+
+    The delivery loop claims one at a time (`limit=1`): the lease covers one request, not a batch.
+    Messages whose lease expired (a dead worker's) come first; `expired=False` skips looking for
+    them (the delivery loop looks once per batch and whenever nothing is pending)."""
     now = timezone.now()
     token = uuid.uuid4()
-    with transaction.atomic():
-        ids = list(
-            OutboxMessage.objects.select_for_update(skip_locked=True)
-            .filter(_due(now), system=system)
-            .order_by("next_attempt_at", "id")
-            .values_list("id", flat=True)[:limit]
-        )
-        if not ids:
-            return token, []
-        # Plain (non-GMP) rows: a bulk update is the point. `attempts` counts this try.
-        from django.db.models import F
-
-        OutboxMessage.objects.filter(id__in=ids).update(
-            status=OutboxStatus.SENDING,
-            lease_until=now + timedelta(seconds=LEASE_SECONDS),
-            claim_token=token,
-            attempts=F("attempts") + 1,
-            last_attempt_at=now,
-        )
-    messages = list(OutboxMessage.objects.filter(id__in=ids, claim_token=token).order_by("id"))
+    lease_until = now + timedelta(seconds=lease_seconds(system) * limit)
+    messages: list[OutboxMessage] = []
+    if expired:
+        with transaction.atomic():
+            locking = OutboxMessage.objects.select_for_update(skip_locked=True).filter(system=system)
+            stale = list(
+                locking.filter(status=OutboxStatus.SENDING, lease_until__lte=now).order_by("lease_until")[:limit]
+            )
+            if stale:
+                _mark_claimed(stale, token, lease_until, now)
+                messages = stale
+    if len(messages) < limit:
+        messages += _claim_pending(system, limit - len(messages), token, lease_until, now)
     return token, messages
+
+
+def _mark_claimed(messages: list[OutboxMessage], token, lease_until, now) -> None:
+    # Plain (non-GMP) rows: a bulk update is the point. `attempts` counts this try.
+    OutboxMessage.objects.filter(id__in=[m.id for m in messages]).update(
+        status=OutboxStatus.SENDING,
+        lease_until=lease_until,
+        claim_token=token,
+        attempts=F("attempts") + 1,
+        last_attempt_at=now,
+    )
+    for message in messages:  # the rows as updated, without reading them again
+        message.status, message.lease_until, message.claim_token = OutboxStatus.SENDING, lease_until, token
+        message.attempts += 1
+        message.last_attempt_at = now
+
+
+_CLAIM_PENDING_SQL = """
+UPDATE integrations_outboxmessage SET status = 'sending', lease_until = %s, claim_token = %s,
+       attempts = attempts + 1, last_attempt_at = %s
+ WHERE id IN (SELECT id FROM integrations_outboxmessage
+               WHERE system = %s AND status = 'pending' AND next_attempt_at <= %s
+               ORDER BY next_attempt_at, id LIMIT %s FOR UPDATE SKIP LOCKED)
+RETURNING *
+"""
+
+
+def _claim_pending(system: str, limit: int, token, lease_until, now) -> list[OutboxMessage]:
+    """Due pending messages in order, claimed in one statement on PostgreSQL (one round trip and one
+    commit per claim: under a backlog the claim is most of a delivery's database work); the index
+    (status, system, next_attempt_at, id) gives them in order without sorting the backlog."""
+    if connection.vendor == "postgresql":
+        with transaction.atomic():
+            claimed = OutboxMessage.objects.raw(_CLAIM_PENDING_SQL, [lease_until, token, now, system, now, limit])
+            return sorted(claimed, key=lambda m: (m.next_attempt_at, m.id))
+    with transaction.atomic():
+        pending = OutboxMessage.objects.select_for_update(skip_locked=True).filter(
+            system=system, status=OutboxStatus.PENDING, next_attempt_at__lte=now
+        )
+        messages = list(pending.order_by("next_attempt_at", "id")[:limit])
+        if messages:
+            _mark_claimed(messages, token, lease_until, now)
+        return messages
 
 
 @dataclass
@@ -140,67 +189,101 @@ class DeliveryReport:
         self.errors.extend(other.errors[:5])
 
 
-def outbox_deliver_batch(*, system: str, limit: int | None = None) -> DeliveryReport:
-    """Claim one batch of `system`'s due messages, send each, record each outcome."""
+def outbox_deliver_batch(*, system: str, limit: int | None = None, deadline: float | None = None) -> DeliveryReport:
+    """Deliver up to `limit` of `system`'s due messages, one claim and one recorded result each.
+
+    Stops early when nothing is due, the receiver cannot be reached (the rest would fail the same)
+    or the `deadline` (time.monotonic()) has passed: a slow receiver does not keep one task for ever."""
     from integrations.adapters import adapter
 
     client = adapter(system).client
-    token, messages = outbox_claim(system=system, limit=limit or settings.MES_OUTBOX_BATCH)
-    report = DeliveryReport(claimed=len(messages))
-    if not messages:
-        return report
-    delivered: list[int] = []
-    failures: list[tuple[OutboxMessage, DeliveryError]] = []
+    report = DeliveryReport()
     try:
         session = client.session()
     except NotConfigured as exc:
+        token, messages = outbox_claim(system=system, limit=1)
+        report.claimed = len(messages)
         error = DeliveryError(_("%(system)s is not connected: %(why)s") % {"system": system.upper(), "why": exc})
-        failures = [(m, error) for m in messages]
-    else:
-        with session:
-            for message in messages:
-                try:
-                    client.deliver(session, message)
-                    delivered.append(message.id)
-                except DeliveryError as exc:
-                    failures.append((message, exc))
-    _record_outcomes(token, delivered, failures, report)
+        for message in messages:
+            _record_failure(token, message, error, report)
+        return report
+    with session:
+        for n in range(limit or settings.MES_OUTBOX_BATCH):
+            if deadline is not None and time.monotonic() > deadline:
+                break
+            token, messages = outbox_claim(system=system, limit=1, expired=n == 0)
+            if not messages and n:
+                token, messages = outbox_claim(system=system, limit=1)  # nothing pending: any expired lease?
+            if not messages:
+                break
+            message = messages[0]
+            report.claimed += 1
+            try:
+                client.deliver(session, message)
+            except DeliveryError as exc:
+                _record_failure(token, message, exc, report)
+                if exc.status is None and not exc.timed_out:
+                    break  # unreachable: the next message would fail the same way
+            else:
+                _record_delivered(token, message, report)
     return report
 
 
-def _record_outcomes(token, delivered: list[int], failures, report: DeliveryReport) -> None:
-    now = timezone.now()
-    max_attempts = settings.MES_OUTBOX_MAX_ATTEMPTS
+def _async_commit() -> None:
+    """This transaction's commit need not wait for the disk. Only for recording a delivery: were the
+    database to crash and lose it, the message's lease runs out and it is sent again with the same
+    Idempotency-Key (the receiver recognises it); never for the claim, whose loss could let a second
+    worker send while the first is still sending."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def _record_delivered(token, message: OutboxMessage, report: DeliveryReport) -> None:
+    """Mark one message delivered, unless its claim was lost (then the new owner records it)."""
     with transaction.atomic():
-        if delivered:
-            report.delivered = OutboxMessage.objects.filter(id__in=delivered, claim_token=token).update(
-                status=OutboxStatus.DELIVERED,
-                delivered_at=now,
-                lease_until=None,
-                last_error="",
-                last_status_code=200,
+        _async_commit()
+        report.delivered += OutboxMessage.objects.filter(id=message.id, claim_token=token).update(
+            status=OutboxStatus.DELIVERED,
+            delivered_at=timezone.now(),
+            lease_until=None,
+            last_error="",
+            last_status_code=200,
+        )
+
+
+def _retry_delay(message: OutboxMessage, error: DeliveryError) -> float:
+    delay = backoff_seconds(message.attempts)
+    if error.timed_out:
+        # The receiver may still be working on the request we gave up on: not before it had the time again.
+        delay = max(delay, system_timeout(message.system))
+    return delay
+
+
+def _record_failure(token, message: OutboxMessage, error: DeliveryError, report: DeliveryReport) -> None:
+    """Schedule the retry, or make a dead letter (refused, or out of attempts: time-outs count too)."""
+    now = timezone.now()
+    dead = not error.retryable or message.attempts >= settings.MES_OUTBOX_MAX_ATTEMPTS
+    with transaction.atomic():
+        updated = OutboxMessage.objects.filter(id=message.id, claim_token=token).update(
+            status=OutboxStatus.DEAD if dead else OutboxStatus.PENDING,
+            lease_until=None,
+            next_attempt_at=now + timedelta(seconds=_retry_delay(message, error)),
+            last_error=str(error)[:2000],
+            last_status_code=error.status,
+        )
+        if not updated:
+            return  # our claim was lost and another worker owns the message now
+        if dead:
+            report.dead += 1
+            audit_record(
+                action="integrations.outbox.dead_letter",
+                obj=message,
+                new={"attempts": message.attempts, "error": str(error)[:500]},
             )
-        for message, error in failures:
-            dead = not error.retryable or message.attempts >= max_attempts
-            updated = OutboxMessage.objects.filter(id=message.id, claim_token=token).update(
-                status=OutboxStatus.DEAD if dead else OutboxStatus.PENDING,
-                lease_until=None,
-                next_attempt_at=now + timedelta(seconds=backoff_seconds(message.attempts)),
-                last_error=str(error)[:2000],
-                last_status_code=error.status,
-            )
-            if not updated:
-                continue  # our lease expired and another worker owns it now
-            if dead:
-                report.dead += 1
-                audit_record(
-                    action="integrations.outbox.dead_letter",
-                    obj=message,
-                    new={"attempts": message.attempts, "error": str(error)[:500]},
-                )
-            else:
-                report.failed += 1
-            report.errors.append(str(error)[:200])
+        else:
+            report.failed += 1
+        report.errors.append(str(error)[:200])
 
 
 def outbox_drain(*, system: str, budget_seconds: float = 20.0) -> DeliveryReport:
@@ -208,7 +291,7 @@ def outbox_drain(*, system: str, budget_seconds: float = 20.0) -> DeliveryReport
     report = DeliveryReport()
     deadline = time.monotonic() + budget_seconds
     while time.monotonic() < deadline:
-        batch = outbox_deliver_batch(system=system)
+        batch = outbox_deliver_batch(system=system, deadline=deadline)
         report.add(batch)
         if batch.claimed and not batch.delivered:
             break  # the receiver accepts nothing now: leave the retries to the sweeper

@@ -2,8 +2,10 @@
 
 It records every request, accepts each Idempotency-Key once (a retry of an accepted message is
 answered 200 again and counted as a replay, as a careful receiver would), and can be told to
-fail a share of requests, fail the next N, answer slowly (time-outs) or go down and come back up
-on the same port. It also serves production plans on GET /plans for the ERP pull.
+fail a share of requests, fail the next N, answer slowly (all, or a share of requests much more
+slowly: time-outs) or go down and come back up on the same port. It counts a request that
+arrives while another with the same key is still being answered (`overlaps`): a second send while
+the first may still be in flight. It also serves production plans on GET /plans for the ERP pull.
 """
 
 from __future__ import annotations
@@ -30,6 +32,10 @@ class PeerState:
         self.fail_next = 0
         self.fail_status = 500
         self.delay = 0.0
+        self.slow_rate = 0.0  # this share of requests takes `slow_delay` instead of `delay`
+        self.slow_delay = 0.0
+        self.in_flight: Counter = Counter()  # idempotency key -> requests being answered now
+        self.overlaps = 0
         self.plans: list[dict] = []
 
     def reset(self) -> None:
@@ -38,7 +44,9 @@ class PeerState:
             self.accepted.clear()
             self.accept_counts.clear()
             self.replays = self.failures = self.fail_next = 0
-            self.fail_rate, self.delay = 0.0, 0.0
+            self.fail_rate, self.delay, self.slow_rate, self.slow_delay = 0.0, 0.0, 0.0, 0.0
+            self.in_flight.clear()
+            self.overlaps = 0
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -77,9 +85,22 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length)
         state = self.state
-        if state.delay:
-            time.sleep(state.delay)
         key = self.headers.get("Idempotency-Key", "")
+        with state.lock:
+            if state.in_flight[key]:
+                state.overlaps += 1
+            state.in_flight[key] += 1
+            slow = state.slow_rate and state.random.random() < state.slow_rate
+        try:
+            delay = state.slow_delay if slow else state.delay
+            if delay:
+                time.sleep(delay)
+            self._accept(state, key, raw)
+        finally:
+            with state.lock:
+                state.in_flight[key] -= 1
+
+    def _accept(self, state: PeerState, key: str, raw: bytes) -> None:
         with state.lock:
             state.requests.append({"method": "POST", "path": self.path, "headers": dict(self.headers), "key": key})
             fail = state.fail_next > 0 or (state.fail_rate and state.random.random() < state.fail_rate)

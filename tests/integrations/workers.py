@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -12,6 +13,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on now (tests running side by side must not share a broker)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 class RedisServer:
@@ -67,10 +75,17 @@ def database_url(settings_dict: dict) -> str:
 
 @contextmanager
 def celery_workers(
-    *, redis_url: str, database: str, env: dict, concurrency: int = 2, name: str = "int", queues: str = ""
+    *,
+    redis_url: str,
+    database: str,
+    env: dict,
+    concurrency: int = 2,
+    name: str = "int",
+    queues: str = "",
+    pool: str = "prefork",
 ):
-    """Start `celery worker` processes (prefork) for the project (on `queues`, comma-separated, when
-    given; else the default queue); stop them on exit."""
+    """Start `celery worker` processes (prefork, or one `solo` process) for the project (on
+    `queues`, comma-separated, when given; else the default queue); stop them on exit."""
     environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "mes.settings",
@@ -89,7 +104,7 @@ def celery_workers(
             "mes",
             "worker",
             "-P",
-            "prefork",
+            pool,
             "-c",
             str(concurrency),
             "-l",
@@ -109,12 +124,13 @@ def celery_workers(
     try:
         yield process
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        if process.poll() is None:  # not already gone (a test may have killed it)
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
 
 
 @contextmanager
