@@ -317,6 +317,9 @@ MES_OUTBOX_MAX_ATTEMPTS = env_int("MES_OUTBOX_MAX_ATTEMPTS", 10, minimum=1, maxi
 MES_OUTBOX_BACKOFF_SECONDS = env_int("MES_OUTBOX_BACKOFF_SECONDS", 5, minimum=1)
 MES_OUTBOX_BACKOFF_MAX_SECONDS = env_int("MES_OUTBOX_BACKOFF_MAX_SECONDS", 3600, minimum=1)
 MES_OUTBOX_BATCH = env_int("MES_OUTBOX_BATCH", 100, minimum=1, maximum=1000)
+# A machine reading whose source time is ahead of its receipt by more than this is stored flagged
+# ("source clock ahead") and raises one clock alert per equipment; it is never dropped.
+MES_CAPTURE_CLOCK_TOLERANCE_SECONDS = env_int("MES_CAPTURE_CLOCK_TOLERANCE_SECONDS", 5, minimum=0)
 MES_MQTT = {
     "host": env_str("MES_MQTT_HOST", "127.0.0.1"),
     "port": env_int("MES_MQTT_PORT", 1883, minimum=1, maximum=65535),
