@@ -56,6 +56,7 @@ class SimTag:
     source_ts: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     excursion: int = 0  # ticks left of an out-of-range excursion
     text: str | None = None  # a machine that reports its state (or anything) as text: "Running"
+    status: int = ua.StatusCodes.Good  # e.g. BadSensorFailure: the PLC's own verdict on the value
 
     @property
     def variant_type(self) -> ua.VariantType:
@@ -119,6 +120,8 @@ class Simulator:
         self.fault_rate, self.excursion_rate = fault_rate, excursion_rate
         self.server: Server | None = None
         self._nodes: dict[str, ua.NodeId] = {}
+        self._types: dict[str, ua.VariantType] = {}  # the type each variable was created with
+        self._retyped: dict[str, ua.DataValue] = {}  # variables now serving another type (read callback)
 
     # --- server lifecycle -----------------------------------------------------------------
     async def start(self) -> None:
@@ -139,12 +142,14 @@ class Simulator:
                     nid, ua.QualifiedName(tag.key, idx), ua.Variant(tag.ua_value(), tag.variant_type)
                 )
                 self._nodes[tag.node_id] = nid
+                self._types[tag.node_id] = tag.variant_type
         await server.start()
         self.server = server
         await self.publish([t for e in self.equipment.values() for t in e.tags.values()])
 
     async def stop(self) -> None:
         server, self.server = self.server, None
+        self._retyped.clear()
         if server is not None:
             await server.stop()
 
@@ -159,10 +164,19 @@ class Simulator:
                 continue
             dv = ua.DataValue(
                 ua.Variant(tag.ua_value(), tag.variant_type),
-                StatusCode=ua.StatusCode(ua.StatusCodes.Good),
+                StatusCode=ua.StatusCode(tag.status),
                 SourceTimestamp=tag.source_ts,
                 ServerTimestamp=now,
             )
+            if tag.node_id in self._retyped or tag.variant_type != self._types[tag.node_id]:
+                # a machine that sends text where it used to send numbers: the server's own type
+                # check would refuse the write, so reads of this variable are answered directly
+                if tag.node_id not in self._retyped:
+                    server.set_attribute_value_callback(
+                        self._nodes[tag.node_id], lambda _nid, _attr, key=tag.node_id: self._retyped[key]
+                    )
+                self._retyped[tag.node_id] = dv
+                continue
             await server.write_attribute_value(self._nodes[tag.node_id], dv)
 
     # --- simulation -------------------------------------------------------------------------

@@ -62,7 +62,7 @@ def board_tile(tile):
     if eq.current_batch_id:
         step = f" · {escape(eq.current_step)}" if eq.current_step else ""
         parts.append(f'<span class="small">{escape(gettext("Batch"))} <b>{escape(eq.current_batch)}</b>{step}</span>')
-    live = getattr(eq, "live", None) if eq.opcua_endpoint else None
+    live = getattr(eq, "live", None)  # OPC UA or MQTT: whichever source keeps it
     if live is not None:
         if live.comm_state == "lost":
             machine = f'<span class="comm-lost">⚠ {escape(gettext("Communication lost"))}</span>'
