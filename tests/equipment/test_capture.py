@@ -233,3 +233,21 @@ def test_deadband_memory_is_shared_in_the_database_not_per_worker(machines, endp
     assert poll(endpoint).stored == 0
     sim.set("GRAN-01", "temperature", 45.3)
     assert poll(endpoint).stored == 1
+
+
+def test_tag_errors_and_endpoint_health_are_shown_in_words(machines, endpoint, client_for, django_assert_max_num_queries):
+    from django.urls import reverse
+
+    first, _second, sim = machines
+    add_tag(first, "ghost", "ns=2;s=GRAN-01.does_not_exist")
+    sim.set("GRAN-01", "temperature", 45.0)
+    sim.sim.equipment["GRAN-01"].tags["speed"].status = ua.StatusCodes.BadSensorFailure
+    sim.set("GRAN-01", "speed", 120.0)
+    poll(endpoint)
+    page = client_for("operator").get(reverse("equipment:detail", args=[first.pk])).content.decode()
+    assert "BadNodeIdUnknown: The node id refers to a node that does not exist" in page
+    assert "BadSensorFailure" in page and "0x8" not in page  # the status in words, not a number
+    admin = client_for("admin")
+    with django_assert_max_num_queries(40):
+        status = admin.get(reverse("administration:status")).content.decode()
+    assert endpoint in status and "Skipped polls (overlap)" in status and "is not captured" in status
