@@ -235,7 +235,9 @@ def test_deadband_memory_is_shared_in_the_database_not_per_worker(machines, endp
     assert poll(endpoint).stored == 1
 
 
-def test_tag_errors_and_endpoint_health_are_shown_in_words(machines, endpoint, client_for, django_assert_max_num_queries):
+def test_tag_errors_and_endpoint_health_are_shown_in_words(
+    machines, endpoint, client_for, django_assert_max_num_queries
+):
     from django.urls import reverse
 
     first, _second, sim = machines
