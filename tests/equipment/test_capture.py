@@ -18,6 +18,7 @@ from equipment.models import (
     CaptureAlert,
     CommState,
     EndpointHealth,
+    Equipment,
     EquipmentLive,
     EquipmentTag,
     FaultReport,
@@ -253,3 +254,46 @@ def test_tag_errors_and_endpoint_health_are_shown_in_words(
     with django_assert_max_num_queries(40):
         status = admin.get(reverse("administration:status")).content.decode()
     assert endpoint in status and "Skipped polls (overlap)" in status and "is not captured" in status
+
+
+def test_the_tag_browser_shows_variables_with_their_data_type_and_adds_the_picked_one(machines, client_for):
+    from django.urls import reverse
+
+    first, _second, _sim = machines
+    admin = client_for("admin")
+    url = reverse("equipment:tag_browser", args=[first.pk])
+    top = admin.get(url).content.decode()
+    assert "GRAN-01" in top and "ns=2;s=GRAN-01" in top
+    inside = admin.get(url, {"node": "ns=2;s=GRAN-01"}).content.decode()
+    assert "ns=2;s=GRAN-01.temperature" in inside and "Double" in inside and "Boolean" in inside
+    assert "not an OPC UA node id" in admin.get(url, {"node": "GRAN-01"}).content.decode()
+    post = {"node_id": "ns=2;s=GRAN-01.temperature", "key": "temp2", "kind": "process", "label": "T", "unit": "°C"}
+    response = admin.post(url, {**post, "reason": "second temperature for the batch record"})
+    assert response.status_code == 302
+    tag = EquipmentTag.objects.get(equipment=first, key="temp2")
+    assert tag.node_id == "ns=2;s=GRAN-01.temperature"
+    assert client_for("operator").get(url).status_code == 403
+
+
+def test_tags_are_imported_from_csv_all_or_nothing(make_equipment, client_for):
+    from django.urls import reverse
+
+    make_equipment("GRAN-01")
+    make_equipment("GRAN-02")
+    admin = client_for("admin")
+    header = "equipment,endpoint,key,node_id,kind,label,unit,deadband,low,high\n"
+    bad = header + (
+        "GRAN-01,opc.tcp://plc1:4840,temp,ns=2;s=GRAN-01.T,process,Temp,°C,0.2,30,60\n"
+        "GRAN-02,opc.tcp://plc1:4840,temp,GRAN-02.T,process,Temp,°C,0.2,30,60\n"
+        "NOPE-1,,temp,ns=2;s=X,process,,,,,\n"
+    )
+    page = admin.post(reverse("equipment:tag_import"), {"text": bad, "reason": "plant roll-out"}).content.decode()
+    assert "Line 3, node_id" in page and "Line 4: no equipment NOPE-1" in page
+    assert not EquipmentTag.objects.exists()
+    good = header + "".join(
+        f"GRAN-0{n},opc.tcp://plc1:4840,{k},ns=2;s=GRAN-0{n}.{k},process,{k},,0.1,,\n" for n in (1, 2) for k in "ab"
+    )
+    response = admin.post(reverse("equipment:tag_import"), {"text": good, "reason": "plant roll-out"})
+    assert response.status_code == 302
+    assert EquipmentTag.objects.count() == 4
+    assert set(Equipment.objects.values_list("opcua_endpoint", flat=True)) == {"opc.tcp://plc1:4840"}
