@@ -1,0 +1,35 @@
+"""One Celery-like poller worker for bench_capture: `opcua_poll()` once a second for N seconds.
+
+Run as its own process (two of them at once), exactly what the beat task does in each worker."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mes.settings")
+
+
+def main(seconds: float) -> None:
+    import logging
+
+    import django
+
+    django.setup()
+    logging.getLogger("asyncua").setLevel(logging.CRITICAL)
+    logging.getLogger("equipment").setLevel(logging.ERROR)
+    from equipment.services import opcua_poll
+
+    next_tick = time.monotonic()
+    end = next_tick + seconds
+    while next_tick < end:
+        time.sleep(max(0.0, next_tick - time.monotonic()))
+        next_tick += 1.0
+        opcua_poll()
+
+
+if __name__ == "__main__":
+    main(float(sys.argv[1]))
