@@ -146,7 +146,12 @@ def opcua_poll(*, endpoint: str | None = None) -> list[PollResult]:
             if started is not None:
                 pending[started.future] = started
         for future in as_completed(pending):
-            _finish(pending[future], results[pending[future].url])
+            read = pending[future]
+            _finish(read, results[read.url])
+            # free the endpoint at once: a hanging endpoint still in this poll must not keep
+            # the healthy ones locked (the next tick, in any worker, may poll them)
+            _unlock(read.url)
+            locked.remove(read.url)
     finally:
         for url in locked:
             _unlock(url)
