@@ -245,7 +245,12 @@ def _lives(equipment) -> dict[int, EquipmentLive]:
 def _mark_lost(equipment, error: str) -> None:
     """Communication lost: one logbook entry per equipment per actual change (the row is locked)."""
     now = timezone.now()
-    for pk, live in _lives(equipment).items():
+    lives = _lives(equipment)
+    # equipment already lost show this endpoint's error, not a stale one (e.g. of its old endpoint)
+    EquipmentLive.objects.filter(pk__in=list(lives), comm_state=CommState.LOST).exclude(last_error=error[:300]).update(
+        last_error=error[:300]
+    )
+    for pk, live in lives.items():
         if live.comm_state == CommState.LOST:
             continue
         with transaction.atomic():

@@ -297,3 +297,25 @@ def test_tags_are_imported_from_csv_all_or_nothing(make_equipment, client_for):
     assert response.status_code == 302
     assert EquipmentTag.objects.count() == 4
     assert set(Equipment.objects.values_list("opcua_endpoint", flat=True)) == {"opc.tcp://plc1:4840"}
+
+
+def test_the_error_shown_follows_the_equipment_to_its_new_endpoint(make_equipment):
+    eq = make_equipment("GRAN-07")
+    dead = f"opc.tcp://127.0.0.1:{free_port()}/nothing-listens"
+    tags_configure(eq, dead)
+    reset_links()
+    opcua_poll(endpoint=dead)
+    refused = EquipmentLive.objects.get(equipment=eq).last_error
+    assert "Connection" in refused or "refused" in refused
+    hung = HangingServer()
+    try:
+        with audit_context(action="test.equipment.move", reason="PLC replaced"):
+            eq.opcua_endpoint = hung.url
+            eq.save()
+        opcua_poll(endpoint=hung.url)
+    finally:
+        hung.close()
+        reset_links()
+    live = EquipmentLive.objects.get(equipment=eq)
+    assert live.comm_state == CommState.LOST and "TimeoutError" in live.last_error
+    assert LogbookEntry.objects.filter(equipment=eq, text__contains="Communication lost").count() == 1
