@@ -33,6 +33,7 @@ from administration.services.config import (
 from administration.services.reviews import review_due, review_record
 from administration.services.status import system_status
 from audit.signatures import SignatureError
+from equipment.selectors import capture_alerts_open, capture_health
 
 VIEW_CONFIG = "administration.view_configparameter"
 REVIEW_CONFIG = "administration.review_configuration"
@@ -234,7 +235,12 @@ def status(request):
     return render(
         request,
         "administration/status.html",
-        {"s": system_status(), "backup_dir": settings.MES_BACKUP_DIR},
+        {
+            "s": system_status(),
+            "backup_dir": settings.MES_BACKUP_DIR,
+            "endpoints": capture_health(),
+            "capture_alerts": capture_alerts_open(),
+        },
     )
 
 

@@ -45,4 +45,7 @@ ACCESS = {
     "equipment:calibration_due": Rule(VIEWERS),
     "equipment:cleaning_due": Rule(VIEWERS),
     "equipment:oee": Rule(OEE),
+    # tags are master data: the system administrator configures them (tag browser, CSV import)
+    "equipment:tag_browser": Rule(frozenset({"admin"}), make_kwargs=EQ),
+    "equipment:tag_import": Rule(frozenset({"admin"})),
 }

@@ -3,7 +3,7 @@ everything the workflow owns (status, use, cleaning and calibration results) are
 
 from django.contrib import admin
 
-from equipment.models import ChecklistItem, Equipment, EquipmentClass, EquipmentTag
+from equipment.models import ChecklistItem, Equipment, EquipmentClass, EquipmentTag, MachineStateMap
 from equipment.services.master import master_data_save
 from mes.admin_base import GMPAdminForm
 
@@ -65,3 +65,13 @@ class EquipmentTagAdmin(ServiceSaveMixin, admin.ModelAdmin):
     list_filter = ("kind", "active")
     search_fields = ("equipment__code", "key", "node_id")
     list_select_related = ("equipment",)
+
+
+@admin.register(MachineStateMap)
+class MachineStateMapAdmin(ServiceSaveMixin, admin.ModelAdmin):
+    """What a machine's state words and codes mean, per class: audited, each change with a reason."""
+
+    list_display = ("equipment_class", "value", "state")
+    list_filter = ("equipment_class", "state")
+    search_fields = ("equipment_class__code", "value")
+    list_select_related = ("equipment_class",)

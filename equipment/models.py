@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.gmp import AuditBypassError, GMPModel
+from equipment.opcua.nodeids import validate_node_id
 from mes.models import LocalizedNameMixin
 from mes.workflow import StateMachine, Transition
 
@@ -575,7 +576,12 @@ class EquipmentTag(GMPModel):
     equipment = models.ForeignKey(Equipment, on_delete=models.PROTECT, related_name="tags")
     key = models.SlugField(_("key"), max_length=40)
     label = models.CharField(_("label"), max_length=80, blank=True, default="")
-    node_id = models.CharField(_("OPC UA node id"), max_length=200)
+    node_id = models.CharField(
+        _("OPC UA node id"),
+        max_length=200,
+        validators=[validate_node_id],
+        help_text=_("For example ns=2;s=GRAN-01.temperature (pick it with the tag browser)."),
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=TagKind.choices, default=TagKind.PROCESS)
     unit = models.CharField(_("unit"), max_length=20, blank=True, default="")
     deadband = models.FloatField(_("deadband (absolute)"), default=0.0)
@@ -616,6 +622,9 @@ class TagReading(models.Model):
     source_ts = models.DateTimeField(_("source time"))
     server_ts = models.DateTimeField(_("server time"), null=True)
     received_at = models.DateTimeField(_("received at"))
+    text_value = models.CharField(_("text value"), max_length=60, blank=True, default="")
+    # the source time was ahead of our receipt by more than the tolerance: stored, but not trusted
+    clock_suspect = models.BooleanField(_("source clock ahead"), default=False)
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -671,6 +680,9 @@ class EquipmentLive(models.Model):
     alarm_active = models.BooleanField(default=False)
     alarm_code = models.CharField(max_length=60, blank=True, default="")
     out_of_range = models.CharField(max_length=300, blank=True, default="")
+    state_raw = models.CharField(max_length=60, blank=True, default="")  # the value the machine sent
+    state_unmapped = models.BooleanField(default=False)
+    clock_ahead_s = models.FloatField(null=True, blank=True)  # while a clock alert is open
 
     class Meta:
         verbose_name = _("live equipment state")
@@ -678,3 +690,12 @@ class EquipmentLive(models.Model):
 
     def __str__(self) -> str:
         return f"{self.equipment_id} {self.comm_state} {self.machine_state}"
+
+
+from equipment.models_capture import (  # noqa: E402, F401 - models of this app kept in a second module
+    CaptureAlert,
+    CaptureAlertKind,
+    EndpointHealth,
+    MachineStateMap,
+    TagState,
+)

@@ -49,5 +49,9 @@ ROLE_PERMISSIONS = {
         "equipment.view_equipmenttag",
         "equipment.add_equipmenttag",
         "equipment.change_equipmenttag",
+        # what machine state words and codes mean, per class (master data, audited)
+        "equipment.view_machinestatemap",
+        "equipment.add_machinestatemap",
+        "equipment.change_machinestatemap",
     ],
 }

@@ -65,11 +65,30 @@ DEMO_EQUIPMENT = [
 ]
 
 
+# What the demo tablet presses and blister machines say in words or vendor codes (issue 23).
+DEMO_STATE_MAPS = {
+    "TPRS": [("Production", "running"), ("Stopped", "idle"), ("Setup", "idle"), ("Jam", "fault"), ("E-Stop", "fault")],
+    "BLST": [("AUTO", "running"), ("MANUAL", "idle"), ("10", "running"), ("20", "idle"), ("90", "fault")],
+}
+
+
 def seed_classes(stdout=None) -> None:
-    """Equipment classes and their checklists only (master data; needs no users)."""
+    """Equipment classes, their checklists and machine state mappings (master data; needs no users)."""
     for code, name, name_zh in DEMO_CLASSES:
         EquipmentClass.objects.get_or_create(code=code, defaults={"name": name, "name_zh": name_zh})
     _seed_checklists()
+    _seed_state_maps()
+
+
+def _seed_state_maps() -> None:
+    from equipment.models import MachineStateMap
+
+    for cls in EquipmentClass.objects.filter(code__in=list(DEMO_STATE_MAPS)):
+        if cls.state_map.exists():
+            continue
+        with audit_context(action="equipment.machinestatemap.create", reason="demo data (seed_demo)"):
+            for value, state in DEMO_STATE_MAPS[cls.code]:
+                MachineStateMap.objects.create(equipment_class=cls, value=value, state=state)
 
 
 def seed(stdout) -> None:

@@ -91,3 +91,20 @@ def work_order_queue() -> QuerySet:
         .select_related("equipment", "equipment__line", "fault", "created_by", "started_by", "completed_by")
         .order_by("created_at", "id")
     )
+
+
+def capture_health() -> list:
+    """Every OPC UA endpoint's health (last good read, reconnects, skipped polls, lag), worst first."""
+    from equipment.models import EndpointHealth
+
+    return sorted(EndpointHealth.objects.all(), key=lambda h: (h.connected, h.url))
+
+
+def capture_alerts_open() -> QuerySet:
+    from equipment.models import CaptureAlert
+
+    return (
+        CaptureAlert.objects.filter(cleared_at__isnull=True)
+        .select_related("equipment", "tag")
+        .order_by("-raised_at", "-id")[:100]
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from equipment import views
+from equipment import views, views_tags
 
 app_name = "equipment"
 urlpatterns = [
@@ -23,4 +23,6 @@ urlpatterns = [
     path("calibration-due/", views.calibration_due, name="calibration_due"),
     path("cleaning-due/", views.cleaning_due, name="cleaning_due"),
     path("oee/", views.oee, name="oee"),
+    path("<int:pk>/tags/browse/", views_tags.tag_browser, name="tag_browser"),
+    path("tags/import/", views_tags.tag_import, name="tag_import"),
 ]

@@ -35,6 +35,7 @@ from equipment.models import (
     FaultStatus,
     LogbookEntry,
     TagReading,
+    TagState,
     WorkOrder,
     WorkOrderStatus,
 )
@@ -99,11 +100,16 @@ def detail(request, pk: int):
     )
     page = Paginator(logbook, 30).get_page(request.GET.get("page"))
     latest = {}
+    tag_errors = dict(
+        TagState.objects.filter(tag__equipment=eq, tag__active=True).exclude(error="").values_list("tag_id", "error")
+    )
     for tag in eq.tags.filter(active=True).order_by("id"):
+        tag.capture_error = tag_errors.get(tag.pk, "")
         latest[tag.pk] = (tag, None)
     if latest:
         # the newest reading of each tag: one query per page (tags of one equipment, bounded)
-        for r in TagReading.objects.filter(tag_id__in=list(latest)).order_by("tag_id", "-source_ts"):
+        # (receipt order: a machine clock that jumped cannot make an old value look newest)
+        for r in TagReading.objects.filter(tag_id__in=list(latest)).order_by("tag_id", "-id"):
             if latest[r.tag_id][1] is None:
                 latest[r.tag_id] = (latest[r.tag_id][0], r)
             if all(v[1] for v in latest.values()):
@@ -115,6 +121,7 @@ def detail(request, pk: int):
         "faults": eq.faults.filter(status__in=[FaultStatus.OPEN, FaultStatus.IN_REPAIR]).order_by("reported_at"),
         "work_orders": eq.work_orders.exclude(status=WorkOrderStatus.CLOSED).select_related("fault"),
         "readings": list(latest.values()),
+        "capture_alerts": eq.capture_alerts.filter(cleared_at__isnull=True).order_by("raised_at"),
         "cleaning": cleaning_in_progress(eq) if eq.status == S.CLEANING else None,
         "cleanings": eq.cleanings.select_related("started_by", "finished_by")[:5],
         "calibrations": eq.calibrations.select_related("performed_by")[:5],

@@ -342,6 +342,9 @@ MES_OUTBOX_BACKOFF_MAX_SECONDS = env_int("MES_OUTBOX_BACKOFF_MAX_SECONDS", 3600,
 MES_OUTBOX_BATCH = env_int("MES_OUTBOX_BATCH", 100, minimum=1, maximum=1000)
 # A delivery claim lasts the longest one request can take (from the system's time-out) plus this.
 MES_OUTBOX_LEASE_MARGIN_SECONDS = env_int("MES_OUTBOX_LEASE_MARGIN_SECONDS", 30, minimum=1, maximum=3600)
+# A machine reading whose source time is ahead of its receipt by more than this is stored flagged
+# ("source clock ahead") and raises one clock alert per equipment; it is never dropped.
+MES_CAPTURE_CLOCK_TOLERANCE_SECONDS = env_int("MES_CAPTURE_CLOCK_TOLERANCE_SECONDS", 5, minimum=0)
 MES_MQTT = {
     "host": env_str("MES_MQTT_HOST", "127.0.0.1"),
     "port": env_int("MES_MQTT_PORT", 1883, minimum=1, maximum=65535),

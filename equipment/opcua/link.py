@@ -16,7 +16,8 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass, field
+from concurrent.futures import Future
+from dataclasses import dataclass
 
 from asyncua import Client, ua
 
@@ -75,7 +76,7 @@ class EndpointLink:
     failures: int = 0
     next_attempt: float = 0.0
     last_error: str = ""
-    _nodeids: dict[str, ua.NodeId] = field(default_factory=dict)
+    connects: int = 0  # Clients made so far: every one after the first is a reconnect
 
     def due(self) -> bool:
         return time.monotonic() >= self.next_attempt
@@ -89,14 +90,9 @@ class EndpointLink:
         self.next_attempt = time.monotonic() + delay
         self.last_error = f"{error.__class__.__name__}: {error}"[:300]
 
-    def nodeid(self, text: str) -> ua.NodeId:
-        nid = self._nodeids.get(text)
-        if nid is None:
-            nid = self._nodeids[text] = ua.NodeId.from_string(text)
-        return nid
-
-    async def read(self, node_ids: list[str]) -> list[ua.DataValue]:
-        """One batched Read per 1000 nodes; connects a fresh Client first when there is none."""
+    async def read(self, nodes: list[ua.NodeId]) -> list[ua.DataValue]:
+        """One batched Read per 1000 nodes, asking for both source and server timestamps; connects a
+        fresh Client first when there is none."""
         if self.client is None:
             client = Client(self.url, timeout=REQUEST_TIMEOUT)
             try:
@@ -105,16 +101,37 @@ class EndpointLink:
                 _close_socket(client)
                 raise
             self.client = client
-        ids = [self.nodeid(n) for n in node_ids]
+            self.connects += 1
         values: list[ua.DataValue] = []
-        for start in range(0, len(ids), MAX_NODES_PER_READ):
-            chunk = ids[start : start + MAX_NODES_PER_READ]
-            values.extend(
-                await asyncio.wait_for(
-                    self.client.uaclient.read_attributes(chunk, ua.AttributeIds.Value), REQUEST_TIMEOUT
-                )
-            )
+        for start in range(0, len(nodes), MAX_NODES_PER_READ):
+            params = ua.ReadParameters()
+            params.TimestampsToReturn = ua.TimestampsToReturn.Both  # ALCOA: keep the server's time too
+            params.NodesToRead = [
+                ua.ReadValueId(NodeId=node, AttributeId=ua.AttributeIds.Value)
+                for node in nodes[start : start + MAX_NODES_PER_READ]
+            ]
+            values.extend(await asyncio.wait_for(self.client.uaclient.read(params), REQUEST_TIMEOUT))
         return values
+
+    async def read_bounded(self, nodes: list[ua.NodeId]) -> list[ua.DataValue]:
+        """Read within this endpoint's own time limit. A connection that broke since the last poll
+        (the server closed it, "client is disconnected") is replaced and the read tried once more
+        before the endpoint counts as lost: a healthy server is never reported lost for a stale
+        socket. A time-out is not retried (a hanging server must not cost twice)."""
+        had_client = self.client is not None
+        try:
+            return await asyncio.wait_for(self.read(nodes), self.timeout(len(nodes)))
+        except (TimeoutError, asyncio.CancelledError):
+            raise
+        except Exception:
+            if not had_client:
+                raise
+            await self.drop()
+            return await asyncio.wait_for(self.read(nodes), self.timeout(len(nodes)))
+
+    @staticmethod
+    def timeout(n: int) -> float:
+        return CONNECT_TIMEOUT + REQUEST_TIMEOUT * (1 + n // MAX_NODES_PER_READ)
 
     async def drop(self) -> None:
         """Forget the Client after a failure: try a polite disconnect briefly, then close the socket."""
@@ -145,21 +162,32 @@ def link_for(url: str) -> EndpointLink:
     return link
 
 
-def read_endpoint(link: EndpointLink, node_ids: list[str]) -> list[ua.DataValue]:
-    """Read the nodes (blocking the caller at most a few seconds). Raises on any failure, after
-    discarding the Client so the next attempt starts clean."""
-    timeout = CONNECT_TIMEOUT + REQUEST_TIMEOUT * (1 + len(node_ids) // MAX_NODES_PER_READ) + 1
+def read_submit(link: EndpointLink, nodes: list[ua.NodeId]) -> Future:
+    """Start reading an endpoint on the shared loop; endpoints are read concurrently, each bounded
+    by its own time-out, so a hanging server delays nobody else. Finish with `read_finish`."""
+    return asyncio.run_coroutine_threadsafe(link.read_bounded(nodes), LOOP.loop())
+
+
+def read_finish(link: EndpointLink, future: Future) -> list[ua.DataValue]:
+    """The values of a submitted read. Raises on any failure, after discarding the Client so the
+    next attempt starts clean."""
     try:
-        values = LOOP.run(link.read(node_ids), timeout)
+        values = future.result(link.timeout(0) * 2 + 1)  # the read bounds itself; this is a safety net
     except BaseException as exc:
+        future.cancel()
         try:
             LOOP.run(link.drop(), 2.0)
         except BaseException:  # noqa: BLE001
             link.client = None
-        link.failed(exc)
+        link.failed(exc if str(exc) else TimeoutError("no answer within the endpoint's time-out"))
         raise
     link.succeeded()
     return values
+
+
+def read_endpoint(link: EndpointLink, nodes: list[ua.NodeId]) -> list[ua.DataValue]:
+    """Read one endpoint (blocking the caller at most its own time-out)."""
+    return read_finish(link, read_submit(link, nodes))
 
 
 def reset_links() -> None:

@@ -55,9 +55,13 @@ class SimTag:
     value: float = 0.0
     source_ts: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     excursion: int = 0  # ticks left of an out-of-range excursion
+    text: str | None = None  # a machine that reports its state (or anything) as text: "Running"
+    status: int = ua.StatusCodes.Good  # e.g. BadSensorFailure: the PLC's own verdict on the value
 
     @property
     def variant_type(self) -> ua.VariantType:
+        if self.text is not None:
+            return ua.VariantType.String
         return {
             "state": ua.VariantType.Int32,
             "alarm": ua.VariantType.Boolean,
@@ -67,6 +71,8 @@ class SimTag:
         }.get(self.kind, ua.VariantType.Double)
 
     def ua_value(self):
+        if self.text is not None:
+            return self.text
         if self.kind == "alarm":
             return bool(self.value)
         if self.kind in ("state", "alarm_code", "good_count", "reject_count"):
@@ -104,13 +110,18 @@ class Simulator:
         seed: int | None = None,
         fault_rate: float = 0.002,
         excursion_rate: float = 0.004,
+        omit: frozenset[str] = frozenset(),
     ) -> None:
         self.equipment = {e.code: e for e in equipment}
+        self.omit = omit  # node ids not served at all: reading them answers BadNodeIdUnknown
+        self.clock_skew = dt.timedelta(0)  # added to every source timestamp: a PLC whose clock is off
         self.url = url
         self.random = random.Random(seed)
         self.fault_rate, self.excursion_rate = fault_rate, excursion_rate
         self.server: Server | None = None
         self._nodes: dict[str, ua.NodeId] = {}
+        self._types: dict[str, ua.VariantType] = {}  # the type each variable was created with
+        self._retyped: dict[str, ua.DataValue] = {}  # variables now serving another type (read callback)
 
     # --- server lifecycle -----------------------------------------------------------------
     async def start(self) -> None:
@@ -124,17 +135,21 @@ class Simulator:
         for eq in self.equipment.values():
             folder = await objects.add_object(ua.NodeId(eq.code, idx), ua.QualifiedName(eq.code, idx))
             for tag in eq.tags.values():
+                if tag.node_id in self.omit:
+                    continue
                 nid = ua.NodeId.from_string(tag.node_id)
                 await folder.add_variable(
                     nid, ua.QualifiedName(tag.key, idx), ua.Variant(tag.ua_value(), tag.variant_type)
                 )
                 self._nodes[tag.node_id] = nid
+                self._types[tag.node_id] = tag.variant_type
         await server.start()
         self.server = server
         await self.publish([t for e in self.equipment.values() for t in e.tags.values()])
 
     async def stop(self) -> None:
         server, self.server = self.server, None
+        self._retyped.clear()
         if server is not None:
             await server.stop()
 
@@ -145,23 +160,42 @@ class Simulator:
             return
         now = dt.datetime.now(dt.UTC)
         for tag in tags:
+            if tag.node_id not in self._nodes:
+                continue
             dv = ua.DataValue(
                 ua.Variant(tag.ua_value(), tag.variant_type),
-                StatusCode=ua.StatusCode(ua.StatusCodes.Good),
+                StatusCode=ua.StatusCode(tag.status),
                 SourceTimestamp=tag.source_ts,
                 ServerTimestamp=now,
             )
+            if tag.node_id in self._retyped or tag.variant_type != self._types[tag.node_id]:
+                # a machine that sends text where it used to send numbers: the server's own type
+                # check would refuse the write, so reads of this variable are answered directly
+                if tag.node_id not in self._retyped:
+                    server.set_attribute_value_callback(
+                        self._nodes[tag.node_id], lambda _nid, _attr, key=tag.node_id: self._retyped[key]
+                    )
+                self._retyped[tag.node_id] = dv
+                continue
             await server.write_attribute_value(self._nodes[tag.node_id], dv)
 
     # --- simulation -------------------------------------------------------------------------
     def set(self, code: str, key: str, value: float, when: dt.datetime | None = None) -> SimTag:
         tag = self.equipment[code].tags[key]
-        tag.value, tag.source_ts = value, when or dt.datetime.now(dt.UTC)
+        if isinstance(value, str):
+            tag.text = value
+        else:
+            tag.value, tag.text = value, None
+        tag.source_ts = when or self.now()
         return tag
+
+    def now(self) -> dt.datetime:
+        """The PLC's clock (skewed when a test says so)."""
+        return dt.datetime.now(dt.UTC) + self.clock_skew
 
     def tick(self) -> list[SimTag]:
         """Advance the plant by one step; returns the tags whose value changed."""
-        now = dt.datetime.now(dt.UTC)
+        now = self.now()
         changed: list[SimTag] = []
         for eq in self.equipment.values():
             before = {k: t.value for k, t in eq.tags.items()}
@@ -237,8 +271,8 @@ class SimulatorThread:
     def stop(self) -> None:
         self.call(self.sim.stop())
 
-    def set(self, code: str, key: str, value: float) -> None:
-        """Change a value and publish it, like the machine would."""
+    def set(self, code: str, key: str, value: float | str) -> None:
+        """Change a value (a number, or text) and publish it, like the machine would."""
         tag = self.sim.set(code, key, value)
         self.call(self.sim.publish([tag]))
 
@@ -256,6 +290,38 @@ class SimulatorThread:
         finally:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self.thread.join(5)
+
+
+class HangingServer:
+    """A server that accepts OPC UA connections and never answers (a PLC whose stack has hung):
+    the client's own time-out is the only way out."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.url = f"opc.tcp://127.0.0.1:{self.port}/hung"
+        self.accepted: list[socket.socket] = []
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, name="opcua-hang", daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        self.sock.settimeout(0.2)
+        while not self._stop.is_set():
+            try:
+                conn, _addr = self.sock.accept()
+            except OSError:
+                continue
+            self.accepted.append(conn)  # held open, never read from, never answered
+
+    def close(self) -> None:
+        self._stop.set()
+        self.thread.join(2)
+        for conn in self.accepted:
+            conn.close()
+        self.sock.close()
 
 
 def free_port() -> int:

@@ -1,29 +1,33 @@
-"""Plant data over OPC UA: polling, deadband storage, live state, alarms -> fault reports.
+"""Plant data over OPC UA: polling, storage, live state, alarms and faults (issues 8 and 23).
 
-`opcua_poll` is what the Celery beat task calls (and what tests call directly). Per endpoint it
-makes one batched read, stores readings whose value moved beyond the tag's deadband (with the
-source and server timestamps and the OPC UA status code), updates the live machine state, and
-turns each new alarm into one fault report. A failed read marks the equipment "communication
-lost" once, stores nothing (nothing is invented) and backs off; the next successful read
-stores only values newer than what is already stored (nothing is duplicated).
+`opcua_poll` is what the Celery beat task calls (and what tests call directly). Endpoints are read
+concurrently, each bounded by its own time-out, and each endpoint's values are stored as soon as
+they arrive (a hanging server delays nobody). A poll of an endpoint never overlaps the previous
+one, in any worker (a PostgreSQL advisory lock per endpoint; a busy endpoint's tick is counted as
+skipped). What is stored is decided in `equipment.services.capture` against the memory all
+workers share. A failed read marks the equipment "communication lost" once and stores nothing;
+the next successful read marks it restored once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
+import time
 from collections import defaultdict
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from equipment.models import (
-    MACHINE_STATE_CODES,
+    CaptureAlertKind,
     CommState,
+    EndpointHealth,
     Equipment,
     EquipmentLive,
     EquipmentTag,
@@ -33,8 +37,19 @@ from equipment.models import (
     TagKind,
     TagReading,
 )
-from equipment.opcua.link import link_for, read_endpoint, to_utc
+from equipment.opcua.link import link_for, read_finish, read_submit, to_utc
+from equipment.opcua.nodeids import parse_node_id
+from equipment.services.capture import (
+    TAG_LOOKUPS,
+    Captured,
+    Sample,
+    TagInfo,
+    alert_clear,
+    alert_raise,
+    capture,
+)
 from equipment.services.maintenance import fault_report
+from equipment.services.statemap import StateMaps
 from equipment.services.status import logbook_write
 
 log = logging.getLogger(__name__)
@@ -48,62 +63,18 @@ LAST_OK_REFRESH = dt.timedelta(seconds=10)
 class PollResult:
     endpoint: str
     ok: bool = False
-    skipped: bool = False
+    skipped: bool = False  # in backoff after a failure
+    busy: bool = False  # the previous poll of this endpoint (any worker) was still running
     read: int = 0
     stored: int = 0
     faults: int = 0
+    tag_errors: int = 0
     error: str = ""
 
 
-@dataclass
-class _TagMemory:
-    """What this process last stored and last saw for a tag (kept across polls)."""
-
-    value: float | None = None
-    status: int | None = None
-    seen_ts: dt.datetime | None = None
-
-
-_MEMORY: dict[int, _TagMemory] = {}
-
-
-def _load_memory(tags: list[TagInfo]) -> None:
-    """Fill the memory of tags not seen yet by this process from their latest stored reading."""
-    missing = [t.pk for t in tags if t.pk not in _MEMORY]
-    if not missing:
-        return
-    latest = TagReading.objects.filter(tag=OuterRef("pk")).order_by("-source_ts")
-    rows = (
-        EquipmentTag.objects.filter(pk__in=missing)
-        .annotate(
-            v=Subquery(latest.values("value")[:1]),
-            s=Subquery(latest.values("status_code")[:1]),
-            ts=Subquery(latest.values("source_ts")[:1]),
-        )
-        .values_list("pk", "v", "s", "ts")
-    )
-    for pk, value, status, ts in rows:
-        _MEMORY[pk] = _TagMemory(value, status, ts)
-
-
 def forget_memory() -> None:
-    _MEMORY.clear()
-
-
-class TagInfo(NamedTuple):
-    """What polling needs of a tag: plain values, so a poll of thousands of tags builds no model objects."""
-
-    pk: int
-    equipment_id: int
-    key: str
-    label: str
-    node_id: str
-    kind: str
-    unit: str
-    deadband: float
-    low_limit: float | None
-    high_limit: float | None
-    endpoint: str
+    """Kept for callers of the first poller: the deadband memory now lives in the database
+    (TagState), shared by every worker, so there is nothing per process to forget."""
 
 
 class _EquipmentOnDemand:
@@ -130,100 +101,137 @@ def polled_tags(endpoint: str | None = None) -> dict[str, list[TagInfo]]:
     if endpoint:
         qs = qs.filter(equipment__opcua_endpoint=endpoint)
     groups: dict[str, list[TagInfo]] = defaultdict(list)
-    for row in qs.values_list(*TagInfo._fields[:-1], "equipment__opcua_endpoint"):
+    for row in qs.values_list(*TAG_LOOKUPS):
         tag = TagInfo(*row)
         groups[tag.endpoint].append(tag)
     return groups
 
 
+# --- one poller per endpoint ----------------------------------------------------------------------
+def _lock_key(url: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"mes.opcua:{url}".encode()).digest()[:8], "big", signed=True)
+
+
+def _try_lock(url: str) -> bool:
+    """Take the endpoint's poll lock (session advisory lock: released if the worker dies)."""
+    if connection.vendor != "postgresql":
+        return True  # SQLite: the zero-setup single-process default
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [_lock_key(url)])
+        return bool(cursor.fetchone()[0])
+
+
+def _unlock(url: str) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [_lock_key(url)])
+
+
 def opcua_poll(*, endpoint: str | None = None) -> list[PollResult]:
-    """Poll every configured endpoint (or one). Safe to call at any rate: a link in backoff is skipped."""
-    return [_poll_endpoint(url, tags) for url, tags in polled_tags(endpoint).items()]
+    """Poll every configured endpoint (or one): reads run concurrently, each endpoint is stored as
+    soon as its values arrive. Safe to call at any rate and from any number of workers."""
+    groups = polled_tags(endpoint)
+    results: dict[str, PollResult] = {url: PollResult(url) for url in groups}
+    locked: list[str] = []
+    pending = {}
+    try:
+        for url, tags in groups.items():
+            if not _try_lock(url):
+                results[url].busy = True
+                EndpointHealth.objects.get_or_create(url=url)
+                EndpointHealth.objects.filter(url=url).update(skipped_polls=F("skipped_polls") + 1)
+                continue
+            locked.append(url)
+            started = _start(url, tags, results[url])
+            if started is not None:
+                pending[started.future] = started
+        for future in as_completed(pending):
+            read = pending[future]
+            _finish(read, results[read.url])
+            # free the endpoint at once: a hanging endpoint still in this poll must not keep
+            # the healthy ones locked (the next tick, in any worker, may poll them)
+            _unlock(read.url)
+            locked.remove(read.url)
+    finally:
+        for url in locked:
+            _unlock(url)
+    return list(results.values())
 
 
-def _poll_endpoint(url: str, tags: list[TagInfo]) -> PollResult:
-    result = PollResult(url)
+@dataclass
+class _Read:
+    """A read in flight: which tag each node is, and the tags whose node id did not even parse."""
+
+    url: str
+    tags: list[TagInfo]
+    future: object
+    nodes_at: list[int]
+    bad: dict[int, str]
+    connects: int
+    began: float = field(default_factory=time.monotonic)
+
+
+def _start(url: str, tags: list[TagInfo], result: PollResult) -> _Read | None:
+    """Parse the node ids (a malformed one fails its own tag only) and submit the read."""
     link = link_for(url)
-    equipment = _EquipmentOnDemand(list(dict.fromkeys(t.equipment_id for t in tags)))
     if not link.due():
         result.skipped, result.error = True, link.last_error
-        return result
+        return None
+    nodes, nodes_at, bad = [], [], {}
+    for i, tag in enumerate(tags):
+        try:
+            nodes.append(parse_node_id(tag.node_id))
+            nodes_at.append(i)
+        except ValueError as exc:
+            bad[i] = str(exc)
+    return _Read(url, tags, read_submit(link, nodes), nodes_at, bad, link.connects)
+
+
+def _finish(read: _Read, result: PollResult) -> None:
+    link, tags = link_for(read.url), read.tags
+    equipment = _EquipmentOnDemand(list(dict.fromkeys(t.equipment_id for t in tags)))
     try:
-        values = read_endpoint(link, [t.node_id for t in tags])
+        values = read_finish(link, read.future)
     except BaseException as exc:  # noqa: BLE001 - any failure of the link is "communication lost"
         result.error = link.last_error or str(exc)
         _mark_lost(equipment, result.error)
-        return result
-    received = timezone.now()
-    result.ok, result.read = True, len(values)
-    rows = _new_readings(tags, values, received)
-    if rows:
-        _insert_readings(rows)
-    result.stored = len(rows)
-    result.faults = _update_live(equipment, tags, values, received)
-    return result
-
-
-def _insert_readings(rows: list[Row]) -> None:
-    """Append readings; a (tag, source time) already stored is skipped by the unique constraint.
-
-    On PostgreSQL one INSERT ... SELECT FROM unnest(arrays) carries a whole poll (thousands of
-    values) in a single statement, several times faster than a multi-row VALUES list. Readings
-    are plain append-only machine data (not audited GMP records), so nothing is bypassed.
-    """
-    if connection.vendor != "postgresql":
-        objs = [
-            TagReading(tag_id=t, value=v, status_code=c, source_ts=s, server_ts=sv, received_at=r)
-            for t, v, c, s, sv, r in rows
-        ]
-        TagReading.objects.bulk_create(objs, ignore_conflicts=True, batch_size=2000)
+        _health(read.url, result, read.began, None, reconnected=0)
         return
-    table = TagReading._meta.db_table
-    columns = list(zip(*rows, strict=True))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (tag_id, value, status_code, source_ts, server_ts, received_at) "
-            "SELECT * FROM unnest(%s::bigint[], %s::double precision[], %s::bigint[], %s::timestamptz[], "
-            "%s::timestamptz[], %s::timestamptz[]) ON CONFLICT (tag_id, source_ts) DO NOTHING",
-            [list(c) for c in columns],
+    received = timezone.now()
+    samples: list[Sample | str] = [read.bad.get(i, "") for i in range(len(tags))]
+    for i, dv in zip(read.nodes_at, values, strict=True):
+        samples[i] = Sample(
+            status=dv.StatusCode.value if dv.StatusCode is not None else 0,
+            value=getattr(dv.Value, "Value", None),
+            source_ts=to_utc(dv.SourceTimestamp),
+            server_ts=to_utc(dv.ServerTimestamp),
         )
+    result.ok, result.read = True, len(values)
+    captured = capture(tags, samples, received)
+    result.stored, result.tag_errors = captured.stored, captured.tag_errors
+    result.faults = _update_live(equipment, tags, captured, received)
+    _health(read.url, result, read.began, captured, reconnected=max(0, link.connects - max(read.connects, 1)))
 
 
-def _number(variant) -> float | None:
-    value = getattr(variant, "Value", None)
-    if isinstance(value, bool):
-        return 1.0 if value else 0.0
-    if isinstance(value, int | float):
-        return float(value)
-    return None
-
-
-Row = tuple  # (tag_id, value, status_code, source_ts, server_ts, received_at)
-
-
-def _new_readings(tags, values, received) -> list[Row]:
-    """The readings worth storing: newer than seen, and beyond the deadband or with a new quality."""
-    _load_memory(tags)
-    rows = []
-    for tag, dv in zip(tags, values, strict=True):
-        status = dv.StatusCode.value if dv.StatusCode is not None else 0
-        server_ts = to_utc(dv.ServerTimestamp)
-        source_ts = to_utc(dv.SourceTimestamp) or server_ts or received
-        value = _number(dv.Value)
-        mem = _MEMORY.setdefault(tag.pk, _TagMemory())
-        if mem.seen_ts is not None and source_ts <= mem.seen_ts:
-            continue  # the same (or an older) sample again: never stored twice
-        mem.seen_ts = source_ts
-        if (
-            mem.status == status
-            and value is not None
-            and mem.value is not None
-            and abs(value - mem.value) <= tag.deadband
-        ):
-            continue
-        mem.value, mem.status = value, status
-        rows.append((tag.pk, value, status, source_ts, server_ts, received))
-    return rows
+def _health(url: str, result: PollResult, began: float, captured: Captured | None, *, reconnected: int) -> None:
+    now = timezone.now()
+    EndpointHealth.objects.get_or_create(url=url)
+    changes = {
+        "last_poll_at": now,
+        "polls": F("polls") + 1,
+        "connected": result.ok,
+        "last_duration_ms": round((time.monotonic() - began) * 1000, 1),
+        "last_error": result.error[:300],
+    }
+    if result.ok:
+        changes["last_good_at"] = now
+        if captured is not None and captured.lag_ms is not None:
+            changes["lag_ms"] = round(captured.lag_ms, 1)
+    else:
+        changes["failures"] = F("failures") + 1
+    if reconnected:
+        changes["reconnects"] = F("reconnects") + reconnected
+    EndpointHealth.objects.filter(url=url).update(**changes)
 
 
 def _lives(equipment) -> dict[int, EquipmentLive]:
@@ -235,11 +243,20 @@ def _lives(equipment) -> dict[int, EquipmentLive]:
 
 
 def _mark_lost(equipment, error: str) -> None:
+    """Communication lost: one logbook entry per equipment per actual change (the row is locked)."""
     now = timezone.now()
-    for pk, live in _lives(equipment).items():
+    lives = _lives(equipment)
+    # equipment already lost show this endpoint's error, not a stale one (e.g. of its old endpoint)
+    EquipmentLive.objects.filter(pk__in=list(lives), comm_state=CommState.LOST).exclude(last_error=error[:300]).update(
+        last_error=error[:300]
+    )
+    for pk, live in lives.items():
         if live.comm_state == CommState.LOST:
             continue
         with transaction.atomic():
+            live = EquipmentLive.objects.select_for_update().get(pk=pk)
+            if live.comm_state == CommState.LOST:
+                continue
             live.comm_state, live.comm_changed_at, live.last_error = CommState.LOST, now, error[:300]
             live.save(update_fields=["comm_state", "comm_changed_at", "last_error"])
             logbook_write(
@@ -249,16 +266,21 @@ def _mark_lost(equipment, error: str) -> None:
             )
 
 
-def _update_live(equipment, tags, values, received) -> int:
-    """Machine state, alarm, out-of-range summary, link restored; returns faults opened."""
-    per_eq: dict[int, list[tuple[TagInfo, object]]] = defaultdict(list)
-    for tag, dv in zip(tags, values, strict=True):
-        per_eq[tag.equipment_id].append((tag, dv))
+def _update_live(equipment, tags: list[TagInfo], captured: Captured, received) -> int:
+    """Machine state, alarm, clock, out-of-range summary, link restored; returns faults opened."""
+    per_eq: dict[int, list[tuple[TagInfo, Sample]]] = defaultdict(list)
+    for tag, sample in captured.usable:
+        per_eq[tag.equipment_id].append((tag, sample))
+    maps = StateMaps({t.equipment_id: t.class_id for t in tags})
     faults = 0
     stale_ok: list[int] = []
     with transaction.atomic():
-        for pk, live in _lives(equipment).items():
-            faults += _update_one(equipment, pk, live, per_eq.get(pk, []), received)
+        lives = _lives(equipment)
+        restored = [pk for pk, live in lives.items() if live.comm_state == CommState.LOST]
+        if restored:  # lock them: "restored" is written once even if two polls raced
+            lives.update({lv.pk: lv for lv in EquipmentLive.objects.select_for_update().filter(pk__in=restored)})
+        for pk, live in lives.items():
+            faults += _update_one(equipment, pk, live, per_eq.get(pk, []), received, maps, captured.clock_ahead.get(pk))
             # "last data" is refreshed at most every 10 s, for all such equipment in one statement
             if live.last_ok_at is None or received - live.last_ok_at > LAST_OK_REFRESH:
                 stale_ok.append(pk)
@@ -275,34 +297,35 @@ LIVE_FIELDS = (
     "alarm_active",
     "alarm_code",
     "out_of_range",
+    "state_raw",
+    "state_unmapped",
+    "clock_ahead_s",
 )
 
 
-def _update_one(equipment, pk: int, live: EquipmentLive, readings, received) -> int:
+def _update_one(equipment, pk: int, live: EquipmentLive, readings, received, maps, clock_ahead) -> int:
     before = tuple(getattr(live, f) for f in LIVE_FIELDS)
     restored = live.comm_state == CommState.LOST
     live.comm_state, live.last_error = CommState.OK, ""
-    alarm_tag = alarm_dv = None
+    alarm = state = None
     out_of_range = []
-    for tag, dv in readings:
-        good = dv.StatusCode is None or dv.StatusCode.is_good()
-        value = _number(dv.Value)
-        if tag.kind == TagKind.STATE and good and value is not None:
-            state = MACHINE_STATE_CODES.get(int(value), MachineState.UNKNOWN)
-            if state != live.machine_state:
-                live.machine_state, live.machine_state_at = state, to_utc(dv.SourceTimestamp) or received
-        elif tag.kind == TagKind.ALARM and good:
-            alarm_tag, alarm_dv = tag, dv
-        elif tag.kind == TagKind.ALARM_CODE and good:
+    for tag, sample in readings:
+        value = sample.value
+        if tag.kind == TagKind.STATE:
+            state = (tag, sample)
+        elif tag.kind == TagKind.ALARM:
+            alarm = (tag, sample)
+        elif tag.kind == TagKind.ALARM_CODE:
             live.alarm_code = str(int(value)) if value else ""
-        elif tag.kind == TagKind.PROCESS and good and value is not None:
-            text = _limit_text(tag, value)
+        elif tag.kind == TagKind.PROCESS:
+            text = _limit_text(tag, float(value))
             if text:
                 out_of_range.append(text)
     live.out_of_range = "; ".join(out_of_range)[:300]
-    faults = 0
-    if alarm_dv is not None:
-        faults = _alarm(equipment[pk], live, alarm_tag, alarm_dv, received)
+    faults = _alarm(equipment[pk], live, alarm[1], received) if alarm is not None else 0
+    if state is not None:
+        faults += _state(equipment, pk, live, state, received, maps)
+    _clock(pk, live, clock_ahead)
     if restored:
         live.comm_changed_at = received
         logbook_write(
@@ -311,6 +334,73 @@ def _update_one(equipment, pk: int, live: EquipmentLive, readings, received) -> 
     if tuple(getattr(live, f) for f in LIVE_FIELDS) != before:
         live.save(update_fields=[*LIVE_FIELDS, "comm_changed_at"])
     return faults
+
+
+def _state(equipment, pk: int, live: EquipmentLive, state, received, maps) -> int:
+    """The machine's value through the equipment class's mapping. Fault (or Alarm) from any source
+    opens a fault report (-> work order -> interlock) unless the alarm tag already did; an
+    unmapped value is shown as such and alerted once."""
+    tag, sample = state
+    raw = sample.value
+    mapped = maps.state(pk, raw)
+    live.state_raw = str(raw)[:60]
+    if mapped is None:
+        if not live.state_unmapped:
+            live.machine_state, live.machine_state_at = MachineState.UNKNOWN, sample.source_ts or received
+            alert_raise(
+                equipment_id=pk,
+                tag_id=tag.pk,
+                kind=CaptureAlertKind.UNMAPPED_STATE,
+                detail=_(
+                    "The machine reports state “%(value)s”, which has no meaning in its equipment class's mapping."
+                )
+                % {"value": live.state_raw},
+            )
+        live.state_unmapped = True
+        return 0
+    if live.state_unmapped:
+        live.state_unmapped = False
+        alert_clear(
+            equipment_id=pk,
+            tag_id=tag.pk,
+            kind=CaptureAlertKind.UNMAPPED_STATE,
+            text=_("The machine state “%(value)s” is mapped.") % {"value": live.state_raw},
+        )
+    if mapped == live.machine_state:
+        return 0
+    live.machine_state, live.machine_state_at = mapped, sample.source_ts or received
+    if mapped != MachineState.FAULT or live.alarm_active:
+        return 0
+    raised = sample.source_ts or received
+    code = live.alarm_code or live.state_raw
+    fault_report(
+        equipment=equipment[pk],
+        user=None,
+        source=FaultSource.ALARM,
+        alarm_code=code,
+        alarm_key=f"state:{code}@{raised.isoformat()}",
+        description=_("Machine reported state %(value)s (fault) at %(when)s.")
+        % {"value": live.state_raw, "when": timezone.localtime(raised).strftime("%Y-%m-%d %H:%M:%S")},
+    )
+    return 1
+
+
+def _clock(pk: int, live: EquipmentLive, ahead: float | None) -> None:
+    """One clock alert per equipment while its source times run ahead of our receipt."""
+    if ahead is not None and live.clock_ahead_s is None:
+        alert_raise(
+            equipment_id=pk,
+            kind=CaptureAlertKind.CLOCK,
+            detail=_(
+                "The machine's clock is %(s)s s ahead of the server's: its readings are stored flagged "
+                "“source clock ahead”."
+            )
+            % {"s": round(ahead, 1)},
+        )
+        live.clock_ahead_s = round(ahead, 1)
+    elif ahead is None and live.clock_ahead_s is not None:
+        live.clock_ahead_s = None
+        alert_clear(equipment_id=pk, kind=CaptureAlertKind.CLOCK, text=_("The machine's clock is back in tolerance."))
 
 
 def _limit_text(tag: TagInfo, value: float) -> str:
@@ -331,12 +421,12 @@ def _limit_text(tag: TagInfo, value: float) -> str:
     return ""
 
 
-def _alarm(eq: Equipment, live: EquipmentLive, tag: TagInfo, dv, received) -> int:
+def _alarm(eq: Equipment, live: EquipmentLive, sample: Sample, received) -> int:
     """Rising edge of the alarm -> one fault report (keyed by code and the time it was raised)."""
-    active = bool(_number(dv.Value))
+    active = bool(sample.value)
     if active and not live.alarm_active:
         live.alarm_active = True
-        raised = to_utc(dv.SourceTimestamp) or received
+        raised = sample.source_ts or received
         code = live.alarm_code or "?"
         fault_report(
             equipment=eq,
@@ -378,7 +468,7 @@ def equipment_latest_reading(*, equipment: Equipment | int, tag_key: str) -> Mac
     reading = (
         TagReading.objects.filter(tag__equipment_id=pk, tag__key=tag_key)
         .select_related("tag__equipment")
-        .order_by("-source_ts", "-id")
+        .order_by("-id")  # receipt order: a machine clock that jumped cannot make an old value "latest"
         .first()
     )
     if reading is None:
@@ -399,21 +489,10 @@ def equipment_latest_reading(*, equipment: Equipment | int, tag_key: str) -> Mac
 
 
 # --- integrations (issue 8): readings that arrive by other means than an OPC UA poll ------------
-class _PushedValue:
-    """A value shaped like an OPC UA DataValue (what the poll path reads), for pushed readings."""
-
-    def __init__(self, value: float | None, source_ts: dt.datetime):
-        self.Value = type("Variant", (), {"Value": value})()
-        self.StatusCode = None  # good
-        self.SourceTimestamp = source_ts
-        self.ServerTimestamp = None
-
-
-def machine_values_record(
-    *, equipment_code: str, by_kind: dict[str, float | None], source_ts: dt.datetime
-) -> PollResult:
+def machine_values_record(*, equipment_code: str, by_kind: dict[str, object], source_ts: dt.datetime) -> PollResult:
     """Record values an equipment published itself (MQTT): matched to its active tags by tag kind,
-    then handled exactly like an OPC UA poll (deadband storage, live state, alarms -> fault reports).
+    then handled exactly like an OPC UA poll (same storage rules, state mapping, clock check,
+    alarms and faults -> fault reports). Values may be numbers or words (a state "Running").
 
     Raises LookupError when the equipment is unknown or has no active tag for any of the values
     (the caller words the refusal for its own users).
@@ -423,19 +502,17 @@ def machine_values_record(
             equipment__code=equipment_code, equipment__active=True, active=True, kind__in=list(by_kind)
         )
         .order_by("id")
-        .values_list(*TagInfo._fields[:-1])
+        .values_list(*TAG_LOOKUPS)
     )
     if not rows:
         raise LookupError(equipment_code)
-    tags = [TagInfo(*row, "") for row in rows]
-    values = [_PushedValue(by_kind[tag.kind], source_ts) for tag in tags]
+    tags = [TagInfo(*row) for row in rows]
     received = timezone.now()
-    result = PollResult(f"push:{equipment_code}", ok=True, read=len(values))
-    new_rows = _new_readings(tags, values, received)
-    if new_rows:
-        _insert_readings(new_rows)
-    result.stored = len(new_rows)
+    samples: list[Sample | str] = [Sample(0, by_kind[t.kind], to_utc(source_ts), None) for t in tags]
+    result = PollResult(f"push:{equipment_code}", ok=True, read=len(samples))
+    captured = capture(tags, samples, received)
+    result.stored, result.tag_errors = captured.stored, captured.tag_errors
     result.faults = _update_live(
-        _EquipmentOnDemand(list(dict.fromkeys(t.equipment_id for t in tags))), tags, values, received
+        _EquipmentOnDemand(list(dict.fromkeys(t.equipment_id for t in tags))), tags, captured, received
     )
     return result

@@ -25,8 +25,18 @@ def oee_cells(item):
 
 
 @register.simple_tag
+def status_words(code: int) -> str:
+    """An OPC UA status code as its name and meaning (BadSensorFailure: ...), not 0x80340000."""
+    from equipment.opcua.nodeids import status_words as words
+
+    return words(int(code))
+
+
+@register.simple_tag
 def reading_value(tag, reading):
     """A reading as the operator reads it: the machine state by name, numbers with their unit."""
+    if reading is not None and reading.text_value:
+        return reading.text_value  # the machine's own word ("Running"), as it sent it
     if reading is None or reading.value is None:
         return "—"
     if tag.kind == "state":
@@ -62,7 +72,7 @@ def board_tile(tile):
     if eq.current_batch_id:
         step = f" · {escape(eq.current_step)}" if eq.current_step else ""
         parts.append(f'<span class="small">{escape(gettext("Batch"))} <b>{escape(eq.current_batch)}</b>{step}</span>')
-    live = getattr(eq, "live", None) if eq.opcua_endpoint else None
+    live = getattr(eq, "live", None)  # OPC UA or MQTT: whichever source keeps it
     if live is not None:
         if live.comm_state == "lost":
             machine = f'<span class="comm-lost">⚠ {escape(gettext("Communication lost"))}</span>'

@@ -111,3 +111,48 @@ def test_equipment_status_api_shows_what_mqtt_reported(press, listener, client_f
     assert isinstance(body["usable"], bool) and isinstance(body["reasons"], list)
     listing = client_for("operator").get("/api/v1/equipment/?line=L1").json()
     assert [e["code"] for e in listing["results"]] == ["TPRS-01"]
+
+
+def test_the_machine_s_own_words_go_through_its_class_mapping_and_reach_the_board(press, listener, client_for):
+    """'Running' (capitalised) is accepted; Fault from MQTT drives the fault flow like OPC UA."""
+    from equipment.models import EquipmentLive, FaultReport
+    from equipment.services import equipment_check_usable
+
+    publish(f"{listener.prefix}/equipment/TPRS-01/status", {"state": "Running", "timestamp": "2026-03-01T08:00:00Z"})
+    assert mqtt_accept(_receive(listener)).status == InboxStatus.PROCESSED
+    assert EquipmentLive.objects.get(equipment=press).machine_state == "running"
+    board = client_for("operator").get("/equipment/").content.decode()
+    assert "Machine: Running" in board
+
+    publish(f"{listener.prefix}/equipment/TPRS-01/status", {"state": "FAULT", "timestamp": "2026-03-01T08:05:00Z"})
+    assert mqtt_accept(_receive(listener)).status == InboxStatus.PROCESSED
+    assert FaultReport.objects.filter(equipment=press, source="alarm").count() == 1
+    assert not equipment_check_usable(equipment=press).ok
+
+
+def test_a_stamp_without_offset_is_refused_with_its_reason_not_guessed(press, listener):
+    from equipment.models import TagReading
+
+    publish(f"{listener.prefix}/equipment/TPRS-01/counters", {"timestamp": "2026-03-01T08:01:00", "good": 5})
+    message = mqtt_accept(_receive(listener))
+    assert message.status == InboxStatus.FAILED
+    assert "no offset from UTC" in str(message.result["errors"]["timestamp"])
+    assert not TagReading.objects.filter(tag__equipment=press).exists()
+
+
+def test_a_stamp_from_a_clock_ahead_is_stored_flagged_and_hides_no_later_message(press, listener):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from equipment.models import CaptureAlert, TagReading
+
+    ahead = (timezone.now() + dt.timedelta(minutes=24)).isoformat()
+    now = timezone.now().isoformat()
+    publish(f"{listener.prefix}/equipment/TPRS-01/counters", {"timestamp": ahead, "good": 100})
+    publish(f"{listener.prefix}/equipment/TPRS-01/counters", {"timestamp": now, "good": 130})
+    first, second = (mqtt_accept(_receive(listener)) for _ in range(2))
+    assert first.result["stored"] == 2 and second.result["stored"] == 1  # good and reject, then good
+    good = list(TagReading.objects.filter(tag__equipment=press, tag__key="good_count").order_by("id"))
+    assert [(r.value, r.clock_suspect) for r in good] == [(100, True), (130, False)]
+    assert CaptureAlert.objects.filter(equipment=press, kind="clock").count() == 1
