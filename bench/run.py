@@ -65,6 +65,10 @@ def machine() -> str:
 
 def main(selected: list[str]) -> int:
     os.environ["DATABASE_URL"] = DB_URL
+    # A new database gets a new witness: checkpoints of an earlier bench database would not match it.
+    witness = ROOT / "var" / "bench" / "audit-checkpoints.jsonl"
+    witness.unlink(missing_ok=True)
+    os.environ["MES_AUDIT_CHECKPOINT_FILE"] = str(witness)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mes.settings")
     prepare_database()
     import django
