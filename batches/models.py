@@ -276,6 +276,10 @@ class StepExecution(_BatchChild):
     )
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
     same_person_refusals = models.PositiveIntegerField(_("verification by the performer refused"), default=0)
+    # What the materials of this step stood at when it was signed (the recipe's BOM lines of the step:
+    # required range and net issued), and the operator's reason when they were not within tolerance.
+    material_check = models.JSONField(_("materials at sign-off"), default=list, blank=True)
+    material_exception = models.TextField(_("reason for signing without the materials issued"), blank=True, default="")
 
     class Meta:
         ordering = ["batch", "number"]
@@ -297,6 +301,11 @@ class StepExecution(_BatchChild):
     @property
     def finished(self) -> bool:
         return self.status in (StepStatus.DONE, StepStatus.VERIFIED)
+
+    @property
+    def materials_short(self) -> list[dict]:
+        """The step's material lines that were not issued within tolerance when it was signed."""
+        return [m for m in self.material_check or [] if not m.get("ok")]
 
 
 class EntryKind(models.TextChoices):

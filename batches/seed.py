@@ -130,10 +130,11 @@ def _advance(batch, target: str, stdout) -> None:
         s.batch_start(user=sup, batch=Batch.objects.get(pk=batch.pk))
         batch = Batch.objects.get(pk=batch.pk)
         steps = batch.steps.count()
+        # Steps that use materials are signed only once they are issued to the batch (issue 16).
+        _issue(batch)
         if target == "in_progress":
             _run_steps(batch, max(steps // 2, 1), False)
             return
-        _issue(batch)
         _run_steps(batch, steps, True)
         s.batch_complete(
             user=_user("operator"), batch=batch, password=PW, output_quantity=batch.planned_quantity * 97 / 100

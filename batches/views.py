@@ -16,6 +16,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from audit.signatures import SignatureError
 from batches import services as s
 from batches.models import BATCH_MACHINE, Batch, BatchStatus, Entry, EntryCorrection, StepExecution
+from batches.services.gates import step_materials
 from mes.workflow import user_may
 from quality.services.release import batch_production_release, batch_qc_release
 
@@ -154,7 +155,15 @@ def step_screen(request, number: str, step: int):
                 comment=request.POST.get("comment", ""),
             )
         elif op == "sign":
-            _attempt(request, s.step_sign, _("Step signed."), user=user, step=current, password=password)
+            _attempt(
+                request,
+                s.step_sign,
+                _("Step signed."),
+                user=user,
+                step=current,
+                password=password,
+                material_exception_reason=request.POST.get("material_exception_reason", ""),
+            )
         elif op == "verify":
             _attempt(
                 request,
@@ -187,7 +196,9 @@ def step_screen(request, number: str, step: int):
         "needs_verification": s.step_needs_verification(current),
         "usability": usability,
         "has_materials": bool(batch.recipe_id),
+        "materials": step_materials(current) if current.status == "active" else [],
     }
+    context["materials_short"] = [m for m in context["materials"] if not m.ok]
     return render(request, "batches/step.html", context)
 
 
