@@ -302,6 +302,14 @@ class StepExecution(_BatchChild):
     def finished(self) -> bool:
         return self.status in (StepStatus.DONE, StepStatus.VERIFIED)
 
+    def signature_content(self) -> dict:
+        """Fields added by issue 16 are left out while empty, so signatures made before them stay valid."""
+        content = super().signature_content()
+        for key in ("material_check", "material_exception"):
+            if not content.get(key):
+                content.pop(key, None)
+        return content
+
     @property
     def materials_short(self) -> list[dict]:
         """The step's material lines that were not issued within tolerance when it was signed."""

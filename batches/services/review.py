@@ -135,7 +135,7 @@ def batch_exceptions(batch: Batch) -> list[RecordException]:
                 f"deviation:d{d.pk}",
                 "deviation",
                 ", ".join(link.label or f"{link.object_type}#{link.object_id}" for link in d.links.all()),
-                f"{d.number} {d.title} · {d.get_classification_display()} · {d.get_status_display()}",
+                _deviation_detail(d),
             )
         )
     dispositions = {
@@ -147,6 +147,19 @@ def batch_exceptions(batch: Batch) -> list[RecordException]:
     for exc in found:
         exc.disposition = dispositions.get(exc.key)
     return found
+
+
+def _deviation_detail(d) -> str:
+    text = f"{d.number} {d.title} · {d.get_classification_display()} · {d.get_status_display()}"
+    if d.downgraded:
+        text += " · " + _("downgraded from %(c)s by %(who)s: %(r)s") % {
+            "c": d.get_original_classification_display(),
+            "who": d.reclassified_by.get_full_name() or d.reclassified_by.get_username() if d.reclassified_by else "?",
+            "r": d.reclassification_reason,
+        }
+    if d.no_capa_justification:
+        text += " · " + _("closed without a CAPA: %(j)s") % {"j": d.no_capa_justification}
+    return text
 
 
 def _material_text(m: dict) -> str:
