@@ -191,7 +191,8 @@ def step_screen(request, number: str, step: int):
         "entries": entries,
         "blockers": s.step_blockers(current, steps) if current.status == "pending" else [],
         "can_execute": user_may(user, s.EXECUTE, batch),
-        "running": batch.status == BatchStatus.IN_PROGRESS,
+        "running": batch.status == BatchStatus.IN_PROGRESS
+        or (batch.status == BatchStatus.CORRECTION_REQUESTED and bool(current.reopen_reason)),
         "correcting": batch.status in (BatchStatus.CORRECTION_REQUESTED, BatchStatus.IN_PROGRESS),
         "needs_verification": s.step_needs_verification(current),
         "usability": usability,
@@ -222,7 +223,11 @@ def review(request, number: str):
                 _("Disposition recorded."),
                 {"key": request.POST.get("key", ""), "note": request.POST.get("note", "")},
             ),
-            "request_correction": (s.batch_request_correction, _("Correction requested."), {"reason": reason}),
+            "request_correction": (
+                s.batch_request_correction,
+                _("Correction requested."),
+                {"reason": reason, "reexecute_steps": request.POST.getlist("reexecute")},
+            ),
             "approve_review": (s.batch_approve_review, _("Batch record approved."), {"password": password}),
             "qc_release": (batch_qc_release, _("QC release signed."), {"password": password, "reason": reason}),
             "release": (batch_production_release, _("Batch released."), {"password": password, "reason": reason}),
@@ -243,6 +248,7 @@ def review(request, number: str):
             if t.name in ("review_start", "request_correction", "approve_review", "qc_release", "release", "archive")
         ],
         "executor": user.pk in s.batch_executors(batch),
+        "steps": list(batch.steps.all()) if batch.status == BatchStatus.UNDER_REVIEW else [],
         "record": getattr(batch, "record", None),
     }
     return render(request, "batches/review.html", context)

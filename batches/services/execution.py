@@ -51,8 +51,10 @@ def require_executor(user, batch: Batch) -> None:
         )
 
 
-def _running(batch: Batch) -> None:
+def _running(batch: Batch, step: StepExecution | None = None) -> None:
     refuse_if_archived(batch.pk)
+    if batch.status == BatchStatus.CORRECTION_REQUESTED and step is not None and step.reopen_reason:
+        return  # the reviewer asked for this step to be executed again
     if batch.status != BatchStatus.IN_PROGRESS:
         raise ValidationError(
             _("Batch %(b)s is %(s)s: steps can only be executed while it is in progress.")
@@ -83,7 +85,7 @@ def step_start(*, user, step: StepExecution | int, scan: str, how: str = How.SCA
     current = StepExecution.objects.select_related("batch").get(pk=step_id)
     batch = current.batch
     require_executor(user, batch)
-    _running(batch)
+    _running(batch, current)
     code = (scan or "").strip().upper()
     if current.status != StepStatus.PENDING:
         raise ValidationError(_("Step %(n)s has already been started.") % {"n": current.number})
@@ -177,7 +179,7 @@ def entry_record(
     current = Entry.objects.select_related("batch", "step", "step__equipment").get(pk=entry_id)
     batch, step = current.batch, current.step
     require_executor(user, batch)
-    _running(batch)
+    _running(batch, step)
     if step.status != StepStatus.ACTIVE:
         raise ValidationError(_("Start step %(n)s first (scan its barcode).") % {"n": step.number})
     comment, override_reason = (comment or "").strip(), (override_reason or "").strip()
@@ -274,7 +276,7 @@ def step_sign(*, user, step: StepExecution | int, password: str, material_except
     step_id = step.pk if isinstance(step, StepExecution) else step
     current = StepExecution.objects.select_related("batch", "equipment").get(pk=step_id)
     require_executor(user, current.batch)
-    _running(current.batch)
+    _running(current.batch, current)
     if current.status != StepStatus.ACTIVE:
         raise ValidationError(_("Step %(n)s is not in progress.") % {"n": current.number})
     _capture_machine_values(user, current)
@@ -311,6 +313,11 @@ def step_sign(*, user, step: StepExecution | int, password: str, material_except
         locked.material_check = [m.as_record() for m in materials]
         locked.material_exception = reason
         locked.save()
+        if locked.batch.status == BatchStatus.CORRECTION_REQUESTED and locked.equipment_id:
+            # A step executed again after completion: its equipment is shut down (dirty) as at completion.
+            from equipment.services import equipment_end_use
+
+            equipment_end_use(equipment=locked.equipment_id, user=user, reason=_("Step executed again"))
         signature_create(signer=user, obj=locked, meaning="performed", action="batches.step.sign")
     return locked
 
@@ -336,7 +343,7 @@ def step_verify(*, user, step: StepExecution | int, verifier_username: str, pass
     step_id = step.pk if isinstance(step, StepExecution) else step
     current = StepExecution.objects.select_related("batch").get(pk=step_id)
     batch = current.batch
-    _running(batch)
+    _running(batch, current)
     if not step_needs_verification(current):
         raise ValidationError(_("Step %(n)s is not waiting for verification.") % {"n": current.number})
     verifier = get_user_model().objects.filter(username=(verifier_username or "").strip(), is_active=True).first()

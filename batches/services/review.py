@@ -22,6 +22,7 @@ from batches.models import (
     EntryCorrection,
     ExceptionDisposition,
     How,
+    StepAttempt,
     StepExecution,
     refuse_if_archived,
 )
@@ -38,6 +39,7 @@ KINDS = {
     "corrected": gettext_lazy("Corrected"),
     "same_person_refused": gettext_lazy("Verification by the same person refused"),
     "deviation": gettext_lazy("Deviation linked"),
+    "reexecuted": gettext_lazy("Step executed again"),
     "balance": gettext_lazy("Yield or material balance out of limits"),
 }
 
@@ -113,6 +115,17 @@ def batch_exceptions(batch: Batch) -> list[RecordException]:
                     step=s,
                 )
             )
+    for attempt in StepAttempt.objects.filter(batch=batch).select_related("step", "reopened_by"):
+        found.append(
+            RecordException(
+                f"reexecuted:a{attempt.pk}",
+                "reexecuted",
+                f"{attempt.step.number}. {attempt.step.display_title}",
+                _("Execution %(n)s struck through, re-opened by %(who)s: %(r)s")
+                % {"n": attempt.attempt, "who": attempt.reopened_by.get_full_name(), "r": attempt.reason},
+                step=attempt.step,
+            )
+        )
     for s in steps:
         if s.same_person_refusals:
             found.append(
@@ -273,11 +286,26 @@ def exception_dispose(*, user, batch: Batch, key: str, note: str) -> ExceptionDi
         )
 
 
-def batch_request_correction(*, user, batch: Batch, reason: str) -> Batch:
-    """Send the record back to production with the reason (what must be corrected)."""
+def batch_request_correction(*, user, batch: Batch, reason: str, reexecute_steps=()) -> Batch:
+    """Send the record back to production with the reason (what must be corrected); the steps listed in
+    `reexecute_steps` (numbers) re-open to be executed again, their earlier execution kept."""
+    from batches.services.reexecute import step_reopen
+
     _require_reviewer(user, batch)
+    numbers = sorted({int(n) for n in reexecute_steps or ()})
+
+    def after(obj):
+        for number in numbers:
+            step_reopen(user=user, batch=obj, number=number, reason=(reason or "").strip())
+
     return transition_apply(
-        model=Batch, pk=batch.pk, machine=BATCH_MACHINE, name="request_correction", user=user, reason=reason
+        model=Batch,
+        pk=batch.pk,
+        machine=BATCH_MACHINE,
+        name="request_correction",
+        user=user,
+        reason=reason,
+        after=after,
     )
 
 
@@ -334,9 +362,19 @@ def entry_correct(*, user, entry: Entry | int, value: str, reason: str, version:
 
 
 def batch_resubmit(*, user, batch: Batch) -> Batch:
-    """Corrections done: the record goes back to the reviewer."""
+    """Corrections done: the record goes back to the reviewer (steps executed again must be signed)."""
+    from batches.services.execution import step_complete
+
     require_executor(user, batch)
-    return transition_apply(model=Batch, pk=batch.pk, machine=BATCH_MACHINE, name="resubmit", user=user)
+
+    def guard(obj):
+        open_steps = [s.number for s in obj.steps.all() if not step_complete(s)]
+        if open_steps:
+            raise ValidationError(
+                _("Steps to execute again are not finished: %(s)s.") % {"s": ", ".join(str(n) for n in open_steps)}
+            )
+
+    return transition_apply(model=Batch, pk=batch.pk, machine=BATCH_MACHINE, name="resubmit", user=user, guard=guard)
 
 
 def batch_approve_review(*, user, batch: Batch, password: str) -> Batch:
