@@ -276,6 +276,13 @@ class StepExecution(_BatchChild):
     )
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
     same_person_refusals = models.PositiveIntegerField(_("verification by the performer refused"), default=0)
+    # What the materials of this step stood at when it was signed (the recipe's BOM lines of the step:
+    # required range and net issued), and the operator's reason when they were not within tolerance.
+    material_check = models.JSONField(_("materials at sign-off"), default=list, blank=True)
+    material_exception = models.TextField(_("reason for signing without the materials issued"), blank=True, default="")
+    # Re-executed on the reviewer's request: which execution this is, and why it was re-opened.
+    attempt = models.PositiveIntegerField(_("execution"), default=1)
+    reopen_reason = models.TextField(_("reason for executing the step again"), blank=True, default="")
 
     class Meta:
         ordering = ["batch", "number"]
@@ -297,6 +304,45 @@ class StepExecution(_BatchChild):
     @property
     def finished(self) -> bool:
         return self.status in (StepStatus.DONE, StepStatus.VERIFIED)
+
+    def signature_content(self) -> dict:
+        """Fields added by issue 16 are left out while empty, so signatures made before them stay valid."""
+        content = super().signature_content()
+        for key in ("material_check", "material_exception", "reopen_reason"):
+            if not content.get(key):
+                content.pop(key, None)
+        if content.get("attempt") == 1:
+            content.pop("attempt", None)
+        return content
+
+    @property
+    def materials_short(self) -> list[dict]:
+        """The step's material lines that were not issued within tolerance when it was signed."""
+        return [m for m in self.material_check or [] if not m.get("ok")]
+
+
+class StepAttempt(_BatchChild):
+    """An earlier execution of a step that the reviewer asked to execute again: kept whole (who, when,
+    every value) so the record and its PDF show it struck through beside the new execution."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="step_attempts", verbose_name=_("batch"))
+    step = models.ForeignKey(StepExecution, on_delete=models.PROTECT, related_name="attempts", verbose_name=_("step"))
+    attempt = models.PositiveIntegerField(_("execution"))
+    record = models.JSONField(_("the execution as it was"))
+    reason = models.TextField(_("reason for executing the step again"))
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("re-opened by")
+    )
+    reopened_at = models.DateTimeField(_("re-opened at"))
+
+    class Meta:
+        ordering = ["step", "attempt"]
+        verbose_name = _("earlier step execution")
+        verbose_name_plural = _("earlier step executions")
+        constraints = [models.UniqueConstraint(fields=["step", "attempt"], name="step_attempt_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.step} · #{self.attempt}"
 
 
 class EntryKind(models.TextChoices):

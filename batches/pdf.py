@@ -36,8 +36,14 @@ def record_context(batch: Batch) -> dict:
     for e in entries:
         e.correction_list = corrections.get(e.pk, [])
         by_step.setdefault(e.step_id, []).append(e)
+    from batches.models import StepAttempt
+
+    attempts: dict[int, list] = {}
+    for a in StepAttempt.objects.filter(batch=batch).select_related("reopened_by"):
+        attempts.setdefault(a.step_id, []).append(a)
     for st in steps:
         st.entry_list = by_step.get(st.pk, [])
+        st.attempt_list = attempts.get(st.pk, [])
     record = BatchRecord.objects.filter(batch=batch).first()
     ids = [str(batch.pk)]
     sigs = (

@@ -50,7 +50,7 @@ def _stock_short_materials(batch) -> None:
     from batches.services import batch_preparation
     from materials.models import Location
     from materials.services import lot_receive
-    from materials.services.lots import lot_release
+    from quality.seed_evidence import lot_release_on_evidence
 
     for row in batch_preparation(batch).materials:
         if row.ok:
@@ -67,7 +67,7 @@ def _stock_short_materials(batch) -> None:
             supplier_lot="CAMPAIGN-1",
             expiry_date=timezone.localdate() + dt.timedelta(days=365),
         )
-        lot_release(user=_user("qc"), lot=lot, password=PW)
+        lot_release_on_evidence(lot=lot, qc=_user("qc"), qa=_user("qa"), password=PW)
 
 
 def _run_steps(batch, count: int, lots_needed: bool) -> None:
@@ -130,10 +130,11 @@ def _advance(batch, target: str, stdout) -> None:
         s.batch_start(user=sup, batch=Batch.objects.get(pk=batch.pk))
         batch = Batch.objects.get(pk=batch.pk)
         steps = batch.steps.count()
+        # Steps that use materials are signed only once they are issued to the batch (issue 16).
+        _issue(batch)
         if target == "in_progress":
             _run_steps(batch, max(steps // 2, 1), False)
             return
-        _issue(batch)
         _run_steps(batch, steps, True)
         s.batch_complete(
             user=_user("operator"), batch=batch, password=PW, output_quantity=batch.planned_quantity * 97 / 100

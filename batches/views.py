@@ -16,6 +16,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from audit.signatures import SignatureError
 from batches import services as s
 from batches.models import BATCH_MACHINE, Batch, BatchStatus, Entry, EntryCorrection, StepExecution
+from batches.services.gates import step_materials
 from mes.workflow import user_may
 from quality.services.release import batch_production_release, batch_qc_release
 
@@ -154,7 +155,15 @@ def step_screen(request, number: str, step: int):
                 comment=request.POST.get("comment", ""),
             )
         elif op == "sign":
-            _attempt(request, s.step_sign, _("Step signed."), user=user, step=current, password=password)
+            _attempt(
+                request,
+                s.step_sign,
+                _("Step signed."),
+                user=user,
+                step=current,
+                password=password,
+                material_exception_reason=request.POST.get("material_exception_reason", ""),
+            )
         elif op == "verify":
             _attempt(
                 request,
@@ -182,12 +191,15 @@ def step_screen(request, number: str, step: int):
         "entries": entries,
         "blockers": s.step_blockers(current, steps) if current.status == "pending" else [],
         "can_execute": user_may(user, s.EXECUTE, batch),
-        "running": batch.status == BatchStatus.IN_PROGRESS,
+        "running": batch.status == BatchStatus.IN_PROGRESS
+        or (batch.status == BatchStatus.CORRECTION_REQUESTED and bool(current.reopen_reason)),
         "correcting": batch.status in (BatchStatus.CORRECTION_REQUESTED, BatchStatus.IN_PROGRESS),
         "needs_verification": s.step_needs_verification(current),
         "usability": usability,
         "has_materials": bool(batch.recipe_id),
+        "materials": step_materials(current) if current.status == "active" else [],
     }
+    context["materials_short"] = [m for m in context["materials"] if not m.ok]
     return render(request, "batches/step.html", context)
 
 
@@ -211,7 +223,11 @@ def review(request, number: str):
                 _("Disposition recorded."),
                 {"key": request.POST.get("key", ""), "note": request.POST.get("note", "")},
             ),
-            "request_correction": (s.batch_request_correction, _("Correction requested."), {"reason": reason}),
+            "request_correction": (
+                s.batch_request_correction,
+                _("Correction requested."),
+                {"reason": reason, "reexecute_steps": request.POST.getlist("reexecute")},
+            ),
             "approve_review": (s.batch_approve_review, _("Batch record approved."), {"password": password}),
             "qc_release": (batch_qc_release, _("QC release signed."), {"password": password, "reason": reason}),
             "release": (batch_production_release, _("Batch released."), {"password": password, "reason": reason}),
@@ -232,6 +248,7 @@ def review(request, number: str):
             if t.name in ("review_start", "request_correction", "approve_review", "qc_release", "release", "archive")
         ],
         "executor": user.pk in s.batch_executors(batch),
+        "steps": list(batch.steps.all()) if batch.status == BatchStatus.UNDER_REVIEW else [],
         "record": getattr(batch, "record", None),
     }
     return render(request, "batches/review.html", context)

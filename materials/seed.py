@@ -80,6 +80,10 @@ DEMO_LOTS = [
 
 def seed(stdout) -> None:
     seed_master()
+    # The demo's specifications first: a lot is released only on a passed inspection against one.
+    from quality.seed import seed_effective_specs
+
+    seed_effective_specs()
     made = sum(_seed_lot(*row) for row in DEMO_LOTS)
     stdout.write(f"  materials: {len(DEMO_MATERIALS)} materials, {len(DEMO_LOCATIONS)} locations, {made} new lots")
 
@@ -109,7 +113,7 @@ def _seed_lot(key, material_code, quantity, location_code, state, days, supplier
     """One demo lot with its receipt in the ledger, taken to `state` through the lot services."""
     from django.contrib.auth import get_user_model
 
-    from materials.services import lot_block, lot_reject, lot_release, next_lot_code
+    from materials.services import lot_block, lot_reject, next_lot_code
     from materials.services.stock import post_entry
     from mes.seed import DEMO_PASSWORD
 
@@ -144,7 +148,12 @@ def _seed_lot(key, material_code, quantity, location_code, state, days, supplier
         lot=lot, entry_type=EntryType.RECEIPT, quantity=qty, delta=qty, user=keeper, location=location, reason=reference
     )
     if state in ("released", "blocked"):  # an expired lot is shown expired whatever it stored
-        lot_release(user=qc, lot=lot, password=DEMO_PASSWORD, reason="demo: tested, complies")
+        # Released only on evidence (issue 16): tested against the effective specification, passed.
+        from quality.seed_evidence import lot_release_on_evidence
+
+        lot_release_on_evidence(
+            lot=lot, qc=qc, qa=users.get(username="qa"), password=DEMO_PASSWORD, reason="demo: tested, complies"
+        )
     if state == "blocked":
         lot_block(user=keeper, lot=lot, reason="demo: drum damaged on the forklift, under investigation")
     if state == "rejected":

@@ -150,7 +150,7 @@ class RecipeForm(_NoModelValidation):
 class BOMLineForm(_NoModelValidation):
     class Meta:
         model = RecipeMaterial
-        fields = ["position", "material", "quantity", "unit", "tolerance_pct", "weigh_and_verify"]
+        fields = ["position", "material", "quantity", "unit", "tolerance_pct", "weigh_and_verify", "step_number"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -146,6 +146,14 @@ class RecipeMaterial(_RecipePart):
     unit = models.CharField(_("unit"), max_length=10, choices=Unit.choices)
     tolerance_pct = models.DecimalField(_("tolerance (± %)"), max_digits=5, decimal_places=2, default=0)
     weigh_and_verify = models.BooleanField(_("weighed and verified by a second person"), default=True)
+    # The step that uses this material: that step cannot be signed as performed until the line is
+    # issued to the batch within tolerance (or the operator records an exception with a reason).
+    step_number = models.PositiveIntegerField(
+        _("used in step"),
+        null=True,
+        blank=True,
+        help_text=_("The step that cannot be signed until this material is issued to the batch."),
+    )
 
     class Meta:
         ordering = ["position", "id"]
@@ -170,6 +178,9 @@ class RecipeMaterial(_RecipePart):
     def content(self) -> dict[str, Any]:
         data = super().content()
         data["material"] = self.material.code
+        if data.get("step_number") is None:
+            # Lines not tied to a step hash as before the field existed (signatures stay valid).
+            data.pop("step_number", None)
         return data
 
 

@@ -320,6 +320,8 @@ RECIPES = {
 
 
 def _build(recipe: Recipe, spec: dict, supervisor) -> None:
+    # Every material is dispensed in the first step: that step is signed only once they are issued.
+    first_step = min(step[0] for step in spec["steps"])
     for pos, (code, qty, unit, tol, verify) in enumerate(spec["bom"], start=1):
         recipe_bom_line_save(
             user=supervisor,
@@ -330,6 +332,7 @@ def _build(recipe: Recipe, spec: dict, supervisor) -> None:
             unit=unit,
             tolerance_pct=tol,
             weigh_and_verify=verify,
+            step_number=first_step,
         )
     for number, title, title_zh, text, text_zh, eq, minutes, verifier, params, checks in spec["steps"]:
         step = recipe_step_save(

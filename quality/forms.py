@@ -94,6 +94,11 @@ class ConcludeForm(SignatureForm):
 
 class CloseForm(SignatureForm):
     closure_summary = forms.CharField(label=_("Closure summary"), widget=forms.Textarea(attrs={"rows": 3}))
+    no_capa_justification = forms.CharField(
+        label=_("Justification for closing without a CAPA (QA, major or critical only)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class CAPACreateForm(forms.Form):

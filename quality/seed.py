@@ -93,6 +93,11 @@ SPECS = [
 
 
 def _seed_specs() -> int:
+    return seed_effective_specs() + _seed_spec_in_review()
+
+
+def seed_effective_specs() -> int:
+    """The demo's approved specifications (idempotent; the materials seed calls it before its lots)."""
     qc, qa = demo_user("qc"), demo_user("qa")
     made = 0
     for code, itype, title, items in SPECS:
@@ -119,9 +124,14 @@ def _seed_specs() -> int:
         services.spec_submit(user=qc, spec_id=spec.pk, password=DEMO_PASSWORD)
         services.spec_approve(user=qa, spec_id=spec.pk, password=DEMO_PASSWORD, reason="approved for use")
         made += 1
-    # One waiting for the QA manager's approval.
+    return made
+
+
+def _seed_spec_in_review() -> int:
+    """One new version waiting for the QA manager's approval (the lots stay judged by the effective one)."""
+    qc, made = demo_user("qc"), 0
     povidone = Material.objects.filter(code="RM-EXC-020").first()
-    if povidone and not Specification.objects.filter(material=povidone).exists():
+    if povidone and not Specification.objects.filter(material=povidone, reference="SPEC-RM-EXC-020").exists():
         spec = services.spec_create(
             user=qc,
             material=povidone,
@@ -261,8 +271,8 @@ def _seed_deviations() -> int:
         evidence="Briefing record TR-2026-118, 14 signatures.",
     )
     services.capa_close(user=qa, capa_id=c4.pk, effectiveness="No late check in 4 weeks.", password=DEMO_PASSWORD)
-    services.deviation_close(
-        user=qc, deviation_id=d4.pk, closure_summary="Closed: briefing effective.", password=DEMO_PASSWORD
+    services.deviation_close(  # QA approves the closure: QC investigated it (two people)
+        user=qa, deviation_id=d4.pk, closure_summary="Closed: briefing effective.", password=DEMO_PASSWORD
     )
     # 5. An action waiting for QA's effectiveness check, and one overdue.
     _capa(

@@ -51,8 +51,10 @@ def require_executor(user, batch: Batch) -> None:
         )
 
 
-def _running(batch: Batch) -> None:
+def _running(batch: Batch, step: StepExecution | None = None) -> None:
     refuse_if_archived(batch.pk)
+    if batch.status == BatchStatus.CORRECTION_REQUESTED and step is not None and step.reopen_reason:
+        return  # the reviewer asked for this step to be executed again
     if batch.status != BatchStatus.IN_PROGRESS:
         raise ValidationError(
             _("Batch %(b)s is %(s)s: steps can only be executed while it is in progress.")
@@ -83,7 +85,7 @@ def step_start(*, user, step: StepExecution | int, scan: str, how: str = How.SCA
     current = StepExecution.objects.select_related("batch").get(pk=step_id)
     batch = current.batch
     require_executor(user, batch)
-    _running(batch)
+    _running(batch, current)
     code = (scan or "").strip().upper()
     if current.status != StepStatus.PENDING:
         raise ValidationError(_("Step %(n)s has already been started.") % {"n": current.number})
@@ -177,7 +179,7 @@ def entry_record(
     current = Entry.objects.select_related("batch", "step", "step__equipment").get(pk=entry_id)
     batch, step = current.batch, current.step
     require_executor(user, batch)
-    _running(batch)
+    _running(batch, step)
     if step.status != StepStatus.ACTIVE:
         raise ValidationError(_("Start step %(n)s first (scan its barcode).") % {"n": step.number})
     comment, override_reason = (comment or "").strip(), (override_reason or "").strip()
@@ -199,6 +201,17 @@ def entry_record(
             )
         else:
             how = How.MANUAL
+    elif current.equipment_tag:
+        # Bound to a machine tag but nothing was captured: typing it is an exception the review sees.
+        if not override_reason:
+            raise ValidationError(
+                _(
+                    "%(n)s must be read from the machine, but no value of %(t)s has been captured. Give a reason"
+                    " to type it: it will be flagged as missing machine data for the review."
+                )
+                % {"n": current.display_name, "t": current.equipment_tag}
+            )
+        how = How.MANUAL
     if not ok and not comment:
         raise ValidationError(
             _("%(v)s is outside the limits %(l)s of %(n)s. Add a comment: a deviation will be opened.")
@@ -213,7 +226,7 @@ def entry_record(
         locked.comment = comment
         locked.how = how if how in How.values else How.MANUAL
         locked.machine_value = machine_text
-        locked.override_reason = override_reason if reading is not None and how != How.MACHINE else ""
+        locked.override_reason = override_reason if current.equipment_tag and how != How.MACHINE else ""
         locked.entered_by = user
         locked.entered_at = timezone.now()
         locked.version += 1
@@ -250,28 +263,70 @@ def _check_version(locked: Entry, version) -> None:
 
 
 # --- sign and verify -------------------------------------------------------------------------
-def step_sign(*, user, step: StepExecution | int, password: str) -> StepExecution:
-    """The performer signs the completed step; every value must be recorded (BAT-8)."""
+def step_sign(*, user, step: StepExecution | int, password: str, material_exception_reason: str = "") -> StepExecution:
+    """The performer signs the completed step (BAT-8).
+
+    Every value must be recorded; a value bound to a machine tag and not yet recorded is captured
+    from the machine now (none captured: the operator types it with a reason, flagged for review).
+    The materials the recipe lists for this step must be issued to the batch within tolerance, or
+    the operator records why the step is signed without them (an exception the review shows).
+    """
+    from batches.services.gates import step_materials
+
     step_id = step.pk if isinstance(step, StepExecution) else step
-    current = StepExecution.objects.select_related("batch").get(pk=step_id)
+    current = StepExecution.objects.select_related("batch", "equipment").get(pk=step_id)
     require_executor(user, current.batch)
-    _running(current.batch)
+    _running(current.batch, current)
     if current.status != StepStatus.ACTIVE:
         raise ValidationError(_("Step %(n)s is not in progress.") % {"n": current.number})
-    missing = [e.display_name for e in current.entries.all() if not e.recorded]
+    _capture_machine_values(user, current)
+    entries = list(current.entries.all())
+    no_machine = [e.display_name for e in entries if not e.recorded and e.equipment_tag]
+    if no_machine:
+        raise ValidationError(
+            _("No machine value was captured for %(m)s: type it with a reason (it is flagged for the review).")
+            % {"m": ", ".join(no_machine)}
+        )
+    missing = [e.display_name for e in entries if not e.recorded]
     if missing:
         raise ValidationError(_("Record every value first: %(m)s.") % {"m": ", ".join(missing)})
+    materials = step_materials(current)
+    short = [m for m in materials if not m.ok]
+    material_exception_reason = (material_exception_reason or "").strip()
+    if short and not material_exception_reason:
+        raise ValidationError(
+            [
+                _("The materials of step %(n)s are not issued to the batch within tolerance:") % {"n": current.number},
+                *[m.text for m in short],
+                _("Issue them first, or record an exception with the reason."),
+            ]
+        )
     signature_check_password(user=user, password=password, purpose="batches.step.sign")
-    with transaction.atomic(), audit_context(actor=user, action="batches.step.sign"):
+    reason = material_exception_reason if short else ""
+    with transaction.atomic(), audit_context(actor=user, action="batches.step.sign", reason=reason):
         locked = _lock_step(step_id)
         if locked.status != StepStatus.ACTIVE:
             raise EntryConflict(_("Step %(n)s was signed by someone else just now.") % {"n": locked.number})
         locked.status = StepStatus.DONE
         locked.performed_by = user
         locked.performed_at = timezone.now()
+        locked.material_check = [m.as_record() for m in materials]
+        locked.material_exception = reason
         locked.save()
+        if locked.batch.status == BatchStatus.CORRECTION_REQUESTED and locked.equipment_id:
+            # A step executed again after completion: its equipment is shut down (dirty) as at completion.
+            from equipment.services import equipment_end_use
+
+            equipment_end_use(equipment=locked.equipment_id, user=user, reason=_("Step executed again"))
         signature_create(signer=user, obj=locked, meaning="performed", action="batches.step.sign")
     return locked
+
+
+def _capture_machine_values(user, step: StepExecution) -> None:
+    """Unrecorded values bound to a machine tag take the captured machine value at sign-off."""
+    for entry in step.entries.filter(entered_at__isnull=True).exclude(equipment_tag=""):
+        if machine_reading(entry, step) is not None:
+            entry_record(user=user, entry=entry, value="", version=entry.version, how=How.MACHINE)
 
 
 def step_complete(step: StepExecution) -> bool:
@@ -288,7 +343,7 @@ def step_verify(*, user, step: StepExecution | int, verifier_username: str, pass
     step_id = step.pk if isinstance(step, StepExecution) else step
     current = StepExecution.objects.select_related("batch").get(pk=step_id)
     batch = current.batch
-    _running(batch)
+    _running(batch, current)
     if not step_needs_verification(current):
         raise ValidationError(_("Step %(n)s is not waiting for verification.") % {"n": current.number})
     verifier = get_user_model().objects.filter(username=(verifier_username or "").strip(), is_active=True).first()

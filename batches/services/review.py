@@ -22,6 +22,7 @@ from batches.models import (
     EntryCorrection,
     ExceptionDisposition,
     How,
+    StepAttempt,
     StepExecution,
     refuse_if_archived,
 )
@@ -32,10 +33,13 @@ from mes.workflow import transition_apply, user_may
 KINDS = {
     "out_of_range": gettext_lazy("Out of range, with comment"),
     "machine_overridden": gettext_lazy("Machine value overridden"),
+    "machine_missing": gettext_lazy("Machine data missing, value typed"),
+    "materials": gettext_lazy("Materials not issued or out of tolerance"),
     "late_entry": gettext_lazy("Late entry"),
     "corrected": gettext_lazy("Corrected"),
     "same_person_refused": gettext_lazy("Verification by the same person refused"),
     "deviation": gettext_lazy("Deviation linked"),
+    "reexecuted": gettext_lazy("Step executed again"),
     "balance": gettext_lazy("Yield or material balance out of limits"),
 }
 
@@ -62,6 +66,8 @@ def entry_exceptions(entry: Entry, step: StepExecution, corrections: list) -> li
         kinds.append("out_of_range")
     if entry.machine_value and entry.how != How.MACHINE:
         kinds.append("machine_overridden")
+    if entry.equipment_tag and entry.recorded and not entry.machine_value:
+        kinds.append("machine_missing")
     if (
         entry.entered_at
         and step.started_at
@@ -76,19 +82,50 @@ def entry_exceptions(entry: Entry, step: StepExecution, corrections: list) -> li
 
 
 def batch_exceptions(batch: Batch) -> list[RecordException]:
-    """Every exception of the record, with the reviewer's disposition for the current review round."""
+    """Every exception of the record, from one place, with the reviewer's disposition for the current
+    review round: entries (out of range, machine value overridden or missing, late, corrected), steps
+    (materials not issued within tolerance, verification by the performer refused), the yield and
+    balance, and every deviation linked to the batch, its steps or entries, its lots, or its
+    equipment while the batch used it."""
     steps = list(batch.steps.all())
     by_step = {s.pk: s for s in steps}
     entries = list(Entry.objects.filter(batch=batch).select_related("entered_by"))
     corrections: dict[int, list] = {}
     for c in EntryCorrection.objects.filter(batch=batch).select_related("corrected_by"):
         corrections.setdefault(c.entry_id, []).append(c)
+    deviations = batch_deviations(batch, steps, entries)
+    listed = {d.number for d in deviations}
     found: list[RecordException] = []
     for e in entries:
         step = by_step[e.step_id]
         for kind in entry_exceptions(e, step, corrections.get(e.pk, [])):
+            if kind == "deviation" and e.deviation_ref in listed:
+                continue  # listed once below, with everything else linked to the batch
             detail = _exception_detail(kind, e, corrections.get(e.pk, []))
             found.append(RecordException(f"{kind}:e{e.pk}", kind, f"{step.number}. {e.display_name}", detail, e, step))
+    for s in steps:
+        if s.material_exception or s.materials_short:
+            texts = [_material_text(m) for m in s.materials_short]
+            found.append(
+                RecordException(
+                    f"materials:s{s.pk}",
+                    "materials",
+                    f"{s.number}. {s.display_title}",
+                    " ".join([*texts, _("Reason: %(r)s") % {"r": s.material_exception}]),
+                    step=s,
+                )
+            )
+    for attempt in StepAttempt.objects.filter(batch=batch).select_related("step", "reopened_by"):
+        found.append(
+            RecordException(
+                f"reexecuted:a{attempt.pk}",
+                "reexecuted",
+                f"{attempt.step.number}. {attempt.step.display_title}",
+                _("Execution %(n)s struck through, re-opened by %(who)s: %(r)s")
+                % {"n": attempt.attempt, "who": attempt.reopened_by.get_full_name(), "r": attempt.reason},
+                step=attempt.step,
+            )
+        )
     for s in steps:
         if s.same_person_refusals:
             found.append(
@@ -105,6 +142,15 @@ def batch_exceptions(batch: Batch) -> list[RecordException]:
         found.append(
             RecordException("balance:b", "balance", _("Completion"), " ".join(record.balance_summary["flags"]))
         )
+    for d in deviations:
+        found.append(
+            RecordException(
+                f"deviation:d{d.pk}",
+                "deviation",
+                ", ".join(link.label or f"{link.object_type}#{link.object_id}" for link in d.links.all()),
+                _deviation_detail(d),
+            )
+        )
     dispositions = {
         d.key: d
         for d in ExceptionDisposition.objects.filter(batch=batch, review_round=batch.review_round).select_related(
@@ -116,11 +162,68 @@ def batch_exceptions(batch: Batch) -> list[RecordException]:
     return found
 
 
+def _deviation_detail(d) -> str:
+    text = f"{d.number} {d.title} · {d.get_classification_display()} · {d.get_status_display()}"
+    if d.downgraded:
+        text += " · " + _("downgraded from %(c)s by %(who)s: %(r)s") % {
+            "c": d.get_original_classification_display(),
+            "who": d.reclassified_by.get_full_name() or d.reclassified_by.get_username() if d.reclassified_by else "?",
+            "r": d.reclassification_reason,
+        }
+    if d.no_capa_justification:
+        text += " · " + _("closed without a CAPA: %(j)s") % {"j": d.no_capa_justification}
+    return text
+
+
+def _material_text(m: dict) -> str:
+    return _("%(m)s: %(i)s %(u)s issued, %(lo)s–%(hi)s %(u)s needed.") % {
+        "m": m["material"],
+        "i": m["issued"],
+        "lo": m["low"],
+        "hi": m["high"],
+        "u": m["unit"],
+    }
+
+
+def batch_deviations(batch: Batch, steps: list[StepExecution], entries: list[Entry]) -> list:
+    """Every deviation (open or closed) linked to the batch, its steps or entries, the lots it consumed
+    or produced, or its equipment while the batch used it (from the equipment logbook's use periods)."""
+    from equipment.models import LogbookEntry, LogbookKind
+    from materials.models import GenealogyEdge, Lot
+    from quality.selectors import deviations_linked
+
+    records = [("batches.batch", batch.pk)]
+    records += [("batches.stepexecution", s.pk) for s in steps]
+    records += [("batches.entry", e.pk) for e in entries]
+    lots = set(GenealogyEdge.objects.filter(batch=batch).values_list("lot_id", flat=True))
+    lots |= set(Lot.objects.filter(produced_by=batch).values_list("pk", flat=True))
+    records += [("materials.lot", pk) for pk in sorted(lots)]
+    periods: dict[int, dict] = {}
+    for equipment_id, kind, at, start, end in LogbookEntry.objects.filter(
+        batch=batch, kind__in=(LogbookKind.USE_START, LogbookKind.USE_END)
+    ).values_list("equipment_id", "kind", "at", "period_start", "period_end"):
+        p = periods.setdefault(equipment_id, {"starts": [], "ends": []})
+        p["starts" if kind == LogbookKind.USE_START else "ends"].append((start if kind == "use_start" else end) or at)
+    # From the first use start to the last use end; still in use (more starts than ends): open-ended.
+    windows = [
+        (
+            "equipment.equipment",
+            pk,
+            min(p["starts"] or p["ends"]),
+            max(p["ends"]) if len(p["ends"]) >= len(p["starts"]) else None,
+        )
+        for pk, p in periods.items()
+    ]
+    return list(deviations_linked(records, windows))
+
+
 def _exception_detail(kind: str, e: Entry, corrections: list) -> str:
     if kind == "out_of_range":
         return f"{e.value} {e.unit} ({e.limits_text}) — {e.comment}"
     if kind == "machine_overridden":
         return f"{e.machine_value} → {e.value}: {e.override_reason}"
+    if kind == "machine_missing":
+        return f"{e.value} {e.unit} ({e.equipment_tag}): {e.override_reason}"
     if kind == "corrected":
         c = corrections[-1]
         return f"{c.old_value} → {c.new_value}: {c.reason}"
@@ -183,11 +286,26 @@ def exception_dispose(*, user, batch: Batch, key: str, note: str) -> ExceptionDi
         )
 
 
-def batch_request_correction(*, user, batch: Batch, reason: str) -> Batch:
-    """Send the record back to production with the reason (what must be corrected)."""
+def batch_request_correction(*, user, batch: Batch, reason: str, reexecute_steps=()) -> Batch:
+    """Send the record back to production with the reason (what must be corrected); the steps listed in
+    `reexecute_steps` (numbers) re-open to be executed again, their earlier execution kept."""
+    from batches.services.reexecute import step_reopen
+
     _require_reviewer(user, batch)
+    numbers = sorted({int(n) for n in reexecute_steps or ()})
+
+    def after(obj):
+        for number in numbers:
+            step_reopen(user=user, batch=obj, number=number, reason=(reason or "").strip())
+
     return transition_apply(
-        model=Batch, pk=batch.pk, machine=BATCH_MACHINE, name="request_correction", user=user, reason=reason
+        model=Batch,
+        pk=batch.pk,
+        machine=BATCH_MACHINE,
+        name="request_correction",
+        user=user,
+        reason=reason,
+        after=after,
     )
 
 
@@ -244,9 +362,19 @@ def entry_correct(*, user, entry: Entry | int, value: str, reason: str, version:
 
 
 def batch_resubmit(*, user, batch: Batch) -> Batch:
-    """Corrections done: the record goes back to the reviewer."""
+    """Corrections done: the record goes back to the reviewer (steps executed again must be signed)."""
+    from batches.services.execution import step_complete
+
     require_executor(user, batch)
-    return transition_apply(model=Batch, pk=batch.pk, machine=BATCH_MACHINE, name="resubmit", user=user)
+
+    def guard(obj):
+        open_steps = [s.number for s in obj.steps.all() if not step_complete(s)]
+        if open_steps:
+            raise ValidationError(
+                _("Steps to execute again are not finished: %(s)s.") % {"s": ", ".join(str(n) for n in open_steps)}
+            )
+
+    return transition_apply(model=Batch, pk=batch.pk, machine=BATCH_MACHINE, name="resubmit", user=user, guard=guard)
 
 
 def batch_approve_review(*, user, batch: Batch, password: str) -> Batch:

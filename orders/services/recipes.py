@@ -35,7 +35,7 @@ from orders.models import (
 
 PRODUCT_TYPES = (MaterialType.FINISHED, MaterialType.INTERMEDIATE)
 HEADER_FIELDS = ("title", "batch_size", "unit", "expected_yield", "yield_min", "yield_max", "description")
-BOM_FIELDS = ("position", "material", "quantity", "unit", "tolerance_pct", "weigh_and_verify")
+BOM_FIELDS = ("position", "material", "quantity", "unit", "tolerance_pct", "weigh_and_verify", "step_number")
 STEP_FIELDS = (
     "number",
     "title",

@@ -33,6 +33,8 @@ class DeviationStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+CLASS_RANK = {DeviationClass.MINOR: 1, DeviationClass.MAJOR: 2, DeviationClass.CRITICAL: 3}
+
 OPEN_DEVIATION_STATES = (DeviationStatus.OPEN, DeviationStatus.INVESTIGATING, DeviationStatus.CAPA_PENDING)
 
 
@@ -71,12 +73,37 @@ class Deviation(GMPModel):
         verbose_name=_("closed by"),
     )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # A downgrade of the classification (QA only, with the reason): kept so the review sees it.
+    original_classification = models.CharField(
+        _("classification when raised"), max_length=20, choices=DeviationClass.choices, blank=True, default=""
+    )
+    reclassification_reason = models.TextField(_("reason for the reclassification"), blank=True, default="")
+    reclassified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("reclassified by"),
+    )
+    # A major or critical deviation closed without a CAPA: QA's justification, signed with the closure.
+    no_capa_justification = models.TextField(_("justification for closing without a CAPA"), blank=True, default="")
 
     # Each step's signature binds what the deviation is (number, description, classification, links).
     # The texts a later step writes are write-once (the services never change them afterwards) and
     # are recorded in the audit event signed in the same transaction; leaving them out keeps the
     # earlier steps' signatures valid when the next step adds its part.
-    SIGNATURE_EXCLUDE = ("root_cause", "impact_assessment", "closure_summary", "closed_by", "closed_at")
+    SIGNATURE_EXCLUDE = (
+        "root_cause",
+        "impact_assessment",
+        "closure_summary",
+        "closed_by",
+        "closed_at",
+        "original_classification",
+        "reclassification_reason",
+        "reclassified_by",
+        "no_capa_justification",
+    )
 
     class Meta:
         ordering = ["-raised_at", "-id"]
@@ -94,6 +121,12 @@ class Deviation(GMPModel):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_DEVIATION_STATES
+
+    @property
+    def downgraded(self) -> bool:
+        return bool(self.original_classification) and CLASS_RANK.get(self.classification, 0) < CLASS_RANK.get(
+            self.original_classification, 0
+        )
 
     @property
     def needs_qa(self) -> bool:

@@ -139,16 +139,29 @@ def deviation_link_add(*, user, deviation_id: int, link, reason: str = "") -> De
 def deviation_investigate(
     *, user, deviation_id: int, password: str, reason: str = "", classification: str = ""
 ) -> Deviation:
-    """Start the investigation (signed); QA or QC may re-classify with the reason given."""
-    changes = {}
+    """Start the investigation (signed); the classification may change with the reason given.
+
+    A downgrade (critical -> major -> minor) is QA's decision only; it is kept on the deviation
+    (classification when raised, reason, who) so the batch review shows it.
+    """
+    from quality.models.deviations import CLASS_RANK
+
+    changes: dict = {}
     if classification:
         if classification not in DeviationClass.values:
             raise ValidationError({"classification": _("Choose minor, major or critical.")})
         changes["classification"] = classification
 
     def guard(dev: Deviation) -> None:
-        if classification and classification != dev.classification and not (reason or "").strip():
+        if not classification or classification == dev.classification:
+            return
+        if not (reason or "").strip():
             raise ValidationError(_("Give the reason for changing the classification."))
+        if CLASS_RANK[classification] < CLASS_RANK[dev.classification] and not has_role(user, "qa"):
+            raise ValidationError(_("Only QA may downgrade the classification of a deviation."))
+        dev.original_classification = dev.original_classification or dev.classification
+        dev.reclassification_reason = reason.strip()
+        dev.reclassified_by = user
 
     return transition_apply(
         model=Deviation,
@@ -185,9 +198,23 @@ def deviation_conclude(
     )
 
 
-def deviation_close_problems(deviation: Deviation, user) -> list[str]:
+def deviation_investigators(deviation: Deviation) -> set[int]:
+    """Who signed the start of the investigation or its root cause and impact."""
+    from audit.models import Signature
+
+    return set(
+        Signature.objects.filter(
+            object_type="quality.deviation", object_id=str(deviation.pk), meaning__in=("reviewed", "authored")
+        ).values_list("signer_id", flat=True)
+    )
+
+
+def deviation_close_problems(deviation: Deviation, user, *, justification: str = "") -> list[str]:
     """Why `user` may not close `deviation` now, in words (empty when closing is allowed)."""
     problems = []
+    if user.pk in deviation_investigators(deviation):
+        # Two people: whoever investigated does not approve the closure of their own investigation.
+        problems.append(_("You investigated this deviation: someone else must approve its closure."))
     if deviation.needs_qa:
         # QC-11: a major or critical deviation is closed only with the QA manager's approval,
         # and never by the person who raised it.
@@ -198,20 +225,31 @@ def deviation_close_problems(deviation: Deviation, user) -> list[str]:
             )
         if deviation.raised_by_id == user.pk:
             problems.append(_("The person who raised this deviation cannot approve its closure."))
-        if not deviation.capas.exists():
-            problems.append(_("A major or critical deviation needs at least one corrective or preventive action."))
+        if not deviation.capas.exists() and not (justification or "").strip():
+            problems.append(
+                _(
+                    "A major or critical deviation needs at least one corrective or preventive action, or QA's"
+                    " signed justification for closing without one."
+                )
+            )
     return problems
 
 
-def deviation_close(*, user, deviation_id: int, closure_summary: str, password: str, reason: str = "") -> Deviation:
-    """Close the deviation (signed). Major and critical need the QA manager, not the raiser, and a CAPA."""
+def deviation_close(
+    *, user, deviation_id: int, closure_summary: str, password: str, reason: str = "", no_capa_justification: str = ""
+) -> Deviation:
+    """Close the deviation (signed) — never by who investigated it. Major and critical need the QA
+    manager, not the raiser, and a CAPA or QA's justification for closing without one (signed here)."""
     if not (closure_summary or "").strip():
         raise ValidationError({"closure_summary": _("Summarise the outcome before closing.")})
+    justification = (no_capa_justification or "").strip()
 
     def guard(dev: Deviation) -> None:
-        problems = deviation_close_problems(dev, user)
+        problems = deviation_close_problems(dev, user, justification=justification)
         if problems:
             raise ValidationError(problems)
+        if dev.needs_qa and not dev.capas.exists():
+            dev.no_capa_justification = justification
 
     return transition_apply(
         model=Deviation,

@@ -209,6 +209,7 @@ def result_enter(
     require(user, "quality.enter_result", _("enter inspection results"))
     with transaction.atomic():
         inspection = _locked_open(inspection_id)
+        _require_effective_spec(inspection)
         item = inspection.specification.items.get(pk=item_id, removed=False)
         if inspection.results.filter(item=item, current=True).exists():
             raise ValidationError(
@@ -234,6 +235,7 @@ def result_correct(*, user, result_id: int, reason: str, value=None, passed=None
     with transaction.atomic():
         old = Result.objects.select_for_update().select_related("item").get(pk=result_id)
         inspection = _locked_open(old.inspection_id)
+        _require_effective_spec(inspection)
         if not old.current:
             raise ValidationError(_("This result was already corrected; correct the current one."))
         fields = judge(old.item, value=value, passed=passed, text=text)
@@ -267,7 +269,8 @@ def inspection_complete(
     *, user, inspection_id: int, password: str, conclusion: str = "", reason: str = ""
 ) -> Inspection:
     """Sign the inspection complete: passed when every test has a result within limits, otherwise failed."""
-    inspection = Inspection.objects.get(pk=inspection_id)
+    inspection = Inspection.objects.select_related("specification").get(pk=inspection_id)
+    _require_effective_spec(inspection)
     missing = inspection_missing(inspection)
     if missing:
         raise ValidationError(
@@ -277,6 +280,7 @@ def inspection_complete(
     failed = inspection.results.filter(current=True, conforms=False).exists()
 
     def guard(obj: Inspection) -> None:
+        _require_effective_spec(obj)
         if inspection_missing(obj):
             raise ValidationError(_("Results changed meanwhile; open the inspection again."))
 
@@ -315,7 +319,11 @@ def lot_release_problems(lot) -> list[str]:
 
     problems = []
     lot = Lot.objects.select_related("material").get(pk=lot.pk)
-    inspections = list(Inspection.objects.filter(lot_id=lot.pk).exclude(status=InspectionStatus.CANCELLED))
+    inspections = list(
+        Inspection.objects.filter(lot_id=lot.pk)
+        .exclude(status=InspectionStatus.CANCELLED)
+        .select_related("specification")
+    )
     if lot.produced_by_id and lot.material.type == "finished":
         # QC-4/QC-10: finished product reaches stock only through QC release then production release.
         # Intermediates made in the plant are released by QC on their passed inspection, for the next step.
@@ -331,9 +339,44 @@ def lot_release_problems(lot) -> list[str]:
         problems.append(_("An inspection of lot %(lot)s is still open.") % {"lot": lot.code})
     if inspections and inspections[-1].status == InspectionStatus.FAILED:
         problems.append(_("The last inspection of lot %(lot)s failed.") % {"lot": lot.code})
+    elif not _passed_on_effective_spec(inspections):
+        # Release only on evidence: a signature alone never releases material (issue 16).
+        problems.append(
+            _(
+                "Lot %(lot)s has no completed, passed inspection against the effective specification of"
+                " %(material)s: test it first."
+            )
+            % {"lot": lot.code, "material": lot.material.code}
+        )
     for dev in open_deviations_for("materials.lot", lot.pk):
         problems.append(_("Deviation %(n)s linked to the lot is still open.") % {"n": dev.number})
     return problems
+
+
+def _passed_on_effective_spec(inspections: list[Inspection]) -> bool:
+    """The lot's latest completed inspection passed, judged against a specification that is effective."""
+    from quality.models import SpecStatus
+
+    completed = [i for i in inspections if i.status in (InspectionStatus.PASSED, InspectionStatus.FAILED)]
+    if not completed:
+        return False
+    last = max(completed, key=lambda i: (i.completed_at or i.created_at, i.pk))
+    return last.status == InspectionStatus.PASSED and last.specification.status == SpecStatus.EFFECTIVE
+
+
+def _require_effective_spec(inspection: Inspection) -> None:
+    """A specification not (or no longer) effective — a draft, one in review, superseded — judges nothing."""
+    from quality.models import SpecStatus
+
+    spec = inspection.specification
+    if spec.status != SpecStatus.EFFECTIVE:
+        raise ValidationError(
+            _(
+                "Specification %(s)s v%(v)s is %(st)s: only the effective specification can be used to judge"
+                " results. Cancel inspection %(n)s and create it again against the effective version."
+            )
+            % {"s": spec.title, "v": spec.version, "st": spec.get_status_display().lower(), "n": inspection.number}
+        )
 
 
 def _decide(inspection_id: int, decision: str, user) -> Inspection:

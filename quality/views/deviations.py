@@ -114,7 +114,12 @@ def deviation_detail(request, pk: int):
     )
     capas = list(deviation.capas.select_related("owner").order_by("pk"))
     actions = DEVIATION_MACHINE.available(deviation, request.user)
-    close_problems = deviation_close_problems(deviation, request.user) if deviation.status == "capa_pending" else []
+    # The form offers the justification field for closing without a CAPA; the service checks it is given.
+    close_problems = (
+        deviation_close_problems(deviation, request.user, justification="offered")
+        if deviation.status == "capa_pending"
+        else []
+    )
     context = {
         "deviation": deviation,
         "capas": capas,
@@ -157,6 +162,7 @@ def _close(request, pk, data):
         closure_summary=data["closure_summary"],
         password=data["password"],
         reason=data["reason"],
+        no_capa_justification=data.get("no_capa_justification") or "",
     )
 
 

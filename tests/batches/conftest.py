@@ -37,7 +37,6 @@ def make_equipment(code, cls_code):
 def released_lot(users, code, quantity):
     from materials.models import Location, Material
     from materials.services import lot_receive
-    from materials.services.lots import lot_release
 
     material = Material.objects.get(code=code)
     location = Location.objects.filter(condition=material.storage_condition, active=True).first()
@@ -56,7 +55,9 @@ def released_lot(users, code, quantity):
         supplier_lot="S-1",
         expiry_date=timezone.localdate() + dt.timedelta(days=300),
     )
-    return lot_release(user=users["qc"], lot=lot, password=PW)
+    from quality.seed_evidence import lot_release_on_evidence
+
+    return lot_release_on_evidence(lot=lot, qc=users["qc"], qa=users["qa"], password=PW)
 
 
 def train(users, recipe, *names):

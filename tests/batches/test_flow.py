@@ -168,6 +168,7 @@ def test_machine_override_requires_reason(running, users):
 @pytest.mark.req("BAT-8")
 def test_performer_signs_and_second_person_verifies(running, users):
     batch = running["batch"]
+    issue_all(batch, users, running["lots"])
     op = fresh(users["operator"])
     step = s.step_start(user=op, step=batch.steps.get(number=10), scan="GRAN-01")
     with pytest.raises(ValidationError, match="Record every value"):

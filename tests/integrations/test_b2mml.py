@@ -105,6 +105,7 @@ def _produced_batch(users, password, status):
     from audit.context import audit_context, status_change_allowed
     from materials.models import Location, Material
     from materials.services import lot_create_output, lot_issue_to_batch, lot_receive, lot_release
+    from quality.seed_evidence import inspection_pass
     from tests.materials.conftest import make_batch
 
     api = Material.objects.get(code="RM-API-001")
@@ -118,6 +119,7 @@ def _produced_batch(users, password, status):
             location=Location.objects.get(code="WH-A01"),
             expiry_date=timezone.localdate() + dt.timedelta(days=300),
         )
+        inspection_pass(lot=lot, qc=users["qc"], qa=users["qa"], password=password)
         lots.append(lot_release(user=users["qc"], lot=lot, password=password))
     batch = make_batch("B-B2MML-1", Material.objects.get(code="IM-GRN-500"))
     for lot, qty in zip(lots, ("30", "10"), strict=True):

@@ -120,6 +120,9 @@ def test_material_issue_tells_erp_and_wms(db, plant, users, password):
         location=Location.objects.get(code="WH-A01"),
         expiry_date=timezone.localdate() + dt.timedelta(days=300),
     )
+    from quality.seed_evidence import inspection_pass
+
+    inspection_pass(lot=lot, qc=users["qc"], qa=users["qa"], password=password)
     lot_release(user=users["qc"], lot=lot, password=password)
     assert OutboxMessage.objects.filter(system="wms", kind="lot_status", key=f"{lot.code}:released").exists()
     batch = make_batch("B-INT-1", Material.objects.get(code="IM-GRN-500"))

@@ -12,6 +12,7 @@ from audit.context import audit_context
 from batches.models import Batch
 from materials.models import Location, Material
 from materials.services import lot_create_output, lot_issue_to_batch, lot_receive, lot_release
+from quality.seed_evidence import inspection_pass
 
 
 def make_material(code, *, mtype="raw", unit="kg", storage="ambient", shelf=365, name=None, name_zh="物料"):
@@ -108,6 +109,7 @@ def released(receive, users, password):
 
     def make(material, quantity="100", **kw):
         lot = receive(material, quantity, **kw)
+        inspection_pass(lot=lot, qc=users["qc"], qa=users["qa"], password=password)
         return lot_release(user=users["qc"], lot=lot, password=password)
 
     return make
@@ -140,6 +142,7 @@ def graph(released, api, excipient, granules, tablets, users, password, wh):
         lot = lot_create_output(user=op, batch=batch, quantity=qty, unit="kg", location=wh)
         if batch.product.type == "finished":
             return lot  # finished product is released only through the batch release (quality, QC-4/QC-10)
+        inspection_pass(lot=lot, qc=users["qc"], qa=users["qa"], password=password)
         return lot_release(user=users["qc"], lot=lot, password=password)
 
     g = {

@@ -68,7 +68,10 @@ def _run(new_page, users, password, api, batch, wh):
     assert lot.label_prints.count() == 1
     problems.check()
 
-    lot_release(user=users["qc"], lot=lot, password=password, reason="complies")  # QC's side, as a service
+    from quality.seed_evidence import inspection_pass
+
+    inspection_pass(lot=lot, qc=users["qc"], qa=users["qa"], password=password)  # QC's side, as services
+    lot_release(user=users["qc"], lot=lot, password=password, reason="complies")
 
     op, op_problems = _page(new_page)
     _login(op, "operator", password)

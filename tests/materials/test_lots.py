@@ -20,6 +20,7 @@ from materials.services import (
     lot_unblock,
     on_hand,
 )
+from quality.seed_evidence import inspection_pass
 
 pytestmark = pytest.mark.django_db
 
@@ -93,6 +94,7 @@ def test_only_the_warehouse_receives(users, api, wh):
 @pytest.mark.req("MAT-3", "SEC-3")
 def test_qc_release_is_signed_and_needs_the_password(receive, api, users, password):
     lot = receive(api)
+    inspection_pass(lot=lot, qc=users["qc"], qa=users["qa"], password=password)
     with pytest.raises(SignatureError):
         lot_release(user=users["qc"], lot=lot, password="wrong")
     with pytest.raises(PermissionDenied):

@@ -86,8 +86,11 @@ def test_receipt_form_creates_the_lot_and_shows_it(api, wh, client_for):
 
 
 @pytest.mark.req("MAT-3", "SEC-3")
-def test_lot_detail_offers_only_allowed_actions_and_signs_the_release(receive, api, client_for, password):
+def test_lot_detail_offers_only_allowed_actions_and_signs_the_release(receive, api, client_for, password, users):
+    from quality.seed_evidence import inspection_pass
+
     lot = receive(api)
+    inspection_pass(lot=lot, qc=users["qc"], qa=users["qa"], password=password)  # the evidence first
     url = f"/materials/lots/{lot.code}/"
     assert 'data-testid="action-release"' not in client_for("warehouse").get(url).content.decode()
     qc = client_for("qc")

@@ -48,6 +48,7 @@ def build_recipe(author, product_code="IM-GRN-500", *, batch_size="200", unit="k
         unit="kg",
         tolerance_pct=Decimal("0.5"),
         weigh_and_verify=True,
+        step_number=10,
     )
     s.recipe_bom_line_save(
         user=author,
@@ -58,6 +59,7 @@ def build_recipe(author, product_code="IM-GRN-500", *, batch_size="200", unit="k
         unit="kg",
         tolerance_pct=Decimal("1"),
         weigh_and_verify=True,
+        step_number=10,
     )
     step = s.recipe_step_save(
         user=author,

@@ -30,21 +30,24 @@ def qc_tests_the_output_lot(day: Day) -> None:
 
 
 def qa_closes_the_deviation(day: Day) -> None:
-    """The surge's major deviation: investigated, concluded, a CAPA, closed by QA (all signed)."""
+    """The surge's major deviation: QC investigates and concludes, QA adds a CAPA and approves the
+    closure (two people, all signed)."""
     from quality.models import Deviation
 
+    (deviation,) = Deviation.objects.filter(source="parameter")
+    qc = day.page("qc")
+    goto(qc, f"/quality/deviations/{deviation.pk}/")
+    sign(qc, "[data-testid=form-investigate]", "qc")
+    submit(qc, "[data-testid=form-investigate] button[type=submit]")
+    qc.fill("[data-testid=form-conclude] textarea[name=root_cause]", "Impeller drive surge at start of wet massing.")
+    qc.fill("[data-testid=form-conclude] textarea[name=impact_assessment]", "20 s above limit; granules pass.")
+    sign(qc, "[data-testid=form-conclude]", "qc")
+    submit(qc, "[data-testid=form-conclude] button[type=submit]")
     page = day.page("qa")
     home(day, "qa")
-    (deviation,) = Deviation.objects.filter(source="parameter")
     goto(page, "/quality/deviations/")
     screens(page, "qa", "deviations")
     page.click(f"a:text-is('{deviation.number}')")
-    sign(page, "[data-testid=form-investigate]", "qa")
-    submit(page, "[data-testid=form-investigate] button[type=submit]")
-    page.fill("[data-testid=form-conclude] textarea[name=root_cause]", "Impeller drive surge at start of wet massing.")
-    page.fill("[data-testid=form-conclude] textarea[name=impact_assessment]", "20 s above limit; granules pass.")
-    sign(page, "[data-testid=form-conclude]", "qa")
-    submit(page, "[data-testid=form-conclude] button[type=submit]")
     page.select_option("[data-testid=capa-form] select[name=kind]", "preventive")
     page.fill("[data-testid=capa-form] textarea[name=action]", "Soft-start ramp for the impeller drive.")
     page.select_option("[data-testid=capa-form] select[name=owner]", label="Hao Sun")

@@ -53,9 +53,10 @@ def test_full_flow_each_step_signed(users, password):
     dev = raise_dev(users, "minor", by="operator")
     assert dev.number.startswith("DEV-") and dev.status == DeviationStatus.OPEN
     to_capa_pending(dev, users, password)
-    services.deviation_close(user=users["qc"], deviation_id=dev.pk, closure_summary="ok", password=password)
+    # Closed by a second person: whoever investigated does not approve the closure.
+    services.deviation_close(user=users["qa"], deviation_id=dev.pk, closure_summary="ok", password=password)
     dev.refresh_from_db()
-    assert dev.status == DeviationStatus.CLOSED and dev.closed_by == users["qc"]
+    assert dev.status == DeviationStatus.CLOSED and dev.closed_by == users["qa"]
     assert [s.meaning for s in signatures_for(dev)] == ["reviewed", "authored", "closed"]
 
 
@@ -125,7 +126,7 @@ def test_open_deviations_for_a_record(users, password):
     assert list(open_deviations_for("materials.lot", "3")) == [a]
     to_capa_pending(a, users, password)
     assert list(open_deviations_for("batches.batch", 7)) == [a]  # capa_pending is still open
-    services.deviation_close(user=users["qc"], deviation_id=a.pk, closure_summary="ok", password=password)
+    services.deviation_close(user=users["qa"], deviation_id=a.pk, closure_summary="ok", password=password)
     assert not open_deviations_for("batches.batch", 7).exists()
 
 
@@ -211,8 +212,8 @@ def test_manual_raise_page_with_unknown_link(client_for):
 def test_close_via_page(client_for, users, password):
     dev = raise_dev(users, "minor", by="operator")
     to_capa_pending(dev, users, password)
-    qc = client_for("qc")
-    qc.post(f"/quality/deviations/{dev.pk}/close/", {"closure_summary": "fine", "password": password})
+    qa = client_for("qa")  # not the investigator (qc): a second person approves the closure
+    qa.post(f"/quality/deviations/{dev.pk}/close/", {"closure_summary": "fine", "password": password})
     dev.refresh_from_db()
     assert dev.status == "closed"
 
@@ -222,6 +223,6 @@ def test_earlier_step_signatures_stay_valid_after_later_steps(users, password):
 
     dev = raise_dev(users, "minor", by="operator")
     to_capa_pending(dev, users, password)
-    services.deviation_close(user=users["qc"], deviation_id=dev.pk, closure_summary="ok", password=password)
+    services.deviation_close(user=users["qa"], deviation_id=dev.pk, closure_summary="ok", password=password)
     dev.refresh_from_db()
     assert all(signature_is_valid(s, dev) for s in signatures_for(dev))
