@@ -19,6 +19,7 @@ import sys
 from decimal import Decimal
 
 from bench.bench_equipment import SimulatorProcess
+from bench.fixture import fixture_cursor
 from bench.run import ROOT, Figure
 
 TITLE = "Equipment capture: 6,000 tags, two workers"
@@ -28,7 +29,6 @@ SECONDS = 60
 
 
 def _plant(endpoints: list[str]):
-    from django.db import connection
 
     from audit.context import audit_context
     from equipment.models import Equipment, EquipmentClass, EquipmentTag
@@ -64,7 +64,7 @@ def _plant(endpoints: list[str]):
         for eq in equipment
         for key, kind, unit, low, high in specs
     ]  # fmt: skip
-    with connection.cursor() as cur:  # a bench fixture: 6,000 rows at once
+    with fixture_cursor() as cur:  # a bench fixture: 6,000 rows at once
         cur.executemany(
             f"INSERT INTO {EquipmentTag._meta.db_table} (equipment_id, key, label, node_id, kind, unit, deadband, "
             "low_limit, high_limit, active) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",

@@ -20,6 +20,7 @@ import sys
 import time
 from decimal import Decimal
 
+from bench.fixture import fixture_cursor
 from bench.run import ROOT, Figure
 
 TITLE = "Equipment: OPC UA ingestion and status board"
@@ -32,7 +33,6 @@ BOARD_RUNS = 25
 
 def _plant(endpoint: str):
     """Classes, a line, 200 equipment (ORM, audited) and 5,000 tags (executemany: a bench fixture)."""
-    from django.db import connection
 
     from audit.context import audit_context
     from equipment.models import Equipment, EquipmentClass, EquipmentTag
@@ -68,7 +68,7 @@ def _plant(endpoint: str):
         for eq in equipment
         for key, kind, unit, low, high in specs
     ]
-    with connection.cursor() as cur:
+    with fixture_cursor() as cur:
         cur.executemany(
             f"INSERT INTO {EquipmentTag._meta.db_table} (equipment_id, key, label, node_id, kind, unit, deadband, "
             "low_limit, high_limit, active) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",

@@ -27,6 +27,8 @@ import statistics
 import time
 import uuid
 
+from bench.fixture import fixture_cursor
+
 TITLE = "Integrations: outbox delivery and API"
 
 MESSAGES = 10_000
@@ -108,7 +110,6 @@ def _deliver(ctx, *, fail_rate: float, run: str, count: int = MESSAGES, delay: f
 
 def _make_orders() -> None:
     from django.contrib.auth import get_user_model
-    from django.db import connection
     from django.utils import timezone
 
     from mes.models import Line
@@ -144,7 +145,7 @@ def _make_orders() -> None:
                 now,
             )
         )
-    with connection.cursor() as cursor:
+    with fixture_cursor() as cursor:
         cursor.executemany(
             "INSERT INTO orders_productionorder (number, product_id, recipe_id, planned_quantity, unit, "
             "planned_start, planned_end, line_id, priority, erp_reference, operators_required, resource_notes, "

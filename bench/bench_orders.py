@@ -14,6 +14,8 @@ import random
 import statistics
 import time
 
+from bench.fixture import fixture_cursor
+
 TITLE = "Production orders: planner's order list (50,000 orders)"
 ORDERS = 50_000
 RUNS = 25
@@ -22,7 +24,6 @@ TARGET_MS = 100.0
 
 def _make_orders() -> None:
     from django.contrib.auth import get_user_model
-    from django.db import connection
     from django.utils import timezone
 
     from mes.models import Line
@@ -76,7 +77,7 @@ def _make_orders() -> None:
         "created_by_id, submitted_by_id, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
         "%s, %s, %s, %s)"
     )
-    with connection.cursor() as cursor:
+    with fixture_cursor() as cursor:
         cursor.executemany(sql, rows)
         cursor.execute("ANALYZE orders_productionorder")
 

@@ -15,6 +15,8 @@ import random
 import statistics
 import time
 
+from bench.fixture import fixture_cursor
+
 TITLE = "Quality: open deviations of a record, deviation list and CAPA board (60,000 deviations)"
 DEVIATIONS = 60_000
 LINKS_PER = 3
@@ -26,7 +28,6 @@ TARGET_PAGE_MS = 150.0
 
 def _make_fixture() -> None:
     from django.contrib.auth import get_user_model
-    from django.db import connection
     from django.utils import timezone
 
     users = list(get_user_model().objects.filter(groups__isnull=False).values_list("pk", flat=True))
@@ -56,7 +57,7 @@ def _make_fixture() -> None:
                 raised + dt.timedelta(days=10) if closed else None,
             )
         )
-    with connection.cursor() as cursor:
+    with fixture_cursor() as cursor:
         cursor.executemany(
             "INSERT INTO quality_deviation (number, title, description, source, classification, status, raised_by_id, "
             "raised_at, root_cause, impact_assessment, closure_summary, closed_by_id, closed_at) "

@@ -110,6 +110,7 @@ def _batches(recipe, starter) -> list[int]:
         }
     )
     with connection.cursor() as cur:
+        cur.execute("SET session_replication_role = replica")  # a fixture load: guards off
         cur.execute("SELECT COALESCE(MAX(id), 0) FROM batches_batch")
         base = cur.fetchone()[0] + 1
         ids = [base + i for i in range(OPERATORS)]
@@ -147,6 +148,7 @@ def _batches(recipe, starter) -> list[int]:
             ((bid, sid, "parameter", p + 1, f"Parameter {p + 1}", f"参数 {p + 1}", "°C", "50", "40", "60", "",
               p == 0, "", "", "", "", "", "", "", 0) for sid, bid, _n in steps for p in range(PARAMS)),
         )  # fmt: skip
+        cur.execute("SET session_replication_role = DEFAULT")
     return ids
 
 
