@@ -124,6 +124,7 @@ def audit_protection() -> dict:
         age = (dt.datetime.now(dt.UTC) - newest).total_seconds()
     return {
         "db_problems": problems,
+        "db_roles": connection.vendor == "postgresql",
         "witness_age": age,
         "witness_ok": age is not None and age < 3 * settings.MES_AUDIT_CHECKPOINT_SECONDS,
         "witness_interval": settings.MES_AUDIT_CHECKPOINT_SECONDS,
