@@ -18,18 +18,11 @@ from __future__ import annotations
 import logging
 import re
 
-from django.apps import apps
-
 from audit.db import RETENTION_MARK, install_retention, remove_retention
+from audit.dbroles import gmp_models
 
 logger = logging.getLogger("mes.security")
 EXTRA_TABLES = ("auth_user",)  # accounts are never deleted, so usernames are never reused
-
-
-def gmp_models() -> list:
-    from audit.gmp import GMPModel
-
-    return [m for m in apps.get_models() if issubclass(m, GMPModel) and not m._meta.abstract and m._meta.managed]
 
 
 def retention_tables(connection=None) -> list[str]:
