@@ -77,7 +77,10 @@ def on_write_refused(sender, entry: dict, **kwargs) -> None:
             reason="GMP records are kept for their retention period" if retention else "refused by the database",
         )
     kind = AlertKind.DELETE_REFUSED if retention else AlertKind.WRITE_REFUSED
-    alert_raise(kind=kind, detail=f"{entry.get('message', '')[:200]} SQL: {statement[:300]}", mail_now=True)
+    # At statement time the mail waits for the caller's commit: if the caller rolls back, the event and
+    # the alert go with it and the fold (within a minute) records and mails the refusal, once.
+    detail = f"{entry.get('message', '')[:200]} SQL: {statement[:300]}"
+    alert_raise(kind=kind, detail=detail, mail_now=sender != "statement")
 
 
 def _table_of(sql: str) -> str:

@@ -266,7 +266,12 @@ def test_7_disguised_deletes_are_refused_recorded_and_alerted_after_a_rollback(l
     assert SecurityAlert.objects.exists()
     from django.core import mail
 
-    assert mail.outbox and any(sql.split()[0] in m.body or "SQL" in m.body for m in mail.outbox)
+    # one mail per refusal, to the administrators, naming the kind of refusal and quoting the statement
+    alerts = [m for m in mail.outbox if m.subject.startswith("[MES security]")]
+    assert len(alerts) == 1, [m.subject for m in mail.outbox]
+    assert alerts[0].to == ["admin@plant.example"]
+    assert str(SecurityAlert.objects.get().get_kind_display()) in alerts[0].subject
+    assert f"SQL: {sql}" in alerts[0].body
 
 
 # --- the system check ------------------------------------------------------------------------------------
