@@ -26,8 +26,8 @@ def _after_migrate(sender, using="default", **kwargs):
         return
     from django.db import connections
 
-    from administration.parameters import parameters_sync
     from administration.retention import retention_install
+    from administration.services.parameters import parameters_sync
 
     retention_install(connections[using])
     parameters_sync()

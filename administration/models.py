@@ -14,20 +14,15 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.gmp import GMPModel
 from audit.models import SignatureMeaning
+from mes.config import ParameterType
 from mes.workflow import StateMachine, Transition
-
-
-class ParameterType(models.TextChoices):
-    INTEGER = "integer", _("Whole number")
-    DECIMAL = "decimal", _("Decimal number")
-    BOOLEAN = "boolean", _("Yes / no")
-    TEXT = "text", _("Text")
-    URL = "url", _("Address (URL)")
-    ROLES = "roles", _("List of roles")
 
 
 class ConfigParameter(GMPModel):
     """One system parameter that affects GMP behaviour, with its type and allowed range.
+
+    The foundation's configuration store (mes.config, settings.MES_CONFIG_MODEL) reads the approved
+    values from these rows; this app keeps them under change control.
 
     `value` is the controlled value as text ("" while no change was ever approved: the code then
     uses the deployment default from settings). `version` counts approved changes.

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from audit.context import audit_context
 from audit.services import audit_record
+from mes.config import config_get_or_default
 from mes.roles import role_codes
 
 # Pages a user who still owes the second factor may open.
@@ -32,8 +33,6 @@ _OPEN_URL_NAMES = {"administration:otp_verify", "administration:otp_enrol", "log
 
 def totp_required(user) -> bool:
     """True when one of the user's roles is listed in the configuration auth.totp_roles."""
-    from administration.parameters import config_get_or_default
-
     roles = config_get_or_default("auth.totp_roles", ())
     return bool(roles) and bool(set(roles) & set(role_codes(user)))
 

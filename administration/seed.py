@@ -10,9 +10,9 @@ SEED_ORDER = 90
 
 def seed(stdout) -> None:
     from administration.models import AlertKind, ConfigChange, ConfigParameter, SecurityAlert
-    from administration.parameters import parameters_sync
     from administration.services.alerts import alert_raise
     from administration.services.config import config_change_approve, config_propose
+    from administration.services.parameters import parameters_sync
     from mes.seed import DEMO_PASSWORD
 
     parameters_sync()

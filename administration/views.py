@@ -20,7 +20,6 @@ from administration.models import (
     PeriodicReview,
     ReviewKind,
 )
-from administration.parameters import BY_NAME, parameter_def
 from administration.selectors import access_review_rows, changes_in_period, parameters_overview
 from administration.services.alerts import alert_acknowledge
 from administration.services.config import (
@@ -34,6 +33,7 @@ from administration.services.reviews import review_due, review_record
 from administration.services.status import system_status
 from audit.signatures import SignatureError
 from equipment.selectors import capture_alerts_open, capture_health
+from mes.config import BY_NAME, config_get, parameter_def
 
 VIEW_CONFIG = "administration.view_configparameter"
 REVIEW_CONFIG = "administration.review_configuration"
@@ -176,8 +176,6 @@ def config_review(request):
 
 @permission_required(REVIEW_ACCESS, raise_exception=True)
 def access_review(request):
-    from administration.parameters import config_get
-
     days = config_get("auth.inactive_account_days")
     rows = access_review_rows(days)
     reviews = PeriodicReview.objects.filter(kind=ReviewKind.ACCESS).select_related("reviewer")[:20]

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.models import Signature, SignatureMeaning
 from audit.services import audit_record, object_label
+from mes.config import config_get_or_default
 from mes.text_safety import clean_free_text
 
 
@@ -61,10 +63,6 @@ USERNAME_FIELD = "signature_username"
 
 def signature_needs_user_id(request) -> bool:
     """True while the session has not yet had a complete (user ID + password) signing."""
-    from django.conf import settings
-
-    from administration.parameters import config_get_or_default
-
     session = getattr(request, "session", None)
     if session is None or not config_get_or_default("auth.signature_full_first", settings.MES_SIGNATURE_FULL_FIRST):
         return False

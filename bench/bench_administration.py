@@ -57,7 +57,7 @@ def _backup_restore(ctx) -> list[Figure]:
 
 
 def _config_reads() -> list[Figure]:
-    from administration import parameters
+    from mes import config as parameters
 
     parameters.config_cache_clear()
     parameters.config_get("auth.lockout_threshold")

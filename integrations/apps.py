@@ -1,3 +1,7 @@
+import importlib.util
+import pkgutil
+from importlib import import_module
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -8,3 +12,18 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self) -> None:
         from integrations.api import schema  # noqa: F401 - registers the token's OpenAPI description
+
+        subscribe_partners()
+
+
+def subscribe_partners() -> list[str]:
+    """Import each partner package's `subscribers` module (integrations/<partner>/subscribers.py): its
+    functions subscribe to the domain events (mes.events) they map to that partner's messages. A new
+    partner system is a new package here; no domain app changes."""
+    found = []
+    for info in pkgutil.iter_modules(import_module("integrations").__path__):
+        name = f"integrations.{info.name}.subscribers"
+        if info.ispkg and importlib.util.find_spec(name) is not None:
+            import_module(name)
+            found.append(name)
+    return found

@@ -12,6 +12,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.utils.translation import gettext as _
 
 from audit.context import new_request_id, request_scope
+from mes.config import config_get_or_default
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 # Requests that must not count as user activity (htmx polling of live boards sends this header).
@@ -39,8 +40,6 @@ class RequestContextMiddleware:
 
 def idle_timeout_seconds() -> int:
     """The controlled configuration value (CFG-1); settings.MES_IDLE_TIMEOUT_MINUTES until one is approved."""
-    from administration.parameters import config_get_or_default
-
     return config_get_or_default("auth.idle_timeout_minutes", settings.MES_IDLE_TIMEOUT_MINUTES) * 60
 
 

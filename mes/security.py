@@ -9,6 +9,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from audit.services import audit_record
+from mes.config import config_get_or_default
 from mes.models import UserSecurity
 
 # Sent after each counted failure (user, kind "login"/"signature", attempts, locked, newly_locked), so
@@ -18,8 +19,6 @@ authentication_failed = Signal()
 
 def lockout_threshold() -> int:
     """The controlled configuration value (CFG-1); settings.MES_LOCKOUT_THRESHOLD until one is approved."""
-    from administration.parameters import config_get_or_default
-
     return config_get_or_default("auth.lockout_threshold", settings.MES_LOCKOUT_THRESHOLD)
 
 

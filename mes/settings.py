@@ -194,8 +194,10 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
-# The deployment defaults of controlled parameters (administration.parameters): the database value
-# approved by change control wins once there is one.
+# The deployment defaults of controlled parameters (mes.config): the database value approved by
+# change control wins once there is one. MES_CONFIG_MODEL holds the approved values (the foundation
+# names it, like AUTH_USER_MODEL, rather than importing the app that keeps it under change control).
+MES_CONFIG_MODEL = "administration.ConfigParameter"
 MES_ALERT_THRESHOLD = env_int("MES_ALERT_THRESHOLD", 3, minimum=1, maximum=20)
 MES_SIGNATURE_FULL_FIRST = env_bool("MES_SIGNATURE_FULL_FIRST", True)
 MES_RETENTION_YEARS = env_int("MES_RETENTION_YEARS", 5, minimum=5, maximum=50)

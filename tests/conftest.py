@@ -105,7 +105,7 @@ def _own_checkpoint_store(tmp_path, settings):
 @pytest.fixture(autouse=True)
 def _fresh_configuration_cache():
     """Each test's database starts without approved configuration: forget values cached by another."""
-    from administration.parameters import config_cache_clear
+    from mes.config import config_cache_clear
 
     config_cache_clear(assume_unset=True)
     yield

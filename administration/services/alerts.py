@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from administration.models import AlertKind, SecurityAlert
 from audit.context import audit_context
+from mes.config import config_get_or_default
 from mes.workflow import user_may
 
 logger = logging.getLogger("mes.security")
@@ -77,8 +78,6 @@ def on_authentication_failed(*, user, kind: str, attempts: int, newly_locked: bo
 
     The e-mail goes at once, not after commit: a caller that checks a signature inside its own
     transaction rolls it back on failure, and the administrators must still hear of it."""
-    from administration.parameters import config_get_or_default
-
     threshold = config_get_or_default("auth.alert_threshold", 3)
     username = user.get_username()
     if newly_locked:

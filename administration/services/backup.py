@@ -40,6 +40,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.services import audit_record
+from mes.config import config_get
 
 logger = logging.getLogger("mes.backup")
 PREFIX = "mes-backup-"
@@ -260,8 +261,6 @@ def backup_list(directory: Path | None = None) -> list[BackupInfo]:
 
 def backup_prune(*, actor=None, directory: Path | None = None, now: dt.datetime | None = None) -> list[str]:
     """Remove backups older than the retention (configuration retention.backup_days); keep the newest."""
-    from administration.parameters import config_get
-
     days = config_get("retention.backup_days")
     cutoff = (now or timezone.now()) - dt.timedelta(days=days)
     backups = backup_list(directory)

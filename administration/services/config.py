@@ -13,14 +13,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from administration.models import CHANGE_MACHINE, ChangeStatus, ConfigChange, ConfigParameter
-from administration.parameters import (
+from audit.context import audit_context
+from mes.config import (
     config_invalidate,
     default_value,
     format_value,
     parameter_def,
     parse_value,
 )
-from audit.context import audit_context
 from mes.workflow import transition_apply, user_may
 
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from audit.context import audit_context
 from audit.signatures import signature_create
+from batches.events import batch_closed
 from batches.models import (
     BATCH_MACHINE,
     REVIEW,
@@ -423,7 +424,7 @@ def batch_on_qc_release(*, batch: Batch, user) -> Batch:
 def batch_on_release(*, batch: Batch, user) -> Batch:
     """Quality recorded the production release (another person): the batch is released."""
     return transition_apply(
-        model=Batch, pk=batch.pk, machine=BATCH_MACHINE, name="release", user=user, after=erp_performance_send
+        model=Batch, pk=batch.pk, machine=BATCH_MACHINE, name="release", user=user, after=_announce_closed
     )
 
 
@@ -436,18 +437,15 @@ def batch_reject(*, user, batch: Batch, password: str, reason: str) -> Batch:
         user=user,
         password=password,
         reason=reason,
-        after=erp_performance_send,
+        after=_announce_closed,
     )
 
 
-def erp_performance_send(batch: Batch) -> None:
+def _announce_closed(batch: Batch) -> None:
     """The batch is closed for production (released or rejected: its record is approved and final, only
-    archiving follows): report its production performance (B2MML OperationsPerformance) to the ERP.
-    An outbox message in the state change's transaction; one per batch, so a repeat is harmless."""
-    from integrations.erp.mapping import performance_payload
-    from integrations.services.outbox import outbox_enqueue
-
-    outbox_enqueue(system="erp", kind="production_performance", payload=performance_payload(batch), key=batch.number)
+    archiving follows). Announced in the state change's transaction; the ERP, for one, is sent the
+    batch's production performance (integrations.erp.subscribers)."""
+    batch_closed.announce(batch=batch)
 
 
 def batch_archive(*, user, batch: Batch) -> Batch:

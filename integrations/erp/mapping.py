@@ -187,3 +187,15 @@ def performance_payload(batch) -> dict:
         "content_type": "application/xml",
         "document": batch_to_performance(batch).decode(),
     }
+
+
+def batch_released_payload(release) -> dict:
+    """Quality's production release of a batch: its lot is free for stock and shipping."""
+    return {
+        "batch": release.batch.number,
+        "lot": release.lot.code,
+        "material": release.lot.material.code,
+        "quantity": str(release.lot.quantity_received),
+        "unit": release.lot.unit,
+        "released_at": release.released_at.isoformat() if release.released_at else None,
+    }

@@ -21,6 +21,7 @@ from audit.context import audit_context
 from audit.services import audit_record
 from audit.signatures import SignatureError, signature_check_password, signature_create
 from batches.models import Batch, BatchStatus
+from materials.events import material_consumed
 from materials.models import EntryType, LedgerEntry, Location, Lot, LotStatus, Material
 from materials.requirements import Requirement
 from materials.services.common import check_storage, fmt, in_lot_unit, parse_scan, require
@@ -295,19 +296,8 @@ def _issue(*, user, batch, code, quantity, unit, req, verifier, verifier_passwor
             )
         if qty == lot_stock:
             after_stock_change(lot, user)
-        _notify_consumed(entry)  # integrations (issue 8): ERP goods issue and WMS confirmation (outbox)
+        material_consumed.announce(entry=entry)  # e.g. ERP goods issue and WMS confirmation (outbox)
         return entry
-
-
-def _notify_consumed(entry: LedgerEntry) -> None:
-    """integrations (issue 8): tell the ERP and the WMS, in the issue's own transaction (outbox)."""
-    from integrations.erp.mapping import material_consumed_payload
-    from integrations.services.outbox import outbox_enqueue
-
-    payload = material_consumed_payload(entry)
-    key = f"ledger:{entry.pk}"
-    outbox_enqueue(system="erp", kind="material_consumed", payload=payload, key=key)
-    outbox_enqueue(system="wms", kind="consumption_confirmation", payload=payload, key=key)
 
 
 def lot_return_from_batch(

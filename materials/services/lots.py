@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
+from materials.events import lot_status_changed
 from materials.models import LOT_MACHINE, EntryType, LabelPrint, Location, Lot, LotCounter, LotStatus, Material
 from materials.services.common import check_storage, in_lot_unit, lot_pk, require
 from materials.services.stock import post_entry
@@ -139,16 +140,13 @@ def lot_release(*, user, lot, password: str, reason: str = "") -> Lot:
         password=password,
         guard=_releasable,
         changes={"status_reason": reason},
-        after=_notify_status,  # integrations (issue 8): the WMS learns the lot's new status
+        after=_announce_status,
     )
 
 
-def _notify_status(lot: Lot) -> None:
-    """integrations (issue 8): lot status to the WMS, in the transition's transaction (outbox)."""
-    from integrations.services.outbox import outbox_enqueue
-    from integrations.wms.mapping import lot_status_payload
-
-    outbox_enqueue(system="wms", kind="lot_status", payload=lot_status_payload(lot), key=f"{lot.code}:{lot.status}")
+def _announce_status(lot: Lot) -> None:
+    """Announced in the transition's transaction (mes.events); the WMS, for one, learns the new status."""
+    lot_status_changed.announce(lot=lot)
 
 
 def lot_reject(*, user, lot, password: str, reason: str) -> Lot:

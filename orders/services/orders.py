@@ -26,6 +26,7 @@ from materials.models import Material
 from mes.models import Line
 from mes.units import convert, dimension
 from mes.workflow import transition_apply, user_may
+from orders.events import order_completed, order_released
 from orders.models import (
     ORDER_MACHINE,
     ApprovalDecision,
@@ -427,7 +428,7 @@ def order_release(*, user, order_id: int, password: str, reason: str = "") -> Pr
         password=password,
         reason=reason,
         guard=_resources_guard,
-        after=_notify_released,  # integrations (issue 8): material requirements to the WMS
+        after=_announce_released,
     )
 
 
@@ -438,25 +439,16 @@ def order_start(*, user, order_id: int, reason: str = "") -> ProductionOrder:
 
 def order_complete(*, user, order_id: int, password: str, reason: str = "") -> ProductionOrder:
     """Production of the order is finished (signed)."""
-    # integrations (issue 8): the completion goes to the ERP, in this transaction (outbox).
-    return _apply(order_id, "complete", user, password=password, reason=reason, after=_notify_completed)
+    return _apply(order_id, "complete", user, password=password, reason=reason, after=_announce_completed)
 
 
-# --- integrations (issue 8): outbox messages written in the transition's transaction ---------------
-def _notify_released(order: ProductionOrder) -> None:
-    from integrations.services.outbox import outbox_enqueue
-    from integrations.wms.mapping import material_requirement_payload
-
-    outbox_enqueue(
-        system="wms", kind="material_requirement", payload=material_requirement_payload(order), key=order.number
-    )
+# --- domain events (mes.events), announced in the transition's transaction --------------------------
+def _announce_released(order: ProductionOrder) -> None:
+    order_released.announce(order=order)  # e.g. the WMS learns the material requirements (outbox)
 
 
-def _notify_completed(order: ProductionOrder) -> None:
-    from integrations.erp.mapping import order_completed_payload
-    from integrations.services.outbox import outbox_enqueue
-
-    outbox_enqueue(system="erp", kind="order_completed", payload=order_completed_payload(order), key=order.number)
+def _announce_completed(order: ProductionOrder) -> None:
+    order_completed.announce(order=order)  # e.g. the ERP learns of the completion (outbox)
 
 
 def order_close(*, user, order_id: int, password: str, reason: str = "") -> ProductionOrder:

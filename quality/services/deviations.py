@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from audit.context import audit_context
 from mes.workflow import transition_apply
+from quality.events import deviation_raised
 from quality.models import (
     CAPA,
     CAPA_MACHINE,
@@ -103,17 +104,8 @@ def deviation_raise(
                     object_id=str(link.object_id),
                     label=(link.label or f"{link.object_type}#{link.object_id}")[:200],
                 )
-        qms_deviation_notify(deviation)
+        deviation_raised.announce(deviation=deviation)  # e.g. reported to the QMS (outbox)
     return deviation
-
-
-def qms_deviation_notify(deviation: Deviation) -> None:
-    """Report the deviation to the QMS: an outbox message in the raising transaction (sent only if
-    the deviation commits; one per deviation number, so a repeat is harmless)."""
-    from integrations.qms.mapping import deviation_payload
-    from integrations.services.outbox import outbox_enqueue
-
-    outbox_enqueue(system="qms", kind="deviation", payload=deviation_payload(deviation), key=deviation.number)
 
 
 def deviation_link_add(*, user, deviation_id: int, link, reason: str = "") -> DeviationLink:

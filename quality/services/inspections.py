@@ -14,6 +14,7 @@ from audit.context import audit_context
 from audit.signatures import signature_check_password
 from materials.models import Lot, LotStatus
 from mes.workflow import transition_apply
+from quality.events import inspection_opened, sample_taken
 from quality.models import (
     INSPECTION_MACHINE,
     Inspection,
@@ -64,17 +65,8 @@ def _create(*, user, lot: Lot, inspection_type: str, origin: str) -> Inspection:
             origin=origin,
             created_by=user,
         )
-    lims_test_request(inspection)
+    inspection_opened.announce(inspection=inspection)  # e.g. the LIMS plans its tests (outbox)
     return inspection
-
-
-def lims_test_request(inspection: Inspection) -> None:
-    """Ask the LIMS to plan the inspection's tests: an outbox message in the caller's transaction
-    (sent only if the inspection commits; one per inspection number, so a repeat is harmless)."""
-    from integrations.lims.mapping import test_request_payload
-    from integrations.services.outbox import outbox_enqueue
-
-    outbox_enqueue(system="lims", kind="test_request", payload=test_request_payload(inspection), key=inspection.number)
 
 
 def inspection_create(*, user, lot, inspection_type: str) -> Inspection:
@@ -146,17 +138,8 @@ def sample_take(*, user, inspection_id: int, quantity, unit: str, container: str
                 container=container.strip(),
                 taken_by=user,
             )
-        lims_sample_notify(sample)
+        sample_taken.announce(sample=sample)  # e.g. the LIMS learns the sample's label code (outbox)
         return sample
-
-
-def lims_sample_notify(sample: InspectionSample) -> None:
-    """Tell the LIMS which sample (code on its label) answers the test request: an outbox message in
-    the sampling transaction, one per sample code."""
-    from integrations.lims.mapping import sample_payload
-    from integrations.services.outbox import outbox_enqueue
-
-    outbox_enqueue(system="lims", kind="sample", payload=sample_payload(sample), key=sample.code)
 
 
 def judge(item: TestItem, *, value=None, passed=None, text: str = "") -> dict:

@@ -17,6 +17,7 @@ from audit.signatures import signature_check_password, signature_create
 from batches.models import Batch, BatchStatus
 from materials.models import Lot, LotStatus
 from mes.workflow import transition_apply
+from quality.events import batch_released
 from quality.models import RELEASE_MACHINE, BatchRelease, Inspection, InspectionStatus
 from quality.selectors import open_deviations_for
 from quality.services.common import require
@@ -203,7 +204,7 @@ def batch_production_release(*, user, batch: Batch, password: str, reason: str =
         lot_release(
             user=user, lot=obj.lot, password=password, reason=_("batch %(b)s released") % {"b": obj.batch.number}
         )
-        erp_notify_batch_release(user=user, release=obj)
+        batch_released.announce(release=obj)  # e.g. the ERP learns the lot is released (outbox)
         _batch_hook_call("batch_on_release", batch=obj.batch, user=user)
 
     return transition_apply(
@@ -218,29 +219,6 @@ def batch_production_release(*, user, batch: Batch, password: str, reason: str =
         changes={"released_by": user, "released_at": timezone.now()},
         after=release_lot,
     )
-
-
-def erp_notify_batch_release(*, user, release: BatchRelease) -> None:
-    """Tell the ERP that the lot is released for stock and shipping.
-
-    Through the integrations outbox when that app provides `integrations.services.outbox_enqueue`;
-    until then the notification is recorded as an audit event ("quality.erp.release_pending") that the
-    integrations issue can replay. Runs in the release transaction, so it is sent only if the release commits.
-    """
-    payload = {
-        "batch": release.batch.number,
-        "lot": release.lot.code,
-        "material": release.lot.material.code,
-        "quantity": str(release.lot.quantity_received),
-        "unit": release.lot.unit,
-        "released_at": release.released_at.isoformat() if release.released_at else None,
-    }
-    try:
-        from integrations.services import outbox_enqueue
-    except ImportError:
-        audit_record(action="quality.erp.release_pending", actor=user, obj=release, new=payload)
-        return
-    outbox_enqueue(system="erp", kind="batch_released", payload=payload, key=release.batch.number)
 
 
 def _batches_hook(name: str):

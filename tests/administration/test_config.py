@@ -9,7 +9,6 @@ from django.test import Client
 from django.urls import reverse
 
 from administration.models import ChangeStatus, ConfigChange, ConfigParameter
-from administration.parameters import config_get, config_invalidate
 from administration.services.config import (
     config_change_approve,
     config_change_reject,
@@ -18,6 +17,7 @@ from administration.services.config import (
 )
 from audit.models import AuditEvent, Signature
 from audit.signatures import SignatureError
+from mes.config import config_get, config_invalidate
 
 pytestmark = pytest.mark.django_db
 
@@ -157,7 +157,7 @@ def test_lockout_and_idle_timeout_follow_the_approved_configuration(users, passw
 
 def test_config_get_sees_a_change_made_by_another_process(users, settings, tmp_path):
     """Each process caches values; the generation file an approval replaces invalidates them all."""
-    from administration import parameters
+    from mes import config as parameters
 
     settings.VAR_DIR = tmp_path
     assert config_get("auth.alert_threshold") == 3

@@ -8,7 +8,6 @@ from django.test import Client
 from django.urls import get_resolver, reverse
 
 from administration.models import ChangeStatus, ConfigChange, ConfigParameter, PasswordState, RoleRequest
-from administration.parameters import config_get
 from administration.services.config import config_change_approve, config_propose
 from administration.services.passwords import password_change_own
 from administration.services.roles import (
@@ -19,6 +18,7 @@ from administration.services.roles import (
 from administration.services.users import user_create, user_reset_password, user_set_roles
 from audit.models import AuditEvent, Signature
 from audit.signatures import SignatureError, signature_check_password
+from mes.config import config_get
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db

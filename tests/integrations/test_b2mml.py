@@ -192,14 +192,15 @@ def _performance_message(batch):
 
 @pytest.mark.req("INT-2")
 def test_release_pushes_valid_performance_to_the_erp_once(db, plant, users, password, peer):
-    from batches.services.review import batch_on_release, erp_performance_send
+    from batches.events import batch_closed
+    from batches.services.review import batch_on_release
     from integrations.services import outbox_drain
 
     batch, lots, output = _produced_batch(users, password, "qc_released")
     released = batch_on_release(batch=batch, user=users["supervisor"])
     message = _performance_message(batch)
     assert message.payload["status"] == "released" and message.payload["batch"] == batch.number
-    erp_performance_send(released)  # the same event again: still one message
+    batch_closed.announce(batch=released)  # the same event again: still one message
     outbox_drain(system="erp", budget_seconds=5)
     sent = [r for r in peer.state.requests if r["path"] == "/mes/production-performance"]
     assert len(sent) == 1 and peer.resent() == 0

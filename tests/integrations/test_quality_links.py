@@ -75,13 +75,13 @@ def _sample(users, inspection):
 
 
 def test_inspection_creation_sends_a_test_request_once(db, peer, inspection):
-    from quality.services.inspections import lims_test_request
+    from quality.events import inspection_opened
 
     message = OutboxMessage.objects.get(system="lims", kind="test_request")
     assert message.key == inspection.number and message.payload["lot"] == inspection.lot.code
     assert [t["name"] for t in message.payload["tests"]] == ["Assay", "Identification", "Appearance"]
     assert message.payload["tests"][0]["lower_limit"] == "98.0000" and message.payload["tests"][0]["unit"] == "%"
-    lims_test_request(inspection)  # the same event again: still one message
+    inspection_opened.announce(inspection=inspection)  # the same event again: still one message
     assert OutboxMessage.objects.filter(system="lims").count() == 1
     outbox_drain(system="lims", budget_seconds=5)
     assert peer.state.requests[0]["path"] == "/mes/test-requests"
@@ -205,11 +205,11 @@ def _decision(deviation, decision, ref="QMS-CAPA-7", **extra):
 
 
 def test_deviation_raise_reports_to_the_qms_once(db, peer, deviation):
-    from quality.services.deviations import qms_deviation_notify
+    from quality.events import deviation_raised
 
     message = OutboxMessage.objects.get(system="qms", kind="deviation")
     assert message.payload["deviation_reference"] == deviation.number and message.payload["raised_by"] == "operator"
-    qms_deviation_notify(deviation)
+    deviation_raised.announce(deviation=deviation)  # the same event again: still one message
     assert OutboxMessage.objects.filter(system="qms").count() == 1
     outbox_drain(system="qms", budget_seconds=5)
     assert peer.state.requests[0]["path"] == "/mes/deviations" and peer.resent() == 0

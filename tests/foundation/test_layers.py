@@ -1,0 +1,92 @@
+"""Dependencies run one way (issue 22): the import-linter contracts in pyproject.toml hold, a change
+that breaks one fails, and no new cycle appears between apps. import-linter reads every import,
+including those inside function bodies, so hiding an import in a function does not get past it."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import grimp
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+APPS = ["audit", "mes", "administration", "orders", "batches", "materials", "equipment", "quality", "reports"]
+APPS.append("integrations")
+LINT = str(Path(sys.executable).with_name("lint-imports"))
+# Cycles between domain apps that remain (docs/development.md, "Layers"): this list may only shrink.
+KNOWN_CYCLES = {
+    ("audit", "mes"),
+    ("batches", "materials"),
+    ("batches", "orders"),
+    ("batches", "quality"),
+    ("materials", "quality"),
+    ("equipment", "quality"),
+}
+
+
+def _lint(cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([LINT, "--no-cache"], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def test_the_layer_contracts_are_kept():
+    result = _lint(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 kept, 0 broken" in result.stdout
+
+
+@pytest.fixture
+def tree(tmp_path):
+    """A copy of the code (Python files only) and of the contracts, to break on purpose."""
+    ignore = shutil.ignore_patterns("locale", "static", "templates", "migrations", "__pycache__", "*.mo", "*.po")
+    for app in APPS:
+        shutil.copytree(ROOT / app, tmp_path / app, ignore=ignore)
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    return tmp_path
+
+
+def _hide_import_in_a_function(path: Path, statement: str) -> None:
+    with path.open("a") as handle:
+        handle.write(f"\n\ndef _sneaky():\n    {statement}\n\n    return None\n")
+
+
+@pytest.mark.parametrize(
+    ("module", "statement", "contract"),
+    [
+        ("materials/services/lots.py", "from integrations.services.outbox import outbox_enqueue", "No domain app"),
+        ("mes/config.py", "from administration.models import ConfigParameter", "The foundation"),
+        ("audit/signatures.py", "from quality.models import Deviation", "The foundation"),
+        ("orders/services/orders.py", "from reports import dashboard", "Layers run one way"),
+    ],
+)
+def test_an_import_against_the_layers_fails_the_lint(tree, module, statement, contract):
+    _hide_import_in_a_function(tree / module, statement)
+    result = _lint(tree)
+    assert result.returncode != 0
+    broken = [line for line in result.stdout.splitlines() if line.endswith("BROKEN")]
+    assert any(line.startswith(contract) for line in broken), result.stdout
+
+
+def _app_cycles() -> set[tuple[str, str]]:
+    graph = grimp.build_graph(*APPS)
+    return {
+        tuple(sorted((a, b)))
+        for a, b in itertools.combinations(APPS, 2)
+        if graph.chain_exists(importer=a, imported=b, as_packages=True)
+        and graph.chain_exists(importer=b, imported=a, as_packages=True)
+        and _direct(graph, a, b)
+        and _direct(graph, b, a)
+    }
+
+
+def _direct(graph, importer: str, imported: str) -> bool:
+    return bool(graph.find_matching_direct_imports(import_expression=f"{importer}.** -> {imported}.**"))
+
+
+def test_no_new_cycle_between_apps():
+    cycles = _app_cycles()
+    assert cycles <= KNOWN_CYCLES, f"new cycles between apps: {sorted(cycles - KNOWN_CYCLES)}"
+    assert ("administration", "audit") not in cycles and ("administration", "mes") not in cycles
