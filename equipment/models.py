@@ -699,3 +699,9 @@ from equipment.models_capture import (  # noqa: E402, F401 - models of this app 
     MachineStateMap,
     TagState,
 )
+from equipment.models_balance import (  # noqa: E402, F401 - balances (issue 19)
+    Balance,
+    BalanceCheck,
+    BalanceMetrology,
+    BalanceProtocol,
+)
