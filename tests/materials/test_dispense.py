@@ -146,7 +146,6 @@ def test_balance_out_of_calibration_is_refused(sim, bal, line, lot, batch, users
         eq = Equipment.objects.get(pk=bal.equipment_id)
         eq.calibration_due_on = timezone.localdate() - dt.timedelta(days=1)
         eq.save()
-    weigh_error = None
     sim.put("85")
     with pytest.raises(ValidationError, match="Calibration overdue") as weigh_error:
         dispense_capture(user=users["operator"], batch=batch, requirement=line, lot_code=lot.code, balance=bal)
