@@ -54,6 +54,7 @@ def refusals():
     return AuditEvent.objects.filter(action="materials.dispense_refused").order_by("-id")
 
 
+@pytest.mark.req("MAT-2", "MAT-8")
 def test_captured_weight_becomes_issue_with_genealogy(sim, bal, line, lot, batch, users):
     weigh(sim, bal)
     entry = dispense_capture(user=users["operator"], batch=batch, requirement=line, lot_code=lot.code, balance=bal)
@@ -73,6 +74,7 @@ def test_captured_weight_becomes_issue_with_genealogy(sim, bal, line, lot, batch
     assert AuditEvent.objects.filter(action="materials.dispense.record").exists()
 
 
+@pytest.mark.req("MAT-7")
 def test_wrong_lot_is_refused_and_nothing_recorded(sim, bal, line, batch, users, released, excipient):
     wrong = released(excipient, "5")
     weigh(sim, bal)
@@ -141,6 +143,7 @@ def test_wrong_balance_serial_is_refused(sim, line, lot, batch, users):
     assert "B500123" in refusals().first().reason
 
 
+@pytest.mark.req("EQP-4")
 def test_balance_out_of_calibration_is_refused(sim, bal, line, lot, batch, users):
     with audit_context(action="test.setup"):
         eq = Equipment.objects.get(pk=bal.equipment_id)
@@ -153,6 +156,7 @@ def test_balance_out_of_calibration_is_refused(sim, bal, line, lot, batch, users
     assert not DispenseEntry.objects.exists()
 
 
+@pytest.mark.req("EQP-6")
 def test_daily_check_gates_use(sim, line, lot, batch, users):
     bal = make_balance("BAL-02", sim)
     assert any("daily balance check" in p for p in balance_problems(bal))

@@ -20,6 +20,21 @@ def _decimals(readability: Decimal) -> int:
     return max(-readability.normalize().as_tuple().exponent, 0)
 
 
+def configured_simulators() -> list[tuple[str, BalanceSimulator]]:
+    """A (not yet started) simulator for every balance configured on this machine, as its record says."""
+    from equipment.models import Balance
+
+    sims = []
+    for b in Balance.objects.select_related("equipment", "metrology").filter(host__in=LOCAL_HOSTS):
+        m = getattr(b, "metrology", None)
+        if m is not None:
+            sim = BalanceSimulator(
+                serial=m.serial_number, capacity=m.capacity, decimals=_decimals(m.readability), unit=m.unit, port=b.port
+            )
+            sims.append((b.equipment.code, sim))
+    return sims
+
+
 class Command(BaseCommand):
     help = "Run simulated MT-SICS balances on TCP (the configured local balances, or one given by --port)."
 
@@ -36,24 +51,7 @@ class Command(BaseCommand):
                 (f"port {port}", BalanceSimulator(serial=serial, capacity=capacity, decimals=decimals, port=port))
             )
         else:
-            from equipment.models import Balance
-
-            for b in Balance.objects.select_related("equipment", "metrology").filter(host__in=LOCAL_HOSTS):
-                m = getattr(b, "metrology", None)
-                if m is None:
-                    continue
-                sims.append(
-                    (
-                        b.equipment.code,
-                        BalanceSimulator(
-                            serial=m.serial_number,
-                            capacity=m.capacity,
-                            decimals=_decimals(m.readability),
-                            unit=m.unit,
-                            port=b.port,
-                        ),
-                    )
-                )
+            sims = configured_simulators()
         if not sims:
             self.stdout.write(self.style.WARNING("No local balance is configured; nothing to simulate (see --port)."))
             return
