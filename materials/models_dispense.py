@@ -27,7 +27,9 @@ class DispenseEntry(GMPModel):
     batch = models.ForeignKey(
         "batches.Batch", on_delete=models.PROTECT, related_name="dispense_entries", verbose_name=_("batch")
     )
-    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="dispense_entries", verbose_name=_("source lot"))
+    lot = models.ForeignKey(
+        Lot, on_delete=models.PROTECT, related_name="dispense_entries", verbose_name=_("source lot")
+    )
     ledger_entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="dispense")
     line_ref = models.CharField(_("recipe line"), max_length=40, blank=True, default="")
     balance = models.ForeignKey(
