@@ -28,12 +28,13 @@ def _setup():
     from equipment.models import Balance, BalanceMetrology, Equipment, EquipmentClass
     from equipment.services.balance import balance_check_record
     from materials.models import Location, Material
-    from materials.services import lot_receive, lot_release
+    from materials.services import lot_receive
+    from quality.seed_evidence import lot_release_on_evidence
 
     users = get_user_model().objects
     password = "Bench-password-2026!"
     people = {}
-    for name, role in (("bd-wh", "warehouse"), ("bd-qc", "qc"), ("bd-op", "operator")):
+    for name, role in (("bd-wh", "warehouse"), ("bd-qc", "qc"), ("bd-qa", "qa"), ("bd-op", "operator")):
         user = users.create_user(username=name, password=password)
         user.groups.add(Group.objects.get(name=role))
         people[role] = users.get(pk=user.pk)
@@ -75,7 +76,7 @@ def _setup():
         supplier="Bench",
         supplier_lot="BD",
     )
-    lot_release(user=people["qc"], lot=lot, password=password)
+    lot_release_on_evidence(lot=lot, qc=people["qc"], qa=people["qa"], password=password)
     balance = Balance.objects.select_related("equipment", "metrology").get(pk=balance.pk)
     sim.put("200.01")
     balance_check_record(user=people["operator"], balance=balance, test_weight="TW-1")

@@ -77,7 +77,7 @@ def test_operator_dispenses_on_the_balance(new_page, booth, users, password):
 
     sim.put("85.30")
     _submit(page, "[data-testid=tare]")
-    assert "85.30 g" in page.inner_text("[data-testid=done]")
+    assert "85.3 g" in page.inner_text("[data-testid=done]")
     sim.add("100.00")
     _submit(page, "[data-testid=capture]")
     assert "Too little" in page.inner_text("[data-testid=refusal]")
