@@ -81,6 +81,26 @@ class BalanceMetrology(GMPModel):
     def __str__(self) -> str:
         return f"{self.balance_id} {self.serial_number}"
 
+    def text(self, field: str) -> str:
+        """A metrology value as people write it (no trailing zeros of the stored precision), with the unit."""
+        return f"{format(getattr(self, field).normalize(), 'f')} {self.unit}"
+
+    @property
+    def capacity_text(self) -> str:
+        return self.text("capacity")
+
+    @property
+    def readability_text(self) -> str:
+        return self.text("readability")
+
+    @property
+    def minimum_text(self) -> str:
+        return self.text("minimum_weight")
+
+    @property
+    def check_weight_text(self) -> str:
+        return self.text("check_weight")
+
 
 class BalanceCheck(GMPModel):
     """One daily check of a balance with a test weight; the reading comes from the balance."""

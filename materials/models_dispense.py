@@ -83,3 +83,20 @@ class DispenseEntry(GMPModel):
 
     def __str__(self) -> str:
         return self.container_code
+
+    @staticmethod
+    def _shown(value) -> str:
+        """A weight as the operator reads it: without the trailing zeros of the stored precision."""
+        return format(value.normalize(), "f")
+
+    @property
+    def net_text(self) -> str:
+        return f"{self._shown(self.net)} {self.unit}"
+
+    @property
+    def tare_text(self) -> str:
+        return f"{self._shown(self.tare)} {self.unit}"
+
+    @property
+    def gross_text(self) -> str:
+        return f"{self._shown(self.gross)} {self.unit}"
