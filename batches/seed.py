@@ -155,7 +155,11 @@ def seed(stdout) -> None:
     planned = list(Batch.objects.filter(status="planned", recipe__isnull=False).order_by("number"))
     # Batches whose materials are in stock first (the demo warehouse holds raw materials, not granules).
     planned.sort(key=lambda b: (not all(m.ok for m in batch_preparation(b).materials), b.number))
-    for batch, target in zip(planned, ("completed", "in_progress", "ready"), strict=False):
+    # The ready batch first: it is the operator's dispense order waiting (issue 19), and a batch that
+    # cannot run to its target (machine data missing at seed time) must not hold the line's equipment
+    # before the ready batch's preparation checks it.
+    pairs = list(zip(planned, ("completed", "in_progress", "ready"), strict=False))
+    for batch, target in sorted(pairs, key=lambda p: p[1] != "ready"):
         _advance(batch, target, stdout)
     counts = {s: Batch.objects.filter(status=s).count() for s in ("planned", "ready", "in_progress", "completed")}
     stdout.write(f"  batches: {counts}")

@@ -3,7 +3,15 @@ everything the workflow owns (status, use, cleaning and calibration results) are
 
 from django.contrib import admin
 
-from equipment.models import ChecklistItem, Equipment, EquipmentClass, EquipmentTag, MachineStateMap
+from equipment.models import (
+    Balance,
+    BalanceMetrology,
+    ChecklistItem,
+    Equipment,
+    EquipmentClass,
+    EquipmentTag,
+    MachineStateMap,
+)
 from equipment.services.master import master_data_save
 from mes.admin_base import GMPAdminForm
 
@@ -75,3 +83,21 @@ class MachineStateMapAdmin(ServiceSaveMixin, admin.ModelAdmin):
     list_filter = ("equipment_class", "state")
     search_fields = ("equipment_class__code", "value")
     list_select_related = ("equipment_class",)
+
+
+@admin.register(Balance)
+class BalanceAdmin(ServiceSaveMixin, admin.ModelAdmin):
+    """How the MES reaches a balance (issue 19); its metrology is a separate, controlled record."""
+
+    list_display = ("equipment", "protocol", "host", "port")
+    list_select_related = ("equipment",)
+    search_fields = ("equipment__code",)
+
+
+@admin.register(BalanceMetrology)
+class BalanceMetrologyAdmin(ServiceSaveMixin, admin.ModelAdmin):
+    """Serial number, unit, capacity, readability, minimum weight and the daily check's test weight."""
+
+    list_display = ("balance", "serial_number", "unit", "capacity", "readability", "minimum_weight")
+    list_select_related = ("balance__equipment",)
+    search_fields = ("balance__equipment__code", "serial_number")

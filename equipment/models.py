@@ -692,6 +692,12 @@ class EquipmentLive(models.Model):
         return f"{self.equipment_id} {self.comm_state} {self.machine_state}"
 
 
+from equipment.models_balance import (  # noqa: E402, F401 - balances (issue 19)
+    Balance,
+    BalanceCheck,
+    BalanceMetrology,
+    BalanceProtocol,
+)
 from equipment.models_capture import (  # noqa: E402, F401 - models of this app kept in a second module
     CaptureAlert,
     CaptureAlertKind,

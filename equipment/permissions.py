@@ -53,5 +53,12 @@ ROLE_PERMISSIONS = {
         "equipment.view_machinestatemap",
         "equipment.add_machinestatemap",
         "equipment.change_machinestatemap",
+        # balances (issue 19): the connection, and the metrology master data (serial, capacity, d, minimum weight)
+        "equipment.view_balance",
+        "equipment.add_balance",
+        "equipment.change_balance",
+        "equipment.view_balancemetrology",
+        "equipment.add_balancemetrology",
+        "equipment.change_balancemetrology",
     ],
 }

@@ -97,6 +97,9 @@ def seed(stdout) -> None:
     if created:
         _seed_states(created)
     stdout.write(f"  equipment: {len(DEMO_CLASSES)} classes, {len(DEMO_EQUIPMENT)} equipment ({len(created)} new)")
+    from equipment.seed_balances import seed_balances
+
+    seed_balances(stdout)
 
 
 def _seed_checklists() -> None:

@@ -55,5 +55,6 @@ ACCESS = {
     "materials:location_detail": Rule(VIEWERS, make_kwargs=_location),
     "materials:issue_batches": Rule(ISSUERS),
     "materials:issue_screen": Rule(ISSUERS, make_kwargs=_batch),
+    "materials:dispense_screen": Rule(ISSUERS, make_kwargs=_batch),
     "materials:batch_balance": Rule(TRACERS, make_kwargs=_batch),
 }

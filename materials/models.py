@@ -380,3 +380,6 @@ LOT_MACHINE = StateMachine(
         Transition("restock", ("consumed",), "released", "materials.view_lot", _("Return to stock")),
     ],
 )
+
+
+from materials.models_dispense import DispenseEntry  # noqa: E402, F401 - weigh & dispense (issue 19)

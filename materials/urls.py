@@ -1,6 +1,6 @@
 from django.urls import path
 
-from materials import views, views_issue, views_master, views_trace
+from materials import views, views_dispense, views_issue, views_master, views_trace
 
 app_name = "materials"
 urlpatterns = [
@@ -17,5 +17,6 @@ urlpatterns = [
     path("locations/<str:code>/", views.location_detail, name="location_detail"),
     path("issue/", views_issue.issue_batches, name="issue_batches"),
     path("issue/<str:number>/", views_issue.issue_screen, name="issue_screen"),
+    path("dispense/<str:number>/", views_dispense.dispense_screen, name="dispense_screen"),
     path("batches/<str:number>/balance/", views_trace.batch_balance, name="batch_balance"),
 ]

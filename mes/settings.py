@@ -412,3 +412,10 @@ LOGGING = {
 }
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
+# --- Weigh & dispense (issue 19) ------------------------------------------------------------------
+# The network label printer for dispensed containers' ZPL labels (raw TCP, port 9100 by convention);
+# `make run` starts a printer simulator there. Empty: no printer, labels are printed as PDF only.
+MES_LABEL_PRINTER = env_str("MES_LABEL_PRINTER", "127.0.0.1:9100")
+# The dispensing booth offers "put material on the pan" buttons for simulated balances (demo only).
+MES_BALANCE_SIMULATOR_CONTROLS = env_bool("MES_BALANCE_SIMULATOR_CONTROLS", False)

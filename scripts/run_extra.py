@@ -1,7 +1,15 @@
 # ruff: noqa: F821  (PYTHON and BIN are given by scripts/run_all.py, which executes this file)
 # Extra processes for `make run` (read by scripts/run_all.py, which provides PYTHON and BIN).
+import os
+
+# The demo's dispensing booth shows "put material on the pan" buttons for its simulated balances.
+os.environ.setdefault("MES_BALANCE_SIMULATOR_CONTROLS", "1")
+
 PROCESSES = {
     "opcua": [PYTHON, "manage.py", "opcua_simulator"],  # noqa: F821
+    # Weigh & dispense (issue 19): the demo balances speak MT-SICS on TCP; labels go to a printer simulator.
+    "balances": [PYTHON, "manage.py", "balance_simulator"],  # noqa: F821
+    "label-printer": [PYTHON, "manage.py", "label_printer_simulator"],  # noqa: F821
     # Batch record PDFs: one WeasyPrint render per worker child, so each render's memory is returned.
     "worker-pdf": [
         str(BIN / "celery"),

@@ -42,6 +42,7 @@ KINDS = {
     "deviation": gettext_lazy("Deviation linked"),
     "reexecuted": gettext_lazy("Step executed again"),
     "balance": gettext_lazy("Yield or material balance out of limits"),
+    "manual_weight": gettext_lazy("Weight typed, not captured from the balance"),
 }
 
 
@@ -138,6 +139,7 @@ def batch_exceptions(batch: Batch) -> list[RecordException]:
                     step=s,
                 )
             )
+    found += _manual_weights(batch)
     record = getattr(batch, "record", None)
     if record is not None and record.balance_summary.get("flags"):
         found.append(
@@ -161,6 +163,31 @@ def batch_exceptions(batch: Batch) -> list[RecordException]:
     for exc in found:
         exc.disposition = dispositions.get(exc.key)
     return found
+
+
+def _manual_weights(batch: Batch) -> list[RecordException]:
+    """Weigh & dispense (issue 19): every weight typed instead of captured is reviewed by exception."""
+    from materials.models import DispenseEntry
+
+    rows = DispenseEntry.objects.filter(batch=batch, manual=True).select_related(
+        "lot__material", "weighed_by", "verified_by"
+    )
+    return [
+        RecordException(
+            f"manual_weight:w{d.pk}",
+            "manual_weight",
+            f"{d.lot.material.code} · {d.container_code}",
+            _("%(net)s %(unit)s typed by %(who)s, verified by %(verifier)s. Reason: %(reason)s")
+            % {
+                "net": d.net.normalize(),
+                "unit": d.unit,
+                "who": d.weighed_by.get_full_name() or d.weighed_by.get_username(),
+                "verifier": d.verified_by.get_full_name() or d.verified_by.get_username(),
+                "reason": d.manual_reason,
+            },
+        )
+        for d in rows.order_by("created_at", "id")
+    ]
 
 
 def _deviation_detail(d) -> str:

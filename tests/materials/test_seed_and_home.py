@@ -46,3 +46,48 @@ def test_home_page_cards_for_warehouse_qc_and_operator(client):
     assert "Blocked lots" in client.get("/").content.decode()
     client.force_login(users.get(username="operator"))
     assert "Batches to dispense" in client.get("/").content.decode()
+
+
+def test_seed_demo_binds_balances_and_leaves_a_dispense_order_waiting():
+    """The demo's balances are served by balance_simulator exactly as seeded, and the ready batch can be
+    dispensed on the precision balance once the operator has done its daily check (issue 19)."""
+    from decimal import Decimal
+
+    from django.contrib.auth import get_user_model
+
+    from batches.models import Batch
+    from equipment.management.commands.balance_simulator import configured_simulators
+    from equipment.services.balance import balance_check_record, balance_get, balance_problems, balance_tare
+    from materials.requirements import Requirement, batch_requirements
+    from materials.services import lot_suggest_fefo
+    from materials.services.dispense import dispense_capture
+
+    call_command("seed_demo")
+    sims = dict(configured_simulators())
+    assert set(sims) == {"BAL-101", "BAL-102", "BAL-103", "BAL-201"}
+    assert {s.port for s in sims.values()} == {8101, 8102, 8103, 8104}
+    batch = Batch.objects.filter(status="ready").order_by("number").first()
+    lines = [r for r in batch_requirements(batch) if r.unit in ("kg", "g")]
+    assert lines, "the ready batch has weighable lines"
+    operator = get_user_model().objects.get(username="operator")
+    precision = balance_get("BAL-102")
+    assert any("daily balance check" in p for p in balance_problems(precision))
+    assert any("Calibration overdue" in p for p in balance_problems(balance_get("BAL-101")))
+    # The demo simulator listens on fixed ports; here the same balance runs on a free one.
+    sim = sims["BAL-102"]
+    sim._port = 0
+    sim.start()
+    try:
+        precision.port = sim.port
+        sim.put("200.01")
+        assert balance_check_record(user=operator, balance=precision, test_weight="TW-200-01").passed
+        line = lines[-1]
+        small = Requirement(line.material, Decimal("0.5"), "kg", Decimal("1"), False, line.line_ref)
+        lot = lot_suggest_fefo(material=line.material, limit=1)[0]
+        sim.put("85.30")
+        balance_tare(balance=precision)
+        sim.add("500.00")
+        entry = dispense_capture(user=operator, batch=batch, requirement=small, lot_code=lot.code, balance=precision)
+        assert entry.net == Decimal("500.00") and entry.balance_serial == "B530112233"
+    finally:
+        sim.stop()
