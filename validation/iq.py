@@ -17,7 +17,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from validation.checks import Line, line
 
@@ -34,13 +34,17 @@ def pinned_requirements(path: Path | None = None) -> list[tuple[str, str]]:
 def software_lines(requirements: Path | None = None) -> list[Line]:
     """Python and every pinned dependency, as installed, against requirements.txt."""
     found_py = platform.python_version()
-    lines = [line(N_("Software"), N_("Python version"), "3.11.x", found_py, found_py.startswith("3.11."))]
+    lines = [
+        line(gettext_noop("Software"), gettext_noop("Python version"), "3.11.x", found_py, found_py.startswith("3.11."))
+    ]
     for name, wanted in pinned_requirements(requirements):
         try:
             found = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             found = "—"
-        lines.append(line(N_("Software"), N_("Package %(name)s"), wanted, found, found == wanted, name=name))
+        lines.append(
+            line(gettext_noop("Software"), gettext_noop("Package %(name)s"), wanted, found, found == wanted, name=name)
+        )
     return lines
 
 
@@ -48,13 +52,15 @@ def database_lines() -> list[Line]:
     """Server version, the runtime role's powers, guard triggers, grants, migrations."""
     if connection.vendor != "postgresql":
         found = connection.vendor
-        return [line(N_("Database"), N_("Database server"), "PostgreSQL ≥ 15", found, False)]
+        return [line(gettext_noop("Database"), gettext_noop("Database server"), "PostgreSQL ≥ 15", found, False)]
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version_num")
         num = int(cursor.fetchone()[0])
         cursor.execute("SHOW server_version")
         shown = cursor.fetchone()[0]
-        lines = [line(N_("Database"), N_("Database server"), "PostgreSQL ≥ 15", shown, num >= PG_MINIMUM)]
+        lines = [
+            line(gettext_noop("Database"), gettext_noop("Database server"), "PostgreSQL ≥ 15", shown, num >= PG_MINIMUM)
+        ]
         lines += _role_lines(cursor)
         lines += _trigger_lines(cursor)
         lines += _grant_lines(cursor)
@@ -73,15 +79,32 @@ def _role_lines(cursor) -> list[Line]:
         "WHERE n.nspname = 'public' AND pg_get_userbyid(c.relowner) = current_user"
     )
     owned = cursor.fetchone()[0]
-    area = N_("Database roles")
+    area = gettext_noop("Database roles")
     return [
-        line(area, N_("Runtime role %(role)s is not a superuser"), "no", _yes(superuser), not superuser, role=user),
-        line(area, N_("Runtime role can neither create roles nor bypass row security"), "no",
-             _yes(createrole or bypass), not (createrole or bypass)),  # fmt: skip
-        line(area, N_("Runtime role cannot create databases"), "no", _yes(createdb), not createdb),
-        line(area, N_("Tables owned by the runtime role"), 0, owned, owned == 0),
-        line(area, N_("A separate owner role runs migrations"), "yes", _yes(bool(settings.MES_DB_OWNER)),
-             bool(settings.MES_DB_OWNER)),  # fmt: skip
+        line(
+            area,
+            gettext_noop("Runtime role %(role)s is not a superuser"),
+            "no",
+            _yes(superuser),
+            not superuser,
+            role=user,
+        ),
+        line(
+            area,
+            gettext_noop("Runtime role can neither create roles nor bypass row security"),
+            "no",
+            _yes(createrole or bypass),
+            not (createrole or bypass),
+        ),  # fmt: skip
+        line(area, gettext_noop("Runtime role cannot create databases"), "no", _yes(createdb), not createdb),
+        line(area, gettext_noop("Tables owned by the runtime role"), 0, owned, owned == 0),
+        line(
+            area,
+            gettext_noop("A separate owner role runs migrations"),
+            "yes",
+            _yes(bool(settings.MES_DB_OWNER)),
+            bool(settings.MES_DB_OWNER),
+        ),  # fmt: skip
     ]
 
 
@@ -105,18 +128,22 @@ def _trigger_lines(cursor) -> list[Line]:
 
     cursor.execute("SELECT tgname FROM pg_trigger WHERE (NOT tgisinternal OR tgconstraint <> 0) AND tgenabled <> 'D'")
     enabled = {row[0] for row in cursor.fetchall()}
-    area = N_("Audit guards")
+    area = gettext_noop("Audit guards")
     lines = []
     for table in sorted(APPEND_ONLY_TABLES):
         name = f"{table}_append_only"
-        lines.append(line(area, N_("Append-only trigger on %(table)s"), name, _present(name, enabled),
+        lines.append(line(area, gettext_noop("Append-only trigger on %(table)s"), name, _present(name, enabled),
                           name in enabled, table=table))  # fmt: skip
     for name in ("audit_auditevent_link", "audit_chainhead_guard"):
-        lines.append(line(area, N_("Chain trigger %(name)s"), name, _present(name, enabled), name in enabled, name=name))
+        lines.append(
+            line(
+                area, gettext_noop("Chain trigger %(name)s"), name, _present(name, enabled), name in enabled, name=name
+            )
+        )
     gmp, _append = _guarded_tables()
     for table in gmp:
         name = f"{table}_audit_upd"
-        lines.append(line(area, N_("Audited-write trigger on GMP table %(table)s"), name, _present(name, enabled),
+        lines.append(line(area, gettext_noop("Audited-write trigger on GMP table %(table)s"), name, _present(name, enabled),
                           name in enabled, table=table))  # fmt: skip
     return lines
 
@@ -128,7 +155,7 @@ def _present(name: str, enabled: set[str]) -> str:
 def _grant_lines(cursor) -> list[Line]:
     """What the runtime role may do to GMP and append-only tables, read from has_table_privilege."""
     gmp, append_only = _guarded_tables()
-    area = N_("Database grants")
+    area = gettext_noop("Database grants")
 
     def holding(tables: list[str], privilege: str) -> list[str]:
         found = []
@@ -139,10 +166,10 @@ def _grant_lines(cursor) -> list[Line]:
         return found
 
     checks = [
-        (N_("No DELETE on GMP tables"), holding(gmp, "DELETE")),
-        (N_("No UPDATE or DELETE on audit, signature and history tables"),
+        (gettext_noop("No DELETE on GMP tables"), holding(gmp, "DELETE")),
+        (gettext_noop("No UPDATE or DELETE on audit, signature and history tables"),
          sorted(set(holding(append_only, "UPDATE")) | set(holding(append_only, "DELETE")))),
-        (N_("No TRUNCATE on guarded tables"), holding(gmp + append_only, "TRUNCATE")),
+        (gettext_noop("No TRUNCATE on guarded tables"), holding(gmp + append_only, "TRUNCATE")),
     ]  # fmt: skip
     return [line(area, label, "none", _listed(tables), not tables) for label, tables in checks]
 
@@ -157,16 +184,16 @@ def _migration_line() -> Line:
     executor = MigrationExecutor(connection)
     plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
     names = [f"{m.app_label}.{m.name}" for m, _backwards in plan]
-    return line(N_("Database"), N_("All migrations applied"), "0 unapplied", _listed(names) if names else "0 unapplied",
+    return line(gettext_noop("Database"), gettext_noop("All migrations applied"), "0 unapplied", _listed(names) if names else "0 unapplied",
                 not names)  # fmt: skip
 
 
 def clock_lines() -> list[Line]:
     """Time zone settings, the database clock against the host's, the clock source and its sync."""
-    area = N_("Time")
+    area = gettext_noop("Time")
     lines = [
-        line(area, N_("Time stored in UTC (USE_TZ)"), "True", settings.USE_TZ, settings.USE_TZ is True),
-        line(area, N_("Plant time zone"), "—", settings.TIME_ZONE, None),
+        line(area, gettext_noop("Time stored in UTC (USE_TZ)"), "True", settings.USE_TZ, settings.USE_TZ is True),
+        line(area, gettext_noop("Plant time zone"), "—", settings.TIME_ZONE, None),
     ]
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -175,11 +202,19 @@ def clock_lines() -> list[Line]:
             db_now = float(cursor.fetchone()[0])
             after = time.time()
         skew = abs(db_now - (before + after) / 2)
-        lines.append(line(area, N_("Database clock against this host"), "< 2 s", f"{skew:.3f} s", skew < 2))
+        lines.append(line(area, gettext_noop("Database clock against this host"), "< 2 s", f"{skew:.3f} s", skew < 2))
     source = _read("/sys/devices/system/clocksource/clocksource0/current_clocksource") or "unknown"
-    lines.append(line(area, N_("Clock source"), "—", source, None))
+    lines.append(line(area, gettext_noop("Clock source"), "—", source, None))
     synced = _ntp_synchronized()
-    lines.append(line(area, N_("Clock synchronised (NTP)"), "yes", synced, None if synced == "unknown" else synced == "yes"))
+    lines.append(
+        line(
+            area,
+            gettext_noop("Clock synchronised (NTP)"),
+            "yes",
+            synced,
+            None if synced == "unknown" else synced == "yes",
+        )
+    )
     return lines
 
 
@@ -206,20 +241,33 @@ def security_lines() -> list[Line]:
     """HTTPS settings and every error or warning of `manage.py check --deploy`."""
     from django.core import checks
 
-    area = N_("Security")
+    area = gettext_noop("Security")
     lines = [
-        line(area, N_("DEBUG off"), "False", settings.DEBUG, settings.DEBUG is False),
-        line(area, N_("HTTPS only (SECURE_SSL_REDIRECT or a TLS proxy header)"), "yes",
-             _yes(settings.SECURE_SSL_REDIRECT or bool(settings.SECURE_PROXY_SSL_HEADER)),
-             settings.SECURE_SSL_REDIRECT or bool(settings.SECURE_PROXY_SSL_HEADER)),  # fmt: skip
-        line(area, N_("Session and CSRF cookies sent over HTTPS only"), "yes",
-             _yes(settings.SESSION_COOKIE_SECURE and settings.CSRF_COOKIE_SECURE),
-             settings.SESSION_COOKIE_SECURE and settings.CSRF_COOKIE_SECURE),  # fmt: skip
-        line(area, N_("HSTS (seconds)"), "≥ 31536000", settings.SECURE_HSTS_SECONDS,
-             settings.SECURE_HSTS_SECONDS >= 31536000),  # fmt: skip
+        line(area, gettext_noop("DEBUG off"), "False", settings.DEBUG, settings.DEBUG is False),
+        line(
+            area,
+            gettext_noop("HTTPS only (SECURE_SSL_REDIRECT or a TLS proxy header)"),
+            "yes",
+            _yes(settings.SECURE_SSL_REDIRECT or bool(settings.SECURE_PROXY_SSL_HEADER)),
+            settings.SECURE_SSL_REDIRECT or bool(settings.SECURE_PROXY_SSL_HEADER),
+        ),  # fmt: skip
+        line(
+            area,
+            gettext_noop("Session and CSRF cookies sent over HTTPS only"),
+            "yes",
+            _yes(settings.SESSION_COOKIE_SECURE and settings.CSRF_COOKIE_SECURE),
+            settings.SESSION_COOKIE_SECURE and settings.CSRF_COOKIE_SECURE,
+        ),  # fmt: skip
+        line(
+            area,
+            gettext_noop("HSTS (seconds)"),
+            "≥ 31536000",
+            settings.SECURE_HSTS_SECONDS,
+            settings.SECURE_HSTS_SECONDS >= 31536000,
+        ),  # fmt: skip
     ]
     messages = [m for m in checks.run_checks(include_deployment_checks=True) if m.level >= checks.WARNING]
-    lines.append(line(area, N_("manage.py check --deploy"), "no errors or warnings",
+    lines.append(line(area, gettext_noop("manage.py check --deploy"), "no errors or warnings",
                       "; ".join(f"{m.id}: {m.msg}" for m in messages)[:600] or "none", not messages))  # fmt: skip
     return lines
 
@@ -235,12 +283,12 @@ def _font_line() -> Line:
         out = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, timeout=20)
         families = ", ".join(sorted({f.split(",")[0].strip() for f in out.stdout.splitlines() if f.strip()})[:3])
     ok = "Noto" in families and "CJK" in families
-    return line(N_("Platform"), N_("Chinese fonts for PDFs"), "Noto CJK", families or "none", ok)
+    return line(gettext_noop("Platform"), gettext_noop("Chinese fonts for PDFs"), "Noto CJK", families or "none", ok)
 
 
 def _broker_line() -> Line:
     url = settings.CELERY_BROKER_URL
-    area, label = N_("Platform"), N_("Message broker reachable")
+    area, label = gettext_noop("Platform"), gettext_noop("Message broker reachable")
     if url.startswith(("redis://", "rediss://")):
         import redis
 
@@ -259,21 +307,23 @@ def _audit_lines() -> list[Line]:
     from audit.keys import key_ring
     from audit.verification import checkpoint_path, read_checkpoints, verify_chain
 
-    area = N_("Audit trail")
+    area = gettext_noop("Audit trail")
     try:
         ring = key_ring()
         found, ok = f"{len(ring.keys)} key(s), current {ring.current}", True
     except ImproperlyConfigured as exc:
         found, ok = str(exc)[:200], False
-    lines = [line(area, N_("Audit key ring present"), "≥ 1 key", found, ok)]
+    lines = [line(area, gettext_noop("Audit key ring present"), "≥ 1 key", found, ok)]
     path = checkpoint_path()
     count = len(read_checkpoints()) if path.exists() else 0
-    lines.append(line(area, N_("Checkpoint witness store present"), str(path), f"{count} checkpoint(s)" if path.exists()
+    lines.append(line(area, gettext_noop("Checkpoint witness store present"), str(path), f"{count} checkpoint(s)" if path.exists()
                       else "missing", path.exists()))  # fmt: skip
     if ok:
         result = verify_chain()
-        found = f"{result.events} events, {result.signatures} signatures" if result.ok else "; ".join(result.problems)[:300]
-        lines.append(line(area, N_("Audit trail verifies"), "intact", found, result.ok))
+        found = (
+            f"{result.events} events, {result.signatures} signatures" if result.ok else "; ".join(result.problems)[:300]
+        )
+        lines.append(line(area, gettext_noop("Audit trail verifies"), "intact", found, result.ok))
     return lines
 
 

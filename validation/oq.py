@@ -49,7 +49,9 @@ def judge(run: dict, reqs: list[tuple[str, str]]) -> dict:
     deviations = [f"{r['id']}: {r['status']}" for r in rows if r["status"] != "passed"]
     deviations += [f"{n}: failed" for n in failed] + [f"unknown requirement ID in a test marker: {u}" for u in unknown]
     if run.get("returncode") not in (0, None) and not failed and not tests:
-        deviations.append(f"the test run did not complete (exit {run.get('returncode')}): {run.get('output', '')[-300:]}")
+        deviations.append(
+            f"the test run did not complete (exit {run.get('returncode')}): {run.get('output', '')[-300:]}"
+        )
     counts = {o: sum(1 for e in tests.values() if e["outcome"] == o) for o in ("passed", "failed", "skipped")}
     return {
         "passed": not deviations,

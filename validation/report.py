@@ -11,55 +11,57 @@ import base64
 from pathlib import Path
 
 from django.template.loader import render_to_string
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from validation import oq
 from validation.checks import both
 from validation.evidence import STAGES, environment, now_text, read_stage
 
 HEADINGS = {
-    "title": N_("Validation report"),
-    "subtitle": N_("Installation, operational and performance qualification"),
-    "system": N_("System description"),
-    "system_text": N_(
+    "title": gettext_noop("Validation report"),
+    "subtitle": gettext_noop("Installation, operational and performance qualification"),
+    "system": gettext_noop("System description"),
+    "system_text": gettext_noop(
         "Manufacturing Execution System for GMP plants: production orders, electronic batch records, "
         "equipment, materials and genealogy, quality control and release, reports, an append-only hash-chained "
         "audit trail with Part 11 electronic signatures, and the links to ERP, LIMS, QMS, WMS and plant equipment."
     ),
-    "environment": N_("Environment"),
-    "urs": N_("User requirements (requirement catalogue)"),
-    "matrix": N_("Traceability matrix: requirement → tests → result"),
-    "iq": N_("Installation qualification (IQ)"),
-    "oq": N_("Operational qualification (OQ)"),
-    "pq": N_("Performance qualification (PQ)"),
-    "figures": N_("Key figures on this hardware"),
-    "screens": N_("Plant-day screenshots"),
-    "deviations": N_("Deviations found during execution"),
-    "changes": N_("Changes since the previous version"),
-    "signatures": N_("Signatures"),
-    "executed": N_("Executed by"),
-    "reviewed": N_("Reviewed by"),
-    "approved": N_("Approved by QA"),
-    "sign_note": N_("QA approves this report in the application with an electronic signature (meaning: approved — "
-                    "validation report) bound to this file's SHA-256."),  # fmt: skip
-    "not_run": N_("Not executed"),
-    "none": N_("None"),
-    "result": N_("Result"),
-    "passed": N_("Passed"),
-    "failed": N_("Failed"),
-    "area": N_("Area"),
-    "check": N_("Check"),
-    "expected": N_("Expected"),
-    "found": N_("Found"),
-    "requirement": N_("Requirement"),
-    "tests": N_("Tests"),
-    "time": N_("Time (s)"),
-    "figure": N_("Figure"),
-    "value": N_("Value"),
-    "target": N_("Target"),
-    "version": N_("Version"),
-    "generated": N_("Generated"),
-    "name_date": N_("Name, signature, date"),
+    "environment": gettext_noop("Environment"),
+    "urs": gettext_noop("User requirements (requirement catalogue)"),
+    "matrix": gettext_noop("Traceability matrix: requirement → tests → result"),
+    "iq": gettext_noop("Installation qualification (IQ)"),
+    "oq": gettext_noop("Operational qualification (OQ)"),
+    "pq": gettext_noop("Performance qualification (PQ)"),
+    "figures": gettext_noop("Key figures on this hardware"),
+    "screens": gettext_noop("Plant-day screenshots"),
+    "deviations": gettext_noop("Deviations found during execution"),
+    "changes": gettext_noop("Changes since the previous version"),
+    "signatures": gettext_noop("Signatures"),
+    "executed": gettext_noop("Executed by"),
+    "reviewed": gettext_noop("Reviewed by"),
+    "approved": gettext_noop("Approved by QA"),
+    "sign_note": gettext_noop(
+        "QA approves this report in the application with an electronic signature (meaning: approved — "
+        "validation report) bound to this file's SHA-256."
+    ),  # fmt: skip
+    "not_run": gettext_noop("Not executed"),
+    "none": gettext_noop("None"),
+    "result": gettext_noop("Result"),
+    "passed": gettext_noop("Passed"),
+    "failed": gettext_noop("Failed"),
+    "area": gettext_noop("Area"),
+    "check": gettext_noop("Check"),
+    "expected": gettext_noop("Expected"),
+    "found": gettext_noop("Found"),
+    "requirement": gettext_noop("Requirement"),
+    "tests": gettext_noop("Tests"),
+    "time": gettext_noop("Time (s)"),
+    "figure": gettext_noop("Figure"),
+    "value": gettext_noop("Value"),
+    "target": gettext_noop("Target"),
+    "version": gettext_noop("Version"),
+    "generated": gettext_noop("Generated"),
+    "name_date": gettext_noop("Name, signature, date"),
 }
 
 
@@ -92,8 +94,10 @@ def summary_of(data: dict) -> dict:
                .get("sections", []) for f in s["figures"]}  # fmt: skip
     return {
         "environment": data["environment"],
-        "iq": {f"{e['check'] % e['params'] if e['params'] else e['check']}": f"{e['found']} ({e['status']})"
-               for e in iq["lines"]},  # fmt: skip
+        "iq": {
+            f"{e['check'] % e['params'] if e['params'] else e['check']}": f"{e['found']} ({e['status']})"
+            for e in iq["lines"]
+        },  # fmt: skip
         "oq": {r["id"]: r["status"] for r in oq_rows},
         "pq": figures,
         "passed": {s: (stages[s] or {}).get("passed") for s in STAGES},
@@ -118,7 +122,9 @@ def _images(folder: Path, names: list[str]) -> list[dict]:
     for name in names:
         path = folder / name
         if path.exists():
-            shown.append({"name": path.name, "src": "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()})
+            shown.append(
+                {"name": path.name, "src": "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()}
+            )
     return shown
 
 
