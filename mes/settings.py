@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "administration",
     "integrations",
     "reports",
+    "validation",
 ]
 
 MIDDLEWARE = [

@@ -22,6 +22,7 @@ urlpatterns = [
     path("integrations/", include("integrations.urls")),
     path("api/", include("integrations.api.urls")),
     path("reports/", include("reports.urls")),
+    path("validation/", include("validation.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -25,6 +25,11 @@ def pytest_collection_modifyitems(config, items):
         for mark in item.iter_markers(name="req"):
             for req in mark.args:
                 _reqs[req].append(item.nodeid)
+    # A marker naming an ID the catalogue does not have proves nothing: the suite refuses to run (issue 21).
+    unknown = sorted({req for item in items for mark in item.iter_markers(name="req") for req in mark.args}
+                     - {rid for rid, _ in catalogue()})  # fmt: skip
+    if unknown:
+        raise pytest.UsageError(f"test markers name requirement IDs not in {CATALOGUE.name}: {', '.join(unknown)}")
 
 
 @pytest.hookimpl(hookwrapper=True)

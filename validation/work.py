@@ -1,0 +1,20 @@
+"""Home-page card: validation reports waiting for QA's approval."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from mes.workqueue import WorkCard
+
+
+def cards(user) -> list[WorkCard]:
+    from validation.models import ValidationReport, ValidationStatus
+
+    if not user.has_perm("validation.approve_validationreport"):
+        return []
+    n = ValidationReport.objects.filter(status=ValidationStatus.GENERATED).count()
+    return [
+        WorkCard(_("Validation reports to approve"), n, reverse("validation:report_list"),
+                 _("read the IQ/OQ/PQ report and sign it"), "warn" if n else "ok")
+    ]  # fmt: skip
