@@ -26,7 +26,7 @@ from batches.models import (
     StepExecution,
     refuse_if_archived,
 )
-from batches.services.execution import LATE_GRACE, _check_version, _parse, require_executor
+from batches.services.execution import LATE_GRACE, _check_version, _parse, require_executor, stored_value
 from batches.services.hooks import raise_deviation
 from mes.workflow import transition_apply, user_may
 
@@ -325,6 +325,7 @@ def entry_correct(*, user, entry: Entry | int, value: str, reason: str, version:
         raise ValidationError(_("Nothing to correct yet: record the value."))
     value = (value or "").strip()
     number, ok = _parse(current, value)
+    value = stored_value(current, value)
     if not ok and not comment:
         raise ValidationError(
             _("%(v)s is outside the limits %(l)s: add a comment.") % {"v": value, "l": current.limits_text}
