@@ -1,7 +1,9 @@
 # ruff: noqa: F821  (PYTHON and BIN are given by scripts/run_all.py, which executes this file)
 # Extra processes for `make run` (read by scripts/run_all.py, which provides PYTHON and BIN).
 PROCESSES = {
-    "opcua": [PYTHON, "manage.py", "opcua_simulator"],  # noqa: F821
+    # No random faults in the demo (a visitor walks a whole batch); `manage.py opcua_fault CODE` or the
+    # equipment admin's "raise a simulated alarm" shows the fault flow on demand.
+    "opcua": [PYTHON, "manage.py", "opcua_simulator", "--fault-rate", "0"],  # noqa: F821
     # Batch record PDFs: one WeasyPrint render per worker child, so each render's memory is returned.
     "worker-pdf": [
         str(BIN / "celery"),
