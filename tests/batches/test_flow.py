@@ -98,7 +98,7 @@ def test_out_of_range_needs_comment_and_opens_deviation(running, users):
     assert {"out_of_range", "deviation"} <= kinds
 
 
-@pytest.mark.req("BAT-2", "QC-7")
+@pytest.mark.req("BAT-2")
 def test_machine_value_captured_and_override_needs_reason(running, users):
     from django.utils import timezone
 
@@ -133,7 +133,7 @@ def test_machine_value_captured_and_override_needs_reason(running, users):
         s.entry_record(user=op, entry=entry2, value="151", version=0)
 
 
-@pytest.mark.req("BAT-2", "QC-7")
+@pytest.mark.req("BAT-2")
 def test_machine_override_requires_reason(running, users):
     from django.utils import timezone
 
