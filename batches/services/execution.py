@@ -29,7 +29,7 @@ from batches.models import (
     StepStatus,
     refuse_if_archived,
 )
-from batches.services.hooks import raise_deviation
+from batches.services.hooks import OUT_OF_RANGE, YIELD_OUT_OF_LIMITS, raise_deviation
 from mes.workflow import AlreadyDone, transition_apply, user_may
 
 LATE_GRACE = dt.timedelta(minutes=30)
@@ -265,7 +265,7 @@ def entry_record(
             locked.deviation_ref = raise_deviation(
                 user=user,
                 batch=batch,
-                title=_("Out of range: %(n)s in step %(s)s") % {"n": current.name, "s": step.number},
+                title=OUT_OF_RANGE(n=current.name, s=step.number),
                 description=_("%(v)s %(u)s recorded, limits %(l)s. Comment: %(c)s")
                 % {"v": value, "u": current.unit, "l": current.limits_text, "c": comment},
                 source="parameter",
@@ -467,7 +467,7 @@ def batch_complete(*, user, batch: Batch, password: str, output_quantity, expiry
             deviation = raise_deviation(
                 user=user,
                 batch=obj,
-                title=_("Yield or material balance out of limits: %(b)s") % {"b": obj.number},
+                title=YIELD_OUT_OF_LIMITS(b=obj.number),
                 description=" ".join(str(f) for f in flags),
                 source="yield",
                 classification="major",

@@ -27,7 +27,7 @@ from batches.models import (
     refuse_if_archived,
 )
 from batches.services.execution import LATE_GRACE, _check_version, _parse, require_executor, stored_value
-from batches.services.hooks import raise_deviation
+from batches.services.hooks import OUT_OF_RANGE_AFTER_CORRECTION, raise_deviation
 from mes.workflow import transition_apply, user_may
 
 KINDS = {
@@ -351,7 +351,7 @@ def entry_correct(*, user, entry: Entry | int, value: str, reason: str, version:
             locked.deviation_ref = raise_deviation(
                 user=user,
                 batch=batch,
-                title=_("Out of range after correction: %(n)s") % {"n": locked.name},
+                title=OUT_OF_RANGE_AFTER_CORRECTION(n=locked.name),
                 description=comment,
                 source="batch_execution",
             )

@@ -39,3 +39,11 @@ def cell(value):
     if isinstance(value, Decimal | float):
         return quantity_text(value)
     return value
+
+
+@register.filter
+def localized(value):
+    """A generated sentence stored in a record (mes.generated), in the reader's language."""
+    from mes.generated import localized as _localized
+
+    return _localized(value)
