@@ -16,7 +16,7 @@ from reports.sources import Filters, parameter_values
 from tests.batches.conftest import fresh, running, setup  # noqa: F401 - fixtures
 from tests.orders.conftest import plant  # noqa: F401 - fixture
 
-pytestmark = [pytest.mark.django_db, pytest.mark.req("REP-2", "QC-7")]
+pytestmark = [pytest.mark.django_db, pytest.mark.req("REP-2")]
 
 
 def test_one_recorded_value_falls_back_to_the_machine_history(running, users):  # noqa: F811
