@@ -69,12 +69,24 @@ def signature_needs_user_id(request) -> bool:
     return not session.get(SESSION_KEY)
 
 
-def _request_username(username: str | None) -> tuple[object | None, str | None, bool]:
-    """(request, the user ID typed in the dialog, whether it is required for this signing)."""
+def _session_owner(request, user) -> bool:
+    """Whether `user` is the person signed in to this request (not a second person signing on it)."""
+    owner = getattr(request, "user", None)
+    return owner is not None and getattr(owner, "pk", None) == user.pk
+
+
+def _request_username(user, username: str | None) -> tuple[object | None, str | None, bool]:
+    """(request of the signed-in owner, the user ID given for this signing, whether it is required).
+
+    A second person signing on someone else's screen (a verifier) is not the session's owner: the
+    session's first-signing state says nothing about them, and the caller names them itself.
+    """
     from audit.context import current_request
 
     info = current_request()
     request = info.request if info is not None else None
+    if request is not None and not _session_owner(request, user):
+        return None, username, False
     required = request is not None and signature_needs_user_id(request)
     if username is None and request is not None and getattr(request, "method", "") == "POST":
         username = request.POST.get(USERNAME_FIELD)
@@ -102,7 +114,7 @@ def signature_check_password(*, user, password: str, purpose: str = "", username
                 new={"refusal": refusal},
             )
         raise SignatureError(refusal)
-    request, username, required = _request_username(username)
+    request, username, required = _request_username(user, username)
     if required and not (username or "").strip():
         raise SignatureError(_("Enter your user ID and password: the first signature of a session needs both."))
     wrong_id = username is not None and username.strip() != user.get_username()

@@ -9,6 +9,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.gmp import GMPModel
+from batches.answers import answer_choices, answer_label
 from mes.units import Unit
 
 
@@ -406,9 +407,19 @@ class Entry(_BatchChild):
         return bool(self.entered_at)
 
     @property
+    def answer_choices(self) -> list[tuple[str, str]]:
+        """The buttons of a yes/no or pass/fail check ([] for a value that is typed)."""
+        return answer_choices(self.expected_answer) if self.kind == EntryKind.CHECK else []
+
+    @property
+    def display_value(self) -> str:
+        """The recorded value for the reader: a yes/no or pass/fail code in the reader's language."""
+        return answer_label(self.value) if self.kind == EntryKind.CHECK and self.expected_answer else self.value
+
+    @property
     def limits_text(self) -> str:
         if self.kind == EntryKind.CHECK and self.expected_answer:
-            return self.expected_answer
+            return answer_label(self.expected_answer)
         lo = "" if self.minimum is None else f"{self.minimum.normalize():f}"
         hi = "" if self.maximum is None else f"{self.maximum.normalize():f}"
         return f"{lo} – {hi}".strip(" –") if (lo or hi) else ""

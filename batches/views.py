@@ -17,7 +17,7 @@ from audit.signatures import SignatureError
 from batches import services as s
 from batches.models import BATCH_MACHINE, Batch, BatchStatus, Entry, EntryCorrection, StepExecution
 from batches.services.gates import step_materials
-from mes.workflow import user_may
+from mes.workflow import AlreadyDone, user_may
 from quality.services.release import batch_production_release, batch_qc_release
 
 VIEW = "batches.view_batch"
@@ -31,6 +31,9 @@ def error_text(exc: Exception) -> str:
 def _attempt(request, fn, success: str, **kwargs) -> bool:
     try:
         fn(**kwargs)
+    except AlreadyDone as exc:  # the same person's repeated submit (double click): not an error
+        messages.info(request, error_text(exc))
+        return False
     except REFUSED as exc:
         messages.error(request, error_text(exc))
         return False

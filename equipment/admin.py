@@ -1,7 +1,9 @@
 """Django admin for equipment master data. Saves go through the master-data service; state and
 everything the workflow owns (status, use, cleaning and calibration results) are read-only."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from equipment.models import (
     Balance,
@@ -12,6 +14,8 @@ from equipment.models import (
     EquipmentTag,
     MachineStateMap,
 )
+from equipment.opcua.demo import fault_request_dir
+from equipment.opcua.simulator import fault_request
 from equipment.services.master import master_data_save
 from mes.admin_base import GMPAdminForm
 
@@ -62,9 +66,21 @@ class EquipmentAdmin(ServiceSaveMixin, admin.ModelAdmin):
     list_filter = ("status", "equipment_class", "line", "active")
     search_fields = ("code", "name", "name_zh")
     list_select_related = ("equipment_class", "line")
+    actions = ["simulate_alarm"]
 
     def get_readonly_fields(self, request, obj=None):
         return WORKFLOW_FIELDS + QUALIFICATION_FIELDS + (CALIBRATION_FIELDS if obj is not None else ())
+
+    @admin.action(description=gettext_lazy("Raise a simulated machine alarm (demo simulator)"), permissions=["change"])
+    def simulate_alarm(self, request, queryset):
+        """Ask the bundled OPC UA simulator to fault these machines: the alarm then takes the real path
+        (poll -> fault report -> maintenance), so the demo shows the fault flow when someone wants it."""
+        codes = [fault_request(fault_request_dir(), code).stem for code in queryset.values_list("code", flat=True)]
+        messages.info(
+            request,
+            _("The simulator raises an alarm on %(codes)s at its next update (only equipment it simulates).")
+            % {"codes": ", ".join(codes)},
+        )
 
 
 @admin.register(EquipmentTag)

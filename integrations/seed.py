@@ -22,18 +22,20 @@ ACCOUNTS = [
 
 
 def seed(stdout) -> None:
-    issued = []
     for username, system, roles, description in ACCOUNTS:
         if not IntegrationAccount.objects.filter(user__username=username).exists():
-            _account, token = integration_account_create(
+            # The token is not printed: start-up output ends up in logs and screenshots. A newcomer
+            # issues a fresh one when a partner needs it (shown once): see the line written below.
+            integration_account_create(
                 actor=None, username=username, system=system, roles=roles, description=description
             )
-            issued.append(f"{username}={token}")
     _seed_outbox()
     _seed_inbox()
     seed_quality_links()
+    names = ", ".join(username for username, *_rest in ACCOUNTS)
     stdout.write(
-        f"  integrations: {len(ACCOUNTS)} API accounts" + (f" (tokens: {', '.join(issued)})" if issued else "")
+        f"  integrations: {len(ACCOUNTS)} API accounts ({names}); tokens are not printed here. "
+        "`manage.py integration_account rotate erp-link` issues a new token and shows it once."
     )
 
 

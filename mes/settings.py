@@ -262,7 +262,10 @@ MES_ARCHIVE_DIR = Path(env_str("MES_ARCHIVE_DIR", str(VAR_DIR / "archives")))
 MES_BACKUP_MAX_AGE_HOURS = env_int("MES_BACKUP_MAX_AGE_HOURS", 26, minimum=1)
 
 # --- E-mail (security alerts to administrators) ------------------------------------------------
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Until a mail relay is configured, e-mails are written as files under var/mail/, never to the console:
+# a message may carry a temporary password or a report, and console output ends up in logs.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = Path(env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail")))
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)

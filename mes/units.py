@@ -47,3 +47,11 @@ def convert(quantity: Decimal | int | str, from_unit: str, to_unit: str) -> Deci
             _("%(a)s cannot be converted to %(b)s: they measure different things.") % {"a": from_unit, "b": to_unit}
         )
     return quantity * _FACTORS[from_unit][1] / _FACTORS[to_unit][1]
+
+
+def quantity_text(quantity: Decimal | int | float | str, places: int = 3) -> str:
+    """A number as a person reads it in a message: fixed point, never an exponent ("2E+2"), at most
+    `places` decimals and no trailing zeros ("200", "146.2", "0.005")."""
+    value = Decimal(str(quantity)).quantize(Decimal(1).scaleb(-places))
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text

@@ -28,6 +28,25 @@ class TransitionNotAllowed(ValidationError):
     """The record is not in a state the action can leave from."""
 
 
+class AlreadyDone(ValidationError):
+    """The same person submitted the same action again (a double click, a resent form): nothing more
+    happens, and the page says it is already done instead of reporting a conflict."""
+
+
+def action_just_done(obj: models.Model, action: str, user) -> bool:
+    """Whether the record's latest audit event is `action`, taken by `user` (so a repeat is no conflict)."""
+    from audit.models import AuditEvent
+
+    latest = (
+        AuditEvent.objects.filter(object_type=object_label(obj), object_id=str(obj.pk))
+        .exclude(action="signature.sign")
+        .order_by("-seq")
+        .values_list("action", "actor_id")
+        .first()
+    )
+    return latest is not None and latest == (action, getattr(user, "pk", None))
+
+
 @dataclass(frozen=True)
 class Transition:
     name: str
@@ -109,12 +128,12 @@ def transition_apply(
     if transition.reason_required and not reason:
         raise ValidationError(_("A reason is required for this action."))
     # Refuse an impossible action before asking for the password (and before counting a failure).
-    _check(machine, transition, model._base_manager.get(pk=pk), user)
+    _check(machine, transition, model._base_manager.get(pk=pk), user, name)
     if transition.signature:
         signature_check_password(user=user, password=password or "", purpose=f"{model._meta.label}.{name}")
     with transaction.atomic():
         obj = model._base_manager.select_for_update().get(pk=pk)
-        _check(machine, transition, obj, user)
+        _check(machine, transition, obj, user, name)
         if guard is not None:
             guard(obj)
         action = f"{object_label(obj)}.{name}"
@@ -130,8 +149,10 @@ def transition_apply(
     return obj
 
 
-def _check(machine: StateMachine, transition: Transition, obj: models.Model, user) -> None:
+def _check(machine: StateMachine, transition: Transition, obj: models.Model, user, name: str) -> None:
     state = getattr(obj, machine.field)
+    if state == transition.target and action_just_done(obj, f"{object_label(obj)}.{name}", user):
+        raise AlreadyDone(_("“%(action)s” is already done.") % {"action": transition.label or transition.name})
     if state not in transition.source:
         raise TransitionNotAllowed(
             _("“%(action)s” is not possible while the record is %(state)s.")

@@ -79,28 +79,31 @@ def production(filters: Filters) -> ReportData:
         (_("Right first time"), f"{_pct(rft.pct)} ({rft.right_first_time}/{rft.finished})"),
         (_("Schedule adherence"), f"{_pct(adherence.pct)} ({adherence.on_time}/{adherence.due})"),
     ]
-    output_cols = [_("Group"), _("Batches"), _("Planned"), _("Produced"), _("Output vs plan (%)")]
+    # Every quantity column has its unit beside it; a group is split by unit (kg and pieces never add up).
+    output_cols = [_("Group"), _("Batches"), _("Planned"), _("Produced"), _("Unit"), _("Output vs plan (%)")]
     data.tables.append(
         Table("output_product", gettext("Output vs plan per product"), output_cols,
-              [[r.key, r.batches, r.planned, r.actual, r.pct] for r in by_product])
+              [[r.key, r.batches, r.planned, r.actual, r.unit, r.pct] for r in by_product])
     )  # fmt: skip
     by_line = kpis.output_vs_plan(facts, "line")
     data.tables.append(
         Table("output_line", gettext("Output vs plan per line"), output_cols,
-              [[r.key, r.batches, r.planned, r.actual, r.pct] for r in by_line])
+              [[r.key, r.batches, r.planned, r.actual, r.unit, r.pct] for r in by_line])
     )  # fmt: skip
-    yield_cols = [_("Group"), _("Batches"), _("Planned"), _("Produced"), _("Yield (%)"), _("Outside limits")]
+    yield_cols = [_("Group"), _("Batches"), _("Planned"), _("Produced"), _("Unit"), _("Yield (%)"), _("Outside limits")]
     for by, title in (("product", gettext("Yield per product")), ("line", gettext("Yield per line"))):
         data.tables.append(
             Table(f"yield_{by}", title, yield_cols,
-                  [[r.key, r.batches, r.planned, r.actual, r.yield_pct, r.out_of_limits] for r in kpis.yields(facts, by)])
+                  [[r.key, r.batches, r.planned, r.actual, r.unit, r.yield_pct, r.out_of_limits]
+                   for r in kpis.yields(facts, by)])
         )  # fmt: skip
     status = _status_labels()
     data.tables.append(
         Table("batches", gettext("Batches"),
-              [_("Batch"), _("Product"), _("Line"), _("Status"), _("Planned"), _("Produced"), _("Yield (%)"),
+              [_("Batch"), _("Product"), _("Line"), _("Status"), _("Planned"), _("Produced"), _("Unit"), _("Yield (%)"),
                _("Cycle time (min)"), _("Recipe time (min)"), _("Corrections"), _("Deviations"), _("On time")],
-              [[f.number, f.product, f.line, status.get(f.status, f.status), f.planned, f.actual, kpis.batch_yield(f),
+              [[f.number, f.product, f.line, status.get(f.status, f.status), f.planned, f.actual, f.unit,
+                kpis.batch_yield(f),
                 _minutes(f), f.recipe_minutes, f.corrections, f.deviations, _on_time(f)] for f in facts],
               detail=True)
     )  # fmt: skip
@@ -112,12 +115,21 @@ def production(filters: Filters) -> ReportData:
     )  # fmt: skip
     if not steps:
         data.notes.append(_("Per-step times appear once batches record their steps in the electronic batch record."))
-    data.charts.append(
-        charts.bar_chart(gettext("Output vs plan per product"), [r.key for r in by_product],
-                         [(gettext("Planned"), [_num(r.planned) for r in by_product]),
-                          (gettext("Produced"), [_num(r.actual) for r in by_product])])
-    )  # fmt: skip
+    for unit in sorted({r.unit for r in by_product}):  # one chart per unit: one axis never mixes kg and pieces
+        rows = [r for r in by_product if r.unit == unit]
+        data.charts.append(
+            charts.bar_chart(gettext("Output vs plan per product (%(unit)s)") % {"unit": _unit_label(unit)},
+                             [r.key for r in rows],
+                             [(gettext("Planned"), [_num(r.planned) for r in rows]),
+                              (gettext("Produced"), [_num(r.actual) for r in rows])])
+        )  # fmt: skip
     return data
+
+
+def _unit_label(unit: str) -> str:
+    from mes.units import Unit
+
+    return str(dict(Unit.choices).get(unit, unit)) or "—"
 
 
 def _status_labels() -> dict[str, str]:

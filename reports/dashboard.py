@@ -38,7 +38,7 @@ def period_summary(filters: Filters) -> PeriodSummary:
     rows = (
         sources.batch_queryset(filters)
         .annotate(actual=sources.batch_output())
-        .values("product__code")
+        .values("product__code", "unit")  # kilograms and pieces are never added up together
         .annotate(
             n=Count("id"),
             planned=Sum("planned_quantity"),
@@ -46,12 +46,14 @@ def period_summary(filters: Filters) -> PeriodSummary:
             finished=Count("id", filter=finished),
             failed=Count("id", filter=finished & _not_right_first_time()),
         )
-        .order_by("product__code")
+        .order_by("product__code", "unit")
     )
     output, total, failed = [], 0, 0
     for r in rows:
         actual = r["produced"] or Decimal(0)
-        output.append(kpis.OutputRow(r["product__code"], r["n"], r["planned"], actual, kpis._pct(actual, r["planned"])))
+        output.append(
+            kpis.OutputRow(r["product__code"], r["n"], r["planned"], actual, kpis._pct(actual, r["planned"]), r["unit"])
+        )
         total, failed = total + r["finished"], failed + r["failed"]
     good = total - failed
     return PeriodSummary(output, kpis.RftResult(total, good, kpis._pct(good, total)))

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 # A batch counts as "closed" for right-first-time once its record has been reviewed and decided.
 FINISHED_STATES = ("reviewed", "qc_released", "released", "rejected", "closed", "archived")
@@ -46,8 +47,8 @@ def _pct(part, whole) -> Decimal | None:
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-def _group(facts: Iterable[BatchFact], key: Callable[[BatchFact], str]) -> dict[str, list[BatchFact]]:
-    groups: dict[str, list[BatchFact]] = defaultdict(list)
+def _group(facts: Iterable[BatchFact], key: Callable[[BatchFact], Any]) -> dict[Any, list[BatchFact]]:
+    groups: dict[Any, list[BatchFact]] = defaultdict(list)
     for f in facts:
         groups[key(f)].append(f)
     return dict(sorted(groups.items()))
@@ -67,15 +68,21 @@ class OutputRow:
     planned: Decimal
     actual: Decimal
     pct: Decimal | None
+    unit: str = ""
+
+
+def _by_unit(by: str) -> Callable[[BatchFact], tuple[str, str]]:
+    """Group by product / line and by unit: kilograms and pieces are never added up together."""
+    return lambda f: (KEYS[by](f), f.unit)
 
 
 def output_vs_plan(facts: Iterable[BatchFact], by: str = "product") -> list[OutputRow]:
     """Planned against produced quantity per product / line; a batch without output counts 0."""
     rows = []
-    for key, group in _group(facts, KEYS[by]).items():
+    for (key, unit), group in _group(facts, _by_unit(by)).items():
         planned = sum((f.planned for f in group), Decimal(0))
         actual = sum((f.actual or Decimal(0) for f in group), Decimal(0))
-        rows.append(OutputRow(key, len(group), planned, actual, _pct(actual, planned)))
+        rows.append(OutputRow(key, len(group), planned, actual, _pct(actual, planned), unit))
     return rows
 
 
@@ -87,6 +94,7 @@ class YieldRow:
     actual: Decimal
     yield_pct: Decimal | None
     out_of_limits: int = 0
+    unit: str = ""
 
 
 def batch_yield(fact: BatchFact) -> Decimal | None:
@@ -99,7 +107,7 @@ def batch_yield(fact: BatchFact) -> Decimal | None:
 def yields(facts: Iterable[BatchFact], by: str = "batch") -> list[YieldRow]:
     """Yield per batch / product / line over batches that have output: sum(actual) / sum(planned)."""
     rows = []
-    for key, group in _group((f for f in facts if f.actual is not None), KEYS[by]).items():
+    for (key, unit), group in _group((f for f in facts if f.actual is not None), _by_unit(by)).items():
         planned = sum((f.planned for f in group), Decimal(0))
         actual = sum((f.actual for f in group), Decimal(0))
         outside = 0
@@ -107,7 +115,7 @@ def yields(facts: Iterable[BatchFact], by: str = "batch") -> list[YieldRow]:
             y = batch_yield(f)
             if f.yield_min is not None and (y < f.yield_min or (f.yield_max is not None and y > f.yield_max)):
                 outside += 1
-        rows.append(YieldRow(key, len(group), planned, actual, _pct(actual, planned), outside))
+        rows.append(YieldRow(key, len(group), planned, actual, _pct(actual, planned), outside, unit))
     return rows
 
 

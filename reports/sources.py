@@ -278,8 +278,8 @@ def parameter_values(parameter, filters: Filters) -> list[float]:
     """Values of a critical parameter in the period, oldest first.
 
     The values recorded in the eBR for this recipe step and parameter (batches.Entry, kind
-    "parameter"); when no batch recorded one in the period, the OPC UA readings of the parameter's
-    equipment tag (node id), good quality only.
+    "parameter"); when batches recorded fewer than two in the period (no chart), the OPC UA readings
+    of the parameter's equipment tag (node id), good quality only.
     """
     from batches.models import Entry
     from equipment.models import TagReading
@@ -297,11 +297,10 @@ def parameter_values(parameter, filters: Filters) -> list[float]:
         .order_by("entered_at", "id")
         .values_list("numeric_value", flat=True)[:500]
     )
-    if recorded:
+    # A chart needs two points: one batch recorded in the period must not hide the machine's history.
+    if len(recorded) >= 2 or not parameter.equipment_tag:
         return [float(v) for v in recorded]
-    if not parameter.equipment_tag:
-        return []
-    return list(
+    readings = list(
         TagReading.objects.filter(
             tag__node_id=parameter.equipment_tag,
             source_ts__gte=filters.start_dt,
@@ -312,6 +311,7 @@ def parameter_values(parameter, filters: Filters) -> list[float]:
         .order_by("source_ts", "id")
         .values_list("value", flat=True)[:500]
     )
+    return readings if len(readings) >= 2 else [float(v) for v in recorded]
 
 
 def data_version() -> int:

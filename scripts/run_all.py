@@ -55,17 +55,48 @@ def extra_processes() -> dict[str, list[str]]:
     return namespace.get("PROCESSES", {})
 
 
-def banner() -> None:
+def role_titles() -> dict[str, str]:
+    """The roles' names in English (mes.roles), or {} if Django cannot be set up here."""
+    sys.path.insert(0, str(ROOT))
+    try:
+        import django
+
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mes.settings")
+        django.setup()
+        from django.utils import translation
+
+        from mes.roles import ROLES
+
+        with translation.override("en"):
+            return {code: str(title) for code, title in ROLES.items()}
+    except Exception:  # noqa: BLE001 - the banner is a convenience; the role codes do instead
+        return {}
+
+
+def banner_lines() -> list[str]:
+    """What a newcomer needs to start: the URL, who to log in as, where tokens and e-mails go.
+    Nothing secret: no API token, no e-mail content (the demo password is the demo's, printed on purpose)."""
     sys.path.insert(0, str(ROOT))
     from mes.demo_accounts import DEMO_PASSWORD, DEMO_USERS
 
-    print("\n" + "=" * 70)
-    print(f"  Pharma MES is running on  http://{HOST}:{PORT}/")
-    print(f"  Demo log-ins (password for all: {DEMO_PASSWORD}):")
-    for name, (_first, _last, role) in DEMO_USERS.items():
-        print(f"    {name:<12} {role}")
-    print("  Ctrl-C stops everything.")
-    print("=" * 70 + "\n", flush=True)
+    titles = role_titles()
+    lines = ["", "=" * 78, f"  Pharma MES is running on  http://{HOST}:{PORT}/"]
+    lines.append(f"  Demo log-ins (password for all: {DEMO_PASSWORD}):")
+    lines.append(f"    {'user':<12} {'role':<26} name")
+    for name, (first, last, role) in DEMO_USERS.items():
+        lines.append(f"    {name:<12} {titles.get(role, role):<26} {first} {last}")
+    lines += [
+        "  API tokens of the partner systems are never printed: `manage.py integration_account rotate",
+        "  erp-link` issues a new one and shows it once. E-mails are written to var/mail/.",
+        "  A machine fault on demand: `manage.py opcua_fault GRAN-01`. Ctrl-C stops everything.",
+        "=" * 78,
+        "",
+    ]
+    return lines
+
+
+def banner() -> None:
+    print("\n".join(banner_lines()), flush=True)
 
 
 def main() -> int:

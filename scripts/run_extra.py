@@ -6,7 +6,9 @@ import os
 os.environ.setdefault("MES_BALANCE_SIMULATOR_CONTROLS", "1")
 
 PROCESSES = {
-    "opcua": [PYTHON, "manage.py", "opcua_simulator"],  # noqa: F821
+    # No random faults in the demo (a visitor walks a whole batch); `manage.py opcua_fault CODE` or the
+    # equipment admin's "raise a simulated alarm" shows the fault flow on demand.
+    "opcua": [PYTHON, "manage.py", "opcua_simulator", "--fault-rate", "0"],  # noqa: F821
     # Weigh & dispense (issue 19): the demo balances speak MT-SICS on TCP; labels go to a printer simulator.
     "balances": [PYTHON, "manage.py", "balance_simulator"],  # noqa: F821
     "label-printer": [PYTHON, "manage.py", "label_printer_simulator"],  # noqa: F821

@@ -18,6 +18,12 @@ _reqs: dict[str, list[str]] = defaultdict(list)
 
 def pytest_addoption(parser):
     parser.addoption("--traceability", default=None, help="write the requirement traceability matrix here")
+    parser.addoption(
+        "--traceability-check",
+        action="store_true",
+        default=False,
+        help="fail the run when a marker names an unknown ID, or every test run for an ID failed or was skipped",
+    )
 
 
 def pytest_collection_modifyitems(config, items):
@@ -46,7 +52,31 @@ def catalogue() -> list[tuple[str, str]]:
     return [m.groups() for line in CATALOGUE.read_text(encoding="utf-8").splitlines() if (m := _ID.match(line))]
 
 
+def traceability_problems() -> list[str]:
+    """Unknown IDs in markers, and IDs whose tests ran in this session without one passing.
+
+    IDs none of whose tests were selected are not judged here (a partial run); that every ID has
+    tests at all is checked without running them (tests/foundation/test_requirement_markers.py).
+    """
+    known = {rid for rid, _ in catalogue()}
+    problems = [f"{rid}: marker names no requirement of the catalogue" for rid in sorted(set(_reqs) - known)]
+    for rid in sorted(known & set(_reqs)):
+        ran = [_results[t] for t in _reqs[rid] if t in _results]
+        if ran and "passed" not in ran:
+            problems.append(f"{rid}: no test passed ({', '.join(sorted(set(ran)))})")
+    return problems
+
+
 def pytest_sessionfinish(session, exitstatus):
+    if session.config.getoption("--traceability-check") and not hasattr(session.config, "workerinput"):
+        problems = traceability_problems()
+        if problems:
+            reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:
+                reporter.write_line("Requirement traceability check failed:", red=True)
+                for line in problems:
+                    reporter.write_line(f"  {line}", red=True)
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
     target = session.config.getoption("--traceability")
     if not target or hasattr(session.config, "workerinput"):
         return

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from audit.context import audit_context
 from audit.services import audit_record
 from audit.signatures import SignatureError, signature_check_password, signature_create
+from batches.answers import PAIRS, answer_choices, answer_code, answer_label
 from batches.models import (
     BATCH_MACHINE,
     EXECUTE,
@@ -28,8 +29,8 @@ from batches.models import (
     StepStatus,
     refuse_if_archived,
 )
-from batches.services.hooks import raise_deviation
-from mes.workflow import transition_apply, user_may
+from batches.services.hooks import OUT_OF_RANGE, YIELD_OUT_OF_LIMITS, raise_deviation
+from mes.workflow import AlreadyDone, transition_apply, user_may
 
 LATE_GRACE = dt.timedelta(minutes=30)
 
@@ -133,6 +134,15 @@ def _parse(entry: Entry, value: str) -> tuple[Decimal | None, bool | None]:
     """The numeric value (if any) and whether it lies within the limits or matches the answer."""
     value = (value or "").strip()
     if entry.kind == EntryKind.CHECK and entry.expected_answer:
+        expected = answer_code(entry.expected_answer)
+        if expected is not None:  # yes/no, pass/fail: compared as codes, whatever the language
+            given = answer_code(value)
+            if given is None or PAIRS[given] != PAIRS[expected]:
+                raise ValidationError(
+                    _("Answer %(n)s with one of: %(choices)s.")
+                    % {"n": entry.display_name, "choices": " / ".join(label for _c, label in answer_choices(expected))}
+                )
+            return None, given == expected
         return None, value.lower() == entry.expected_answer.strip().lower()
     try:
         number = Decimal(value.replace(",", "."))
@@ -142,6 +152,29 @@ def _parse(entry: Entry, value: str) -> tuple[Decimal | None, bool | None]:
         raise ValidationError(_("Enter a number for %(n)s.") % {"n": entry.display_name})
     ok = (entry.minimum is None or number >= entry.minimum) and (entry.maximum is None or number <= entry.maximum)
     return number, ok
+
+
+def stored_value(entry: Entry, value: str) -> str:
+    """What the record keeps: the language-independent code of a yes/no or pass/fail answer, else the text."""
+    value = (value or "").strip()
+    if entry.kind == EntryKind.CHECK and answer_code(entry.expected_answer) is not None:
+        return answer_code(value) or value
+    return value
+
+
+def value_refusal(entry: Entry, value: str) -> str:
+    """Why an answer or value needs a comment (it opens a deviation), in the reader's words."""
+    if entry.kind == EntryKind.CHECK and answer_code(entry.expected_answer) is not None:
+        return _("%(n)s was answered “%(v)s”, expected “%(e)s”. Add a comment: a deviation will be opened.") % {
+            "n": entry.display_name,
+            "v": answer_label(value),
+            "e": answer_label(entry.expected_answer),
+        }
+    return _("%(v)s is outside the limits %(l)s of %(n)s. Add a comment: a deviation will be opened.") % {
+        "v": value,
+        "l": entry.limits_text,
+        "n": entry.display_name,
+    }
 
 
 def machine_reading(entry: Entry, step: StepExecution):
@@ -191,6 +224,7 @@ def entry_record(
     if not value:
         raise ValidationError(_("Enter a value for %(n)s.") % {"n": current.display_name})
     number, ok = _parse(current, value)
+    value = stored_value(current, value)
     if reading is not None:
         if number is not None and number == Decimal(machine_text):
             how = How.MACHINE
@@ -213,10 +247,7 @@ def entry_record(
             )
         how = How.MANUAL
     if not ok and not comment:
-        raise ValidationError(
-            _("%(v)s is outside the limits %(l)s of %(n)s. Add a comment: a deviation will be opened.")
-            % {"v": value, "l": current.limits_text, "n": current.display_name}
-        )
+        raise ValidationError(value_refusal(current, value))
     with transaction.atomic(), audit_context(actor=user, action="batches.entry.record", reason=comment):
         locked = Entry.objects.select_for_update().get(pk=entry_id)
         _check_version(locked, version)
@@ -234,7 +265,7 @@ def entry_record(
             locked.deviation_ref = raise_deviation(
                 user=user,
                 batch=batch,
-                title=_("Out of range: %(n)s in step %(s)s") % {"n": current.name, "s": step.number},
+                title=OUT_OF_RANGE(n=current.name, s=step.number),
                 description=_("%(v)s %(u)s recorded, limits %(l)s. Comment: %(c)s")
                 % {"v": value, "u": current.unit, "l": current.limits_text, "c": comment},
                 source="parameter",
@@ -277,6 +308,7 @@ def step_sign(*, user, step: StepExecution | int, password: str, material_except
     current = StepExecution.objects.select_related("batch", "equipment").get(pk=step_id)
     require_executor(user, current.batch)
     _running(current.batch, current)
+    _signed_already(current, user)
     if current.status != StepStatus.ACTIVE:
         raise ValidationError(_("Step %(n)s is not in progress.") % {"n": current.number})
     _capture_machine_values(user, current)
@@ -305,6 +337,7 @@ def step_sign(*, user, step: StepExecution | int, password: str, material_except
     reason = material_exception_reason if short else ""
     with transaction.atomic(), audit_context(actor=user, action="batches.step.sign", reason=reason):
         locked = _lock_step(step_id)
+        _signed_already(locked, user)  # a double click: the first submit signed it
         if locked.status != StepStatus.ACTIVE:
             raise EntryConflict(_("Step %(n)s was signed by someone else just now.") % {"n": locked.number})
         locked.status = StepStatus.DONE
@@ -320,6 +353,17 @@ def step_sign(*, user, step: StepExecution | int, password: str, material_except
             equipment_end_use(equipment=locked.equipment_id, user=user, reason=_("Step executed again"))
         signature_create(signer=user, obj=locked, meaning="performed", action="batches.step.sign")
     return locked
+
+
+def _signed_already(step: StepExecution, user) -> None:
+    """A repeated "sign" by the person who signed the step is answered as done, not as a conflict."""
+    if step.status in (StepStatus.DONE, StepStatus.VERIFIED) and step.performed_by_id == user.pk:
+        raise AlreadyDone(_("Step %(n)s is already signed by you.") % {"n": step.number})
+
+
+def _verified_already(step: StepExecution, verifier) -> None:
+    if step.status == StepStatus.VERIFIED and step.verified_by_id == verifier.pk:
+        raise AlreadyDone(_("Step %(n)s is already verified by you.") % {"n": step.number})
 
 
 def _capture_machine_values(user, step: StepExecution) -> None:
@@ -344,9 +388,11 @@ def step_verify(*, user, step: StepExecution | int, verifier_username: str, pass
     current = StepExecution.objects.select_related("batch").get(pk=step_id)
     batch = current.batch
     _running(batch, current)
+    verifier = get_user_model().objects.filter(username=(verifier_username or "").strip(), is_active=True).first()
+    if verifier is not None:
+        _verified_already(current, verifier)
     if not step_needs_verification(current):
         raise ValidationError(_("Step %(n)s is not waiting for verification.") % {"n": current.number})
-    verifier = get_user_model().objects.filter(username=(verifier_username or "").strip(), is_active=True).first()
     if verifier is None:
         raise ValidationError(_("Unknown user ID for the verifier."))
     if verifier.pk == current.performed_by_id:
@@ -365,6 +411,7 @@ def step_verify(*, user, step: StepExecution | int, verifier_username: str, pass
         raise ValidationError(str(exc)) from None
     with transaction.atomic(), audit_context(actor=verifier, action="batches.step.verify"):
         locked = _lock_step(step_id)
+        _verified_already(locked, verifier)
         if not step_needs_verification(locked):
             raise EntryConflict(_("Step %(n)s was verified by someone else just now.") % {"n": locked.number})
         locked.status = StepStatus.VERIFIED
@@ -420,7 +467,7 @@ def batch_complete(*, user, batch: Batch, password: str, output_quantity, expiry
             deviation = raise_deviation(
                 user=user,
                 batch=obj,
-                title=_("Yield or material balance out of limits: %(b)s") % {"b": obj.number},
+                title=YIELD_OUT_OF_LIMITS(b=obj.number),
                 description=" ".join(str(f) for f in flags),
                 source="yield",
                 classification="major",

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import importlib
 
+from django.utils.translation import gettext_noop
+
 from audit.services import audit_record
+from mes.generated import GeneratedText
 
 
 def _quality_services():
@@ -17,6 +20,12 @@ def _quality_services():
         return importlib.import_module("quality.services")
     except ModuleNotFoundError:
         return None
+
+
+# Generated deviation titles: stored in English, shown in the reader's language (mes.generated).
+OUT_OF_RANGE = GeneratedText(gettext_noop("Out of range: %(n)s in step %(s)s"))
+OUT_OF_RANGE_AFTER_CORRECTION = GeneratedText(gettext_noop("Out of range after correction: %(n)s"))
+YIELD_OUT_OF_LIMITS = GeneratedText(gettext_noop("Yield or material balance out of limits: %(b)s"))
 
 
 def raise_deviation(

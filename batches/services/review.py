@@ -27,8 +27,8 @@ from batches.models import (
     StepExecution,
     refuse_if_archived,
 )
-from batches.services.execution import LATE_GRACE, _check_version, _parse, require_executor
-from batches.services.hooks import raise_deviation
+from batches.services.execution import LATE_GRACE, _check_version, _parse, require_executor, stored_value
+from batches.services.hooks import OUT_OF_RANGE_AFTER_CORRECTION, raise_deviation
 from mes.workflow import transition_apply, user_may
 
 KINDS = {
@@ -353,6 +353,7 @@ def entry_correct(*, user, entry: Entry | int, value: str, reason: str, version:
         raise ValidationError(_("Nothing to correct yet: record the value."))
     value = (value or "").strip()
     number, ok = _parse(current, value)
+    value = stored_value(current, value)
     if not ok and not comment:
         raise ValidationError(
             _("%(v)s is outside the limits %(l)s: add a comment.") % {"v": value, "l": current.limits_text}
@@ -378,7 +379,7 @@ def entry_correct(*, user, entry: Entry | int, value: str, reason: str, version:
             locked.deviation_ref = raise_deviation(
                 user=user,
                 batch=batch,
-                title=_("Out of range after correction: %(n)s") % {"n": locked.name},
+                title=OUT_OF_RANGE_AFTER_CORRECTION(n=locked.name),
                 description=comment,
                 source="batch_execution",
             )

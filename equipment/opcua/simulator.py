@@ -17,6 +17,7 @@ import random
 import socket
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from asyncua import Server, ua
 
@@ -111,8 +112,11 @@ class Simulator:
         fault_rate: float = 0.002,
         excursion_rate: float = 0.004,
         omit: frozenset[str] = frozenset(),
+        fault_requests: Path | None = None,
     ) -> None:
         self.equipment = {e.code: e for e in equipment}
+        # Faults on demand (demo): `manage.py opcua_fault CODE` or the equipment admin drops a file here.
+        self.fault_requests = fault_requests
         self.omit = omit  # node ids not served at all: reading them answers BadNodeIdUnknown
         self.clock_skew = dt.timedelta(0)  # added to every source timestamp: a PLC whose clock is off
         self.url = url
@@ -215,6 +219,30 @@ class Simulator:
                     changed.append(tag)
         return changed
 
+    def raise_fault(self, code: str, alarm_code: int | None = None, ticks: int = 30) -> list[SimTag]:
+        """The machine faults now: state 2, alarm on, an alarm code, for `ticks` updates (tags to publish)."""
+        eq, now = self.equipment[code], self.now()
+        tags = [eq.tags["state"], eq.tags["alarm_code"], eq.tags["alarm"]]  # the code before the alarm edge
+        eq.tags["state"].value, eq.tags["alarm"].value = 2, 1
+        eq.tags["alarm_code"].value = alarm_code if alarm_code in ALARMS else next(iter(ALARMS))
+        eq.fault_ticks = ticks
+        for tag in tags:
+            tag.source_ts = now
+        return tags
+
+    def take_fault_requests(self) -> list[SimTag]:
+        """Raise the faults asked for since the last update (one request file per equipment code)."""
+        if self.fault_requests is None or not self.fault_requests.is_dir():
+            return []
+        changed: list[SimTag] = []
+        for request in sorted(self.fault_requests.glob("*.fault")):
+            code, text = request.stem, request.read_text(encoding="utf-8").strip()
+            request.unlink(missing_ok=True)
+            if code in self.equipment:
+                changed += self.raise_fault(code, int(text) if text.isdigit() else None)
+                log.info("fault raised on demand on %s", code)
+        return changed
+
     def _step_state(self, eq: SimEquipment) -> None:
         state, r = eq.tags["state"], self.random.random()
         if state.value == 2:
@@ -248,7 +276,9 @@ class Simulator:
             while stop is None or not stop.is_set():
                 await asyncio.sleep(interval)
                 if auto:
-                    await self.publish(self.tick())
+                    raised = self.take_fault_requests()
+                    seen = {id(t) for t in raised}
+                    await self.publish(raised + [t for t in self.tick() if id(t) not in seen])
         finally:
             await self.stop()
 
@@ -322,6 +352,14 @@ class HangingServer:
         for conn in self.accepted:
             conn.close()
         self.sock.close()
+
+
+def fault_request(directory: Path, code: str, alarm_code: int | None = None) -> Path:
+    """Ask the running simulator to fault equipment `code` at its next update (a demo of the fault flow)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{code}.fault"
+    path.write_text(str(alarm_code or ""), encoding="utf-8")
+    return path
 
 
 def free_port() -> int:

@@ -6,7 +6,8 @@
 - Performance = total count / (ideal rate x run time).
 - Quality = good count / total count (good and reject counters; a counter reset counts from 0).
 A line's figures add up its equipment (sums of times and counts), so a long-running machine
-weighs more than one used briefly.
+weighs more than one used briefly. A line's performance counts only the equipment that has an ideal
+rate (a dispensing booth or a balance has none): their counts against their ideal counts.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Oee:
     total: float = 0.0
     good: float = 0.0
     has_rate: bool = True
+    rated_total: float = 0.0  # the count of the equipment that has an ideal rate (performance's numerator)
 
     @property
     def availability(self) -> float | None:
@@ -36,7 +38,7 @@ class Oee:
 
     @property
     def performance(self) -> float | None:
-        return self.total / self.ideal_count if self.ideal_count and self.has_rate else None
+        return self.rated_total / self.ideal_count if self.ideal_count and self.has_rate else None
 
     @property
     def quality(self) -> float | None:
@@ -55,7 +57,7 @@ class Oee:
         self.ideal_count += other.ideal_count
         self.total += other.total
         self.good += other.good
-        self.has_rate = self.has_rate and other.has_rate
+        self.rated_total += other.rated_total
 
 
 Segment = tuple[dt.datetime, dt.datetime, object]
@@ -162,6 +164,7 @@ def oee_for_equipment(equipment: list[Equipment], start: dt.datetime, end: dt.da
         item.good, item.total = good, good + reject
         if eq.ideal_rate_per_min is not None:
             item.ideal_count = float(eq.ideal_rate_per_min) * item.run_s / 60.0
+            item.rated_total = item.total
         result[eq.pk] = item
     return result
 

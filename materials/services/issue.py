@@ -129,7 +129,13 @@ def _check_verifier(req: Requirement, user, verifier, verifier_password) -> None
         raise ValidationError(_("The second person must be someone other than the person issuing."))
     if not (verifier.has_perm("materials.issue_material") or verifier.has_perm("batches.execute_batch")):
         raise ValidationError(_("%(name)s may not verify material issues.") % {"name": verifier.get_username()})
-    signature_check_password(user=verifier, password=verifier_password or "", purpose="materials.issue.verify")
+    # The second person's user ID is the one typed into the verifier field (21 CFR 11.200(a)).
+    signature_check_password(
+        user=verifier,
+        password=verifier_password or "",
+        purpose="materials.issue.verify",
+        username=verifier.get_username(),
+    )
 
 
 def _pick_location(lot: Lot, qty: Decimal, location: Location | None) -> tuple[Location | int, Decimal]:

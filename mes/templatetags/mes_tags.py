@@ -24,3 +24,26 @@ def dotted_breaks(value) -> str:
     never inside a word, so long ones keep a table within a tablet's width."""
     text = str(escape(value))
     return mark_safe(text.replace(".", ".<wbr>").replace("_", "_<wbr>"))  # noqa: S308 (escaped above)
+
+
+@register.filter
+def cell(value):
+    """A report cell as people read it: a decimal without an exponent or trailing zeros ("146.2", not
+    "146.200000000000"); anything else unchanged."""
+    from decimal import Decimal
+
+    from mes.units import quantity_text
+
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, Decimal | float):
+        return quantity_text(value)
+    return value
+
+
+@register.filter
+def localized(value):
+    """A generated sentence stored in a record (mes.generated), in the reader's language."""
+    from mes.generated import localized as _localized
+
+    return _localized(value)

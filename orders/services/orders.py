@@ -9,7 +9,7 @@ change after submission keeps its record (ORD-3); a released order is never edit
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -18,13 +18,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from audit.context import audit_context
 from audit.models import Signature
 from audit.services import object_label
 from materials.models import Material
 from mes.models import Line
-from mes.units import convert, dimension
+from mes.units import convert, dimension, quantity_text
 from mes.workflow import transition_apply, user_may
 from orders.events import order_completed, order_released
 from orders.models import (
@@ -539,14 +540,22 @@ def _batch_sizes(order: ProductionOrder, count: int) -> list[Decimal]:
         raise ValidationError({"count": _("%(count)s batches would leave some of them empty.") % {"count": count}})
     standard = convert(order.recipe.batch_size, order.recipe.unit, order.unit)
     if max(sizes) > standard:
-        needed = -(-remaining // standard)
+        needed = int((remaining / standard).to_integral_value(rounding=ROUND_CEILING))
         raise ValidationError(
             {
-                "count": _(
+                "count": ngettext(
                     "Each batch would hold %(size)s %(unit)s, more than the validated batch "
-                    "size of %(std)s %(unit)s. Create at least %(needed)s batches."
+                    "size of %(std)s %(unit)s. Create at least %(needed)s batch.",
+                    "Each batch would hold %(size)s %(unit)s, more than the validated batch "
+                    "size of %(std)s %(unit)s. Create at least %(needed)s batches.",
+                    needed,
                 )
-                % {"size": max(sizes), "unit": order.unit, "std": standard.normalize(), "needed": needed}
+                % {
+                    "size": quantity_text(max(sizes)),
+                    "unit": order.unit,
+                    "std": quantity_text(standard),
+                    "needed": needed,
+                }
             }
         )
     return sizes

@@ -11,8 +11,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from audit.context import audit_context
+from mes.generated import GeneratedText
 from mes.workflow import transition_apply
 from quality.events import deviation_raised
 from quality.models import (
@@ -27,6 +29,9 @@ from quality.models import (
 )
 from quality.models.common import next_number
 from quality.services.common import has_role, require
+
+# Stored in English, shown in the reader's language (mes.generated).
+EQUIPMENT_FAULT_TITLE = GeneratedText(gettext_noop("Equipment fault during batch: %(eq)s"))
 
 
 @dataclass(frozen=True)
@@ -383,7 +388,7 @@ def deviation_raise_for_equipment_fault(*, user, fault):
         links.append(Link("batches.batch", equipment.current_batch_id, str(equipment.current_batch)))
     return deviation_raise(
         user=user,
-        title=_("Equipment fault during batch: %(eq)s") % {"eq": equipment.code},
+        title=EQUIPMENT_FAULT_TITLE(eq=equipment.code),
         description=_("Fault %(n)s: %(text)s") % {"n": fault.number, "text": fault.description},
         source=DeviationSource.EQUIPMENT,
         classification=DeviationClass.MAJOR,

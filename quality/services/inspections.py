@@ -9,10 +9,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from audit.context import audit_context
 from audit.signatures import signature_check_password
 from materials.models import Lot, LotStatus
+from mes.generated import GeneratedText
 from mes.workflow import transition_apply
 from quality.events import inspection_opened, sample_taken
 from quality.models import (
@@ -32,6 +34,9 @@ from quality.selectors import open_deviations_for
 from quality.services.common import require
 from quality.services.deviations import Link, deviation_raise
 from quality.services.specs import effective_spec
+
+# Stored in English, shown in the reader's language (mes.generated).
+OOS_TITLE = GeneratedText(gettext_noop("OOS: %(test)s of lot %(lot)s"))
 
 # Which inspection a new lot needs, by material type (a batch's output lot by its product's type).
 TYPE_FOR_MATERIAL = {
@@ -165,7 +170,7 @@ def _raise_oos(user, inspection: Inspection, result: Result) -> None:
         links.append(Link("batches.batch", inspection.batch_id, str(inspection.batch)))
     deviation = deviation_raise(
         user=user,
-        title=_("OOS: %(test)s of lot %(lot)s") % {"test": item.name, "lot": inspection.lot.code},
+        title=OOS_TITLE(test=item.name, lot=inspection.lot.code),
         description=_(
             "%(test)s result %(value)s is outside the limit %(limit)s (inspection %(n)s, specification %(spec)s)."
         )

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from audit.signatures import SignatureError
+from mes.workflow import AlreadyDone
 
 
 def error_text(exc: Exception) -> str:
@@ -20,6 +21,9 @@ def run_service(request, call: Callable, success: str = "") -> object | None:
     """Call a service; on a refusal, show why and return None."""
     try:
         result = call()
+    except AlreadyDone as exc:  # the same person's repeated submit (double click): not an error
+        messages.info(request, error_text(exc))
+        return None
     except (ValidationError, PermissionDenied, SignatureError) as exc:
         messages.error(request, error_text(exc))
         return None

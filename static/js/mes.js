@@ -25,10 +25,16 @@
   }
 
   // Keep a barcode scan field focused, so a keyboard-wedge scanner always types into it.
+  // A scan field starts empty on every page show (also when the browser restores a page from its
+  // back/forward cache), so a refused code is never prefixed to the next scan.
   function scanFocus() {
     var field = document.querySelector("[data-scan-field]");
     if (!field) return;
+    if (field.classList.contains("scan-field")) field.value = "";
     field.focus();
+    window.addEventListener("pageshow", function (ev) {
+      if (ev.persisted && field.classList.contains("scan-field")) { field.value = ""; field.focus(); }
+    });
     document.addEventListener("click", function (ev) {
       var tag = (ev.target.tagName || "").toLowerCase();
       if (["input", "select", "textarea", "button", "a", "label"].indexOf(tag) === -1) field.focus();
@@ -43,5 +49,22 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () { idleTimer(); scanFocus(); confirmations(); });
+  // A double click (or a scanner's repeated Enter) sends a page form once. The server still answers a
+  // repeat of the same action as already done; this only saves the second round trip. Forms that open
+  // elsewhere (target) or are sent by htmx are left alone; the guard lifts after a few seconds in case
+  // the answer was a download that left the page where it was.
+  function submitOnce() {
+    document.addEventListener("submit", function (ev) {
+      var form = ev.target;
+      if ((form.method || "").toLowerCase() !== "post" || form.target || form.hasAttribute("hx-post")) return;
+      if (form.dataset.submitted) { ev.preventDefault(); return; }
+      form.dataset.submitted = "1";
+      setTimeout(function () { delete form.dataset.submitted; }, 5000);
+    });
+    window.addEventListener("pageshow", function () {
+      document.querySelectorAll("form[data-submitted]").forEach(function (f) { delete f.dataset.submitted; });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { idleTimer(); scanFocus(); confirmations(); submitOnce(); });
 })();

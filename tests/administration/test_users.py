@@ -257,7 +257,6 @@ def test_access_review_lists_roles_last_login_and_inactive_accounts(
     assert page.context["summary"]["locked"] == 1
 
 
-@pytest.mark.req("SEC-2")
 def test_users_list_has_bounded_queries(client_for, users, django_assert_max_num_queries):
     admin = client_for("admin")
     with django_assert_max_num_queries(14):

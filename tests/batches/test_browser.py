@@ -26,7 +26,7 @@ def sign(page, form: str, username: str) -> None:
     box.locator("#id_sig_password").fill(PW)
 
 
-@pytest.mark.req("BAT-1", "BAT-4", "BAT-5", "BAT-8", "BAT-10", "QC-6", "QC-7", "BAT-12")
+@pytest.mark.req("BAT-6", "BAT-7", "BAT-8", "BAT-9", "BAT-10", "BAT-12", "BAT-13", "QC-6", "QC-7")
 @override_settings(CELERY_TASK_ALWAYS_EAGER=True)
 def test_whole_batch_in_the_browser(transactional_db, setup, users, new_page):
     batch = setup["batch"]
@@ -66,8 +66,7 @@ def test_whole_batch_in_the_browser(transactional_db, setup, users, new_page):
     op.fill(f"[data-testid=comment-{speed.pk}]", "Impeller surged for 20 s")
     op.click(f"[data-testid=record-{speed.pk}]")
     op.wait_for_selector(f"[data-testid=entry-{speed.pk}] [data-testid=value]")
-    op.fill(f"[data-testid=value-{check.pk}]", "Yes")
-    op.click(f"[data-testid=record-{check.pk}]")
+    op.click(f"[data-testid=answer-{check.pk}-yes]")  # a yes/no check is a button, not a typed word
     op.wait_for_selector(f"[data-testid=entry-{check.pk}] [data-testid=value]")
     settle(op)
     screenshot(op, "batches-02-operator-step")

@@ -33,8 +33,11 @@ def test_blocked_sign_off_and_review_by_exception(transactional_db, running, use
     assert op.locator("[data-testid=material-short]").count() == 2
     assert op.locator("[data-testid=materials-blocking]").is_visible()
     for entry in Entry.objects.filter(batch=batch, step__number=10):
-        op.fill(f"[data-testid=value-{entry.pk}]", entry.expected_answer or "150")
-        op.click(f"[data-testid=record-{entry.pk}]")
+        if entry.expected_answer:  # a yes/no check is answered with its button
+            op.click(f"[data-testid=answer-{entry.pk}-yes]")
+        else:
+            op.fill(f"[data-testid=value-{entry.pk}]", "150")
+            op.click(f"[data-testid=record-{entry.pk}]")
         op.wait_for_selector(f"[data-testid=entry-{entry.pk}] [data-testid=value]")
     fault_report(equipment=running["equipment"]["GRAN"], user=fresh(users["operator"]), description="Motor overload")
     _sign(op, "[data-testid=sign-form]")

@@ -22,7 +22,7 @@ def _postgres_only():
         pytest.skip("needs PostgreSQL: SQLite serialises all writers, so there is no race to lose")
 
 
-@pytest.mark.req("BAT-9")
+@pytest.mark.req("BAT-2")
 def test_two_operators_record_the_same_value_at_once(running, users):
     batch = running["batch"]
     step = s.step_start(user=fresh(users["operator"]), step=batch.steps.get(number=10), scan="GRAN-01")

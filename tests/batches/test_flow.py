@@ -12,7 +12,7 @@ from batches.models import BatchStatus, Entry, StepStatus
 from tests.batches.conftest import PW, fresh, issue_all, run_all_steps
 
 
-@pytest.mark.req("BAT-1")
+@pytest.mark.req("QC-6", "EQP-4")
 def test_ready_only_when_every_check_passes(setup, users):
     batch = setup["batch"]
     prep = s.batch_preparation(batch)
@@ -47,7 +47,7 @@ def test_start_freezes_recipe_snapshot(running, users):
     assert running["order"].status == "in_progress"
 
 
-@pytest.mark.req("BAT-3")
+@pytest.mark.req("SEC-2")
 def test_only_assigned_trained_operators_execute(running, users):
     from tests.conftest import make_user
 
@@ -63,7 +63,7 @@ def test_only_assigned_trained_operators_execute(running, users):
         s.step_start(user=fresh(stranger), step=step, scan="GRAN-01")
 
 
-@pytest.mark.req("BAT-4")
+@pytest.mark.req("BAT-6")
 def test_scan_must_match_step_equipment_and_order(running, users):
     batch = running["batch"]
     op = fresh(users["operator"])
@@ -81,7 +81,7 @@ def test_scan_must_match_step_equipment_and_order(running, users):
     assert running["equipment"]["GRAN"].status == "in_use"
 
 
-@pytest.mark.req("BAT-5")
+@pytest.mark.req("BAT-7", "BAT-9")
 def test_out_of_range_needs_comment_and_opens_deviation(running, users):
     batch = running["batch"]
     op = fresh(users["operator"])
@@ -98,7 +98,7 @@ def test_out_of_range_needs_comment_and_opens_deviation(running, users):
     assert {"out_of_range", "deviation"} <= kinds
 
 
-@pytest.mark.req("BAT-6")
+@pytest.mark.req("BAT-2")
 def test_machine_value_captured_and_override_needs_reason(running, users):
     from django.utils import timezone
 
@@ -133,7 +133,7 @@ def test_machine_value_captured_and_override_needs_reason(running, users):
         s.entry_record(user=op, entry=entry2, value="151", version=0)
 
 
-@pytest.mark.req("BAT-6")
+@pytest.mark.req("BAT-2")
 def test_machine_override_requires_reason(running, users):
     from django.utils import timezone
 
@@ -165,7 +165,7 @@ def test_machine_override_requires_reason(running, users):
     assert "machine_overridden" in {x.kind for x in s.batch_exceptions(batch)}
 
 
-@pytest.mark.req("BAT-8")
+@pytest.mark.req("BAT-10", "SEC-3")
 def test_performer_signs_and_second_person_verifies(running, users):
     batch = running["batch"]
     issue_all(batch, users, running["lots"])
@@ -187,8 +187,7 @@ def test_performer_signs_and_second_person_verifies(running, users):
     assert "same_person_refused" in {x.kind for x in s.batch_exceptions(batch)}
 
 
-@pytest.mark.req("BAT-10")
-@pytest.mark.req("MAT-7")
+@pytest.mark.req("BAT-11", "BAT-12", "BAT-14", "QC-10")
 def test_complete_review_correct_approve_release_archive(running, users, client):
     from equipment.models import Equipment
     from materials.models import Lot
@@ -253,7 +252,7 @@ def test_complete_review_correct_approve_release_archive(running, users, client)
         batch.save()
 
 
-@pytest.mark.req("QC-7")
+@pytest.mark.req("BAT-12")
 def test_quality_release_refused_until_record_reviewed(running, users):
     from quality.services.release import batch_qc_release, release_problems
 
@@ -265,7 +264,7 @@ def test_quality_release_refused_until_record_reviewed(running, users):
         batch_qc_release(user=fresh(users["qc"]), batch=batch, password=PW)
 
 
-@pytest.mark.req("BAT-5")
+@pytest.mark.req("BAT-9", "QC-7")
 def test_out_of_range_opens_a_real_quality_deviation(running, users):
     from quality.selectors import open_deviations_for
 

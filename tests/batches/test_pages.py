@@ -7,7 +7,7 @@ from batches.models import Entry
 from tests.batches.conftest import PW
 
 
-@pytest.mark.req("BAT-4")
+@pytest.mark.req("BAT-6", "BAT-7")
 def test_operator_step_page_scan_record_sign(running, client, users, django_assert_max_num_queries):
     batch = running["batch"]
     client.force_login(users["operator"])
@@ -25,7 +25,7 @@ def test_operator_step_page_scan_record_sign(running, client, users, django_asse
         assert client.get(url).status_code == 200
 
 
-@pytest.mark.req("BAT-1")
+@pytest.mark.req("QC-6")
 def test_preparation_page_shows_interlocks_and_signs_clearance(setup, client, users):
     batch = setup["batch"]
     client.force_login(users["supervisor"])

@@ -11,7 +11,7 @@ from batches.pdf import missing_glyphs
 from tests.batches.conftest import PW, fresh, issue_all, run_all_steps
 
 
-@pytest.mark.req("BAT-12")
+@pytest.mark.req("BAT-11")
 def test_pdf_generated_by_task_with_checksum_and_chinese(running, users, client):
     from batches import services as s
     from batches.tasks import batch_record_pdf
@@ -32,7 +32,7 @@ def test_pdf_generated_by_task_with_checksum_and_chinese(running, users, client)
     assert download["Content-Type"] == "application/pdf" and download.content == pdf
 
 
-@pytest.mark.req("BAT-12")
+@pytest.mark.req("BAT-11")
 def test_missing_glyph_is_refused(running, users):
     from audit.context import audit_context
     from batches.models import Entry

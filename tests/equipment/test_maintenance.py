@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from audit.signatures import signatures_for
@@ -132,10 +132,12 @@ def test_calibration_pass_moves_due_date_and_fail_opens_a_fault(make_equipment, 
     )
     verdict = equipment_check_usable(equipment=eq)
     assert not verdict.ok and any("Calibration FAILED" in r for r in verdict.reasons)
-    with pytest.raises(Exception):
+    # An operator may not record a calibration: refused for the permission, and the failed result stands.
+    with pytest.raises(PermissionDenied, match="record calibrations"):
         equipment_calibration_record(
             equipment=eq, user=users["operator"], password=password, performed_on=today, passed=True
         )
+    assert not equipment_check_usable(equipment=fresh(eq)).ok
 
 
 @pytest.mark.req("EQP-7")

@@ -75,3 +75,17 @@ def test_no_use_in_the_period_gives_no_figure(make_equipment):
     eq = make_equipment("TPRS-03", cls="TPRS")
     (item,) = oee_for_equipment([eq], timezone.now() - dt.timedelta(hours=1), timezone.now()).values()
     assert item.planned_s == 0 and item.oee is None
+
+
+def test_a_line_with_equipment_without_an_ideal_rate_still_has_a_performance(press, make_equipment):
+    """A balance or a dispensing booth has no ideal rate: the line's performance is that of the machines
+    that have one, not "—" for the whole line (as the demo plant showed on every line)."""
+    balance = make_equipment("BAL-01", cls="TPRS", ideal_rate_per_min=None)
+    status(balance, "08:00", "available", "in_use")
+    status(balance, "09:00", "in_use", "available")
+    series(balance, "state", "state", [("07:59", 1)])
+    series(balance, "good_count", "good_count", [("08:00", 0), ("09:00", 40)])
+    line, per = oee_for_line([press, balance], at("08:00"), at("16:00"), "L1")
+    assert per[balance.pk].performance is None
+    assert line.performance == pytest.approx(33500 / 37000)  # the press alone: the balance's 40 weighings left out
+    assert line.oee is not None

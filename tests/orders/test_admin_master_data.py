@@ -148,7 +148,7 @@ def test_admin_refusal_from_a_service_rolls_everything_back(plant, users, staff_
     assert recipe.title != "Should not stay"
 
 
-@pytest.mark.req("BAT-14")
+@pytest.mark.req("ORD-4")
 def test_admin_cannot_change_an_effective_recipe(plant, users, staff_supervisor):
     recipe = make_effective(build_recipe(users["supervisor"]), users["supervisor"], users["qa"])
     url = reverse("admin:orders_recipe_change", args=[recipe.pk])

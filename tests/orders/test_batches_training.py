@@ -13,9 +13,10 @@ from guardian.shortcuts import get_users_with_perms
 from audit.models import AuditEvent
 from batches.models import Batch
 from batches.services import batch_operators
+from mes.units import quantity_text
 from orders import services as s
 from orders.services.orders import batch_split
-from tests.orders.conftest import advance, fresh
+from tests.orders.conftest import advance, fresh, order_values
 
 pytestmark = pytest.mark.django_db
 
@@ -64,6 +65,27 @@ def test_batches_are_refused_before_release_and_over_the_validated_size(draft_or
     with pytest.raises(ValidationError, match="at least one operator"):
         s.order_create_batches(user=users["supervisor"], order_id=draft_order.pk, count=2, operators=[])
     assert not Batch.objects.exists()
+
+
+@pytest.mark.req("ORD-6")
+def test_the_batch_size_refusal_reads_as_people_write_numbers(effective_recipe, users):
+    """250 kg over a validated 200 kg: "200 kg", never "2E+2 kg", and two batches, not "1 batches"."""
+    order = s.order_create(user=users["planner"], **order_values(planned_quantity=Decimal("250.5")))
+    advance(order, "released", users)
+    with pytest.raises(ValidationError) as refused:
+        s.order_create_batches(user=users["supervisor"], order_id=order.pk, count=1, operators=[users["operator"]])
+    text = " ".join(refused.value.messages)
+    assert "Each batch would hold 250.5 kg, more than the validated batch size of 200 kg." in text
+    assert "Create at least 2 batches." in text and "E+" not in text
+
+
+def test_quantity_text_has_no_exponent_and_no_trailing_zeros():
+    assert [quantity_text(Decimal(v)) for v in ("2E+2", "146.200000000000", "0.0050", "1200.000")] == [
+        "200",
+        "146.2",
+        "0.005",
+        "1200",
+    ]
 
 
 def test_split_gives_the_remainder_to_the_last_batch():

@@ -128,7 +128,6 @@ def live_demo(transactional_db, users):
     seed_orders(io.StringIO())
 
 
-@pytest.mark.req("BAT-2")
 def test_recipe_pages_and_chinese_order_detail_render(live_demo, new_page, password):
     from orders.models import ProductionOrder, Recipe
 

@@ -102,7 +102,7 @@ def test_incomplete_recipe_cannot_be_submitted(plant, users):
     assert recipe.status == "draft" and Signature.objects.count() == signatures_before
 
 
-@pytest.mark.req("BAT-14")
+@pytest.mark.req("ORD-4")
 @pytest.mark.parametrize("state", ["in_review", "effective", "superseded"])
 def test_only_drafts_are_edited_effective_and_superseded_never(plant, users, state):
     recipe = build_recipe(users["supervisor"])

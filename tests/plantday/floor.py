@@ -107,7 +107,7 @@ def operator_granulates(day: Day) -> None:
     assert "outside the limits" in page.inner_text(".msg-error")
     _record(page, speed, SPEED_SURGE, comment="Impeller surged for 20 s")
     _record(page, temperature)
-    _record(page, entries["End-point reached?"], "Yes")
+    submit(page, f"[data-testid=answer-{entries['End-point reached?'].pk}-yes]")  # yes/no: a button
     screens(page, "operator", "step")
     _sign_step(page)
     _verify(page, "operator", "cannot verify their own")

@@ -50,8 +50,8 @@ EXPECTED_IN_AUDIT_TRAIL = [
 ]
 
 
-@pytest.mark.req("ORD-1", "ORD-2", "INT-1", "MAT-1", "MAT-3", "QC-1", "EQP-2", "EQP-8", "BAT-1", "BAT-4", "BAT-5")
-@pytest.mark.req("BAT-8", "BAT-10", "QC-6", "QC-7", "QC-3", "QC-4", "QC-10", "REP-3", "AUD-1")
+@pytest.mark.req("ORD-1", "ORD-2", "INT-1", "MAT-1", "MAT-3", "QC-1", "EQP-2", "EQP-8", "BAT-1", "BAT-6", "BAT-7")
+@pytest.mark.req("BAT-8", "BAT-9", "BAT-10", "QC-6", "QC-7", "QC-3", "QC-4", "QC-10", "REP-3", "AUD-1")
 def test_a_whole_plant_day(plant_day, opcua_simulator, smtp_inbox, new_page, live_server):
     day = Day(new_page=new_page, plant=plant_day)
     try:

@@ -94,7 +94,7 @@ def test_production_page_shows_the_computed_figures(client_for, batches):
         .worksheets[0]
         .values
     )
-    assert ("FG-A", 2, 300.0, 287.0, 95.7) in rows  # fmt: skip
+    assert ("FG-A", 2, 300.0, 287.0, "kg", 95.7) in rows  # fmt: skip
 
 
 @pytest.mark.req("REP-2")

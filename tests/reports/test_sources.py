@@ -36,8 +36,8 @@ def test_filters_by_product_and_line(batches):
 def test_production_report_tables(batches):
     data = builders.production(Filters(DAY, DAY))
     assert data.table("output_product").rows == [
-        ["FG-A", 2, D("300.000"), D("287.000"), D("95.7")],
-        ["FG-B", 1, D("50.000"), D("40.000"), D("80.0")],
+        ["FG-A", 2, D("300.000"), D("287.000"), "kg", D("95.7")],
+        ["FG-B", 1, D("50.000"), D("40.000"), "kg", D("80.0")],
     ]
     assert [r[0] for r in data.table("batches").rows] == ["A-1", "A-2", "B-1"]
     assert any("svg" in str(c) for c in data.charts)

@@ -1,0 +1,48 @@
+"""A deviation the system opens is titled in English in the record and read in the reader's language,
+whichever language the operator whose value opened it was using."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from batches.models import Entry
+from batches.services.hooks import OUT_OF_RANGE
+from mes.generated import GeneratedText, localized
+from quality.models import Deviation
+
+
+def test_a_declared_sentence_is_recognised_and_translated_with_its_values():
+    sentence = GeneratedText("Weighed %(q)s %(u)s of %(m)s, expected %(q)s %(u)s")  # a field used twice
+    stored = sentence(q="12.5", u="kg", m="RM-API")
+    assert stored == "Weighed 12.5 kg of RM-API, expected 12.5 kg"
+    assert localized(stored) == stored  # no translation of this test sentence: unchanged, never broken
+    assert localized("typed by a person") == "typed by a person"
+    stored = OUT_OF_RANGE(n="Impeller speed", s=10)
+    assert stored == "Out of range: Impeller speed in step 10"
+    with translation.override("zh-hans"):
+        assert localized(stored) == "超限：工序 10 的 Impeller speed"
+
+
+@pytest.mark.req("BAT-9")
+def test_deviation_opened_from_a_chinese_screen_is_stored_in_english_and_read_in_each_language(
+    running, client, users, client_for
+):
+    batch = running["batch"]
+    client.force_login(users["operator"])
+    client.cookies["django_language"] = "zh-hans"
+    url = reverse("batches:step", kwargs={"number": batch.number, "step": 10})
+    client.post(url, {"op": "start", "scan": "GRAN-01", "how": "scanned"})
+    entry = Entry.objects.get(batch=batch, name="Impeller speed")
+    client.post(url, {"op": "record", "entry": entry.pk, "version": 0, "value": "175", "comment": "电机喘振"})
+    entry.refresh_from_db()
+    deviation = Deviation.objects.get(number=entry.deviation_ref)
+    assert deviation.title == "Out of range: Impeller speed in step 10"
+    qa = client_for("qa")
+    qa.cookies["django_language"] = "en"
+    detail = reverse("quality:deviation_detail", kwargs={"pk": deviation.pk})
+    assert "Out of range: Impeller speed in step 10" in qa.get(detail).content.decode()
+    qa.cookies["django_language"] = "zh-hans"
+    assert "超限：工序 10 的 Impeller speed" in qa.get(detail).content.decode()
+    assert "超限：工序 10 的 Impeller speed" in qa.get(reverse("quality:deviation_list")).content.decode()
