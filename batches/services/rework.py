@@ -67,14 +67,18 @@ def _rework_quantity(lot, recipe) -> Decimal:
     return stock
 
 
-def _line_for(lot, line):
+def _line_for(lot, recipe, line):
+    """The given line, else the line that made the lot, else the first line with the rework's equipment."""
     from mes.models import Line
 
     if line is not None:
         return line
     if lot.produced_by_id and lot.produced_by.line_id:
         return lot.produced_by.line
-    return Line.objects.filter(active=True).order_by("code").first()
+    lines = Line.objects.filter(active=True).order_by("code")
+    for cls in {s.equipment_class_id for s in recipe.steps.filter(removed=False) if s.equipment_class_id}:
+        lines = lines.filter(equipment__equipment_class_id=cls)
+    return lines.distinct().first()
 
 
 def batch_create_rework(*, user, disposition_id: int, operators, password: str, line=None) -> Batch:
@@ -110,7 +114,7 @@ def batch_create_rework(*, user, disposition_id: int, operators, password: str, 
             batch = Batch.objects.create(
                 number=f"{lot.code}-RW{n}"[:40],
                 product=lot.material,
-                line=_line_for(lot, line),
+                line=_line_for(lot, recipe, line),
                 planned_quantity=quantity,
                 unit=lot.unit,
                 recipe=recipe,

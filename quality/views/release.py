@@ -107,9 +107,9 @@ def release_action(request, pk: int, action: str):
 
 @permission_required("quality.view_disposition", raise_exception=True)
 def disposition_list(request):
-    items = Disposition.objects.select_related("lot__material", "proposed_by", "approved_by").order_by("-proposed_at")[
-        :200
-    ]
+    items = Disposition.objects.select_related("lot__material", "proposed_by", "approved_by", "rework_batch").order_by(
+        "-proposed_at"
+    )[:200]
     return render(request, "quality/disposition_list.html", {"items": items})
 
 
