@@ -68,6 +68,16 @@ class Batch(GMPModel):
     )
     sequence = models.PositiveIntegerField(_("batch of the order"), null=True, blank=True)
     review_round = models.PositiveIntegerField(_("review round"), default=0)
+    # A rework batch (issue 16): made under an approved rework disposition from the product's rework
+    # master batch record; it takes back in the nonconforming lot — the only batch that may.
+    rework_lot = models.ForeignKey(
+        "materials.Lot",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="rework_batches",
+        verbose_name=_("reworks lot"),
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -88,6 +98,16 @@ class Batch(GMPModel):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def is_rework(self) -> bool:
+        return self.rework_lot_id is not None
+
+    def signature_content(self) -> dict:
+        content = super().signature_content()
+        if content.get("rework_lot") is None:
+            content.pop("rework_lot", None)  # signatures made before rework batches existed stay valid
+        return content
 
     def save(self, *args, **kwargs):
         refuse_if_archived(self.pk, own=self)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -11,12 +12,14 @@ from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 from kombu.exceptions import OperationalError as BrokerError
 
 from audit.signatures import SignatureError
 from batches import services as s
 from batches.models import BATCH_MACHINE, Batch, BatchStatus, Entry, EntryCorrection, StepExecution
 from batches.services.gates import step_materials
+from batches.services.rework import rework_of
 from mes.workflow import AlreadyDone, user_may
 from quality.services.release import batch_production_release, batch_qc_release
 
@@ -42,7 +45,9 @@ def _attempt(request, fn, success: str, **kwargs) -> bool:
 
 
 def _batch(number: str) -> Batch:
-    return get_object_or_404(Batch.objects.select_related("product", "line", "order", "recipe"), number=number)
+    return get_object_or_404(
+        Batch.objects.select_related("product", "line", "order", "recipe", "rework_lot"), number=number
+    )
 
 
 @permission_required(VIEW, raise_exception=True)
@@ -56,6 +61,27 @@ def batch_list(request):
         qs = qs.filter(status=status)
     page = Paginator(qs.order_by("-created_at", "-id"), 50).get_page(request.GET.get("page"))
     return render(request, "batches/list.html", {"page": page, "status": status, "statuses": BatchStatus.choices})
+
+
+@require_POST
+@permission_required("batches.prepare_batch", raise_exception=True)
+def rework_start(request, disposition_id: int):
+    """The supervisor starts the rework batch of an approved rework disposition (signed)."""
+    from batches.services.rework import batch_create_rework
+
+    operators = get_user_model().objects.filter(pk__in=request.POST.getlist("operators"), is_active=True)
+    try:
+        batch = batch_create_rework(
+            user=request.user,
+            disposition_id=disposition_id,
+            operators=operators,
+            password=request.POST.get("password", ""),
+        )
+    except REFUSED as exc:
+        messages.error(request, error_text(exc))
+        return redirect("quality:disposition_detail", pk=disposition_id)
+    messages.success(request, _("Rework batch %(b)s created: prepare and start it.") % {"b": batch.number})
+    return redirect("batches:detail", number=batch.number)
 
 
 @permission_required(VIEW, raise_exception=True)
@@ -107,6 +133,7 @@ def batch_detail(request, number: str):
         "record": getattr(batch, "record", None) if batch.status != BatchStatus.PLANNED else None,
         "corrections_open": batch.status == BatchStatus.CORRECTION_REQUESTED,
         "has_materials": bool(batch.recipe_id),
+        "rework": rework_of(batch),
     }
     return render(request, "batches/detail.html", context)
 

@@ -74,13 +74,18 @@ def _lot_context(request, lot: Lot, **forms) -> dict:
         "adjust_form": forms.get("adjust_form") or AdjustForm(),
         "action_form": forms.get("action_form"),
         "machine": LOT_MACHINE,
+        # Nonconforming product (issue 16): the lot's dispositions and rework batches, and for a
+        # reworked lot the original it was made from.
+        "dispositions": lot.dispositions.select_related("rework_batch").order_by("-pk"),
+        "rework_batches": lot.rework_batches.order_by("pk"),
+        "reworked_from": lot.produced_by.rework_lot if lot.produced_by_id and lot.produced_by.rework_lot_id else None,
     }
     return context
 
 
 @permission_required(VIEW, raise_exception=True)
 def lot_detail(request, code: str):
-    lot = get_object_or_404(Lot.objects.select_related("material", "produced_by", "received_by"), code=code)
+    lot = get_object_or_404(Lot.objects.select_related("material", "produced_by__rework_lot", "received_by"), code=code)
     if request.method != "POST":
         return render(request, "materials/lot_detail.html", _lot_context(request, lot))
     op = request.POST.get("op")

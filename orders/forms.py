@@ -136,13 +136,28 @@ class _NoModelValidation(forms.ModelForm):
 class RecipeForm(_NoModelValidation):
     class Meta:
         model = Recipe
-        fields = ["product", "title", "batch_size", "unit", "expected_yield", "yield_min", "yield_max", "description"]
+        fields = [
+            "product",
+            "purpose",
+            "title",
+            "batch_size",
+            "unit",
+            "expected_yield",
+            "yield_min",
+            "yield_max",
+            "description",
+        ]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["purpose"].help_text = _(
+            "Rework: how a nonconforming lot of the product is reworked under an approved rework disposition; "
+            "its materials list the product itself."
+        )
         if editing:
             del self.fields["product"]
+            del self.fields["purpose"]  # fixed when the record is created
         else:
             self.fields["product"].queryset = products()
 

@@ -34,8 +34,18 @@ class RecipeStatus(models.TextChoices):
     RETIRED = "retired", _("Retired")
 
 
+class RecipePurpose(models.TextChoices):
+    STANDARD = "standard", _("Production")
+    REWORK = "rework", _("Rework")
+
+
 class Recipe(GMPModel):
-    """One version of a product's master batch record: BOM, ordered steps, yield limits."""
+    """One version of a product's master batch record: BOM, ordered steps, yield limits.
+
+    A rework master batch record (purpose "rework") is how a nonconforming lot of the product is
+    reworked under an approved rework disposition: its BOM lists the product itself (the lot taken
+    back in). It has its own versions, approval and effective version; orders never use it.
+    """
 
     STATE_FIELD = "status"
     # Workflow bookkeeping is not part of what the author and QA sign.
@@ -52,6 +62,9 @@ class Recipe(GMPModel):
     yield_min = models.DecimalField(_("lowest acceptable yield (%)"), max_digits=5, decimal_places=2, default=95)
     yield_max = models.DecimalField(_("highest acceptable yield (%)"), max_digits=5, decimal_places=2, default=100)
     description = models.TextField(_("description"), blank=True, default="")
+    purpose = models.CharField(
+        _("purpose"), max_length=20, choices=RecipePurpose.choices, default=RecipePurpose.STANDARD
+    )
     status = models.CharField(
         _("status"), max_length=20, choices=RecipeStatus.choices, default=RecipeStatus.DRAFT, db_index=True
     )
@@ -84,9 +97,11 @@ class Recipe(GMPModel):
         ]
         constraints = [
             models.UniqueConstraint(fields=["product", "version"], name="recipe_unique_version"),
-            # GMP: exactly one effective process definition per product at any time.
+            # GMP: exactly one effective process definition per product (and one rework process) at any time.
             models.UniqueConstraint(
-                fields=["product"], condition=Q(status="effective"), name="recipe_one_effective_per_product"
+                fields=["product", "purpose"],
+                condition=Q(status="effective"),
+                name="recipe_one_effective_per_product",
             ),
             models.CheckConstraint(
                 condition=Q(batch_size__gt=0),
@@ -100,6 +115,8 @@ class Recipe(GMPModel):
         ]
 
     def __str__(self) -> str:
+        if self.purpose == RecipePurpose.REWORK:
+            return f"{self.product.code} v{self.version} ({RecipePurpose.REWORK.label})"
         return f"{self.product.code} v{self.version}"
 
     @property
@@ -115,6 +132,9 @@ class Recipe(GMPModel):
     def signature_content(self) -> dict[str, Any]:
         """The header plus BOM, steps, checks and parameters: a signature covers the whole MBR."""
         content = super().signature_content()
+        if content.get("purpose") == RecipePurpose.STANDARD:
+            # Signatures made before rework records existed stay valid: a production MBR signs as before.
+            content.pop("purpose")
         content["bom"] = [b.content() for b in sorted(self.active_bom(), key=lambda b: (b.position, b.pk))]
         content["steps"] = [s.content() for s in sorted(self.active_steps(), key=lambda s: (s.number, s.pk))]
         return content

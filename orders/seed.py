@@ -405,6 +405,63 @@ def seed_recipes(supervisor, qa) -> None:
         _build(v1, spec, supervisor)
         _effective(v1, supervisor, qa)
     _seed_versions(supervisor, qa)
+    seed_rework_recipes(supervisor, qa)
+
+
+# The rework master batch record of the granules (issue 16): a nonconforming lot of granules is taken
+# back in, milled and sieved again, then dried to the moisture limit. Approved like any process.
+REWORK = {
+    "IM-GRN-500": {
+        "title": "Metformin granules — rework: re-mill, re-sieve and re-dry",
+        "batch_size": D("200"),
+        "unit": "kg",
+        "yield": (D("97"), D("90"), D("100")),
+        "bom": [("IM-GRN-500", D("200"), "kg", D("1"), True)],
+        "steps": [
+            (
+                10,
+                "Re-mill and re-sieve",
+                "重新整粒过筛",
+                "Take the whole nonconforming lot back in (scan its label). Mill through the 1.0 mm screen and "
+                "sieve; lumps larger than 2 mm are not allowed.",
+                "扫描不合格批的标签，将整批物料投入。用1.0毫米筛网整粒并过筛；不得有大于2毫米的团块。",
+                "",
+                40,
+                True,
+                [],
+                [("question", "Screen intact after sieving?", "过筛后筛网是否完好？", "Yes", "", None, None)],
+            ),
+            (
+                20,
+                "Re-dry",
+                "重新干燥",
+                "Dry in the fluid-bed dryer to a loss on drying of 1.0–3.0 %.",
+                "在流化床干燥机中干燥至干燥失重1.0–3.0%。",
+                "FBD",
+                45,
+                False,
+                [("Loss on drying", "干燥失重", "%", D("2.0"), D("1.0"), D("3.0"), True, "")],
+                [],
+            ),
+        ],
+    }
+}
+
+
+def seed_rework_recipes(supervisor, qa) -> None:
+    """The effective rework master batch records (so an approved rework disposition can be carried out)."""
+    for code, spec in REWORK.items():
+        product = Material.objects.get(code=code)
+        if Recipe.objects.filter(product=product, purpose="rework").exists():
+            continue
+        expected, lo, hi = spec["yield"]
+        recipe = recipe_create(
+            user=supervisor, product=product, title=spec["title"], batch_size=spec["batch_size"], unit=spec["unit"],
+            expected_yield=expected, yield_min=lo, yield_max=hi, purpose="rework",
+            description="Rework validated on 3 nonconforming lots (report PV-RW-007).",
+        )  # fmt: skip
+        _build(recipe, spec, supervisor)
+        _effective(recipe, supervisor, qa)
 
 
 def _seed_versions(supervisor, qa) -> None:

@@ -50,6 +50,7 @@ ROLE_PERMISSIONS = {
         "quality.change_capa",
         "quality.view_batchrelease",
         "quality.production_release_batch",
+        "quality.view_disposition",  # starts the rework batch of an approved rework disposition
     ],
     "operator": ["quality.view_deviation", *_RAISE],
     "maintenance": [*_DEV_READ, *_RAISE, "quality.change_capa"],

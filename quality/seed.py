@@ -301,12 +301,12 @@ def _seed_deviations() -> int:
 
 
 def seed(stdout) -> None:
-    from quality.seed_lots import seed_inspections, seed_nonconforming, seed_release
+    from quality.seed_lots import seed_inspections, seed_nonconforming, seed_release, seed_rework
 
     specs = _seed_specs()
     devs = _seed_deviations()
     inspections = seed_inspections()
-    dispositions = seed_nonconforming()
+    dispositions = seed_nonconforming() + seed_rework()
     releases = seed_release()
     stdout.write(
         f"  quality: {specs} specifications, {devs} deviations with CAPAs, {inspections} inspections, "

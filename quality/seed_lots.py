@@ -12,7 +12,7 @@ from mes.seed import demo_user
 from quality.models import BatchRelease, Disposition, Inspection
 from quality.services import inspections as isvc
 from quality.services import release as rsvc
-from quality.services.dispositions import disposition_propose
+from quality.services.dispositions import disposition_approve, disposition_propose
 
 
 def _results(inspection: Inspection, values: dict, qc) -> None:
@@ -71,6 +71,50 @@ def seed_nonconforming() -> int:
         instruction="Destroy the misprinted cartons by shredding (EHS-SOP-014); keep 10 as reference samples.",
     )
     return Disposition.objects.count()
+
+
+def _granules_from_contract_manufacturer(qc, qa):
+    """A lot of granules bought in from a contract manufacturer, with its incoming inspection."""
+    from materials.services import lot_receive
+    from quality.seed_evidence import ensure_effective_spec
+
+    granules = Material.objects.filter(code="IM-GRN-500").first()
+    if granules is None or Lot.objects.filter(reference="QC-DEMO-rework").exists():
+        return None
+    ensure_effective_spec(granules, "incoming", qc=qc, qa=qa, password=DEMO_PASSWORD)
+    location = Location.objects.filter(active=True, condition=granules.storage_condition).order_by("code").first()
+    return lot_receive(
+        user=demo_user("warehouse"), material=granules, quantity=Decimal("180"), unit="kg", location=location,
+        supplier="Sinopharm CMO", supplier_lot="CMO-GR-2211", reference="QC-DEMO-rework",
+    )  # fmt: skip
+
+
+def seed_rework() -> int:
+    """Granules from a contract manufacturer fail incoming QC (lumps, wet): QC rejects them and proposes
+    rework, QA approves it; starting the rework batch is left waiting for the production supervisor."""
+    qc, qa = demo_user("qc"), demo_user("qa")
+    lot = _granules_from_contract_manufacturer(qc, qa)
+    inspection = Inspection.objects.filter(lot=lot, status__in=("due", "in_testing")).first() if lot else None
+    if inspection is None:
+        return 0
+    isvc.sample_take(user=qc, inspection_id=inspection.pk, quantity="30", unit="g", container="1, 3")
+    _results(inspection, {"Appearance": False}, qc)
+    isvc.inspection_complete(user=qc, inspection_id=inspection.pk, password=DEMO_PASSWORD)
+    isvc.inspection_reject_lot(
+        user=qc, inspection_id=inspection.pk, password=DEMO_PASSWORD, reason="Lumps over 2 mm; granules damp"
+    )
+    disposition = disposition_propose(
+        user=qc,
+        lot=lot,
+        kind="rework",
+        inspection_id=inspection.pk,
+        instruction="Rework under the rework master batch record: re-mill through 1.0 mm, re-sieve, re-dry to "
+        "1.0–3.0 % loss on drying; QC tests the reworked lot in full.",
+    )
+    disposition_approve(
+        user=qa, disposition_id=disposition.pk, password=DEMO_PASSWORD, reason="Rework validated (PV-RW-007)"
+    )
+    return 1
 
 
 def _demo_batch(number: str, product: Material, qc) -> Batch | None:

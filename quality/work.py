@@ -104,6 +104,18 @@ def _inspection_cards(user) -> list[WorkCard]:
         n = Disposition.objects.filter(status="proposed").count()
         if n:
             out.append(WorkCard(_("Dispositions to approve"), n, reverse("quality:disposition_list"), "", "warn"))
+    if user.has_perm("batches.prepare_batch") and user.has_perm("quality.view_disposition"):
+        n = Disposition.objects.filter(status="approved", kind="rework").count()
+        if n:  # the supervisor starts the rework batch from the disposition's page
+            out.append(
+                WorkCard(
+                    _("Rework batches to start"),
+                    n,
+                    reverse("quality:disposition_list"),
+                    _("Approved rework of a nonconforming lot"),
+                    "warn",
+                )
+            )
     if user.has_perm("quality.execute_disposition"):
         n = Disposition.objects.filter(status="approved").exclude(kind="rework").count()
         if n:

@@ -64,7 +64,8 @@ ROLES = [
         "supervisor",
         "Production supervisor",
         "Approves and releases orders, creates the batches and assigns operators, prepares each batch "
-        "(equipment interlocks, materials, signed line clearance), and signs the production release.",
+        "(equipment interlocks, materials, signed line clearance), and signs the production release. "
+        "Starts the rework batch of a nonconforming lot once QA has approved its rework disposition (signed).",
         [
             Page("order-approvals", "/orders/approvals/", "Orders waiting for approval and release."),
             Page(
@@ -74,7 +75,7 @@ ROLES = [
                 (FIRST_ROW,),
             ),
         ],
-        first_screen="lots expiring or expired, batches to dispense and prepare, equipment to clean or requalify, orders to approve and to release, batches waiting for the production release, the supervisor's CAPAs and the report waiting for review.",
+        first_screen="lots expiring or expired, batches to dispense and prepare, rework batches to start, equipment to clean or requalify, orders to approve and to release, batches waiting for the production release, the supervisor's CAPAs and the report waiting for review.",
     ),
     Role(
         "operator",
@@ -97,7 +98,8 @@ ROLES = [
         "qc",
         "QC inspector / reviewer",
         "Samples and tests lots and batches against their specification, decides on lots in quarantine, "
-        "reviews completed batch records by exception and signs the QC release of the batch.",
+        "reviews completed batch records by exception and signs the QC release of the batch. Rejects a lot that "
+        "failed and proposes its disposition (rework, scrap, destruction); inspects a reworked lot again.",
         [
             Page("qc-worklist", "/quality/inspections/", "Inspections due: sampling and results to enter."),
             Page(
@@ -113,8 +115,9 @@ ROLES = [
     Role(
         "qa",
         "QA manager",
-        "Approves master batch records and specifications, classifies and closes deviations, owns the CAPA "
-        "process and checks that each action was effective.",
+        "Approves master batch records (production and rework) and specifications, approves the disposition of "
+        "nonconforming product, classifies and closes deviations, owns the CAPA process and checks that each "
+        "action was effective.",
         [
             Page("recipe-list", "/orders/recipes/", "Master batch records and their approval state."),
             Page("deviation-list", "/quality/deviations/", "Deviations by state and classification."),

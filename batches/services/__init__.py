@@ -111,6 +111,7 @@ from batches.services.review import (  # noqa: E402
     entry_correct,
     exception_dispose,
 )
+from batches.services.rework import batch_create_rework, rework_of, rework_recipe  # noqa: E402
 
 __all__ = [
     "EXECUTE",
@@ -121,6 +122,7 @@ __all__ = [
     "batch_bom_lines",
     "batch_complete",
     "batch_create_from_order",
+    "batch_create_rework",
     "batch_exceptions",
     "batch_executors",
     "batch_line_clearance_sign",
@@ -141,6 +143,8 @@ __all__ = [
     "exception_dispose",
     "machine_reading",
     "recipe_snapshot",
+    "rework_of",
+    "rework_recipe",
     "step_needs_verification",
     "require_executor",
     "step_blockers",

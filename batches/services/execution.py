@@ -454,7 +454,9 @@ def batch_complete(*, user, batch: Batch, password: str, output_quantity, expiry
         limits = (Decimal(snap["yield_min"]), Decimal(snap["yield_max"]))
         for eq in Equipment.objects.filter(current_batch=obj):
             equipment_end_use(equipment=eq, user=user, reason=_("End of batch %(b)s") % {"b": obj.number})
-        lot = lot_create_output(user=user, batch=obj, quantity=output, unit=obj.unit, expiry_date=expiry_date)
+        lot = lot_create_output(
+            user=user, batch=obj, quantity=output, unit=obj.unit, expiry_date=expiry_date or _rework_expiry(obj)
+        )
         balance = batch_material_balance(batch=obj, requirements=batch_bom_lines(obj), yield_limits=limits)
         yield_pct = (output / Decimal(obj.planned_quantity) * 100).quantize(Decimal("0.01"))
         flags = [f.message for f in balance.flags]
@@ -489,6 +491,15 @@ def batch_complete(*, user, batch: Batch, password: str, output_quantity, expiry
         guard=guard,
         after=after,
     )
+
+
+def _rework_expiry(batch: Batch):
+    """A reworked lot keeps the original lot's expiry date: rework does not make old material new."""
+    if not batch.rework_lot_id:
+        return None
+    from materials.models import Lot
+
+    return Lot.objects.values_list("expiry_date", flat=True).get(pk=batch.rework_lot_id)
 
 
 def entry_log_refusal(*, user, entry: Entry, message: str) -> None:

@@ -170,6 +170,10 @@ def batch_preparation(batch: Batch) -> Preparation:
         .values_list("material_id")
         .annotate(total=Sum("balances__quantity"))
     )
+    if batch.rework_lot_id:
+        # A rework batch takes back in its nonconforming lot (not released, so not in the stock above).
+        rework = Lot.objects.filter(pk=batch.rework_lot_id).annotate(total=Sum("balances__quantity")).first()
+        stock[rework.material_id] = rework.total or 0
     materials = [MaterialRow(r, Decimal(stock.get(r.material.pk) or 0)) for r in reqs]
     clearance = batch.clearances.order_by("-checked_at").first()
     return Preparation(step_rows, materials, clearance)

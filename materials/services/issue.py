@@ -41,8 +41,24 @@ def _batch_open(batch: Batch, states=ISSUE_BATCH_STATES) -> None:
         )
 
 
-def lot_usable_problem(lot: Lot, material: Material | None = None) -> str | None:
-    """Why this lot must not go into production now, in the operator's words (None: it may)."""
+def _reworked_here(lot: Lot, batch: Batch | None) -> bool:
+    """A nonconforming lot goes into one batch only: the rework batch made for it (issue 16)."""
+    return batch is not None and batch.rework_lot_id == lot.pk and lot.status in (LotStatus.REJECTED, LotStatus.BLOCKED)
+
+
+def _rework_only(lot: Lot) -> str:
+    """Tell the operator where a nonconforming lot may go, when it has a rework batch."""
+    batch = Batch.objects.filter(rework_lot=lot).order_by("-pk").first()
+    if batch is None:
+        return ""
+    return " " + _("It may only be issued to its rework batch %(batch)s.") % {"batch": batch.number}
+
+
+def lot_usable_problem(lot: Lot, material: Material | None = None, batch: Batch | None = None) -> str | None:
+    """Why this lot must not go into `batch` now, in the operator's words (None: it may).
+
+    A rejected or blocked lot is refused everywhere except in its own rework batch.
+    """
     if material is not None and lot.material_id != material.pk:
         return _("Wrong material: lot %(lot)s is %(has)s, this line needs %(needs)s. Do not use it.") % {
             "lot": lot.code,
@@ -51,15 +67,17 @@ def lot_usable_problem(lot: Lot, material: Material | None = None) -> str | None
         }
     if lot.is_expired and lot.status not in (LotStatus.CONSUMED,):
         return _("Lot %(lot)s expired on %(date)s. Do not use it.") % {"lot": lot.code, "date": lot.expiry_date}
+    if _reworked_here(lot, batch):
+        return None
     if lot.status == LotStatus.BLOCKED:
         return _("Lot %(lot)s is blocked (%(reason)s). Do not use it.") % {
             "lot": lot.code,
             "reason": lot.status_reason or _("no reason given"),
-        }
+        } + _rework_only(lot)
     if lot.status == LotStatus.QUARANTINE:
         return _("Lot %(lot)s is in quarantine: QC has not released it. Do not use it.") % {"lot": lot.code}
     if lot.status == LotStatus.REJECTED:
-        return _("Lot %(lot)s was rejected by QC. Do not use it.") % {"lot": lot.code}
+        return _("Lot %(lot)s was rejected by QC. Do not use it.") % {"lot": lot.code} + _rework_only(lot)
     if lot.status == LotStatus.CONSUMED:
         return _("Lot %(lot)s has no stock left.") % {"lot": lot.code}
     if lot.retest_due:
@@ -269,7 +287,7 @@ def _issue(*, user, batch, code, quantity, unit, req, verifier, verifier_passwor
         lot = Lot.objects.select_for_update(of=("self",)).select_related("material").filter(code=code).first()
         if lot is None:
             raise ValidationError(_("Lot “%(code)s” is not known. Scan the label again.") % {"code": code})
-        problem = lot_usable_problem(lot, req.material)
+        problem = lot_usable_problem(lot, req.material, batch)
         if problem:
             raise ValidationError(problem)
         qty = in_lot_unit(quantity, unit, lot.unit)
@@ -482,7 +500,7 @@ def lot_check_scan(*, user, batch: Batch, lot_code: str, requirement: Requiremen
         lot = Lot.objects.select_related("material").filter(code=code).first()
         if lot is None:
             raise ValidationError(_("Lot “%(code)s” is not known. Scan the label again.") % {"code": code})
-        problem = lot_usable_problem(lot, req.material)
+        problem = lot_usable_problem(lot, req.material, batch)
         if problem:
             raise ValidationError(problem)
         lot.stock = on_hand(lot)

@@ -311,6 +311,10 @@ def order_problems(order: ProductionOrder) -> list[str]:
             )
             % {"r": recipe, "state": recipe.get_status_display()}
         )
+    if recipe.purpose != "standard":
+        problems.append(
+            _("Master batch record %(r)s is for rework: an order is made with a production one.") % {"r": recipe}
+        )
     if recipe.product_id != order.product_id:
         problems.append(_("Master batch record %(r)s does not make %(p)s.") % {"r": recipe, "p": order.product.code})
     for bom in recipe.active_bom():

@@ -28,6 +28,7 @@ from orders.models import (
     ProcessParameter,
     Recipe,
     RecipeMaterial,
+    RecipePurpose,
     RecipeStatus,
     RecipeStep,
     StepCheck,
@@ -119,10 +120,13 @@ def recipe_create(
     yield_min=95,
     yield_max=100,
     description: str = "",
+    purpose: str = RecipePurpose.STANDARD,
 ) -> Recipe:
-    """Start the first (or next) draft version of a product's master batch record."""
+    """Start the first (or next) draft version of a product's master batch record (production or rework)."""
     _require(user, "orders.add_recipe")
     _check_product(product)
+    if purpose not in RecipePurpose.values:
+        raise ValidationError({"purpose": _("Choose production or rework.")})
     values = {
         "title": title,
         "batch_size": batch_size,
@@ -142,15 +146,17 @@ def recipe_create(
         )
     with transaction.atomic():
         Material.objects.select_for_update().get(pk=product.pk)  # one version number at a time
-        _refuse_second_open_version(product)
+        _refuse_second_open_version(product, purpose)
         version = (Recipe.objects.filter(product=product).aggregate(v=Max("version"))["v"] or 0) + 1
         with audit_context(actor=user, action="orders.recipe.create"):
-            return Recipe.objects.create(product=product, version=version, author=user, **values)
+            return Recipe.objects.create(product=product, version=version, author=user, purpose=purpose, **values)
 
 
-def _refuse_second_open_version(product: Material) -> None:
+def _refuse_second_open_version(product: Material, purpose: str = RecipePurpose.STANDARD) -> None:
     open_version = Recipe.objects.filter(
-        product=product, status__in=(RecipeStatus.DRAFT, RecipeStatus.IN_REVIEW, RecipeStatus.APPROVED)
+        product=product,
+        purpose=purpose,
+        status__in=(RecipeStatus.DRAFT, RecipeStatus.IN_REVIEW, RecipeStatus.APPROVED),
     ).first()
     if open_version is not None:
         raise ValidationError(
@@ -189,7 +195,7 @@ def recipe_new_version(*, user, recipe_id: int) -> Recipe:
     with transaction.atomic():
         source = recipe_with_parts().get(pk=recipe_id)
         Material.objects.select_for_update().get(pk=source.product_id)
-        _refuse_second_open_version(source.product)
+        _refuse_second_open_version(source.product, source.purpose)
         version = (Recipe.objects.filter(product_id=source.product_id).aggregate(v=Max("version"))["v"] or 0) + 1
         with audit_context(
             actor=user,
@@ -201,6 +207,7 @@ def recipe_new_version(*, user, recipe_id: int) -> Recipe:
                 version=version,
                 author=user,
                 based_on=source,
+                purpose=source.purpose,
                 **{k: getattr(source, k) for k in HEADER_FIELDS},
             )
             for line in source.active_bom():
@@ -240,7 +247,7 @@ def recipe_bom_line_save(*, user, recipe_id: int, line_id: int | None = None, **
         recipe = _locked_draft(recipe_id)
         material = values.get("material")
         if material is not None:
-            if material.pk == recipe.product_id:
+            if material.pk == recipe.product_id and recipe.purpose != RecipePurpose.REWORK:
                 raise ValidationError({"material": _("A product cannot be an ingredient of itself.")})
             if not material.active:
                 raise ValidationError({"material": _("%(code)s is not active.") % {"code": material.code}})
@@ -375,6 +382,11 @@ def recipe_problems(recipe: Recipe) -> list[str]:
         problems.append(_("The bill of materials is empty."))
     if not steps:
         problems.append(_("The recipe has no steps."))
+    if recipe.purpose == RecipePurpose.REWORK and not any(line.material_id == recipe.product_id for line in bom):
+        problems.append(
+            _("A rework record takes the nonconforming lot back in: list %(code)s itself in its materials.")
+            % {"code": recipe.product.code}
+        )
     for line in bom:
         if not line.material.active:
             problems.append(_("Material %(code)s is no longer active.") % {"code": line.material.code})
@@ -439,7 +451,11 @@ def recipe_make_effective(*, user, recipe_id: int, password: str, reason: str = 
     with transaction.atomic():
         recipe = Recipe.objects.get(pk=recipe_id)
         # Lock the product's versions so two versions can never become effective together.
-        versions = list(Recipe.objects.select_for_update().filter(product_id=recipe.product_id).order_by("pk"))
+        versions = list(
+            Recipe.objects.select_for_update()
+            .filter(product_id=recipe.product_id, purpose=recipe.purpose)
+            .order_by("pk")
+        )
         for previous in versions:
             if previous.status == RecipeStatus.EFFECTIVE and previous.pk != recipe.pk and recipe.status == "approved":
                 transition_apply(
@@ -478,5 +494,6 @@ RECIPE_ACTIONS = {
 }
 
 
-def effective_recipe(product: Material) -> Recipe | None:
-    return Recipe.objects.filter(product=product, status=RecipeStatus.EFFECTIVE).first()
+def effective_recipe(product: Material, purpose: str = RecipePurpose.STANDARD) -> Recipe | None:
+    """The product's effective production (or rework) master batch record."""
+    return Recipe.objects.filter(product=product, purpose=purpose, status=RecipeStatus.EFFECTIVE).first()

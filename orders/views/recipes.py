@@ -67,7 +67,7 @@ def recipe_list(request):
 @permission_required(VIEW, raise_exception=True)
 def recipe_detail(request, pk: int):
     recipe = get_object_or_404(recipe_with_parts(), pk=pk)
-    versions = list(Recipe.objects.filter(product_id=recipe.product_id).order_by("-version"))
+    versions = list(Recipe.objects.filter(product_id=recipe.product_id, purpose=recipe.purpose).order_by("-version"))
     open_version = next((v for v in versions if v.status in ("draft", "in_review", "approved")), None)
     return render(
         request,
@@ -252,7 +252,9 @@ def recipe_action(request, pk: int, action: str):
         else:
             messages.success(request, _("%(a)s: done for %(r)s.") % {"a": transition.label, "r": recipe})
             return redirect("orders:recipe_detail", pk=recipe.pk)
-    current = Recipe.objects.filter(product_id=recipe.product_id, status=RecipeStatus.EFFECTIVE).exclude(pk=recipe.pk)
+    current = Recipe.objects.filter(
+        product_id=recipe.product_id, purpose=recipe.purpose, status=RecipeStatus.EFFECTIVE
+    ).exclude(pk=recipe.pk)
     return render(
         request,
         "orders/recipe_action.html",

@@ -93,7 +93,8 @@ DISPOSITION_MACHINE = StateMachine(
             _("Carry out and write off"),
             signature="performed",
         ),
-        Transition("rework_started", ("approved",), "done", "quality.approve_disposition", _("Rework batch created")),
+        # Taken by the batches app when the supervisor starts the rework batch (batch_create_rework).
+        Transition("rework_started", ("approved",), "done", "batches.prepare_batch", _("Rework batch created")),
         Transition(
             "cancel",
             ("proposed", "approved"),

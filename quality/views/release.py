@@ -107,9 +107,9 @@ def release_action(request, pk: int, action: str):
 
 @permission_required("quality.view_disposition", raise_exception=True)
 def disposition_list(request):
-    items = Disposition.objects.select_related("lot__material", "proposed_by", "approved_by").order_by("-proposed_at")[
-        :200
-    ]
+    items = Disposition.objects.select_related("lot__material", "proposed_by", "approved_by", "rework_batch").order_by(
+        "-proposed_at"
+    )[:200]
     return render(request, "quality/disposition_list.html", {"items": items})
 
 
@@ -141,9 +141,28 @@ def disposition_detail(request, pk: int):
         pk=pk,
     )
     actions = [t for t in DISPOSITION_MACHINE.available(disposition, request.user) if t.name != "rework_started"]
+    context = {"d": disposition, "actions": actions}
     if disposition.kind == "rework":
-        actions = [t for t in actions if t.name != "execute"]
-    return render(request, "quality/disposition_detail.html", {"d": disposition, "actions": actions})
+        context["actions"] = [t for t in actions if t.name != "execute"]
+        context.update(_rework_context(request, disposition))
+    return render(request, "quality/disposition_detail.html", context)
+
+
+def _rework_context(request, disposition) -> dict:
+    """What the supervisor needs to start the rework batch (issue 16): the rework MBR and the operators."""
+    from django.contrib.auth import get_user_model
+
+    from batches.services.rework import rework_recipe
+
+    if disposition.status != "approved":
+        return {}
+    may_start = request.user.has_perm("batches.prepare_batch")
+    operators = get_user_model().objects.filter(is_active=True, groups__name="operator").order_by("username")
+    return {
+        "rework_recipe": rework_recipe(disposition.lot.material),
+        "can_start_rework": may_start,
+        "operators": list(operators) if may_start else [],
+    }
 
 
 DISPOSITION_ACTIONS = {

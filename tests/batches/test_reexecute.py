@@ -76,11 +76,34 @@ def test_reviewer_has_a_step_executed_again_and_the_first_execution_stays(under_
     html = render_to_string("batches/_record_body.html", record_context(batch))
     assert 'data-testid="earlier-execution"' in html
     assert "<s>Impeller speed: 150 rpm" in html and "152" in html
+    assert "Impeller speed: 150 rpm" in _struck_text_in_pdf(batch)  # as laid out by WeasyPrint
     for x in s.batch_exceptions(batch):
         s.exception_dispose(user=qc, batch=batch, key=x.key, note="Checked")
     s.batch_approve_review(user=qc, batch=batch, password=PW)
     batch.refresh_from_db()
     assert batch.status == BatchStatus.REVIEWED
+
+
+def _struck_text_in_pdf(batch) -> str:
+    """The text WeasyPrint lays out with a line through it in the batch record PDF."""
+    import weasyprint
+    from django.template.loader import render_to_string
+
+    from batches.pdf import record_context
+
+    html = render_to_string("batches/record_pdf.html", record_context(batch))
+    document = weasyprint.HTML(string=html).render()
+    struck: list[str] = []
+
+    def walk(box):
+        if "line-through" in (box.style["text_decoration_line"] or ()) and getattr(box, "text", None):
+            struck.append(box.text)
+        for child in getattr(box, "children", ()):
+            walk(child)
+
+    for page in document.pages:
+        walk(page._page_box)
+    return " ".join(struck)
 
 
 def test_only_executed_steps_of_the_batch_can_be_reopened(under_review, users):
