@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -23,6 +23,7 @@ from audit.signatures import signature_check_password, signature_create
 from equipment.models import (
     EQUIPMENT_MACHINE,
     OPEN_FAULT_STATES,
+    ChecklistItem,
     CommState,
     DailyCheck,
     Equipment,
@@ -64,6 +65,9 @@ def usability_queryset() -> QuerySet:
         .annotate(
             last_check_passed=Subquery(last_check.values("passed")[:1]),
             last_check_at=Subquery(last_check.values("performed_at")[:1]),
+            has_checklist=Exists(
+                ChecklistItem.objects.filter(equipment_class=OuterRef("equipment_class_id"), active=True)
+            ),
         )
         .prefetch_related(
             Prefetch(
@@ -143,7 +147,11 @@ def usability_evaluate(eq: Equipment, *, product=None, at: dt.datetime | None = 
     elif eq.status == S.AVAILABLE and getattr(eq, "has_checklist", False):
         last_check = getattr(eq, "last_check_at", None)
         if last_check is None or plant_date(last_check) < today:
-            warnings.append(_("Daily check not done today."))
+            # Blocks by default; a plant may make it a warning only through an approved configuration change.
+            if daily_check_blocks_use():
+                reasons.append(_("Daily check not done today: do it before use."))
+            else:
+                warnings.append(_("Daily check not done today."))
     live = getattr(eq, "live", None) if _has_live(eq) else None
     if live is not None and eq.opcua_endpoint:
         if live.comm_state == CommState.LOST:
@@ -159,6 +167,13 @@ def usability_evaluate(eq: Equipment, *, product=None, at: dt.datetime | None = 
             % {"when": _when(eq.dirty_since + dt.timedelta(hours=eq.dirty_hold_hours))}
         )
     return Usability(ok=not reasons, reasons=reasons, warnings=warnings)
+
+
+def daily_check_blocks_use() -> bool:
+    """The controlled parameter (CFG-1): does a missing daily check block use (default) or only warn."""
+    from administration.parameters import config_get_or_default  # config store; moves to mes/ (issue 22)
+
+    return bool(config_get_or_default("equipment.daily_check_blocks_use", True))
 
 
 def _has_live(eq: Equipment) -> bool:
