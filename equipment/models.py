@@ -587,6 +587,11 @@ class EquipmentTag(GMPModel):
     deadband = models.FloatField(_("deadband (absolute)"), default=0.0)
     low_limit = models.FloatField(_("low limit"), null=True, blank=True)
     high_limit = models.FloatField(_("high limit"), null=True, blank=True)
+    critical = models.BooleanField(
+        _("critical process parameter"),
+        default=False,
+        help_text=_("A value outside the limits while a batch uses the equipment opens a deviation on the batch."),
+    )
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:

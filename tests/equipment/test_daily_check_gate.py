@@ -38,7 +38,10 @@ def test_yesterdays_check_does_not_count(make_equipment, users):
     eq = make_equipment(daily_check=False)
     with audit_context(action="test.daily_check.yesterday"):
         DailyCheck.objects.create(
-            equipment=eq, performed_by=users["operator"], passed=True, performed_at=timezone.now() - dt.timedelta(days=1)
+            equipment=eq,
+            performed_by=users["operator"],
+            passed=True,
+            performed_at=timezone.now() - dt.timedelta(days=1),
         )
     verdict = equipment_check_usable(equipment=eq)
     assert not verdict.ok and any(MISSING in r for r in verdict.reasons)
