@@ -2,10 +2,12 @@
 everything the workflow owns (status, use, cleaning and calibration results) are read-only."""
 
 from django.contrib import admin
+from django.urls import reverse
 
 from equipment.models import ChecklistItem, Equipment, EquipmentClass, EquipmentTag, MachineStateMap
 from equipment.services.master import master_data_save
 from mes.admin_base import GMPAdminForm
+from mes.changecontrol import controlled_for
 
 WORKFLOW_FIELDS = (
     "status",
@@ -24,7 +26,27 @@ CALIBRATION_FIELDS = ("last_calibrated_on", "calibration_due_on")
 
 
 class ServiceSaveMixin:
+    """Saves through the master-data service. Fields under change control (mes.changecontrol) are
+    read-only here: the page links to the change request that proposes them instead."""
+
     form = GMPAdminForm  # a reason is required for every change of an existing record
+    change_form_template = "admin/change_controlled_form.html"
+
+    def get_readonly_fields(self, request, obj=None):
+        entry = controlled_for(self.model)
+        return (*super().get_readonly_fields(request, obj), *(entry.fields if entry else ()))
+
+    def has_add_permission(self, request):
+        return controlled_for(self.model) is None and super().has_add_permission(request)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        entry = controlled_for(self.model)
+        extra = {**(extra_context or {})}
+        if entry is not None:
+            extra["change_request_url"] = reverse(
+                "administration:masterdata_propose", kwargs={"model": entry.key, "pk": object_id}
+            )
+        return super().change_view(request, object_id, form_url, extra_context=extra)
 
     def save_model(self, request, obj, form, change):
         master_data_save(user=request.user, obj=obj, reason=form.cleaned_data.get("change_reason", ""))
@@ -56,7 +78,8 @@ class EquipmentAdmin(ServiceSaveMixin, admin.ModelAdmin):
     list_select_related = ("equipment_class", "line")
 
     def get_readonly_fields(self, request, obj=None):
-        return WORKFLOW_FIELDS + QUALIFICATION_FIELDS + (CALIBRATION_FIELDS if obj is not None else ())
+        own = WORKFLOW_FIELDS + QUALIFICATION_FIELDS + (CALIBRATION_FIELDS if obj is not None else ())
+        return (*own, *super().get_readonly_fields(request, obj))
 
 
 @admin.register(EquipmentTag)
