@@ -4,7 +4,14 @@ everything the workflow owns (status, use, cleaning and calibration results) are
 from django.contrib import admin
 from django.urls import reverse
 
-from equipment.models import ChecklistItem, Equipment, EquipmentClass, EquipmentTag, MachineStateMap
+from equipment.models import (
+    ChecklistItem,
+    Equipment,
+    EquipmentClass,
+    EquipmentTag,
+    MachineStateMap,
+    MaintenancePlan,
+)
 from equipment.services.master import master_data_save
 from mes.admin_base import GMPAdminForm
 from mes.changecontrol import controlled_for
@@ -98,3 +105,12 @@ class MachineStateMapAdmin(ServiceSaveMixin, admin.ModelAdmin):
     list_filter = ("equipment_class", "state")
     search_fields = ("equipment_class__code", "value")
     list_select_related = ("equipment_class",)
+
+
+@admin.register(MaintenancePlan)
+class MaintenancePlanAdmin(ServiceSaveMixin, admin.ModelAdmin):
+    """Preventive maintenance plans: under change control; the counters belong to the service."""
+
+    list_display = ("equipment", "title", "interval_days", "interval_hours", "interval_batches", "next_due_on")
+    list_select_related = ("equipment",)
+    readonly_fields = ("used_hours", "used_batches", "last_done_on", "open_work_order")

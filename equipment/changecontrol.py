@@ -39,4 +39,9 @@ CONTROLLED = [
     ),  # fmt: skip
     controlled("equipment.ChecklistItem", ["equipment_class", "order", "name", "name_zh", "active"]),
     controlled("equipment.MachineStateMap", ["equipment_class", "value", "state"]),  # issue 23's state mapping
+    controlled(
+        "equipment.MaintenancePlan",
+        ["equipment", "title", "instructions", "interval_days", "interval_hours", "interval_batches", "next_due_on",
+         "active"],
+    ),  # fmt: skip
 ]

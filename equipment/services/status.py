@@ -31,8 +31,10 @@ from equipment.models import (
     FaultReport,
     LogbookEntry,
     LogbookKind,
+    MaintenancePlan,
     QualificationStatus,
 )
+from equipment.services.pm import pm_interlock, pm_usage_record
 from mes.workflow import transition_apply
 
 S = EquipmentStatus
@@ -74,7 +76,8 @@ def usability_queryset() -> QuerySet:
                 "faults",
                 queryset=FaultReport.objects.filter(status__in=OPEN_FAULT_STATES).order_by("reported_at", "id"),
                 to_attr="open_faults",
-            )
+            ),
+            Prefetch("pm_plans", queryset=MaintenancePlan.objects.filter(active=True), to_attr="active_pm_plans"),
         )
     )
 
@@ -136,6 +139,7 @@ def usability_evaluate(eq: Equipment, *, product=None, at: dt.datetime | None = 
             reasons.append(_("Calibration overdue since %(date)s.") % {"date": _when(eq.calibration_due_on)})
         elif eq.calibration_due_on <= today + dt.timedelta(days=CALIBRATION_WARNING_DAYS):
             warnings.append(_("Calibration due on %(date)s.") % {"date": _when(eq.calibration_due_on)})
+    pm_interlock(eq, today, reasons, warnings)
     if eq.status == S.AVAILABLE:
         _cleanliness(eq, product, at, reasons)
     for fault in getattr(eq, "open_faults", None) or []:
@@ -311,6 +315,13 @@ def equipment_end_use(*, equipment: Equipment | int, user, reason: str = "") -> 
     eq = Equipment.objects.select_related("current_batch").get(
         pk=equipment.pk if isinstance(equipment, Equipment) else equipment
     )
+    with transaction.atomic():
+        ended = _end_use(eq, user, reason, now)
+        pm_usage_record(equipment_id=eq.pk, started=eq.in_use_since, ended=now)  # usage-based maintenance plans
+    return ended
+
+
+def _end_use(eq: Equipment, user, reason: str, now: dt.datetime) -> Equipment:
     return status_apply(
         equipment=eq.pk,
         name="end_use",

@@ -114,7 +114,11 @@ def test_pages_propose_and_approve_a_checklist_change(equipment, client_for, use
     assert 'data-testid="action-approve"' not in own and 'data-testid="action-withdraw"' in own
     qa = client_for("qa")
     page = qa.get(detail).content.decode()
-    assert "Guards, interlocks and emergency stop tested" in page and item.name in page and 'data-testid="action-approve"' in page
+    assert (
+        "Guards, interlocks and emergency stop tested" in page
+        and item.name in page
+        and 'data-testid="action-approve"' in page
+    )
     qa.post(detail, {"action": "approve", "password": password, "reason": "ok"})
     assert ChecklistItem.objects.get(pk=item.pk).name == "Guards, interlocks and emergency stop tested"
     listing = qa.get(reverse("administration:masterdata_list") + "?status=effective").content.decode()
