@@ -32,6 +32,21 @@ def _role_request(data):
     return {"pk": RoleRequest.objects.order_by("id").first().pk}
 
 
+MASTERDATA_PROPOSERS = frozenset({"admin", "qa", "maintenance", "supervisor"})
+
+
+def _masterdata_change(data):
+    from mes.models import MasterDataChange
+
+    return {"pk": MasterDataChange.objects.order_by("id").first().pk}
+
+
+def _equipment_tag(data):
+    from equipment.models import EquipmentTag
+
+    return {"model": "equipment.equipmenttag", "pk": EquipmentTag.objects.order_by("id").first().pk}
+
+
 def _user(username):
     return lambda data: {"pk": get_user_model().objects.get(username=username).pk}
 
@@ -60,6 +75,10 @@ ACCESS = {
     "administration:user_password": Rule(ADMIN, method="post", make_kwargs=_user("operator")),
     "administration:role_request_list": Rule(ROLE_APPROVERS),
     "administration:role_request_detail": Rule(ROLE_APPROVERS, make_kwargs=_role_request),
+    "administration:masterdata_list": Rule(MASTERDATA_PROPOSERS | {"auditor"}),
+    "administration:masterdata_detail": Rule(MASTERDATA_PROPOSERS | {"auditor"}, make_kwargs=_masterdata_change),
+    "administration:masterdata_new": Rule(MASTERDATA_PROPOSERS, kwargs={"model": "equipment.checklistitem"}),
+    "administration:masterdata_propose": Rule(MASTERDATA_PROPOSERS, make_kwargs=_equipment_tag),
     "administration:password_change": Rule(ALL_ROLES),
     "administration:my_account": Rule(ALL_ROLES),
     "administration:otp_verify": Rule(ALL_ROLES),

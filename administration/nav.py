@@ -17,6 +17,7 @@ NAV = [
     ),
     NavItem(_("Configuration"), "administration:config_list", "administration.view_configparameter", SECTION, "⚙", 955),
     NavItem(_("Change requests"), "administration:change_list", "administration.view_configchange", SECTION, "✎", 956),
+    NavItem(_("Master data changes"), "administration:masterdata_list", "mes.view_masterdatachange", SECTION, "✎", 957),
     NavItem(
         _("Configuration review"),
         "administration:config_review",

@@ -20,8 +20,15 @@ ROLE_PERMISSIONS = {
         "administration.view_securityalert",
         "administration.change_securityalert",
         "administration.view_periodicreview",
+        "mes.view_masterdatachange",
+        "mes.propose_masterdatachange",
     ],
+    "maintenance": ["mes.view_masterdatachange", "mes.propose_masterdatachange"],
+    "supervisor": ["mes.view_masterdatachange", "mes.propose_masterdatachange"],
     "qa": [
+        "mes.view_masterdatachange",
+        "mes.propose_masterdatachange",
+        "mes.approve_masterdatachange",
         *_REPORTS,
         "administration.approve_configchange",
         "administration.view_rolerequest",
@@ -29,5 +36,5 @@ ROLE_PERMISSIONS = {
         "administration.record_review",
         "administration.view_periodicreview",
     ],
-    "auditor": [*_REPORTS, "administration.view_periodicreview"],
+    "auditor": [*_REPORTS, "administration.view_periodicreview", "mes.view_masterdatachange"],
 }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from administration import otp, password_change, views, views_roles, views_users
+from administration import otp, password_change, views, views_masterdata, views_roles, views_users
 
 app_name = "administration"
 urlpatterns = [
@@ -29,6 +29,12 @@ urlpatterns = [
     path("account/password/", password_change.password_change, name="password_change"),
     path("role-requests/", views_roles.role_request_list, name="role_request_list"),
     path("role-requests/<int:pk>/", views_roles.role_request_detail, name="role_request_detail"),
+    path("master-data/", views_masterdata.masterdata_list, name="masterdata_list"),
+    path("master-data/<int:pk>/", views_masterdata.masterdata_detail, name="masterdata_detail"),
+    path("master-data/<str:model>/new/", views_masterdata.masterdata_propose_view, name="masterdata_new"),
+    path(
+        "master-data/<str:model>/<int:pk>/change/", views_masterdata.masterdata_propose_view, name="masterdata_propose"
+    ),
     path("account/", views_users.my_account, name="my_account"),
     path("account/<int:pk>/", views_users.account, name="account"),
 ]

@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from administration.forms import AcknowledgeForm, PeriodForm, ProposeForm, ReviewForm, SignedDecisionForm
+from administration.decisions import decision_post, signed_decisions
+from administration.forms import AcknowledgeForm, PeriodForm, ProposeForm, ReviewForm
 from administration.models import (
     CHANGE_MACHINE,
     ChangeStatus,
@@ -110,30 +111,15 @@ def change_list(request):
     )
 
 
-_DECISIONS = {
-    "approve": lambda user, pk, data: config_change_approve(
-        user=user, change_id=pk, password=data["password"], reason=data["reason"]
-    ),
-    "reject": lambda user, pk, data: config_change_reject(
-        user=user, change_id=pk, password=data["password"], reason=data["reason"]
-    ),
-    "withdraw": lambda user, pk, data: config_change_withdraw(user=user, change_id=pk, reason=data["reason"]),
-}
+_DECISIONS = signed_decisions(config_change_approve, config_change_reject, config_change_withdraw)
 
 
 @permission_required(VIEW_CONFIG, raise_exception=True)
 def change_detail(request, pk: int):
     change = get_object_or_404(ConfigChange.objects.select_related("parameter", "proposed_by", "decided_by"), pk=pk)
     if request.method == "POST":
-        form = SignedDecisionForm(request.POST)
-        if form.is_valid():
-            try:
-                _DECISIONS[form.cleaned_data["action"]](request.user, change.pk, form.cleaned_data)
-            except (ValidationError, SignatureError, PermissionDenied) as exc:
-                _report_errors(request, exc)
-            else:
-                messages.success(request, _("Decision recorded."))
-            return redirect("administration:change_detail", pk=change.pk)
+        decision_post(request, _DECISIONS, change.pk)
+        return redirect("administration:change_detail", pk=change.pk)
     actions = CHANGE_MACHINE.available(change, request.user)
     if change.proposed_by_id != request.user.pk:
         actions = [a for a in actions if a.name != "withdraw"]

@@ -12,3 +12,8 @@ class BatchesConfig(AppConfig):
         from materials.requirements import register_provider
 
         register_provider(batch_bom_lines)
+        # A critical parameter read from the machine outside its limits during a batch opens a deviation.
+        from batches.services.excursions import excursion_on_reading
+        from equipment.services.capture import reading_hook_register
+
+        reading_hook_register(excursion_on_reading)

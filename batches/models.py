@@ -488,6 +488,42 @@ class ExceptionDisposition(_BatchChild):
         return f"{self.batch} · {self.key}"
 
 
+class ProcessExcursion(_BatchChild):
+    """A critical process parameter outside its limits, read from the machine while the batch used it.
+
+    One row per excursion (debounced: at most one open per tag, a database constraint), opened with
+    the first out-of-limit value and its source/server timestamps and the deviation raised on the
+    batch; closed by the first value back within limits. The worst value seen is kept.
+    """
+
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="excursions", verbose_name=_("batch"))
+    equipment = models.ForeignKey(
+        "equipment.Equipment", on_delete=models.PROTECT, related_name="+", verbose_name=_("equipment")
+    )
+    tag = models.ForeignKey("equipment.EquipmentTag", on_delete=models.PROTECT, related_name="+", verbose_name=_("tag"))
+    limits = models.CharField(_("limits"), max_length=80)
+    first_value = models.FloatField(_("first value outside limits"))
+    first_source_ts = models.DateTimeField(_("source time of the first value"))
+    first_server_ts = models.DateTimeField(_("server time of the first value"), null=True, blank=True)
+    worst_value = models.FloatField(_("worst value"))
+    end_value = models.FloatField(_("value back within limits"), null=True, blank=True)
+    ended_source_ts = models.DateTimeField(_("back within limits at (source time)"), null=True, blank=True)
+    deviation_ref = models.CharField(_("deviation"), max_length=40)
+
+    class Meta:
+        ordering = ["first_source_ts", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tag"], condition=models.Q(ended_source_ts__isnull=True), name="one_open_excursion_per_tag"
+            )
+        ]
+        verbose_name = _("process parameter excursion")
+        verbose_name_plural = _("process parameter excursions")
+
+    def __str__(self) -> str:
+        return f"{self.batch} · {self.tag_id} {self.first_value}"
+
+
 def _zh() -> bool:
     from django.utils.translation import get_language
 

@@ -32,6 +32,7 @@ def _clean_equipment_for(batch, stdout) -> None:
         for code, _verdict in row.equipment:
             eq = Equipment.objects.get(code=code)
             try:
+                _daily_check_today(eq, op)
                 if eq.status == "dirty":
                     equipment_cleaning_start(equipment=eq, user=op, kind="full")
                 if Equipment.objects.get(pk=eq.pk).status == "cleaning":
@@ -39,6 +40,19 @@ def _clean_equipment_for(batch, stdout) -> None:
                     break
             except (ValidationError, PermissionDenied, SignatureError) as exc:
                 stdout.write(f"  batches: {code} not cleaned: {exc}")
+
+
+def _daily_check_today(eq, user) -> None:
+    """A missing daily check blocks use (issue 16): the operator does it before the demo batch runs."""
+    from django.utils import timezone
+
+    from equipment.services import equipment_daily_check_record
+    from equipment.services.care import checklist_for
+
+    items = checklist_for(eq)
+    done = eq.daily_checks.filter(performed_at__date=timezone.localdate(), passed=True).exists()
+    if items and not done and eq.status not in ("in_use", "out_of_service"):
+        equipment_daily_check_record(equipment=eq, user=user, answers={i.pk: (True, "") for i in items})
 
 
 def _stock_short_materials(batch) -> None:

@@ -39,6 +39,7 @@ ACCESS = {
     "equipment:return_to_service": Rule(STATUS_MANAGERS, make_kwargs=EQ),
     "equipment:requalify": Rule(REQUALIFIERS, make_kwargs=EQ),
     "equipment:workorders": Rule(VIEWERS),
+    "equipment:pm_plans": Rule(VIEWERS),
     "equipment:workorder_detail": Rule(VIEWERS, make_kwargs=_first("WorkOrder")),
     "equipment:workorder_create": Rule(MAINTAINERS, make_kwargs=_first("FaultReport"), method="post"),
     "equipment:fault_dismiss": Rule(MAINTAINERS, make_kwargs=_first("FaultReport")),

@@ -2,6 +2,7 @@
 everything the workflow owns (status, use, cleaning and calibration results) are read-only."""
 
 from django.contrib import admin, messages
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -13,11 +14,13 @@ from equipment.models import (
     EquipmentClass,
     EquipmentTag,
     MachineStateMap,
+    MaintenancePlan,
 )
 from equipment.opcua.demo import fault_request_dir
 from equipment.opcua.simulator import fault_request
 from equipment.services.master import master_data_save
 from mes.admin_base import GMPAdminForm
+from mes.changecontrol import controlled_for
 
 WORKFLOW_FIELDS = (
     "status",
@@ -36,7 +39,27 @@ CALIBRATION_FIELDS = ("last_calibrated_on", "calibration_due_on")
 
 
 class ServiceSaveMixin:
+    """Saves through the master-data service. Fields under change control (mes.changecontrol) are
+    read-only here: the page links to the change request that proposes them instead."""
+
     form = GMPAdminForm  # a reason is required for every change of an existing record
+    change_form_template = "admin/change_controlled_form.html"
+
+    def get_readonly_fields(self, request, obj=None):
+        entry = controlled_for(self.model)
+        return (*super().get_readonly_fields(request, obj), *(entry.fields if entry else ()))
+
+    def has_add_permission(self, request):
+        return controlled_for(self.model) is None and super().has_add_permission(request)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        entry = controlled_for(self.model)
+        extra = {**(extra_context or {})}
+        if entry is not None:
+            extra["change_request_url"] = reverse(
+                "administration:masterdata_propose", kwargs={"model": entry.key, "pk": object_id}
+            )
+        return super().change_view(request, object_id, form_url, extra_context=extra)
 
     def save_model(self, request, obj, form, change):
         master_data_save(user=request.user, obj=obj, reason=form.cleaned_data.get("change_reason", ""))
@@ -69,7 +92,8 @@ class EquipmentAdmin(ServiceSaveMixin, admin.ModelAdmin):
     actions = ["simulate_alarm"]
 
     def get_readonly_fields(self, request, obj=None):
-        return WORKFLOW_FIELDS + QUALIFICATION_FIELDS + (CALIBRATION_FIELDS if obj is not None else ())
+        own = WORKFLOW_FIELDS + QUALIFICATION_FIELDS + (CALIBRATION_FIELDS if obj is not None else ())
+        return (*own, *super().get_readonly_fields(request, obj))
 
     @admin.action(description=gettext_lazy("Raise a simulated machine alarm (demo simulator)"), permissions=["change"])
     def simulate_alarm(self, request, queryset):
@@ -117,3 +141,12 @@ class BalanceMetrologyAdmin(ServiceSaveMixin, admin.ModelAdmin):
     list_display = ("balance", "serial_number", "unit", "capacity", "readability", "minimum_weight")
     list_select_related = ("balance__equipment",)
     search_fields = ("balance__equipment__code", "serial_number")
+
+
+@admin.register(MaintenancePlan)
+class MaintenancePlanAdmin(ServiceSaveMixin, admin.ModelAdmin):
+    """Preventive maintenance plans: under change control; the counters belong to the service."""
+
+    list_display = ("equipment", "title", "interval_days", "interval_hours", "interval_batches", "next_due_on")
+    list_select_related = ("equipment",)
+    readonly_fields = ("used_hours", "used_batches", "last_done_on", "open_work_order")

@@ -505,12 +505,27 @@ class WorkOrder(GMPModel):
     STATE_FIELD = "status"
 
     equipment = models.ForeignKey(Equipment, on_delete=models.PROTECT, related_name="work_orders")
-    fault = models.ForeignKey(FaultReport, on_delete=models.PROTECT, related_name="work_orders")
+    # A repair has its fault; a preventive maintenance work order has its plan instead.
+    fault = models.ForeignKey(FaultReport, on_delete=models.PROTECT, related_name="work_orders", null=True, blank=True)
+    plan = models.ForeignKey(
+        "equipment.MaintenancePlan",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="work_orders",
+        verbose_name=_("preventive maintenance plan"),
+    )
     status = models.CharField(
         _("status"), max_length=20, choices=WorkOrderStatus.choices, default=WorkOrderStatus.OPEN, db_index=True
     )
+    # Empty when the beat task generated it from a due maintenance plan.
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     started_by = models.ForeignKey(
@@ -587,6 +602,11 @@ class EquipmentTag(GMPModel):
     deadband = models.FloatField(_("deadband (absolute)"), default=0.0)
     low_limit = models.FloatField(_("low limit"), null=True, blank=True)
     high_limit = models.FloatField(_("high limit"), null=True, blank=True)
+    critical = models.BooleanField(
+        _("critical process parameter"),
+        default=False,
+        help_text=_("A value outside the limits while a batch uses the equipment opens a deviation on the batch."),
+    )
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -705,3 +725,4 @@ from equipment.models_capture import (  # noqa: E402, F401 - models of this app 
     MachineStateMap,
     TagState,
 )
+from equipment.models_pm import MaintenancePlan  # noqa: E402, F401

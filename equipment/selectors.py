@@ -88,7 +88,7 @@ def open_faults() -> QuerySet:
 def work_order_queue() -> QuerySet:
     return (
         WorkOrder.objects.exclude(status=WorkOrderStatus.CLOSED)
-        .select_related("equipment", "equipment__line", "fault", "created_by", "started_by", "completed_by")
+        .select_related("equipment", "equipment__line", "fault", "plan", "created_by", "started_by", "completed_by")
         .order_by("created_at", "id")
     )
 
@@ -108,3 +108,14 @@ def capture_alerts_open() -> QuerySet:
         .select_related("equipment", "tag")
         .order_by("-raised_at", "-id")[:100]
     )
+
+
+def pm_plan_rows(today) -> list[dict]:
+    """Every active preventive maintenance plan with its state (2 queries)."""
+    from equipment.models import MaintenancePlan
+    from equipment.services.pm import pm_plan_state
+
+    plans = MaintenancePlan.objects.filter(active=True).select_related("equipment", "open_work_order")
+    rows = [{"plan": p, "state": pm_plan_state(p, today)} for p in plans.order_by("equipment__code", "title")]
+    rows.sort(key=lambda r: (not r["state"].overdue, not r["state"].due))
+    return rows

@@ -13,3 +13,11 @@ def poll_opcua() -> dict:
 
     results = opcua_poll()
     return {r.endpoint: {"ok": r.ok, "skipped": r.skipped, "stored": r.stored, "faults": r.faults} for r in results}
+
+
+@shared_task(ignore_result=True)
+def pm_generate_work_orders() -> int:
+    """Beat task: open the work orders of the preventive maintenance plans that are due (idempotent)."""
+    from equipment.services.pm import pm_due_generate
+
+    return len(pm_due_generate())

@@ -17,6 +17,7 @@ urlpatterns = [
     path("<int:pk>/return-to-service/", views.service_state, {"action": "return"}, name="return_to_service"),
     path("<int:pk>/requalify/", views.requalify, name="requalify"),
     path("maintenance/", views.workorders, name="workorders"),
+    path("maintenance/plans/", views.pm_plans, name="pm_plans"),
     path("maintenance/work-orders/<int:pk>/", views.workorder_detail, name="workorder_detail"),
     path("maintenance/faults/<int:pk>/work-order/", views.workorder_create, name="workorder_create"),
     path("maintenance/faults/<int:pk>/dismiss/", views.fault_dismiss, name="fault_dismiss"),

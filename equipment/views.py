@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -271,6 +272,12 @@ def requalify(request, pk: int):
 
 # --- maintenance -----------------------------------------------------------------------------
 @permission_required(VIEW, raise_exception=True)
+def pm_plans(request):
+    """Preventive maintenance plans: overdue first (they block use), then due (work order generated)."""
+    return render(request, "equipment/pm_plans.html", {"rows": selectors.pm_plan_rows(timezone.localdate())})
+
+
+@permission_required(VIEW, raise_exception=True)
 def workorders(request):
     return render(
         request,
@@ -283,7 +290,7 @@ def workorders(request):
 def workorder_detail(request, pk: int):
     wo = get_object_or_404(
         WorkOrder.objects.select_related(
-            "equipment", "fault", "created_by", "started_by", "completed_by", "requalified_by"
+            "equipment", "fault", "plan", "created_by", "started_by", "completed_by", "requalified_by"
         ),
         pk=pk,
     )

@@ -4,10 +4,12 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect
+from django.urls import reverse
 
 from materials.models import Location, Lot, Material
 from materials.services import MATERIAL_FIELDS, location_save, material_create, material_update
 from mes.admin_base import GMPAdmin
+from mes.changecontrol import controlled_for
 
 
 @admin.register(Material)
@@ -20,8 +22,18 @@ class MaterialAdmin(GMPAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    change_form_template = "admin/change_controlled_form.html"
+
     def get_readonly_fields(self, request, obj=None):
-        return ("code",) if obj is not None else ()
+        # Under change control (materials/changecontrol.py): edited through a change request only.
+        return tuple(controlled_for(Material).fields)
+
+    def has_add_permission(self, request):
+        return False  # a new material is proposed as a change request (or comes from the ERP)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        url = reverse("administration:masterdata_propose", kwargs={"model": "materials.material", "pk": object_id})
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "change_request_url": url})
 
     def save_model(self, request, obj, form, change):
         values = {k: form.cleaned_data[k] for k in MATERIAL_FIELDS if k in form.cleaned_data}

@@ -168,6 +168,17 @@ PARAMETERS: list[ParameterDef] = [
         "%",
     ),
     ParameterDef(
+        "equipment.daily_check_blocks_use",
+        "process",
+        gettext_lazy("A missing daily equipment check blocks use"),
+        ParameterType.BOOLEAN,
+        _setting("MES_DAILY_CHECK_BLOCKS_USE", True),
+        None,
+        None,
+        "",
+        gettext_lazy("No: a missing daily check of the day is only a warning (a documented, approved choice)."),
+    ),
+    ParameterDef(
         "integrations.opcua_polling_seconds",
         "integrations",
         gettext_lazy("OPC UA polling interval"),

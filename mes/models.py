@@ -90,3 +90,62 @@ class Line(GMPModel, LocalizedNameMixin):
 
     def __str__(self) -> str:
         return f"{self.code} {self.display_name}"
+
+
+class MasterDataChangeStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Waiting for approval")
+    EFFECTIVE = "effective", _("Approved and effective")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class MasterDataChange(GMPModel):
+    """A request to create or change one master-data record whose fields are under change control
+    (declared in `<app>/changecontrol.py`, see mes.changecontrol).
+
+    `before` and `after` hold the controlled fields as text (only those that change; every field
+    for a new record). Nothing changes until another person approves it with an e-signature; the
+    approval writes `after` to the record in the same transaction (effective on approval).
+    """
+
+    STATE_FIELD = "status"
+
+    object_type = models.CharField(_("record type"), max_length=100, db_index=True)
+    object_id = models.CharField(_("record id"), max_length=64, blank=True, default="")  # empty: a new record
+    object_repr = models.CharField(_("record"), max_length=200)
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=MasterDataChangeStatus.choices,
+        default=MasterDataChangeStatus.PROPOSED,
+        db_index=True,
+    )
+    before = models.JSONField(_("before"), default=dict, blank=True)
+    after = models.JSONField(_("after"), default=dict)
+    reason = models.TextField(_("reason for change"))
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("proposed by")
+    )
+    proposed_at = models.DateTimeField(_("proposed at"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_comment = models.TextField(_("decision comment"), blank=True, default="")
+
+    class Meta:
+        ordering = ["-proposed_at", "-id"]
+        verbose_name = _("master data change request")
+        verbose_name_plural = _("master data change requests")
+        permissions = [
+            ("propose_masterdatachange", _("Can propose master data changes")),
+            ("approve_masterdatachange", _("Can approve or reject master data changes")),
+        ]
+
+    def __str__(self) -> str:
+        return f"MDC-{self.pk:05d} {self.object_repr}" if self.pk else f"MDC {self.object_repr}"

@@ -329,6 +329,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(env_int("MES_ERP_PULL_SECONDS", 900, minimum=10)),
     },
     "equipment-opcua-poll": {"task": "equipment.tasks.poll_opcua", "schedule": 1.0, "options": {"expires": 5}},
+    "equipment-pm-work-orders": {"task": "equipment.tasks.pm_generate_work_orders", "schedule": 900.0},
     "backup-daily": {"task": "administration.tasks.backup_run", "schedule": 24 * 3600.0},
     # Sends every report subscription that is due (REP-3); the due time is in the database.
     "reports-subscriptions": {"task": "reports.tasks.subscriptions_run_due", "schedule": 300.0},

@@ -56,6 +56,7 @@ class TagInfo(NamedTuple):
     deadband: float
     low_limit: float | None
     high_limit: float | None
+    critical: bool
     class_id: int | None
     endpoint: str
 
@@ -91,7 +92,8 @@ READING_HOOKS: list[ReadingHook] = []
 
 
 def reading_hook_register(hook: ReadingHook) -> None:
-    """Call `hook(tag=TagInfo, value=..., text=..., source_ts=..., clock_suspect=...)` per stored reading."""
+    """Call `hook(tag=TagInfo, value=..., text=..., source_ts=..., server_ts=..., clock_suspect=...)` per
+    stored reading (after the poll's readings are written; a hook's failure is logged, never lost data)."""
     if hook not in READING_HOOKS:
         READING_HOOKS.append(hook)
 
@@ -316,9 +318,16 @@ def _call_hooks(tags: list[TagInfo], rows: list[Row]) -> None:
     if not READING_HOOKS or not rows:
         return
     by_pk = {t.pk: t for t in tags}
-    for pk, value, text, _c, source_ts, _sv, _r, suspect in rows:
+    for pk, value, text, _c, source_ts, server_ts, _r, suspect in rows:
         for hook in READING_HOOKS:
             try:
-                hook(tag=by_pk[pk], value=value, text=text, source_ts=source_ts, clock_suspect=suspect)
+                hook(
+                    tag=by_pk[pk],
+                    value=value,
+                    text=text,
+                    source_ts=source_ts,
+                    server_ts=server_ts,
+                    clock_suspect=suspect,
+                )
             except Exception:  # noqa: BLE001 - a domain rule's failure must not lose the poll's readings
                 log.exception("reading hook %s failed for tag %s", hook, pk)

@@ -24,6 +24,7 @@ from equipment.models import (
     WorkOrder,
     WorkOrderStatus,
 )
+from equipment.services.pm import pm_plan_done
 from equipment.services.status import logbook_write, refuse_same_person, status_apply
 from mes.workflow import transition_apply
 
@@ -233,14 +234,17 @@ def workorder_requalify(
     now = timezone.now()
 
     def after(obj):
-        transition_apply(
-            model=FaultReport,
-            pk=obj.fault_id,
-            machine=FAULT_MACHINE,
-            name="close",
-            user=user,
-            changes={"closed_at": now},
-        )
+        if obj.fault_id:
+            transition_apply(
+                model=FaultReport,
+                pk=obj.fault_id,
+                machine=FAULT_MACHINE,
+                name="close",
+                user=user,
+                changes={"closed_at": now},
+            )
+        if obj.plan_id:  # preventive maintenance done: the plan starts counting again
+            pm_plan_done(work_order=obj, today=timezone.localdate())
         status_apply(
             equipment=obj.equipment_id,
             name="requalify" if obj.was_clean else "requalify_to_dirty",

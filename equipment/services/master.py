@@ -7,6 +7,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
+from mes.changecontrol import master_data_check
 
 
 def master_data_save(*, user, obj: models.Model, reason: str = "") -> models.Model:
@@ -17,6 +18,7 @@ def master_data_save(*, user, obj: models.Model, reason: str = "") -> models.Mod
 
     if isinstance(obj, Equipment):
         refuse_qualification_edit(obj)
+    master_data_check(obj)  # controlled fields change only through an approved change request
     verb = "add" if obj._state.adding else "change"
     perm = f"{obj._meta.app_label}.{verb}_{obj._meta.model_name}"
     if not user.has_perm(perm):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -23,6 +23,7 @@ from audit.signatures import signature_check_password, signature_create
 from equipment.models import (
     EQUIPMENT_MACHINE,
     OPEN_FAULT_STATES,
+    ChecklistItem,
     CommState,
     DailyCheck,
     Equipment,
@@ -30,8 +31,10 @@ from equipment.models import (
     FaultReport,
     LogbookEntry,
     LogbookKind,
+    MaintenancePlan,
     QualificationStatus,
 )
+from equipment.services.pm import pm_interlock, pm_usage_record
 from mes.workflow import transition_apply
 
 S = EquipmentStatus
@@ -64,13 +67,17 @@ def usability_queryset() -> QuerySet:
         .annotate(
             last_check_passed=Subquery(last_check.values("passed")[:1]),
             last_check_at=Subquery(last_check.values("performed_at")[:1]),
+            has_checklist=Exists(
+                ChecklistItem.objects.filter(equipment_class=OuterRef("equipment_class_id"), active=True)
+            ),
         )
         .prefetch_related(
             Prefetch(
                 "faults",
                 queryset=FaultReport.objects.filter(status__in=OPEN_FAULT_STATES).order_by("reported_at", "id"),
                 to_attr="open_faults",
-            )
+            ),
+            Prefetch("pm_plans", queryset=MaintenancePlan.objects.filter(active=True), to_attr="active_pm_plans"),
         )
     )
 
@@ -132,6 +139,7 @@ def usability_evaluate(eq: Equipment, *, product=None, at: dt.datetime | None = 
             reasons.append(_("Calibration overdue since %(date)s.") % {"date": _when(eq.calibration_due_on)})
         elif eq.calibration_due_on <= today + dt.timedelta(days=CALIBRATION_WARNING_DAYS):
             warnings.append(_("Calibration due on %(date)s.") % {"date": _when(eq.calibration_due_on)})
+    pm_interlock(eq, today, reasons, warnings)
     if eq.status == S.AVAILABLE:
         _cleanliness(eq, product, at, reasons)
     for fault in getattr(eq, "open_faults", None) or []:
@@ -143,7 +151,11 @@ def usability_evaluate(eq: Equipment, *, product=None, at: dt.datetime | None = 
     elif eq.status == S.AVAILABLE and getattr(eq, "has_checklist", False):
         last_check = getattr(eq, "last_check_at", None)
         if last_check is None or plant_date(last_check) < today:
-            warnings.append(_("Daily check not done today."))
+            # Blocks by default; a plant may make it a warning only through an approved configuration change.
+            if daily_check_blocks_use():
+                reasons.append(_("Daily check not done today: do it before use."))
+            else:
+                warnings.append(_("Daily check not done today."))
     live = getattr(eq, "live", None) if _has_live(eq) else None
     if live is not None and eq.opcua_endpoint:
         if live.comm_state == CommState.LOST:
@@ -159,6 +171,13 @@ def usability_evaluate(eq: Equipment, *, product=None, at: dt.datetime | None = 
             % {"when": _when(eq.dirty_since + dt.timedelta(hours=eq.dirty_hold_hours))}
         )
     return Usability(ok=not reasons, reasons=reasons, warnings=warnings)
+
+
+def daily_check_blocks_use() -> bool:
+    """The controlled parameter (CFG-1): does a missing daily check block use (default) or only warn."""
+    from administration.parameters import config_get_or_default  # config store; moves to mes/ (issue 22)
+
+    return bool(config_get_or_default("equipment.daily_check_blocks_use", True))
 
 
 def _has_live(eq: Equipment) -> bool:
@@ -296,6 +315,13 @@ def equipment_end_use(*, equipment: Equipment | int, user, reason: str = "") -> 
     eq = Equipment.objects.select_related("current_batch").get(
         pk=equipment.pk if isinstance(equipment, Equipment) else equipment
     )
+    with transaction.atomic():
+        ended = _end_use(eq, user, reason, now)
+        pm_usage_record(equipment_id=eq.pk, started=eq.in_use_since, ended=now)  # usage-based maintenance plans
+    return ended
+
+
+def _end_use(eq: Equipment, user, reason: str, now: dt.datetime) -> Equipment:
     return status_apply(
         equipment=eq.pk,
         name="end_use",

@@ -21,7 +21,7 @@ def make_equipment(code, cls_code):
 
     today = timezone.localdate()
     with audit_context(action="test.equipment.create"):
-        return Equipment.objects.create(
+        eq = Equipment.objects.create(
             code=code,
             name=f"Equipment {code}",
             equipment_class=EquipmentClass.objects.get(code=cls_code),
@@ -32,6 +32,19 @@ def make_equipment(code, cls_code):
             calibration_due_on=today + dt.timedelta(days=150),
             qualified_on=today - dt.timedelta(days=300),
         )
+        _daily_check_passed(eq)
+    return eq
+
+
+def _daily_check_passed(eq) -> None:
+    """Today's daily check, passed (a missing one blocks use, issue 16)."""
+    from django.contrib.auth import get_user_model
+
+    from equipment.models import DailyCheck
+
+    if eq.equipment_class.checklist.exists():
+        checker, _created = get_user_model().objects.get_or_create(username="fixture-daily-checker")
+        DailyCheck.objects.create(equipment=eq, performed_by=checker, passed=True)
 
 
 def released_lot(users, code, quantity):

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from audit.context import audit_context
-from equipment.models import ChecklistItem, Equipment, EquipmentClass
+from equipment.models import ChecklistItem, DailyCheck, Equipment, EquipmentClass
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def products(db):
 def make_equipment(plant):
     from mes.models import Line
 
-    def make(code="GRAN-01", cls="GRAN", **kw):
+    def make(code="GRAN-01", cls="GRAN", daily_check=True, **kw):
         today = timezone.localdate()
         values = {
             "name": f"Equipment {code}",
@@ -56,7 +56,11 @@ def make_equipment(plant):
         }
         values.update(kw)
         with audit_context(action="test.equipment.create"):
-            return Equipment.objects.create(code=code, **values)
+            eq = Equipment.objects.create(code=code, **values)
+            if daily_check and eq.equipment_class.checklist.exists():
+                # Today's daily check passed: a missing one blocks use (issue 16); tests of that rule pass False.
+                DailyCheck.objects.create(equipment=eq, performed_by=_checker(), passed=True)
+        return eq
 
     return make
 
@@ -87,3 +91,10 @@ def make_batch(products, plant):
 
 def fresh(obj):
     return type(obj).objects.get(pk=obj.pk)
+
+
+def _checker():
+    from django.contrib.auth import get_user_model
+
+    user, _created = get_user_model().objects.get_or_create(username="fixture-daily-checker")
+    return user

@@ -153,23 +153,28 @@ def test_lists_render(make_equipment, client_for, users):
     assert Equipment.objects.count() == 2
 
 
-def test_admin_saves_master_data_through_the_service_and_keeps_status_read_only(equipment, users, client_for):
-    from django.core.exceptions import PermissionDenied
+def test_admin_saves_master_data_through_the_service_and_keeps_status_read_only(equipment, users, client_for, password):
+    from django.core.exceptions import PermissionDenied, ValidationError
 
     from audit.models import AuditEvent
     from equipment.services.master import master_data_save
+    from mes.changecontrol import masterdata_change_approve, masterdata_propose
 
     admin_client = client_for("admin")
     page = admin_client.get(reverse("admin:equipment_equipment_change", args=[equipment.pk]))
     assert page.status_code == 200
     assert 'name="status"' not in page.content.decode()  # read-only: shown, not editable
+    assert 'name="location"' not in page.content.decode()  # under change control (issue 16)
     eq = fresh(equipment)
     eq.location = "OSD-110"
-    master_data_save(user=users["admin"], obj=eq, reason="room renumbered")
+    with pytest.raises(ValidationError, match="change control"):
+        master_data_save(user=users["admin"], obj=eq, reason="room renumbered")
+    change = masterdata_propose(user=users["admin"], obj=eq, reason="room renumbered")
+    masterdata_change_approve(user=users["qa"], change_id=change.pk, password=password)
     event = AuditEvent.objects.filter(object_type="equipment.equipment", object_id=str(eq.pk)).order_by("-seq").first()
-    assert event.username == "admin" and event.new == {"location": "OSD-110"} and event.reason == "room renumbered"
+    assert event.username == "qa" and event.new == {"location": "OSD-110"} and event.reason == f"MDC-{change.pk:05d}"
     with pytest.raises(PermissionDenied):
-        master_data_save(user=users["operator"], obj=eq)
+        master_data_save(user=users["operator"], obj=fresh(eq))
 
 
 @pytest.mark.parametrize(
