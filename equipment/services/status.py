@@ -35,6 +35,7 @@ from equipment.models import (
     QualificationStatus,
 )
 from equipment.services.pm import pm_interlock, pm_usage_record
+from mes.config import config_get_or_default
 from mes.workflow import transition_apply
 
 S = EquipmentStatus
@@ -175,8 +176,6 @@ def usability_evaluate(eq: Equipment, *, product=None, at: dt.datetime | None = 
 
 def daily_check_blocks_use() -> bool:
     """The controlled parameter (CFG-1): does a missing daily check block use (default) or only warn."""
-    from administration.parameters import config_get_or_default  # config store; moves to mes/ (issue 22)
-
     return bool(config_get_or_default("equipment.daily_check_blocks_use", True))
 
 
