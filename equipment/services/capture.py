@@ -218,21 +218,54 @@ def _insert_readings(rows: list[Row]) -> set[int]:
                 continue
         return {r[0] for r in rows}
     table = TagReading._meta.db_table
-    columns = list(zip(*rows, strict=True))
+    tag, value, text, status, source, server, received, suspect = zip(*rows, strict=True)
+    # One poll has one receipt time: sent once, not as an array of thousands of equal timestamps.
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (tag_id, value, text_value, status_code, source_ts, server_ts, received_at, "
-            "clock_suspect) SELECT * FROM unnest(%s::bigint[], %s::double precision[], %s::varchar[], "
-            "%s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::timestamptz[], %s::boolean[]) "
-            "ON CONFLICT (tag_id, source_ts) DO NOTHING RETURNING tag_id",
-            [list(c) for c in columns],
+            "clock_suspect) SELECT t, v, x, c, s, sv, %s, k FROM unnest(%s::bigint[], %s::double precision[], "
+            "%s::varchar[], %s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::boolean[]) AS u(t, v, x, c, s, "
+            "sv, k) ON CONFLICT (tag_id, source_ts) DO NOTHING RETURNING tag_id",
+            [
+                _one(received),
+                list(tag),
+                list(value),
+                list(text),
+                list(status),
+                list(source),
+                list(server),
+                list(suspect),
+            ],
         )
         return {row[0] for row in cursor.fetchall()}
+
+
+def _one(values: tuple) -> object:
+    """The value all rows share (a poll's receipt time)."""
+    first = values[0]
+    if any(v != first for v in values):
+        raise ValueError("rows of one poll must share their receipt time")
+    return first
+
+
+_REMEMBER_SQL = f"""
+INSERT INTO {TagState._meta.db_table} (tag_id, value, text, status_code, has_value, stored_at, error, error_since)
+SELECT t, v, x, c, h, %s, '', NULL FROM unnest(%s::bigint[], %s::double precision[], %s::varchar[], %s::bigint[],
+       %s::boolean[]) AS u(t, v, x, c, h)
+ON CONFLICT (tag_id) DO UPDATE SET value = EXCLUDED.value, text = EXCLUDED.text, status_code = EXCLUDED.status_code,
+       has_value = EXCLUDED.has_value, stored_at = EXCLUDED.stored_at
+"""
 
 
 def _remember(rows: list[Row]) -> None:
     """The stored readings become every worker's memory (one upsert for the whole poll)."""
     if not rows:
+        return
+    if connection.vendor == "postgresql":  # one statement of arrays: no model object per tag
+        tag, value, text, status, _s, _sv, received, _k = zip(*rows, strict=True)
+        has_value = [v is not None or bool(x) for v, x in zip(value, text, strict=True)]
+        with connection.cursor() as cursor:
+            cursor.execute(_REMEMBER_SQL, [_one(received), list(tag), list(value), list(text), list(status), has_value])
         return
     states = [
         TagState(tag_id=t, value=v, text=x, status_code=c, has_value=v is not None or bool(x), stored_at=r)

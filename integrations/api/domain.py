@@ -181,7 +181,8 @@ class OrderListView(AuditedMixin, generics.ListAPIView):
     permissions_required = {"GET": [ORDER_VIEW]}
 
     def get_queryset(self):
-        qs = ProductionOrder.objects.select_related("product", "line", "recipe").order_by("-id")
+        # recipe__product: the recipe's text ("<product> v<version>") names its product (one query per row without)
+        qs = ProductionOrder.objects.select_related("product", "line", "recipe__product").order_by("-id")
         return _filters(
             qs,
             self.request.query_params,
@@ -194,7 +195,7 @@ class OrderDetailView(AuditedMixin, generics.RetrieveAPIView):
     serializer_class = OrderSerializer
     permissions_required = {"GET": [ORDER_VIEW]}
     lookup_field = "number"
-    queryset = ProductionOrder.objects.select_related("product", "line", "recipe")
+    queryset = ProductionOrder.objects.select_related("product", "line", "recipe__product")
 
 
 @extend_schema(tags=["ERP"], parameters=[OpenApiParameter("status", str, required=False)])

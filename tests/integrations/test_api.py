@@ -173,3 +173,30 @@ def test_account_command_issues_rotates_and_revokes(db, users):
     assert Client(HTTP_AUTHORIZATION=f"Token {token}").get("/api/v1/orders/").status_code == 200
     call_command("integration_account", "revoke", "mes-erp", "--reason", "retired", stdout=io.StringIO())
     assert Client(HTTP_AUTHORIZATION=f"Token {token}").get("/api/v1/orders/").status_code == 401
+
+
+def test_order_list_reads_a_page_in_fixed_queries(db, users, api_for, effective_recipe):
+    """No N+1 on the order list: the recipe's text names its product, read in the same query."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from orders.services import order_create
+    from tests.orders.conftest import order_values
+
+    client = api_for("erp")
+
+    def page() -> tuple[int, dict]:
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get("/api/v1/orders/")
+        assert response.status_code == 200, response.content
+        return len(ctx.captured_queries), response.json()
+
+    order_create(user=users["planner"], **order_values())
+    page()  # permissions cached
+    one, body = page()
+    for _ in range(5):
+        order_create(user=users["planner"], **order_values())
+    six, body = page()
+    assert body["count"] == 6
+    assert all(row["recipe"].startswith("IM-GRN-500 v") for row in body["results"])
+    assert six == one

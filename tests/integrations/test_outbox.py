@@ -193,3 +193,41 @@ def test_concurrent_workers_never_claim_the_same_message(peer, monkeypatch):
         t.join()
     everything = [pk for mine in claimed for pk in mine]
     assert len(everything) == 300 and len(set(everything)) == 300
+
+
+def test_a_claim_of_several_renews_its_lease_before_a_send_it_would_not_cover(db, peer):
+    """A batch claim holds a lease of ONE request: before each send whose request the lease would
+    not cover, the sender renews it (committed), and a message whose claim was lost in between
+    (another worker took it after the lease ran out) is dropped, never sent."""
+    import uuid
+
+    from integrations.services.outbox import _Claim, lease_seconds
+
+    _enqueue(3)
+    claim = _Claim("erp", 3, expired=True)
+    assert len(claim.messages) == 3
+    first = claim.next_to_send()  # the lease covers it: sent without renewing
+    leased = OutboxMessage.objects.get(pk=claim.messages[0].pk).lease_until
+    claim.lease_ends = time.monotonic()  # as if the first answer took almost the whole lease
+    taken, last = claim.messages
+    OutboxMessage.objects.filter(pk=taken.pk).update(claim_token=uuid.uuid4())  # another worker's now
+    second = claim.next_to_send()
+    assert second.pk == last.pk and first.pk not in (taken.pk, last.pk)
+    assert not claim.messages  # the lost one is dropped, not sent
+    renewed = OutboxMessage.objects.get(pk=second.pk).lease_until
+    assert renewed > leased and claim.lease_ends > time.monotonic() + lease_seconds("erp") - 5
+    assert OutboxMessage.objects.get(pk=taken.pk).lease_until == leased  # not ours: untouched
+
+
+def test_messages_claimed_but_not_sent_are_released_at_once(db, peer):
+    """A receiver that cannot be reached stops the batch: the messages claimed with the one that
+    failed go back to pending at once (not after a lease), their attempt not counted."""
+    from integrations.services.outbox import _Pace, outbox_deliver_batch
+
+    _enqueue(5)
+    peer.stop()
+    report = outbox_deliver_batch(system="erp", pace=_Pace(seconds=0.001))  # fast receiver so far: claims 5
+    assert report.claimed == 1 and report.failed == 1
+    rows = list(OutboxMessage.objects.order_by("id").values_list("status", "attempts", "lease_until", "claim_token"))
+    assert rows[0][:2] == ("pending", 1)
+    assert rows[1:] == [("pending", 0, None, None)] * 4
