@@ -49,7 +49,8 @@ traceability: install-dev
 bench: install-dev
 	$(BIN)/python bench/run.py
 
-## make load: 50 operators + 10 office users on gunicorn/PostgreSQL/Redis for 5 min (bench/load/)
+## make load: 50 operators + 10 office users on gunicorn/PostgreSQL/Redis for 5 min (bench/load/);
+## make load LOAD_ARGS=--capacity: more paced operators step by step until p95 > 300 ms or errors (the knee)
 load: install-dev
 	$(BIN)/python bench/load/run_load.py $(LOAD_ARGS)
 

@@ -86,14 +86,18 @@ class GMPModel(models.Model):
         abstract = True
 
     # --- values -----------------------------------------------------------------------------
+    @classmethod
+    def _audited_fields(cls) -> tuple[tuple[str, str], ...]:
+        """(name, attname) of the audited concrete fields, worked out once per model class."""
+        fields = cls.__dict__.get("_audited_fields_cache")
+        if fields is None:
+            fields = tuple((f.name, f.attname) for f in cls._meta.concrete_fields if f.name not in cls.AUDIT_EXCLUDE)
+            cls._audited_fields_cache = fields
+        return fields
+
     def audit_values(self) -> dict[str, Any]:
         """The record's current field values in canonical form, keyed by attribute name."""
-        values = {}
-        for f in self._meta.concrete_fields:
-            if f.name in self.AUDIT_EXCLUDE:
-                continue
-            values[f.name] = jsonable(getattr(self, f.attname))
-        return values
+        return {name: jsonable(getattr(self, attname)) for name, attname in self._audited_fields()}
 
     def signature_content(self) -> dict[str, Any]:
         """What a signature on this record binds to. Override to include child records."""
@@ -105,18 +109,38 @@ class GMPModel(models.Model):
 
     @classmethod
     def from_db(cls, db, field_names, values):
+        """Keep the values as loaded; their canonical form (the "old" side of the next audit event) is
+        worked out only when the record is saved. Most loaded records are only shown, and converting
+        every field of every row was a large share of a page's CPU. Mutable values (JSON lists and
+        dicts) are converted now, so a change made in place still shows up as a change."""
         instance = super().from_db(db, field_names, values)
-        instance._audit_loaded = instance.audit_values()
+        loaded = dict(zip(field_names, values, strict=False))
+        raw = {}
+        for name, attname in cls._audited_fields():
+            if attname not in loaded:  # a deferred field: read it now, as before
+                instance._audit_loaded = instance.audit_values()
+                return instance
+            value = loaded[attname]
+            raw[name] = jsonable(value) if isinstance(value, (dict, list)) else value
+        instance._audit_raw = raw
         return instance
 
     def refresh_from_db(self, *args, **kwargs):
         super().refresh_from_db(*args, **kwargs)
+        self.__dict__.pop("_audit_raw", None)
         self._audit_loaded = self.audit_values()
+
+    def _audit_old(self) -> dict[str, Any] | None:
+        """The canonical values as last loaded or saved (None for an instance built by hand)."""
+        loaded = self.__dict__.get("_audit_loaded")
+        if loaded is None and "_audit_raw" in self.__dict__:
+            loaded = self._audit_loaded = {k: jsonable(v) for k, v in self.__dict__.pop("_audit_raw").items()}
+        return loaded
 
     # --- writes -----------------------------------------------------------------------------
     def save(self, *args, **kwargs):
         creating = self._state.adding
-        old = {} if creating else getattr(self, "_audit_loaded", None)
+        old = {} if creating else self._audit_old()
         if old is None:  # an instance built by hand with a pk: read what is stored
             stored = type(self)._base_manager.filter(pk=self.pk).first()
             old = stored.audit_values() if stored else {}

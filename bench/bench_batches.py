@@ -69,7 +69,8 @@ def _history() -> list[int]:
         with cur.copy(
             "COPY batches_stepexecution (id, batch_id, number, title, title_zh, instruction, instruction_zh,"
             " equipment_class, duration_minutes, verifier_required, allow_parallel, status, started_by_id,"
-            " started_at, start_how, performed_by_id, performed_at, same_person_refusals) FROM STDIN"
+            " started_at, start_how, performed_by_id, performed_at, same_person_refusals, material_check,"
+            " material_exception, attempt, reopen_reason) FROM STDIN"
         ) as copy:
             for i in range(BATCHES):
                 for n in range(STEPS):
@@ -94,6 +95,10 @@ def _history() -> list[int]:
                             op.pk if done else None,
                             now if done else None,
                             0,
+                            "[]",
+                            "",
+                            1,
+                            "",
                         )
                     )
         cur.execute(

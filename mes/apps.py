@@ -11,6 +11,9 @@ class MesConfig(AppConfig):
         from mes.text_safety import install_form_validator
 
         install_form_validator()  # names and free text refuse invisible direction controls
+        from mes.permcache import connect_signals
+
+        connect_signals()  # permission changes invalidate the permission caches
         post_migrate.connect(_after_migrate, dispatch_uid="mes.sync_role_permissions")
 
 

@@ -349,12 +349,17 @@ def _read(name: str) -> str | None:
 
 
 def _shared_read(name: str) -> str | None:
-    generation = cache.get_or_set(_GENERATION_KEY, uuid.uuid4().hex, None)
-    key = f"mes:config:{generation}:{name}"
-    stored = cache.get(key, _MISSING)
-    if stored is _MISSING:
-        stored = _stored_value(name)
-        cache.set(key, stored, 3600)
+    """One cache round trip: the generation and the value kept with the generation it was read under."""
+    key = f"mes:config:value:{name}"
+    found = cache.get_many([_GENERATION_KEY, key])
+    generation = found.get(_GENERATION_KEY)
+    if generation is None:
+        generation = cache.get_or_set(_GENERATION_KEY, uuid.uuid4().hex, None)
+    entry = found.get(key)
+    if entry is not None and entry[0] == generation:
+        return entry[1]
+    stored = _stored_value(name)
+    cache.set(key, (generation, stored), 3600)
     return stored
 
 

@@ -12,6 +12,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.utils.translation import gettext as _
 
 from audit.context import new_request_id, request_scope
+from mes.clientaddr import client_address
 from mes.config import config_get_or_default
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -20,7 +21,8 @@ BACKGROUND_HEADER = "HTTP_X_MES_BACKGROUND"
 
 
 def client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+    """The client's address as the audit trail records it (behind trusted proxies: mes.clientaddr)."""
+    return client_address(request.META)
 
 
 class RequestContextMiddleware:
@@ -48,6 +50,10 @@ class IdleTimeoutMiddleware:
     activity (Annex 11 §12)."""
 
     SESSION_KEY = "mes_last_activity"
+    # The activity stamp is rewritten at most this often: writing it on every request saved the
+    # session (a database transaction) on every page. A session may so end up to this many seconds
+    # later than the time-out, on a time-out of minutes.
+    STAMP_EVERY = 15
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -62,6 +68,6 @@ class IdleTimeoutMiddleware:
                 logout(request)
                 messages.info(request, _("You were signed out after a period without activity. Please sign in again."))
                 return redirect_to_login(request.get_full_path())
-            if not request.META.get(BACKGROUND_HEADER):
+            if not request.META.get(BACKGROUND_HEADER) and (last is None or now - last >= self.STAMP_EVERY):
                 request.session[self.SESSION_KEY] = now
         return self.get_response(request)

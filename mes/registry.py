@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,17 +42,31 @@ class Rule:
 
 
 def _app_modules(module_name: str):
+    return _app_modules_found(module_name)
+
+
+@functools.cache
+def _app_modules_found(module_name: str) -> tuple:
+    """The apps' `<app>.<module_name>` modules, looked up once per process (every page asks: the
+    navigation, the work cards), not by an import attempt per app on each request."""
+    found = []
     for config in apps.get_app_configs():
         try:
-            yield config, importlib.import_module(f"{config.name}.{module_name}")
+            found.append((config, importlib.import_module(f"{config.name}.{module_name}")))
         except ModuleNotFoundError as exc:
             if exc.name != f"{config.name}.{module_name}":
                 raise
+    return tuple(found)
 
 
 def nav_items() -> list[NavItem]:
+    return list(_nav_items())
+
+
+@functools.cache
+def _nav_items() -> tuple[NavItem, ...]:
     items = [item for _, mod in _app_modules("nav") for item in getattr(mod, "NAV", [])]
-    return sorted(items, key=lambda i: i.order)
+    return tuple(sorted(items, key=lambda i: i.order))
 
 
 def role_permissions() -> dict[str, set[str]]:

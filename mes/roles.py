@@ -24,12 +24,12 @@ ROLES: dict[str, object] = {
 
 
 def role_codes(user) -> list[str]:
-    """The role codes of a user (group names), cached on the user object for the request."""
-    cached = getattr(user, "_mes_roles", None)
-    if cached is None:
-        cached = sorted(g.name for g in user.groups.all()) if user.is_authenticated else []
-        user._mes_roles = cached
-    return cached
+    """The role codes of a user (group names): per request, and across requests in mes.permcache."""
+    if not user.is_authenticated:
+        return []
+    from mes.permcache import role_codes as cached_role_codes
+
+    return cached_role_codes(user)
 
 
 def role_label(code: str) -> str:

@@ -7,6 +7,7 @@ filesystem message broker. Set DATABASE_URL and REDIS_URL to use PostgreSQL and 
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import dj_database_url
@@ -27,6 +28,14 @@ if not SECRET_KEY:
     # SECRET_KEY (and MES_REQUIRE_SECRET_KEY=1 in docker-compose makes its absence fatal).
     SECRET_KEY = "dev-insecure-mes-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+# Load balancers whose X-Forwarded-For is believed (addresses or networks): the audit trail then records
+# the client's address instead of the balancer's (mes/clientaddr.py). Empty: the header is ignored.
+MES_TRUSTED_PROXIES = env_list("MES_TRUSTED_PROXIES", [])
+for _proxy in MES_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(f"MES_TRUSTED_PROXIES: {_proxy!r} is not an address or network.") from _exc
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -125,6 +134,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The embedded demo database cannot hold "unique, nulls distinct" constraints (equipment capture
     # alerts); PostgreSQL, the production database, enforces them.
     SILENCED_SYSTEM_CHECKS = ["models.W047"]
+# django-guardian checks that its backend is listed by its own dotted path; the backend listed below
+# is a subclass of it (answers from a per-request map: mes/permcache.py).
+SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", []), "guardian.W001"]
 # Least privilege (issue 15): the application connects with DATABASE_URL as the runtime role, which owns
 # nothing and is not superuser; migrations run as the owner role given by DATABASE_OWNER_URL (same
 # database). Without it (SQLite, a single-role development database) migrations use DATABASE_URL.
@@ -139,7 +151,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Authentication and sessions ------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "mes.auth_backends.LockoutAwareBackend",
-    "guardian.backends.ObjectPermissionBackend",
+    "mes.auth_backends.ObjectPermissionBackend",
 ]
 # Argon2id first (mes/hashers.py: a password is checked at every signature); older hashes still verify
 # and are upgraded at the next log-in.
@@ -279,7 +291,7 @@ REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
     env_url("REDIS_URL", REDIS_URL, schemes=("redis", "rediss"))
     CELERY_BROKER_URL = REDIS_URL
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "mes.cache.PlantRedisCache", "LOCATION": REDIS_URL}}
     # acks_late: a task stays "unacked" in Redis until it finished. If its worker dies (kill -9, power
     # cut), the message is handed out again once it is older than the visibility timeout; each worker
     # sweeps for such messages every restore interval. A task running or waiting (countdown/ETA) longer

@@ -10,6 +10,7 @@
 5. merges the per-page figures into docs/benchmarks.json and docs/benchmarks.md (bench/run.py).
 
 Usage: .venv/bin/python bench/load/run_load.py [--run-time 5m] [--users 60] [--no-report]
+       .venv/bin/python bench/load/run_load.py --capacity [...]   (bench/load/capacity.py: the knee)
 """
 
 from __future__ import annotations
@@ -170,13 +171,16 @@ def postgres_backend_cpu() -> dict[int, float]:
     return found
 
 
-def run_locust(users: int, run_time: str) -> tuple[Path, float]:
-    """Runs locust; returns its stats file and the CPU seconds locust itself used."""
+def run_locust(users: int, run_time: str, *, spawn_rate: float = 2, extra_env=None, reset: bool = False):
+    """Runs locust; returns its stats file and the CPU seconds locust itself used. `reset`: the
+    figures count from the moment every user is running (the log-ins of the ramp are left out)."""
     prefix = OUT / "locust"
     cmd = [str(BIN / "locust"), "-f", str(ROOT / "bench" / "load" / "locustfile.py"), "--headless",
-           "--host", f"http://127.0.0.1:{PORT}", "--users", str(users), "--spawn-rate", "2", "--run-time", run_time,
-           "--csv", str(prefix), "--only-summary", "--stop-timeout", "60"]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env())
+           "--host", f"http://127.0.0.1:{PORT}", "--users", str(users), "--spawn-rate", str(spawn_rate),
+           "--run-time", run_time, "--csv", str(prefix), "--only-summary", "--stop-timeout", "60"]  # fmt: skip
+    if reset:
+        cmd.append("--reset-stats")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**env(), **(extra_env or {})})
     _pid, _status, usage = os.wait4(proc.pid, 0)
     return Path(f"{prefix}_stats.csv"), usage.ru_utime + usage.ru_stime
 
@@ -284,6 +288,10 @@ def figures(stats: Path, load: list[float], chain: tuple[bool, str], counts: dic
 
 
 def main() -> int:
+    if "--capacity" in sys.argv:
+        from bench.load.capacity import main as capacity_main
+
+        return capacity_main(sys.argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--run-time", default=os.environ.get("MES_LOAD_RUN_TIME", "5m"))
     parser.add_argument("--users", type=int, default=60, help="50 operators + 10 office users (weights 50:10)")

@@ -23,8 +23,10 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import os
 
-OPERATORS = 50
+# The capacity mode of `make load` seeds more operators (MES_LOAD_OPERATORS) and raises how many run.
+OPERATORS = int(os.environ.get("MES_LOAD_OPERATORS", "50"))
 OFFICE = 10
 STEPS = 60
 PARAMS = 5
@@ -134,9 +136,9 @@ def _batches(recipe, starter) -> list[int]:
             cur,
             "COPY batches_stepexecution (id, batch_id, number, title, title_zh, instruction, instruction_zh,"
             " equipment_class, duration_minutes, verifier_required, allow_parallel, status, start_how,"
-            " same_person_refusals) FROM STDIN",
+            " same_person_refusals, material_check, material_exception, attempt, reopen_reason) FROM STDIN",
             ((sid, bid, (n + 1) * 10, f"Load step {n + 1}", f"负载工序 {n + 1}", "Do the step as written.",
-              "按规程操作。", "", 30, n % 5 == 1, False, "pending", "", 0) for sid, bid, n in steps),
+              "按规程操作。", "", 30, n % 5 == 1, False, "pending", "", 0, "[]", "", 1, "") for sid, bid, n in steps),
         )  # fmt: skip
         cur.execute("SELECT setval(pg_get_serial_sequence('batches_stepexecution', 'id'), %s)", [sbase + len(steps)])
         cur.execute("SELECT setval(pg_get_serial_sequence('batches_batch', 'id'), %s)", [base + OPERATORS])
@@ -196,4 +198,4 @@ def seed(stdout=None) -> dict:
     with connection.cursor() as cur:
         cur.execute("ANALYZE")
     timings["load_fixture"] = time.perf_counter() - t
-    return {"history_live": len(live), "load_batches": len(ids), "timings": timings}
+    return {"history_live": len(live), "load_batches": len(ids), "operators": OPERATORS, "timings": timings}

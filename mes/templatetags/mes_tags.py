@@ -47,3 +47,35 @@ def localized(value):
     from mes.generated import localized as _localized
 
     return _localized(value)
+
+
+# The side navigation is the same for every page of users with the same menu, in the same language, on
+# the same page: rendered once per (language, menu entries, current page) in each process, then reused.
+_NAVIGATION_HTML: dict[tuple, str] = {}
+_NAVIGATION_KEEP = 2000
+
+
+@register.simple_tag(takes_context=True)
+def navigation_menu(context) -> str:
+    from django.template.loader import render_to_string
+    from django.urls import get_script_prefix
+    from django.utils.translation import get_language
+
+    sections = context.get("nav_sections")
+    request = context.get("request")
+    match = getattr(request, "resolver_match", None)
+    url_name, view_name = (match.url_name, match.view_name) if match else ("", "")
+    entries = tuple((section, tuple(i.url_name for i in items)) for section, items in (sections or {}).items())
+    if not any(view_name in names for _section, names in entries):
+        view_name = ""  # a page that is not in the menu: no entry is marked, one rendering serves them all
+    key = (get_language(), get_script_prefix(), entries, url_name == "home", view_name)
+    html = _NAVIGATION_HTML.get(key)
+    if html is None:
+        html = render_to_string(
+            "includes/navigation.html",
+            {"nav_sections": sections, "active_url_name": url_name, "active_view_name": view_name},
+        )
+        if len(_NAVIGATION_HTML) >= _NAVIGATION_KEEP:
+            _NAVIGATION_HTML.clear()
+        _NAVIGATION_HTML[key] = html
+    return mark_safe(html)  # noqa: S308 - rendered by the template engine, which escaped it

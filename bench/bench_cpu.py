@@ -1,0 +1,115 @@
+"""Application CPU per request of the operator's pages and the office lists, before and after (issue 20).
+
+Fixture: `seed_demo` plus the load test's operators and running batches (bench/load/seed_load.py).
+Each page is measured by bench/cpu_worker.py in its own process, alternately with this checkout's
+code and with a baseline (MES_BENCH_CPU_BASELINE, default the commit before the issue-20 work,
+extracted with `git archive`), against the same database and Redis, in the same run: the ratio of
+the two medians is the speed-up, and the machine's load (shared with other work) weighs on both.
+
+CPU is time.process_time() of the worker around each request (Django's test client): the Python
+application, the database driver and Redis client, not the PostgreSQL or Redis server processes. A
+signature's CPU is reported net of its password check (Argon2id, ~25 ms by design: mes/hashers.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+TITLE = "CPU per request: operator pages and office lists, before/after (issue 20)"
+BASELINE = os.environ.get("MES_BENCH_CPU_BASELINE", "f080aa8")
+REDIS_URL = os.environ.get("MES_BENCH_REDIS_URL", "redis://127.0.0.1:6379/6")
+ROUNDS = 3
+STEPS = 6
+OPERATOR_PAGES = ("work queue (home)", "step screen", "scan to start (POST)", "record a value (POST)",
+                  "sign the step (POST)")  # fmt: skip
+OPERATOR_TARGET, OFFICE_TARGET = 8.0, 15.0
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _fixture() -> None:
+    import io
+
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+    from django.core.management import call_command
+
+    from audit.context import audit_context
+    from bench.load import seed_load
+    from mes.demo_accounts import DEMO_PASSWORD
+    from orders.models import Recipe
+
+    if get_user_model().objects.filter(username=seed_load.operator_name(0)).exists():
+        return
+    call_command("seed_demo", stdout=io.StringIO())
+    recipe = Recipe.objects.filter(status="effective", product__code="IM-GRN-500").select_related("product").first()
+    with audit_context(action="bench.load.setup", reason="CPU benchmark fixture"):
+        ops, _office = seed_load._users(make_password(DEMO_PASSWORD))
+        seed_load._training(ops, recipe)
+        seed_load._assign(ops, seed_load._batches(recipe, ops[0]))
+
+
+def baseline_tree(scratch: Path) -> Path:
+    """The baseline's source, extracted once per commit under the scratch directory."""
+    sha = subprocess.run(["git", "rev-parse", BASELINE], cwd=ROOT, capture_output=True, text=True, check=True)
+    tree = scratch / f"baseline-{sha.stdout.strip()[:10]}"
+    if not (tree / "manage.py").exists():
+        tree.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "archive", sha.stdout.strip()], cwd=ROOT, capture_output=True, check=True)
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+    return tree
+
+
+def _round(tree: Path, index: int, ctx) -> dict:
+    env = {**os.environ, "DATABASE_URL": ctx.database_url, "REDIS_URL": REDIS_URL, "DEBUG": "0",
+           "MES_VAR_DIR": str(ctx.scratch / "cpu-var"), "PYTHONDONTWRITEBYTECODE": "1"}  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "cpu_worker.py"), str(tree), str(index), str(STEPS)],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if out.returncode != 0:
+        raise RuntimeError(f"cpu worker failed ({tree}):\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def measure(ctx) -> dict[str, dict[str, list[float]]]:
+    """Alternate baseline and current rounds; every sample of each page, per variant."""
+    trees = {"before": baseline_tree(ctx.scratch), "after": ROOT}
+    samples: dict[str, dict[str, list[float]]] = {"before": {}, "after": {}}
+    index = 0
+    for r in range(ROUNDS):
+        order = ("before", "after") if r % 2 == 0 else ("after", "before")
+        for variant in order:
+            for page, values in _round(trees[variant], index, ctx).items():
+                samples[variant].setdefault(page, []).extend(values)
+            index += 2  # the next operator verifies: keep each round's pair of operators apart
+    return samples
+
+
+def run(ctx):
+    from django.db import connection
+
+    from bench.run import Figure
+
+    _fixture()
+    connection.close()
+    samples = measure(ctx)
+    med = {v: {page: statistics.median(x) for page, x in pages.items()} for v, pages in samples.items()}
+    figures = []
+    for page in med["after"]:
+        if page == "password check alone":
+            continue
+        before, after = med["before"][page], med["after"][page]
+        note = f"before {before:.1f} ms, {before / after:.1f}x less CPU; {len(samples['after'][page])} requests"
+        if page.startswith("sign"):
+            before -= med["before"]["password check alone"]
+            after -= med["after"]["password check alone"]
+            note = (f"net of the password check ({med['after']['password check alone']:.0f} ms Argon2id); "
+                    f"before {before:.1f} ms, {before / after:.1f}x less CPU")  # fmt: skip
+        target = OPERATOR_TARGET if page in OPERATOR_PAGES else OFFICE_TARGET
+        figures.append(Figure(f"{page} (median CPU)", after, "ms", f"<= {target:.0f} ms", after <= target, note))
+    return figures

@@ -1,0 +1,117 @@
+"""One measuring round of bench_cpu: application CPU per request of the operator and office pages.
+
+Run as its own process by bench/bench_cpu.py, once with this checkout's code and once with the
+baseline's (its first argument is the source tree to import the application from), so both are
+measured in the same run, against the same database, on the same (shared) machine. Prints one JSON
+object: page name -> list of CPU milliseconds (time.process_time of this process around each
+request through Django's test client, so the PostgreSQL and Redis servers' own CPU is not counted).
+
+Usage: cpu_worker.py SOURCE_TREE OPERATOR_INDEX STEPS
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+
+RECORD_FORM = re.compile(r'name="op" value="record"><input type="hidden" name="entry" value="(\d+)">')
+PASSWORD = "Pharma-MES-2026!"
+
+
+def _timed(results: dict, name: str, fn):
+    started = time.process_time()
+    response = fn()
+    results.setdefault(name, []).append((time.process_time() - started) * 1000)
+    return response
+
+
+def _operator(results: dict, index: int, steps: int) -> None:
+    from django.test import Client
+
+    from bench.load.seed_load import batch_number, operator_name
+
+    client, verifier = Client(), Client()
+    client.force_login(_user(operator_name(index)))
+    verifier.force_login(_user(operator_name(index + 1)))
+    batch = batch_number(index)
+    for _ in range(5):
+        assert _timed(results, "work queue (home)", lambda: client.get("/")).status_code == 200
+    for n in range(1, steps + 1):
+        url = f"/batches/{batch}/step/{n * 10}/"
+        page = _timed(results, "step screen", lambda u=url: client.get(u))
+        assert page.status_code == 200, page.status_code
+        scan = {"op": "start", "how": "scanned", "scan": f"{batch}-S{n * 10}"}
+        assert _timed(results, "scan to start (POST)", lambda u=url, d=scan: client.post(u, d)).status_code == 302
+        html = client.get(url).content.decode()
+        for entry in RECORD_FORM.findall(html):
+            data = {"op": "record", "entry": entry, "version": 0, "value": "50.5"}
+            assert _timed(results, "record a value (POST)", lambda u=url, d=data: client.post(u, d)).status_code == 302
+        sign = {"op": "sign", "signature_username": operator_name(index), "password": PASSWORD, "reason": ""}
+        assert _timed(results, "sign the step (POST)", lambda u=url, d=sign: client.post(u, d)).status_code == 302
+        if 'data-testid="verify-form"' in client.get(url).content.decode():
+            check = {"op": "verify", "verifier": operator_name(index + 1), "password": PASSWORD}
+            assert verifier.post(url, check).status_code == 302
+    _password_cost(results, operator_name(index))
+
+
+def _password_cost(results: dict, username: str) -> None:
+    """The signature's deliberate cost (Argon2id, mes/hashers.py), measured alone to be taken out."""
+    user = _user(username)
+    for _ in range(5):
+        _timed(results, "password check alone", lambda: user.check_password(PASSWORD))
+
+
+def _office(results: dict) -> None:
+    from django.test import Client
+
+    from bench.load.seed_load import office_name
+
+    pages = {
+        "office: order list": (0, "/orders/"),
+        "office: lot list": (0, "/materials/"),
+        "office: batches under review": (0, "/batches/?status=under_review"),
+        "office: audit trail": (1, "/audit/"),
+        "office: reports dashboard": (2, "/reports/"),
+    }
+    clients = {}
+    for name, (who, url) in pages.items():
+        if who not in clients:
+            clients[who] = Client()
+            clients[who].force_login(_user(office_name(who)))
+        assert clients[who].get(url).status_code == 200, url
+        for _ in range(10):
+            _timed(results, name, lambda c=clients[who], u=url: c.get(u))
+
+
+def _user(username: str):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(username=username)
+
+
+def main(source: str, index: int, steps: int) -> None:
+    sys.path.insert(0, source)
+    os.chdir(source)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mes.settings")
+    import logging
+
+    import django
+
+    django.setup()
+    logging.disable(logging.WARNING)
+    results: dict[str, list[float]] = {}
+    from django.test import Client
+
+    warm = Client()
+    warm.force_login(_user("loadoff01"))
+    warm.get("/")  # imports and template compilation are not what is measured
+    _operator(results, index, steps)
+    _office(results)
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))

@@ -1,0 +1,141 @@
+"""`make load LOAD_ARGS=--capacity`: raise the number of paced operators until the service gives way.
+
+The plant is seeded as for the load test (bench/load/seed_load.py) with as many operators as the
+last step needs (plus one, who verifies the last one's batch). gunicorn, the Celery worker and
+PostgreSQL stay up for the whole run; each step runs locust with N paced operators and the 10 office
+users for `--step-time` after all of them are running (the ramp's log-ins are not counted). A step
+passes when no request failed and the p95 of every operator action is below 300 ms. The steps go on
+until one fails: the knee is the last step that passed, reported with its throughput and the
+machine's load average during it (the machine is shared: other work weighs on the figures).
+
+Usage: run_load.py --capacity [--steps 50,100,...] [--step-time 90s] [--reuse-seed] [--no-report]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+from pathlib import Path
+
+from bench.load import run_load as rl
+
+TITLE = "Load: capacity of one box, paced operators raised until p95 > 300 ms or errors (issue 20)"
+STEPS = "50,100,150,200,300,400,500,600"
+OFFICE = 10
+GOAL_OPERATORS = 400
+
+
+def _seconds(text: str) -> int:
+    units = {"s": 1, "m": 60, "h": 3600}
+    return int(float(text[:-1]) * units[text[-1]]) if text[-1] in units else int(text)
+
+
+def _step_result(stats: Path) -> dict:
+    """Worst operator p95, failures and throughput of one step, from locust's stats file."""
+    rows = list(csv.DictReader(stats.open(encoding="utf-8")))
+    total = next(r for r in rows if r["Name"] == "Aggregated")
+    actions = [r for r in rows if r["Name"] != "Aggregated" and rl.is_operator_action(r["Name"])]
+    worst = max(actions, key=lambda r: float(r["95%"]), default=None)
+    return {
+        "rps": float(total["Requests/s"]),
+        "requests": int(total["Request Count"]),
+        "failures": int(total["Failure Count"]),
+        "p95_worst": float(worst["95%"]) if worst else 0.0,
+        "p95_worst_name": worst["Name"] if worst else "",
+        "p95_all": float(total["95%"]),
+    }
+
+
+def _one_step(operators: int, step_time: str, seeded: int, web_pid: int) -> dict:
+    spawn_rate = max(5, operators // 10)  # the ramp takes about ten seconds, whatever the step
+    ramp = (operators + OFFICE) / spawn_rate
+    run_time = f"{int(ramp + _seconds(step_time)) + 5}s"
+    extra = {"MES_LOAD_OPERATORS": str(operators), "MES_LOAD_OFFICE": str(OFFICE), "MES_LOAD_SEEDED": str(seeded)}
+    sampler = rl.LoadSampler()
+    sampler.baseline = rl.postgres_backend_cpu()
+    cpu_before = rl.group_cpu_seconds(web_pid)
+    sampler.start()
+    stats, _locust_cpu = rl.run_locust(operators + OFFICE, run_time, spawn_rate=spawn_rate, extra_env=extra, reset=True)
+    sampler.stopping.set()
+    result = _step_result(stats)
+    result.update(operators=operators, load=sampler.samples, web_cpu=rl.group_cpu_seconds(web_pid) - cpu_before)
+    result["passed"] = result["failures"] == 0 and result["p95_worst"] < rl.OPERATOR_TARGET_MS
+    return result
+
+
+def _load_note(samples: list[float]) -> str:
+    if not samples:
+        return "load not sampled"
+    return f"load average median {sorted(samples)[len(samples) // 2]:.1f}, max {max(samples):.1f} on {os.cpu_count()} cores"
+
+
+def figures(steps: list[dict], chain: tuple[bool, str], counts: dict) -> list:
+    from bench.run import Figure
+
+    result = []
+    for s in steps:
+        note = (
+            f"{s['operators']} operators + {OFFICE} office users: {s['requests']} requests, {s['failures']} failed;"
+            f" worst operator p95 {s['p95_worst']:.0f} ms ({s['p95_worst_name']}); {_load_note(s['load'])}"
+        )
+        result.append(Figure(f"Step of {s['operators']} operators: throughput", s["rps"], "req/s", "reference",
+                             s["passed"], note))  # fmt: skip
+    knee = max((s for s in steps if s["passed"]), key=lambda s: s["operators"], default=None)
+    failed = next((s for s in steps if not s["passed"]), None)
+    note = (
+        f"{knee['rps']:.1f} req/s at {knee['operators']} operators" if knee else "not even the first step passed"
+    ) + (f"; the next step ({failed['operators']}) failed: p95 {failed['p95_worst']:.0f} ms,"
+         f" {failed['failures']} errors" if failed else "; no step failed (raise --steps)")  # fmt: skip
+    result.append(
+        Figure(
+            "Capacity knee: paced operators at p95 < 300 ms and no errors",
+            knee["operators"] if knee else 0,
+            "operators",
+            f">= {GOAL_OPERATORS} operators (>= 150 req/s)",
+            bool(knee) and knee["operators"] >= GOAL_OPERATORS and knee["rps"] >= 150,
+            note + " — measured on a shared 2-core machine (see the load averages)",
+        )
+    )
+    result.append(Figure("Audit chain intact after the capacity run", 1.0 if chain[0] else 0.0, "bool", "intact",
+                         chain[0], f"{counts['events']:,} events; {chain[1]}"))  # fmt: skip
+    return result
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--capacity", action="store_true")
+    parser.add_argument("--steps", default=os.environ.get("MES_LOAD_CAPACITY_STEPS", STEPS))
+    parser.add_argument("--step-time", default=os.environ.get("MES_LOAD_STEP_TIME", "90s"))
+    parser.add_argument("--reuse-seed", action="store_true")
+    parser.add_argument("--no-report", action="store_true")
+    args = parser.parse_args(argv)
+    steps = [int(x) for x in args.steps.split(",")]
+    seeded_count = max(steps) + 1
+    os.environ["MES_LOAD_OPERATORS"] = str(seeded_count)  # read by seed_load when it is imported
+    rl.OUT.mkdir(parents=True, exist_ok=True)
+    summary = rl.OUT / "seeded.json"
+    reuse = args.reuse_seed and summary.exists() and json.loads(summary.read_text()).get("operators", 0) >= seeded_count
+    print(f"== seeding the load plant ({seeded_count} operators)", flush=True)
+    print(f"   {rl.prepare(reuse)}", flush=True)
+    procs = rl.start_servers()
+    done: list[dict] = []
+    try:
+        for operators in steps:
+            print(f"== step: {operators} operators for {args.step_time}", flush=True)
+            step = _one_step(operators, args.step_time, seeded_count, procs[0].pid)
+            done.append(step)
+            print(f"   {json.dumps(step)}", flush=True)
+            if not step["passed"]:
+                break
+    finally:
+        rl.stop(procs)
+    result = figures(done, rl.verify_chain(), rl.written_counts())
+    for f in result:
+        print(f"   {f.name}: {f.value:,.2f} {f.unit} ({f.note}) {'OK' if f.met else 'MISSED'}", flush=True)
+    if not args.no_report:
+        from bench.run import write_report
+
+        write_report([(TITLE, result)])
+    return 0

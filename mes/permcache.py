@@ -1,0 +1,180 @@
+"""Permission answers without a query per check: one place for both permission caches.
+
+A page asks `user.has_perm` dozens of times (navigation, work cards, the actions a record offers). The
+answers come from two caches, both kept here:
+
+- **Role permissions, per user, across requests.** The set a user holds through their groups and own
+  grants is kept in the shared cache (Redis) under the user's id and a *generation*. Every change that
+  can alter any user's permissions (group membership, a group's or a user's permissions, a group or a
+  permission deleted, a user saved: active, superuser) bumps the generation, at once and again when
+  the changing transaction commits, so the next request of every user reads the database again. A
+  permission revoked mid-session is honoured on the user's next request. Without a shared cache
+  (LocMem: one process per cache) the set is kept for the request only.
+- **Object permissions (django-guardian), per request.** The first object check of a request loads
+  all of the user's object grants for that kind of record (their own and their groups', one query)
+  onto the request's user object; later checks of the request read that map. A grant or revocation
+  in the same process (a service, a test) bumps a process-local generation that drops the map.
+
+Changes made outside the ORM (raw SQL on the permission tables) are not seen until the cache entry
+expires (PERMISSION_CACHE_SECONDS); the application never makes them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+log = logging.getLogger(__name__)
+
+GENERATION_KEY = "mes:perm:gen"
+PERMISSION_CACHE_SECONDS = 300
+
+_local_generation = itertools.count(1)
+_local = {"gen": 0}
+
+
+def shared_cache() -> bool:
+    """The cross-request cache needs one cache for every process (Redis); LocMem is per process."""
+    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    return "locmem" not in backend.lower() and "dummy" not in backend.lower()
+
+
+def _user_key(user_id: int) -> str:
+    return f"mes:perm:user:{user_id}"
+
+
+def role_permissions(user, compute) -> frozenset[str]:
+    """The user's role (model-level) permissions: `compute()` (the database) once per generation."""
+    return _entry(user, compute)[0]
+
+
+def role_codes(user) -> list[str]:
+    """The user's role codes (group names), kept with their permissions."""
+    return list(_entry(user, None)[1])
+
+
+def _entry(user, compute) -> tuple[frozenset, tuple[str, ...]]:
+    """(permissions, roles) of the user: on the request's user object, else from the shared cache when
+    its generation is current, else read from the database and stored for the next request."""
+    kept = user.__dict__.get("_mes_perm_entry")
+    local = kept[1] if kept is not None and kept[0] == _local["gen"] else None  # no change in this process since
+    if local is not None and (compute is None or local[0] is not None):
+        return local
+    entry = _shared_entry(user) if shared_cache() else None
+    if entry is None:
+        entry = _read_entry(user, compute, local)
+        if entry[0] is not None and shared_cache():
+            _store(user, entry)
+    user._mes_perm_entry = (_local["gen"], entry)
+    return entry
+
+
+def _read_entry(user, compute, entry) -> tuple:
+    roles = entry[1] if entry is not None else tuple(sorted(g.name for g in user.groups.all()))
+    return (frozenset(compute()) if compute is not None else None, roles)
+
+
+def _shared_entry(user) -> tuple | None:
+    try:
+        found = cache.get_many([GENERATION_KEY, _user_key(user.pk)])
+    except Exception:  # noqa: BLE001 - the cache is an optimisation: without it, ask the database
+        log.warning("permission cache unreachable; reading permissions from the database", exc_info=True)
+        return None
+    generation, stored = found.get(GENERATION_KEY), found.get(_user_key(user.pk))
+    user._mes_perm_generation = generation
+    if generation is not None and stored is not None and stored[0] == generation:
+        return stored[1], stored[2]
+    return None
+
+
+def _store(user, entry) -> None:
+    generation = getattr(user, "_mes_perm_generation", None) or _new_generation()
+    try:
+        cache.set(_user_key(user.pk), (generation, *entry), PERMISSION_CACHE_SECONDS)
+    except Exception:  # noqa: BLE001
+        log.warning("permission cache unreachable; permissions not cached", exc_info=True)
+
+
+def _new_generation() -> str:
+    import uuid
+
+    generation = uuid.uuid4().hex
+    try:
+        cache.set(GENERATION_KEY, generation, None)
+    except Exception:  # noqa: BLE001 - nothing cached can be read without it either
+        log.warning("permission cache unreachable; generation not bumped", exc_info=True)
+    return generation
+
+
+def permissions_changed(**_kwargs: Any) -> None:
+    """Every cached permission answer is stale: bump both generations now and when the transaction
+    commits (a request between the two would otherwise cache the not-yet-committed old state)."""
+    _local["gen"] = next(_local_generation)
+    if not shared_cache():
+        return
+    _new_generation()
+    transaction.on_commit(_new_generation)
+
+
+def object_permissions(user, obj) -> list[str]:
+    """Codenames the user holds on `obj` through django-guardian grants (their own and their groups'),
+    from a map loaded once per request and kind of record."""
+    from guardian.ctypes import get_content_type
+
+    ctype = get_content_type(obj)
+    maps = user.__dict__.get("_mes_obj_perms")
+    if maps is None or maps[0] != _local["gen"]:
+        maps = user._mes_obj_perms = (_local["gen"], {})
+    by_pk = maps[1].get(ctype.pk)
+    if by_pk is None:
+        by_pk = maps[1][ctype.pk] = _load_object_permissions(user, ctype)
+    return by_pk.get(str(obj.pk), [])
+
+
+def _load_object_permissions(user, ctype) -> dict[str, list[str]]:
+    """All the user's object grants on one content type, theirs and their groups', in one query."""
+    from guardian.models import GroupObjectPermission, UserObjectPermission
+
+    own = UserObjectPermission.objects.filter(user=user, content_type=ctype)
+    groups = GroupObjectPermission.objects.filter(group__user=user, content_type=ctype)
+    rows = own.values_list("object_pk", "permission__codename").union(
+        groups.values_list("object_pk", "permission__codename")
+    )
+    found: dict[str, list[str]] = {}
+    for pk, codename in rows:
+        found.setdefault(str(pk), []).append(codename)
+    return found
+
+
+def connect_signals() -> None:
+    """Every ORM change that can alter a permission answer bumps the generations (mes.apps.ready)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group, Permission
+    from django.db.models.signals import m2m_changed, post_delete, post_save
+    from guardian.models import GroupObjectPermission, UserObjectPermission
+
+    user_model = get_user_model()
+    for through in (user_model.groups.through, user_model.user_permissions.through, Group.permissions.through):
+        m2m_changed.connect(_m2m_changed, sender=through, dispatch_uid=f"mes-perm-m2m-{through._meta.label}")
+    for model in (Group, Permission, user_model, UserObjectPermission, GroupObjectPermission):
+        post_save.connect(_saved, sender=model, dispatch_uid=f"mes-perm-save-{model._meta.label}")
+        post_delete.connect(permissions_changed, sender=model, dispatch_uid=f"mes-perm-del-{model._meta.label}")
+
+
+def _m2m_changed(action: str, **kwargs: Any) -> None:
+    if action in ("post_add", "post_remove", "post_clear"):
+        permissions_changed()
+
+
+def _saved(sender, instance, created: bool, update_fields=None, **kwargs: Any) -> None:
+    """A user's log-in stamp (last_login) or password does not change what they may do; anything else might."""
+    if update_fields is not None and set(update_fields) <= {"last_login", "password"}:
+        return
+    if created and sender._meta.model_name not in ("userobjectpermission", "groupobjectpermission"):
+        return  # a new user, group or permission holds nothing yet: its grants come as m2m changes
+    permissions_changed()
