@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('administration', '0002_role_requests_password_state'),
-        ('administration', '0002_write_refused_alert'),
+        ("administration", "0002_role_requests_password_state"),
+        ("administration", "0002_write_refused_alert"),
     ]
 
-    operations = [
-    ]
+    operations = []

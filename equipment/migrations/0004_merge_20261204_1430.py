@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('equipment', '0003_capture_isolation_time_state_map'),
-        ('equipment', '0003_qualify_permission'),
+        ("equipment", "0003_capture_isolation_time_state_map"),
+        ("equipment", "0003_qualify_permission"),
     ]
 
-    operations = [
-    ]
+    operations = []
