@@ -20,6 +20,15 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
 # administration tests switch it on where they test it.
 MES_SIGNATURE_FULL_FIRST = False
 
+# Parallel runs (pytest -n, pytest-xdist): each worker has its own test database (pytest-django adds the
+# worker's suffix) and its own Redis database, inherited by the servers and workers a test starts, so
+# one worker's queues, locks and cached state never reach another's.
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if REDIS_URL and _XDIST_WORKER.startswith("gw"):  # noqa: F405
+    _base, _, _db = REDIS_URL.rpartition("/")  # noqa: F405
+    REDIS_URL = f"{_base}/{(int(_db or 0) + 1 + int(_XDIST_WORKER[2:])) % 64}"
+    os.environ["REDIS_URL"] = CELERY_BROKER_URL = REDIS_URL
+
 # Each test's database is rolled back or flushed; a cache shared through Redis would outlive it.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
