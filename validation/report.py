@@ -55,7 +55,7 @@ HEADINGS = {
     "expected": gettext_noop("Expected"),
     "found": gettext_noop("Found"),
     "requirement": gettext_noop("Requirement"),
-    "tests": gettext_noop("Tests"),
+    "tests": gettext_noop("Test scripts"),
     "time": gettext_noop("Time (s)"),
     "figure": gettext_noop("Figure"),
     "value": gettext_noop("Value"),
