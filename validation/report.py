@@ -8,6 +8,7 @@ found during execution, what changed since the previous version, and the signatu
 from __future__ import annotations
 
 import base64
+import io
 from pathlib import Path
 
 from django.template.loader import render_to_string
@@ -55,7 +56,7 @@ HEADINGS = {
     "expected": gettext_noop("Expected"),
     "found": gettext_noop("Found"),
     "requirement": gettext_noop("Requirement"),
-    "tests": gettext_noop("Tests"),
+    "tests": gettext_noop("Test scripts"),
     "time": gettext_noop("Time (s)"),
     "figure": gettext_noop("Figure"),
     "value": gettext_noop("Value"),
@@ -119,14 +120,26 @@ def changes_between(old: dict | None, new: dict) -> list[str]:
 
 
 def _images(folder: Path, names: list[str]) -> list[dict]:
+    """The screenshots, scaled to the printed width (full-page captures would make a PDF of hundreds of MB)."""
     shown = []
     for name in names:
         path = folder / name
         if path.exists():
-            shown.append(
-                {"name": path.name, "src": "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()}
-            )
+            shown.append({"name": path.name, "src": "data:image/jpeg;base64," + _thumbnail(path)})
     return shown
+
+
+def _thumbnail(path: Path, width: int = 700, max_height: int = 1400) -> str:
+    from PIL import Image
+
+    with Image.open(path) as image:
+        image = image.convert("RGB")
+        if image.width > width:
+            image = image.resize((width, round(image.height * width / image.width)))
+        image = image.crop((0, 0, image.width, min(image.height, max_height)))
+        out = io.BytesIO()
+        image.save(out, "JPEG", quality=80)
+    return base64.b64encode(out.getvalue()).decode()
 
 
 def render(data: dict, folder: Path, *, version: int, changes: list[str], executed_by: str) -> bytes:
