@@ -41,7 +41,15 @@ CONTROLLED = [
     controlled("equipment.MachineStateMap", ["equipment_class", "value", "state"]),  # issue 23's state mapping
     controlled(
         "equipment.MaintenancePlan",
-        ["equipment", "title", "instructions", "interval_days", "interval_hours", "interval_batches", "next_due_on",
-         "active"],
+        [
+            "equipment",
+            "title",
+            "instructions",
+            "interval_days",
+            "interval_hours",
+            "interval_batches",
+            "next_due_on",
+            "active",
+        ],
     ),  # fmt: skip
 ]
