@@ -49,4 +49,6 @@ ACCESS = {
     # tags are master data: the system administrator configures them (tag browser, CSV import)
     "equipment:tag_browser": Rule(frozenset({"admin"}), make_kwargs=EQ),
     "equipment:tag_import": Rule(frozenset({"admin"})),
+    # equipment records are proposed as change requests (approved by QA)
+    "equipment:equipment_import": Rule(frozenset({"admin", "qa", "maintenance", "supervisor"})),
 }

@@ -235,9 +235,39 @@ def _seed_states(created: dict[str, Equipment]) -> None:
             parts_replaced="Heater element 12 kW (P/N HE-12-400) x1",
             labour_minutes=150,
         )
+    _seed_maintenance_plans(created, today)
+    _seed_pending_change(created, tech)
     if "DISP-201" in created:
         services.equipment_take_out_of_service(
             equipment=created["DISP-201"],
             user=supervisor,
             reason="Downflow booth HEPA filter integrity test failed; filter on order.",
         )
+
+
+def _seed_maintenance_plans(created: dict[str, Equipment], today) -> None:
+    """A calendar plan falling due (its work order generated), a usage plan counting batches and hours."""
+    from equipment.models import MaintenancePlan
+    from equipment.services.pm import pm_due_generate
+
+    plans = [
+        ("GRAN-101", "Replace impeller shaft seals", "SOP-PM-014", {"interval_days": 90, "next_due_on": today + dt.timedelta(days=3)}),
+        ("TPRS-101", "Inspect and polish punches and dies", "SOP-PM-021", {"interval_hours": Decimal("500"), "interval_batches": 40}),
+    ]  # fmt: skip
+    with audit_context(action="equipment.pm.plan", reason="demo data (seed_demo)"):
+        for code, title, sop, intervals in plans:
+            if code in created:
+                MaintenancePlan.objects.create(equipment=created[code], title=title, instructions=sop, **intervals)
+    pm_due_generate(today=today)
+
+
+def _seed_pending_change(created: dict[str, Equipment], tech) -> None:
+    """A tag limit change proposed by maintenance, waiting for QA's signed approval."""
+    from equipment.models import EquipmentTag
+    from mes.changecontrol import masterdata_propose
+
+    tag = EquipmentTag.objects.filter(equipment=created.get("GRAN-101"), key="temperature").first()
+    if tag is None:
+        return
+    tag.high_limit = 58.0
+    masterdata_propose(user=tech, obj=tag, reason="Narrower product temperature range after PQ report PQ-GRAN-101-07.")

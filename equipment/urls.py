@@ -26,4 +26,5 @@ urlpatterns = [
     path("oee/", views.oee, name="oee"),
     path("<int:pk>/tags/browse/", views_tags.tag_browser, name="tag_browser"),
     path("tags/import/", views_tags.tag_import, name="tag_import"),
+    path("import/", views_tags.equipment_import_view, name="equipment_import"),
 ]

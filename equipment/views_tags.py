@@ -80,3 +80,26 @@ def tag_import(request):
             messages.success(request, _("%(n)s tags imported.") % {"n": result.created})
             return redirect("equipment:board")
     return render(request, "equipment/tag_import.html", {"form": form, "result": result, "columns": CSV_COLUMNS})
+
+
+@permission_required("mes.propose_masterdatachange", raise_exception=True)
+def equipment_import_view(request):
+    """Bulk equipment import: every line checked, then one change request per new or changed equipment."""
+    from equipment.services.importing import EQUIPMENT_COLUMNS, equipment_import
+
+    form = ImportForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        text = upload.read().decode("utf-8-sig") if upload else form.cleaned_data["text"]
+        result = equipment_import(user=request.user, text=text, reason=form.cleaned_data["reason"])
+        if not result.errors:
+            messages.success(
+                request,
+                _("%(n)s change requests proposed (%(u)s equipment unchanged). They take effect once approved.")
+                % {"n": len(result.proposed), "u": result.unchanged},
+            )
+            return redirect("administration:masterdata_list")
+    return render(
+        request, "equipment/equipment_import.html", {"form": form, "result": result, "columns": EQUIPMENT_COLUMNS}
+    )

@@ -20,6 +20,7 @@ from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -188,9 +189,18 @@ def masterdata_propose(*, user, obj: models.Model, reason: str) -> MasterDataCha
         obj.full_clean(validate_unique=True)
     with transaction.atomic(), audit_context(actor=user, action="mes.masterdatachange.propose", reason=reason[:100]):
         return MasterDataChange.objects.create(
-            object_type=obj._meta.label_lower, object_id="" if new else str(obj.pk), object_repr=str(obj)[:200],
+            object_type=obj._meta.label_lower, object_id="" if new else str(obj.pk), object_repr=_describe(obj),
             before=before, after=after, reason=reason, proposed_by=user, proposed_at=timezone.now(),
         )  # fmt: skip
+
+
+def _describe(obj: models.Model) -> str:
+    """The record as the change list names it: its kind and its name (the tag's equipment code, not its id)."""
+    text = str(obj)
+    equipment = getattr(obj, "equipment", None) if hasattr(obj, "equipment_id") else None
+    if equipment is not None and hasattr(obj, "key"):
+        text = f"{equipment.code} · {obj.key}"
+    return f"{capfirst(obj._meta.verbose_name)} {text}"[:200]
 
 
 def masterdata_change_approve(*, user, change_id: int, password: str, reason: str = "") -> MasterDataChange:
