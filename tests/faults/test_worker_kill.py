@@ -1,5 +1,5 @@
 """Fault: a Celery worker is killed with SIGKILL mid-run; its tasks are redelivered and each task's
-effect is applied exactly once (10,000 tasks through a real Redis broker and real worker processes)."""
+effect is applied exactly once (3,000 tasks through a real Redis broker and real worker processes)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ from tests.sample.models import SampleDelivery, SampleEffect
 from tests.sample.tasks import sample_effect
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.req("INT-1")]
-TASKS = 10_000
-KILL_AFTER = 2_500  # effects applied before the kill: the worker is mid-run, not idle
+# 3,000 tasks, killed after a quarter (as 2,500 of 10,000 were): frozen with tasks in flight, the
+# kill proves the same (none lost, none doubled) in about a third of the time.
+TASKS = 3_000
+KILL_AFTER = 750  # effects applied before the kill: the worker is mid-run, not idle
 VISIBILITY_TIMEOUT = 10  # seconds before an unacknowledged task of a dead worker is handed out again
 
 

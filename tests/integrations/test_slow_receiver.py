@@ -19,6 +19,10 @@ from tests.integrations.workers import RedisServer, celery_workers, database_url
 pytestmark = [pytest.mark.req("INT-1"), pytest.mark.django_db(transaction=True)]
 SLOW = 1.5  # seconds per answer
 TIMEOUT = 3  # the ERP time-out the workers use (MES_ERP_TIMEOUT)
+# 40 messages at 1.5 s on 2 workers keep the receiver busy for 30 s, almost three times the lease
+# of one request (3 s connect + 2 x 3 s + 2 s margin = 11 s): a batch whose results were recorded
+# at its end, or a lease not renewed, would be resent as with 100 (the count; 75 s).
+MESSAGES = 40
 
 
 def _enqueue(n: int) -> set[str]:
@@ -90,13 +94,13 @@ def _assert_each_received_once(peer, expected: set[str]) -> None:
 def test_slow_receiver_each_message_once_all_marked_delivered(peer):
     peer.state.delay = SLOW
     with _TwoWorkers(peer):
-        expected = _enqueue(100)
+        expected = _enqueue(MESSAGES)
         assert _wait(lambda: _undelivered() == 0, 240), list(
             OutboxMessage.objects.exclude(status="delivered").values_list("status", "attempts", "last_error")[:5]
         )
     _assert_each_received_once(peer, expected)
     posts = [r for r in peer.state.requests if r["method"] == "POST"]
-    assert len(posts) == 100 and peer.resent() == 0  # not one message sent twice
+    assert len(posts) == MESSAGES and peer.resent() == 0  # not one message sent twice
     assert set(OutboxMessage.objects.values_list("attempts", flat=True)) == {1}
     assert not OutboxMessage.objects.filter(delivered_at__isnull=True).exists()
 
@@ -107,7 +111,7 @@ def test_slow_receiver_with_time_outs_retries_after_the_first_request_is_over(pe
     peer.state.delay = SLOW
     peer.state.slow_rate, peer.state.slow_delay = 0.2, TIMEOUT + 1.0
     with _TwoWorkers(peer):
-        expected = _enqueue(40)
+        expected = _enqueue(30)  # about 6 answers too late (seeded), each retried after the time-out
         assert _wait(lambda: _undelivered() == 0, 300)
     _assert_each_received_once(peer, expected)
     timed_out = OutboxMessage.objects.filter(attempts__gt=1)
@@ -118,7 +122,7 @@ def test_slow_receiver_with_time_outs_retries_after_the_first_request_is_over(pe
 def test_worker_killed_mid_batch_its_message_is_sent_again_only_after_its_lease(peer):
     peer.state.delay = SLOW
     with _TwoWorkers(peer) as workers:
-        expected = _enqueue(40)
+        expected = _enqueue(20)  # the kill comes after 6 accepted, with more than half still to send
         assert _wait(lambda: len(peer.accepted_keys()) >= 6, 120)
         victim = workers.workers[0]
         victim.kill()  # kill -9: mid-request, holding one claimed message
