@@ -61,7 +61,7 @@ def role_codes(user) -> list[str]:
 def _entry(user, compute) -> tuple[frozenset, tuple[str, ...]]:
     """(permissions, roles) of the user: on the request's user object, else from the shared cache when
     its generation is current, else read from the database and stored for the next request."""
-    kept = user.__dict__.get("_mes_perm_entry")
+    kept = getattr(user, "_mes_perm_entry", None)  # through a lazy request.user too
     local = kept[1] if kept is not None and kept[0] == _local["gen"] else None  # no change in this process since
     if local is not None and (compute is None or local[0] is not None):
         return local
@@ -127,7 +127,7 @@ def object_permissions(user, obj) -> list[str]:
     from guardian.ctypes import get_content_type
 
     ctype = get_content_type(obj)
-    maps = user.__dict__.get("_mes_obj_perms")
+    maps = getattr(user, "_mes_obj_perms", None)
     if maps is None or maps[0] != _local["gen"]:
         maps = user._mes_obj_perms = (_local["gen"], {})
     by_pk = maps[1].get(ctype.pk)

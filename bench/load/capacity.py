@@ -85,8 +85,8 @@ def figures(steps: list[dict], chain: tuple[bool, str], counts: dict) -> list:
     knee = max((s for s in steps if s["passed"]), key=lambda s: s["operators"], default=None)
     failed = next((s for s in steps if not s["passed"]), None)
     note = (
-        f"{knee['rps']:.1f} req/s at {knee['operators']} operators" if knee else "not even the first step passed"
-    ) + (f"; the next step ({failed['operators']}) failed: p95 {failed['p95_worst']:.0f} ms,"
+        f"{knee['rps']:.1f} req/s at {knee['operators']} operators; the next step" if knee else "no step passed: the first"
+    ) + (f" ({failed['operators']} operators) failed: p95 {failed['p95_worst']:.0f} ms ({failed['p95_worst_name']}),"
          f" {failed['failures']} errors" if failed else "; no step failed (raise --steps)")  # fmt: skip
     result.append(
         Figure(

@@ -19,6 +19,7 @@ import argparse
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -60,9 +61,18 @@ def prepare(reuse: bool) -> dict:
     name = DB_URL.rsplit("/", 1)[1]
     _psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     summary_file = OUT / "seeded.json"
+    witness, seeded_witness = OUT / "var" / "audit-checkpoints.jsonl", OUT / "seeded-audit-checkpoints.jsonl"
     if reuse and summary_file.exists():
         _psql(f"CREATE DATABASE {name} TEMPLATE {name}_seeded")
+        # The audit witness as it was when the template was seeded: checkpoints of an earlier run name
+        # events that the copy does not have, and verification would (rightly) call that a removed tail.
+        witness.parent.mkdir(parents=True, exist_ok=True)
+        if seeded_witness.exists():
+            shutil.copyfile(seeded_witness, witness)
+        else:
+            witness.unlink(missing_ok=True)
         return json.loads(summary_file.read_text())
+    witness.unlink(missing_ok=True)  # a new database: a new witness
     _psql(f"CREATE DATABASE {name}")
     subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0", "--no-input"], cwd=ROOT, env=env(), check=True)
     os.environ.update(env())
@@ -78,6 +88,10 @@ def prepare(reuse: bool) -> dict:
     _psql(f"DROP DATABASE IF EXISTS {name}_seeded WITH (FORCE)")
     _psql(f"CREATE DATABASE {name}_seeded TEMPLATE {name}")
     summary_file.write_text(json.dumps(summary))
+    if witness.exists():
+        shutil.copyfile(witness, seeded_witness)
+    else:
+        seeded_witness.unlink(missing_ok=True)
     return summary
 
 
