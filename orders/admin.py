@@ -92,9 +92,9 @@ class RecipeAdmin(ServiceAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and not obj.is_editable:
-            return ("product", *HEADER_FIELDS, *self.readonly_fields)
+            return ("product", "purpose", *HEADER_FIELDS, *self.readonly_fields)
         if obj is not None:
-            return ("product", *self.readonly_fields)
+            return ("product", "purpose", *self.readonly_fields)  # the purpose is fixed at creation
         return self.readonly_fields
 
     def save_model(self, request, obj, form, change):
@@ -102,7 +102,12 @@ class RecipeAdmin(ServiceAdmin):
         if change:
             s.recipe_update(user=request.user, recipe_id=obj.pk, **values)
         else:
-            created = s.recipe_create(user=request.user, product=form.cleaned_data["product"], **values)
+            created = s.recipe_create(
+                user=request.user,
+                product=form.cleaned_data["product"],
+                purpose=form.cleaned_data.get("purpose") or "standard",
+                **values,
+            )
             obj.pk, obj.version, obj._state.adding = created.pk, created.version, False
 
     def save_formset(self, request, form, formset, change):

@@ -93,8 +93,10 @@ DISPOSITION_MACHINE = StateMachine(
             _("Carry out and write off"),
             signature="performed",
         ),
-        # Taken by the batches app when the supervisor starts the rework batch (batch_create_rework).
-        Transition("rework_started", ("approved",), "done", "batches.prepare_batch", _("Rework batch created")),
+        # Taken only by the batches app when the supervisor starts the rework batch (batch_create_rework);
+        # never offered as a button. The service also requires batches.prepare_batch (a permission of
+        # another app cannot be the transition's: object-level checks are per app).
+        Transition("rework_started", ("approved",), "done", "quality.view_disposition", _("Rework batch created")),
         Transition(
             "cancel",
             ("proposed", "approved"),

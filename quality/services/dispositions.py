@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -120,6 +120,8 @@ def disposition_rework_started(*, user, disposition_id: int, batch, reason: str 
     """For batch execution (issue #7): record the rework batch made under an approved rework disposition."""
 
     def guard(obj: Disposition) -> None:
+        if not user.has_perm("batches.prepare_batch"):
+            raise PermissionDenied(_("Only the production supervisor starts a rework batch."))
         if obj.kind != DispositionKind.REWORK:
             raise ValidationError(_("Only a rework disposition leads to a rework batch."))
 

@@ -65,3 +65,21 @@ def test_proposer_cannot_approve(users, password, rejected_lot):
     d = dsvc.disposition_propose(user=qa, lot=rejected_lot, kind="scrap", instruction="x")
     with pytest.raises(ValidationError):
         dsvc.disposition_approve(user=qa, disposition_id=d.pk, password=password)
+
+
+@pytest.mark.req("QC-2")
+def test_an_approved_rework_page_leads_to_the_rework_batch(users, password, rejected_lot, client_for):
+    """Every role that sees the disposition gets the page; the supervisor is offered the start of the
+    rework batch (here: told the rework record is missing first), QA and QC are told who starts it."""
+    from django.urls import reverse
+
+    d = dsvc.disposition_propose(user=users["qc"], lot=rejected_lot, kind="rework", instruction="RI-12: re-sieve")
+    dsvc.disposition_approve(user=users["qa"], disposition_id=d.pk, password=password)
+    url = reverse("quality:disposition_detail", args=[d.pk])
+    for name in ("qa", "qc", "warehouse"):
+        page = client_for(name).get(url)
+        assert page.status_code == 200 and b"waiting for the production supervisor" in page.content
+        assert b'data-testid="rework-start-form"' not in page.content
+    page = client_for("supervisor").get(url)
+    assert page.status_code == 200
+    assert b"has no effective rework master batch record yet" in page.content
