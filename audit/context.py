@@ -14,6 +14,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from mes.text_safety import clean_free_text
+
 
 @dataclass(frozen=True)
 class RequestInfo:
@@ -57,7 +59,6 @@ def audit_context(*, actor: Any = None, action: str = "", reason: str = "") -> I
 
     A reason holding an invisible direction-control character is refused (ValidationError) before
     anything is written, so no service, API call or script can store one."""
-    from mes.text_safety import clean_free_text
 
     clean_free_text(reason)
     outer = _audit.get()

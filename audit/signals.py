@@ -11,6 +11,7 @@ from django.dispatch import receiver
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
 from audit.services import audit_record
+from mes.security import security_register_failure, security_register_success
 
 User = get_user_model()
 _USER_FIELDS = ("username", "first_name", "last_name", "email", "is_active", "is_staff", "is_superuser")
@@ -22,7 +23,6 @@ def _user_ref(user) -> dict:
 
 @receiver(user_logged_in, dispatch_uid="audit.login")
 def _on_login(sender, request, user, **kwargs):
-    from mes.security import security_register_success
 
     security_register_success(user=user, kind="login")
     with transaction.atomic():
@@ -40,7 +40,6 @@ def _on_logout(sender, request, user, **kwargs):
 
 @receiver(user_login_failed, dispatch_uid="audit.login_failed")
 def _on_login_failed(sender, credentials, request=None, **kwargs):
-    from mes.security import security_register_failure
 
     username = str(credentials.get("username", ""))[:150]
     with transaction.atomic():

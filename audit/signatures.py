@@ -22,9 +22,11 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.context import current_request
 from audit.models import Signature, SignatureMeaning
 from audit.services import audit_record, object_label
 from mes.config import config_get_or_default
+from mes.security import security_is_locked, security_register_failure, security_register_success
 from mes.text_safety import clean_free_text
 
 
@@ -81,7 +83,6 @@ def _request_username(user, username: str | None) -> tuple[object | None, str | 
     A second person signing on someone else's screen (a verifier) is not the session's owner: the
     session's first-signing state says nothing about them, and the caller names them itself.
     """
-    from audit.context import current_request
 
     info = current_request()
     request = info.request if info is not None else None
@@ -95,7 +96,6 @@ def _request_username(user, username: str | None) -> tuple[object | None, str | 
 
 def signature_check_password(*, user, password: str, purpose: str = "", username: str | None = None) -> None:
     """Re-authenticate the signer. A wrong password (or user ID) is audited and counts toward lock-out."""
-    from mes.security import security_is_locked, security_register_failure, security_register_success
 
     if user is None or not user.is_authenticated or not user.is_active:
         raise SignatureError(_("Only an active, signed-in user can sign."))

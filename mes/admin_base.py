@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from audit.context import audit_context
+from audit.services import audit_record
 
 
 class GMPAdminForm(forms.ModelForm):
@@ -41,8 +42,6 @@ class GMPAdmin(admin.ModelAdmin):
         """Refused for everyone; the attempt is audited (retention, BAT-4/QC-5/AUD-4)."""
         from django.core.exceptions import PermissionDenied
         from django.db import transaction
-
-        from audit.services import audit_record
 
         with transaction.atomic():
             audit_record(

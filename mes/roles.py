@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from mes.registry import role_permissions
+
 ROLES: dict[str, object] = {
     "planner": _("Planner"),
     "supervisor": _("Production supervisor"),
@@ -39,8 +41,6 @@ def role_label(code: str) -> str:
 def sync_role_permissions(**kwargs) -> None:
     """Give each role group exactly the permissions its apps declare (idempotent)."""
     from django.contrib.auth.models import Group, Permission
-
-    from mes.registry import role_permissions
 
     declared = role_permissions()
     all_perms = {
