@@ -113,12 +113,13 @@ def _seed_checklists() -> None:
 def _seed_equipment() -> dict[str, Equipment]:
     from equipment.opcua.config import tags_configure
     from equipment.opcua.simulator import DEFAULT_URL
-    from materials.models import Material
     from mes.models import Line
 
     now, today = timezone.now(), timezone.localdate()
     lines = {line.code: line for line in Line.objects.all()}
-    products = {m.code: m for m in Material.objects.filter(code__in=[p for p, _h in DIRTY_WHEN_FOUND.values()])}
+    # The product model through the equipment's own relation: the seed adds no import of materials.
+    material = Equipment._meta.get_field("last_product").related_model
+    products = {m.code: m for m in material.objects.filter(code__in=[p for p, _h in DIRTY_WHEN_FOUND.values()])}
     created = {}
     for code, cls, line, name, name_zh, room, opcua, rate in DEMO_EQUIPMENT:
         if Equipment.objects.filter(code=code).exists():
