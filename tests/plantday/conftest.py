@@ -123,6 +123,18 @@ def _train(users, recipe) -> None:
         )  # fmt: skip
 
 
+def _rework_master(users) -> None:
+    """The granules' rework master batch record (trained) and their incoming specification, for the
+    bought-in granules of the day's rework loop."""
+    from materials.models import Material
+    from quality.seed_evidence import ensure_effective_spec
+    from tests.batches.rework import build_rework_recipe
+
+    build_rework_recipe(users)
+    granules = Material.objects.get(code="IM-GRN-500")
+    ensure_effective_spec(granules, "incoming", qc=users["qc"], qa=users["qa"], password=DEMO_PASSWORD)
+
+
 @pytest.fixture
 def opcua_endpoint():
     from equipment.opcua.simulator import free_port
@@ -140,6 +152,7 @@ def plant_day(transactional_db, users, opcua_endpoint):
     _approve_specs(users)
     recipe = _recipe(users)
     _train(users, recipe)
+    _rework_master(users)
     equipment = _dirty_equipment(users, opcua_endpoint)
     _account, token = integration_account_create(
         actor=users["admin"], username="erp-link", system="erp", roles=["planner"]

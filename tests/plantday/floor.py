@@ -157,12 +157,17 @@ def operator_dries_and_completes(day: Day) -> None:
 
 
 def qc_reviews_and_requests_a_correction(day: Day) -> None:
-    """Review by exception: the surge is listed; QC asks the operator to check the HMI trend."""
+    """Review by exception: the surge is listed; QC asks the operator to check the HMI trend, and has the
+    drying executed again (its first execution stays in the record, struck through)."""
     page, batch = day.page("qc"), day.made["batch"]
     goto(page, f"/batches/{batch.number}/review/")
     submit(page, "[data-testid=action-review_start]")
     page.wait_for_selector("[data-testid=exception]")
-    page.fill("[data-testid=reason-request_correction]", "Step 10 speed: check the HMI trend, was it 165?")
+    page.check("[data-testid=reexecute-20]")
+    page.fill(
+        "[data-testid=reason-request_correction]",
+        "Step 10 speed: check the HMI trend, was it 165? Step 20: dryer door alarm during drying, dry again.",
+    )
     submit(page, "[data-testid=action-request_correction]")
     page.wait_for_selector("text=Correction requested.")
     day.check("qc")
@@ -181,9 +186,33 @@ def operator_corrects_and_resubmits(day: Day) -> None:
     page.fill(f"[data-testid=entry-{speed.pk}] form input[name=comment]", "Still above 160, deviation open")
     submit(page, f"[data-testid=correct-{speed.pk}]")
     page.wait_for_selector(f"[data-testid=entry-{speed.pk}] s")
+    _dry_again(day, page, batch)
     goto(page, f"/batches/{batch.number}/")
     submit(page, "[data-testid=resubmit]")
     day.check("operator")
+
+
+def _dry_again(day: Day, page, batch) -> None:
+    """Step 20 executed again: the dryer (dirty since the batch completed) is cleaned, scanned, signed."""
+    from batches.models import Entry
+
+    dryer = day.plant["equipment"]["FBD-01"]
+    goto(page, f"/equipment/{dryer.pk}/cleaning/start/")
+    page.select_option("#id_kind", "full")
+    page.fill("#id_procedure", "SOP-CL-031")
+    submit(page, "[data-testid=submit]")
+    page.click("[data-testid=sign-off-cleaning]")
+    page.fill("#id_remarks", "Cleaned before drying again.")
+    sign(page, "[data-testid=action-form]", "operator", reason="Cleaned per SOP-CL-031")
+    submit(page, "[data-testid=submit]")
+    goto(page, f"/batches/{batch.number}/step/20/")
+    _scan(page, "FBD-01")
+    _record(page, Entry.objects.get(batch=batch, step__number=20, name="Inlet air temperature"))
+    _sign_step(page)
+    page.wait_for_selector("text=Step signed.")
+    goto(page, f"/batches/{batch.number}/record/")
+    page.wait_for_selector("[data-testid=earlier-execution]")
+    screens(page, "operator", "record-step-executed-again")
 
 
 def qc_approves_the_record(day: Day) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.plantday import closing, floor, office
+from tests.plantday import closing, floor, office, rework
 from tests.plantday.walk import Day
 
 pytestmark = [pytest.mark.browser]
@@ -47,6 +47,12 @@ EXPECTED_IN_AUDIT_TRAIL = [
     ("supervisor", "quality.batchrelease.release"),
     ("supervisor", "reports.report.review"),
     ("supervisor", "reports.report.distribute.sent"),
+    ("qc", "batches.step.reopen"),
+    ("qc", "materials.lot.reject"),
+    ("qc", "quality.disposition.propose"),
+    ("qa", "quality.disposition.approve"),
+    ("supervisor", "batches.batch.create_rework"),
+    ("supervisor", "quality.disposition.rework_started"),
 ]
 
 
@@ -76,6 +82,11 @@ def test_a_whole_plant_day(plant_day, opcua_simulator, smtp_inbox, new_page, liv
         closing.qc_releases_the_batch(day)
         closing.supervisor_releases_the_batch(day)
         closing.supervisor_emails_the_production_report(day, smtp_inbox)
+        rework.warehouse_receives_granules_from_the_cmo(day)
+        rework.qc_rejects_the_granules_and_proposes_rework(day)
+        rework.qa_approves_the_rework(day)
+        rework.supervisor_starts_the_rework_batch(day)
+        rework.operator_reworks_the_granules(day)
         closing.auditor_finds_the_day_and_verifies_the_chain(day, EXPECTED_IN_AUDIT_TRAIL)
     except BaseException:
         day.failure_screens()
