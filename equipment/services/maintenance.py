@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
+from equipment.events import fault_reported
 from equipment.models import (
     FAULT_MACHINE,
     WORK_ORDER_MACHINE,
@@ -74,11 +75,8 @@ def fault_report(
                 text=_("Fault %(number)s reported (%(source)s): %(text)s")
                 % {"number": fault.number, "source": fault.get_source_display(), "text": description},
             )
-            # Quality hook (issue #6): a fault while the equipment runs a batch opens a deviation.
-            if fault.equipment.current_batch_id:
-                from quality.services.deviations import deviation_raise_for_equipment_fault
-
-                deviation_raise_for_equipment_fault(user=user, fault=fault)
+            # Quality (issue #6) opens a deviation when the equipment is running a batch.
+            fault_reported.announce(fault=fault, user=user)
     except IntegrityError:
         # Another poller stored the same alarm occurrence at the same moment.
         return FaultReport.objects.get(equipment_id=pk, alarm_key=alarm_key)

@@ -1,8 +1,8 @@
 """LIMS messages <-> MES records.
 
-Outbound: a test request (the inspection, its lot and the tests of its specification) is put in the
-outbox by the quality app's `inspection_create` / `inspection_for_new_lot`, and the sample information
-(the code on each sample's label) by `sample_take`, each in the same transaction as the record.
+Outbound: a test request (the inspection, its lot and the tests of its specification) when the quality
+app announces `inspection_opened`, and the sample information (the code on each sample's label) on
+`sample_taken`; `subscribers.py` puts each in the outbox in the same transaction as the record.
 Inbound: results, entered through the quality app's `result_enter` as the LIMS integration account
 (judged against the specification there; out of specification opens an OOS deviation as for a
 person). The audit events of the entry carry the source message in their reason.

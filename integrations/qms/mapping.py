@@ -1,6 +1,6 @@
-"""QMS messages <-> MES records. Outbound: deviations (put in the outbox by the quality app's
-`deviation_raise`, in the same transaction). Inbound: CAPA decisions, applied through the quality
-app's CAPA services as the QMS integration account.
+"""QMS messages <-> MES records. Outbound: deviations (put in the outbox by `subscribers.py` when
+the quality app announces `deviation_raised`, in the same transaction). Inbound: CAPA decisions,
+applied through the quality app's CAPA services as the QMS integration account.
 
 What an external CAPA decision may do in a GMP plant (the choice made here):
 - "approved": the QMS approved a CAPA plan for one of our deviations. Creating the actions is not a

@@ -21,7 +21,7 @@ from audit.context import audit_context
 from audit.services import audit_record
 from audit.signatures import SignatureError, signature_check_password, signature_create
 from batches.models import Batch, BatchStatus
-from materials.events import material_consumed
+from materials.events import lot_created, material_consumed
 from materials.models import EntryType, LedgerEntry, Location, Lot, LotStatus, Material
 from materials.requirements import Requirement
 from materials.services.common import check_storage, fmt, in_lot_unit, parse_scan, require
@@ -459,10 +459,8 @@ def lot_create_output(
             location=location,
             batch=locked_batch,
         )
-        # Quality hook (issue #6): the output lot gets its intermediate or finished inspection.
-        from quality.services.inspections import inspection_for_new_lot
-
-        inspection_for_new_lot(user=user, lot=lot)
+        # Quality (issue #6) gives the output lot its intermediate or finished inspection.
+        lot_created.announce(lot=lot, user=user)
         return lot
 
 

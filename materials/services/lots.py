@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
-from materials.events import lot_status_changed
+from materials.events import lot_created, lot_release_vetoes, lot_status_changed
 from materials.models import LOT_MACHINE, EntryType, LabelPrint, Location, Lot, LotCounter, LotStatus, Material
 from materials.services.common import check_storage, in_lot_unit, lot_pk, require
 from materials.services.stock import post_entry
@@ -103,10 +103,8 @@ def lot_receive(
             location=location,
             reason=reference.strip(),
         )
-        # Quality hook (issue #6): the received lot gets its incoming inspection, in this transaction.
-        from quality.services.inspections import inspection_for_new_lot
-
-        inspection_for_new_lot(user=user, lot=lot)
+        # Quality (issue #6) gives the received lot its incoming inspection, in this transaction.
+        lot_created.announce(lot=lot, user=user)
     return lot
 
 
@@ -119,11 +117,9 @@ def _not_expired(lot: Lot) -> None:
 
 def _releasable(lot: Lot) -> None:
     _not_expired(lot)
-    # Quality hook (issue #6, MAT-3): no release while an inspection is open or failed or a deviation on
-    # the lot is open; a batch's output lot only through the batch release.
-    from quality.services.inspections import lot_release_problems
-
-    problems = lot_release_problems(lot)
+    # Quality (issue #6, MAT-3) vetoes a release while an inspection is open or failed or a deviation on
+    # the lot is open; a batch's output lot goes only through the batch release.
+    problems = lot_release_vetoes(lot)
     if problems:
         raise ValidationError(problems)
 

@@ -374,7 +374,8 @@ __all__ = [
 
 
 def deviation_raise_for_equipment_fault(*, user, fault):
-    """Called by the equipment app when a fault is reported on equipment that is running a batch.
+    """When a fault is reported on equipment that is running a batch (equipment's `fault_reported`,
+    see quality/subscribers.py).
 
     Opens a major deviation (source "equipment") linked to the equipment, the batch and the fault report,
     in the caller's transaction. `user` is None for an alarm from the plant (OPC UA).

@@ -85,7 +85,8 @@ def inspection_create(*, user, lot, inspection_type: str) -> Inspection:
 
 
 def inspection_for_new_lot(*, user, lot) -> Inspection | None:
-    """Called by the materials app when a lot is received or a batch's output lot is recorded.
+    """When a lot is received or a batch's output lot is recorded (materials' `lot_created`, see
+    quality/subscribers.py).
 
     Creates the inspection the lot needs (incoming for a receipt; intermediate or finished for a batch
     output) when its material has an effective specification; otherwise nothing (the QC worklist shows

@@ -24,6 +24,8 @@ DOMAIN_EVENTS = {
     "sample_taken",
     "deviation_raised",
     "batch_released",
+    "lot_created",
+    "fault_reported",
 }
 
 
@@ -71,6 +73,9 @@ def test_every_partner_package_subscribes_and_every_domain_event_is_heard():
         "integrations.wms.subscribers",
     ]
     assert DOMAIN_EVENTS <= set(EVENTS)
+    # the domain's own reactions: quality inspects a new lot and opens a deviation for a fault in a batch
+    assert [s.__name__ for s in EVENTS["lot_created"].subscribers] == ["inspect_new_lot"]
+    assert [s.__name__ for s in EVENTS["fault_reported"].subscribers] == ["deviation_for_fault_during_a_batch"]
     deaf = [name for name in DOMAIN_EVENTS if not EVENTS[name].subscribers]
     assert deaf == []
     # a repeated discovery (ready() twice) must not subscribe twice: one outbox row per announcement
@@ -100,3 +105,17 @@ def test_a_failing_subscriber_rolls_the_change_back_with_its_outbox_row(users):
     assert not OutboxMessage.objects.filter(system="qms").exists()
     quality.deviation_raise(user=users["operator"], title="Torn bag", description="A torn bag", classification="major")
     assert OutboxMessage.objects.filter(system="qms", kind="deviation").count() == 1
+
+
+def test_quality_vetoes_a_lot_release_and_without_it_no_lot_is_released(monkeypatch):
+    """MAT-3 through a registry instead of an import of quality: the check is quality's, and with no
+    check registered the materials app refuses to release rather than release unchecked."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from materials import events as material_events
+    from quality.services.inspections import lot_release_problems
+
+    assert material_events._RELEASE_CHECKS == [lot_release_problems]
+    monkeypatch.setattr(material_events, "_RELEASE_CHECKS", [])
+    with pytest.raises(ImproperlyConfigured):
+        material_events.lot_release_vetoes(object())

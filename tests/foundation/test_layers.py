@@ -24,7 +24,6 @@ KNOWN_CYCLES = {
     ("batches", "orders"),
     ("batches", "quality"),
     ("materials", "quality"),
-    ("equipment", "quality"),
 }
 
 
