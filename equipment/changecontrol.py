@@ -52,4 +52,18 @@ CONTROLLED = [
             "active",
         ],
     ),  # fmt: skip
+    # Weigh & dispense (issue 19): what a balance may weigh (USP <41> minimum weight) and its daily check.
+    controlled(
+        "equipment.BalanceMetrology",
+        [
+            "balance",
+            "serial_number",
+            "unit",
+            "capacity",
+            "readability",
+            "minimum_weight",
+            "check_weight",
+            "check_tolerance",
+        ],
+    ),  # fmt: skip
 ]
