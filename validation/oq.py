@@ -35,6 +35,19 @@ def run_oq(*, paths: list[str] | None = None, keyword: str = "", catalogue_path:
     return {**judge(run, catalogue(catalogue_path)), "paths": paths or DEFAULT_PATHS, "keyword": keyword}
 
 
+def judge_results(*, results: Path, catalogue_path: Path | None = None) -> dict:
+    """Judge a suite run already made against this installation's code (CI's `make test` with
+    `-p validation.pytest_plugin --qualify-json=PATH`) instead of running the tests a second time."""
+    import json
+
+    run = json.loads(results.read_text(encoding="utf-8"))
+    run.setdefault("returncode", run.get("exitstatus"))
+    seconds = sum(entry["seconds"] for entry in run.get("tests", {}).values())
+    run.setdefault("seconds", round(seconds, 1))
+    verdict = judge(run, catalogue(catalogue_path))
+    return {**verdict, "paths": [f"results of an earlier run: {results}"], "keyword": ""}
+
+
 def judge(run: dict, reqs: list[tuple[str, str]]) -> dict:
     """Requirement → tests → result, the failures and the gate's verdict."""
     tests = run.get("tests", {})

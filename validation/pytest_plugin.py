@@ -21,10 +21,15 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         reqs = sorted({req for mark in item.iter_markers(name="req") for req in mark.args})
         _tests[item.nodeid] = {"reqs": reqs, "outcome": "not run", "seconds": 0.0}
+        # Carried on every report of the test: with pytest -n the workers collect, the controller writes.
+        item.user_properties.append(("qualify_reqs", reqs))
 
 
 def pytest_runtest_logreport(report):
     entry = _tests.setdefault(report.nodeid, {"reqs": [], "outcome": "not run", "seconds": 0.0})
+    for name, value in getattr(report, "user_properties", ()):
+        if name == "qualify_reqs":
+            entry["reqs"] = list(value)
     entry["seconds"] = round(entry["seconds"] + report.duration, 3)
     if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
         entry["outcome"] = report.outcome

@@ -63,7 +63,7 @@ def _run_rework(batch, users, lot, output="190"):
     return s.batch_complete(user=fresh(users["operator"]), batch=batch, password=PW, output_quantity=output)
 
 
-@pytest.mark.req("QC-2", "MAT-8")
+@pytest.mark.req("QC-2", "QC-8", "MAT-8")  # QC-8: the intermediate lot failed its inspection (fixture)
 def test_an_approved_rework_becomes_a_rework_batch_whose_new_lot_goes_back_to_qc(nonconforming, users):
     from materials.genealogy import trace_lot
     from quality.models import Disposition, Inspection

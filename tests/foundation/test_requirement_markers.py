@@ -50,10 +50,7 @@ EVIDENCE: dict[str, str] = {
     "SEC-3": r"password|sign",
 }
 # Catalogue IDs with no test yet, and why: each is a known gap the lead tracks, never hidden.
-KNOWN_GAPS: dict[str, str] = {
-    "QC-8": "intermediate-product inspection failing into rework: no test proves it yet (issue 17 found the "
-    "only QC-8 marker on a raw-material disposition test)",
-}
+KNOWN_GAPS: dict[str, str] = {}
 
 
 @dataclass

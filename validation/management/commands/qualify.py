@@ -26,6 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--evidence", default="", help="evidence folder (default MES_VAR_DIR/validation)")
         parser.add_argument("--tests", nargs="*", default=None, help="OQ/PQ: test paths (default: the whole set)")
         parser.add_argument("-k", dest="keyword", default="", help="OQ: only tests matching this pytest -k expression")
+        parser.add_argument("--results", default="", help="OQ: judge this suite run's results JSON (no new run)")
         parser.add_argument("--catalogue", default="", help="OQ: requirement catalogue (default docs/…)")
         parser.add_argument("--bench", nargs="*", default=None, help="PQ: bench modules for the key figures")
         parser.add_argument("--no-scenario", action="store_true", help="PQ: skip the plant-day scenario")
@@ -60,10 +61,13 @@ class Command(BaseCommand):
         return {"passed": not failed, "lines": [e.as_dict() for e in lines], "deviations": deviations}
 
     def _oq(self, folder: Path, opts) -> dict:
-        from validation.oq import run_oq
+        from validation.oq import judge_results, run_oq
 
-        result = run_oq(paths=opts["tests"], keyword=opts["keyword"], catalogue_path=Path(opts["catalogue"]) if
-                        opts["catalogue"] else None)  # fmt: skip
+        catalogue = Path(opts["catalogue"]) if opts["catalogue"] else None
+        if opts["results"]:
+            result = judge_results(results=Path(opts["results"]), catalogue_path=catalogue)
+        else:
+            result = run_oq(paths=opts["tests"], keyword=opts["keyword"], catalogue_path=catalogue)
         for row in result["requirements"]:
             self.stdout.write(f"{row['id']:8} {row['status']:16} {len(row['tests'])} test(s) {row['seconds']} s")
         return result
