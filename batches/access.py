@@ -18,6 +18,12 @@ def _number(seeded):
     return {"number": _batch("in_progress").number}
 
 
+def _disposition(seeded):
+    from quality.models import Disposition
+
+    return {"disposition_id": Disposition.objects.order_by("pk").values_list("pk", flat=True).first() or 1}
+
+
 def _step(seeded):
     batch = _batch("in_progress")
     return {"number": batch.number, "step": batch.steps.order_by("number").first().number}
@@ -25,6 +31,8 @@ def _step(seeded):
 
 ACCESS = {
     "batches:list": Rule(VIEWERS),
+    # The supervisor starts the rework batch of an approved rework disposition (a signed POST).
+    "batches:rework_start": Rule(frozenset({"supervisor"}), method="post", make_kwargs=_disposition),
     "batches:detail": Rule(VIEWERS, make_kwargs=_number),
     "batches:step": Rule(VIEWERS, make_kwargs=_step),
     "batches:review": Rule(VIEWERS, make_kwargs=_number),

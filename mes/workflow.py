@@ -28,9 +28,10 @@ class TransitionNotAllowed(ValidationError):
     """The record is not in a state the action can leave from."""
 
 
-class AlreadyDone(ValidationError):
+class AlreadyDone(TransitionNotAllowed):
     """The same person submitted the same action again (a double click, a resent form): nothing more
-    happens, and the page says it is already done instead of reporting a conflict."""
+    happens, and the page says it is already done instead of reporting a conflict. Still a refused
+    transition to every caller that does not tell the two apart."""
 
 
 def action_just_done(obj: models.Model, action: str, user) -> bool:

@@ -7,7 +7,7 @@ DEV_RAISERS = frozenset({"qc", "qa", "supervisor", "operator", "maintenance", "w
 CAPA_READERS = frozenset({"qc", "qa", "supervisor", "maintenance", "auditor"})
 QC_READERS = frozenset({"qc", "qa", "auditor"})
 RELEASE_READERS = frozenset({"qc", "qa", "supervisor", "auditor"})
-DISPOSITION_READERS = frozenset({"qc", "qa", "warehouse", "auditor"})
+DISPOSITION_READERS = frozenset({"qc", "qa", "warehouse", "auditor", "supervisor"})  # supervisor: rework batches
 
 
 def _spec(data):

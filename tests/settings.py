@@ -23,8 +23,11 @@ MES_SIGNATURE_FULL_FIRST = False
 # Parallel runs (pytest -n, pytest-xdist): each worker has its own test database (pytest-django adds the
 # worker's suffix) and its own Redis database, inherited by the servers and workers a test starts, so
 # one worker's queues, locks and cached state never reach another's.
+# Only the worker's own URL is moved: a server or worker a test starts inherits the moved URL, or is given
+# a private Redis of its own (tests/faults), and keeps it.
 _XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
-if REDIS_URL and _XDIST_WORKER.startswith("gw"):  # noqa: F405
+_SHARED_REDIS = os.environ.setdefault("MES_TEST_SHARED_REDIS_URL", REDIS_URL)  # noqa: F405
+if REDIS_URL and REDIS_URL == _SHARED_REDIS and _XDIST_WORKER.startswith("gw"):  # noqa: F405
     _base, _, _db = REDIS_URL.rpartition("/")  # noqa: F405
     REDIS_URL = f"{_base}/{(int(_db or 0) + 1 + int(_XDIST_WORKER[2:])) % 64}"
     os.environ["REDIS_URL"] = CELERY_BROKER_URL = REDIS_URL

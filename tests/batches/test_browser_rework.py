@@ -88,8 +88,7 @@ def test_the_rework_batch_is_started_and_run_from_the_pages(transactional_db, ru
     op.fill("[data-testid=scan]", s.step_code(step))
     _submit(op, "[data-testid=scan-form] button")
     entry = step.entries.get()
-    op.fill(f"[data-testid=value-{entry.pk}]", "Yes")
-    _submit(op, f"[data-testid=record-{entry.pk}]")
+    _submit(op, f"[data-testid=answer-{entry.pk}-yes]")  # yes/no: a button
     _sign(op, "[data-testid=sign-form]", "operator")
     _submit(op, "[data-testid=sign-step]")
     op.wait_for_selector("text=Step signed.")

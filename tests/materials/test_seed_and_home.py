@@ -57,7 +57,9 @@ def test_seed_demo_binds_balances_and_leaves_a_dispense_order_waiting():
 
     from batches.models import Batch
     from equipment.management.commands.balance_simulator import configured_simulators
+    from equipment.services import equipment_daily_check_record
     from equipment.services.balance import balance_check_record, balance_get, balance_problems, balance_tare
+    from equipment.services.care import checklist_for
     from materials.requirements import Requirement, batch_requirements
     from materials.services import lot_suggest_fefo
     from materials.services.dispense import dispense_capture
@@ -81,6 +83,13 @@ def test_seed_demo_binds_balances_and_leaves_a_dispense_order_waiting():
         precision.port = sim.port
         sim.put("200.01")
         assert balance_check_record(user=operator, balance=precision, test_weight="TW-200-01").passed
+        # A balance is equipment too: its daily checklist (clean, level, ...) blocks use as for any machine.
+        assert any("Daily check not done today" in p for p in balance_problems(precision))
+        items = checklist_for(precision.equipment)
+        equipment_daily_check_record(
+            equipment=precision.equipment, user=operator, answers={i.pk: (True, "") for i in items}
+        )
+        assert balance_problems(precision) == []
         line = lines[-1]
         small = Requirement(line.material, Decimal("0.5"), "kg", Decimal("1"), False, line.line_ref)
         lot = lot_suggest_fefo(material=line.material, limit=1)[0]

@@ -115,8 +115,7 @@ def operator_reworks_the_granules(day: Day) -> None:
     page.fill("[data-testid=scan]", s.step_code(step))
     submit(page, "[data-testid=scan-form] button")
     entry = step.entries.get()
-    page.fill(f"[data-testid=value-{entry.pk}]", "Yes")
-    submit(page, f"[data-testid=record-{entry.pk}]")
+    submit(page, f"[data-testid=answer-{entry.pk}-yes]")  # yes/no: a button
     sign(page, "[data-testid=sign-form]", "operator")
     submit(page, "[data-testid=sign-step]")
     page.wait_for_selector("text=Step signed.")
