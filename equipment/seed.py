@@ -272,3 +272,20 @@ def _seed_pending_change(created: dict[str, Equipment], tech) -> None:
         return
     tag.high_limit = 58.0
     masterdata_propose(user=tech, obj=tag, reason="Narrower product temperature range after PQ report PQ-GRAN-101-07.")
+    _seed_pending_tag(created["GRAN-101"])
+
+
+def _seed_pending_tag(eq: Equipment) -> None:
+    """A new tag picked in the tag browser by the administrator: a change request until QA approves it."""
+    from django.contrib.auth import get_user_model
+
+    from equipment.opcua.simulator import node_id
+    from equipment.services.tags import equipment_tag_add
+
+    admin = get_user_model().objects.filter(groups__name="admin", is_active=True).first()
+    if admin is None or not admin.has_perm("equipment.add_equipmenttag"):
+        return
+    equipment_tag_add(
+        user=admin, equipment=eq, key="product_temperature", node_id=node_id(eq.code, "temperature"), kind="process",
+        label="Product temperature (second probe)", unit="°C", reason="Second probe for the batch record, CR-2026-131.",
+    )  # fmt: skip

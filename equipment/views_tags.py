@@ -44,11 +44,15 @@ def tag_browser(request, pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             data = form.cleaned_data
-            tag = equipment_tag_add(user=request.user, equipment=eq, **{k: data[k] for k in PickForm.base_fields})
+            change = equipment_tag_add(user=request.user, equipment=eq, **{k: data[k] for k in PickForm.base_fields})
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
         else:
-            messages.success(request, _("Tag %(key)s added (%(node)s).") % {"key": tag.key, "node": tag.node_id})
+            messages.success(
+                request,
+                _("Tag %(key)s (%(node)s) proposed as change request MDC-%(id)05d. It takes effect once approved.")
+                % {"key": data["key"], "node": data["node_id"], "id": change.pk},
+            )
             return redirect("equipment:detail", pk=eq.pk)
     nodes, error = [], ""
     if not eq.opcua_endpoint:
@@ -69,7 +73,8 @@ def tag_browser(request, pk: int):
 
 @permission_required(ADD, raise_exception=True)
 def tag_import(request):
-    """Bulk tag import for plants with hundreds of machines: all lines checked, all or nothing."""
+    """Bulk tag import for plants with hundreds of machines: all lines checked, then one change request
+    per new or changed tag (all or nothing)."""
     form = ImportForm(request.POST or None, request.FILES or None)
     result = None
     if request.method == "POST" and form.is_valid():
@@ -77,8 +82,12 @@ def tag_import(request):
         text = upload.read().decode("utf-8-sig") if upload else form.cleaned_data["text"]
         result = equipment_tags_import(user=request.user, text=text, reason=form.cleaned_data["reason"])
         if not result.errors:
-            messages.success(request, _("%(n)s tags imported.") % {"n": result.created})
-            return redirect("equipment:board")
+            messages.success(
+                request,
+                _("%(n)s change requests proposed (%(u)s tags unchanged). They take effect once approved.")
+                % {"n": len(result.proposed), "u": result.unchanged},
+            )
+            return redirect("administration:masterdata_list")
     return render(request, "equipment/tag_import.html", {"form": form, "result": result, "columns": CSV_COLUMNS})
 
 

@@ -77,3 +77,59 @@ def test_blocked_sign_off_and_review_by_exception(transactional_db, running, use
     qc.click("[data-testid=action-approve_review]")
     qc.wait_for_selector("text=Batch record approved.")
     assert Batch.objects.get(pk=batch.pk).status == "reviewed"
+
+
+def _record_step_values(page, batch, number: int) -> None:
+    for entry in Entry.objects.filter(batch=batch, step__number=number):
+        if entry.expected_answer:  # a yes/no check is answered with its button
+            page.click(f"[data-testid=answer-{entry.pk}-yes]")
+        else:
+            page.fill(f"[data-testid=value-{entry.pk}]", "150")
+            page.click(f"[data-testid=record-{entry.pk}]")
+        page.wait_for_selector(f"[data-testid=entry-{entry.pk}] [data-testid=value]")
+
+
+def test_sign_off_is_refused_with_its_reason_until_the_materials_are_issued(transactional_db, running, users, new_page):
+    """The operator tries to sign the dispensing step with nothing issued: refused on the step page,
+    in words, the step stays open and no signature is written; once the lots are issued (stores,
+    with a second person), the same page shows the materials within tolerance and signing works."""
+    from audit.models import Signature
+    from tests.batches.conftest import issue_all
+
+    batch = running["batch"]
+    step_url = f"/batches/{batch.number}/step/10/"
+    op, problems = new_page()
+    login(op, "operator", PW)
+    op.goto(step_url)
+    op.fill("[data-testid=scan]", "GRAN-01")
+    op.press("[data-testid=scan]", "Enter")
+    op.wait_for_selector("[data-testid=sign-step]")
+    _record_step_values(op, batch, 10)
+    signatures = Signature.objects.count()
+
+    _sign(op, "[data-testid=sign-form]")
+    op.click("[data-testid=sign-step]")
+    # The refusal message (the blocking notice on the sign form says the same rule before trying).
+    refusal = op.locator(".msg-error[role=status]", has_text="not issued to the batch within tolerance")
+    refusal.wait_for()
+    assert "RM-API-001: 0 kg issued" in refusal.inner_text()
+    assert op.locator("[data-testid=materials-blocking]").is_visible()
+    assert op.locator("[data-testid=material-short]").count() == 2
+    step = batch.steps.get(number=10)
+    assert step.status == "active" and not step.material_exception
+    assert Signature.objects.count() == signatures  # a refused sign-off signs nothing
+    screenshot(op, "batches-gates-03-sign-refused-materials-not-issued")
+
+    issue_all(batch, users, running["lots"])
+    op.goto(step_url)
+    op.wait_for_selector("[data-testid=sign-step]")
+    assert op.locator("[data-testid=material-short]").count() == 0
+    assert op.locator("[data-testid=materials-blocking]").count() == 0
+    assert op.locator("text=within tolerance").count() >= 2
+    _sign(op, "[data-testid=sign-form]")
+    op.click("[data-testid=sign-step]")
+    op.wait_for_selector("text=Step signed.")
+    screenshot(op, "batches-gates-04-signed-after-issue")
+    step.refresh_from_db()
+    assert step.status == "done" and step.performed_by_id == users["operator"].pk and not step.material_exception
+    problems.check()

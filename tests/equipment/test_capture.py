@@ -32,6 +32,9 @@ from equipment.opcua.link import reset_links
 from equipment.opcua.simulator import HangingServer, Simulator, SimulatorThread, free_port
 from equipment.services import equipment_check_usable, opcua_poll
 from equipment.services.monitoring import _lock_key
+from equipment.services.tags import equipment_tags_import
+from mes.changecontrol import masterdata_change_approve
+from mes.models import MasterDataChange
 
 pytestmark = [pytest.mark.django_db, pytest.mark.req("EQP-9", "INT-3")]
 
@@ -256,7 +259,9 @@ def test_tag_errors_and_endpoint_health_are_shown_in_words(
     assert endpoint in status and "Skipped polls (overlap)" in status and "is not captured" in status
 
 
-def test_the_tag_browser_shows_variables_with_their_data_type_and_adds_the_picked_one(machines, client_for):
+def test_the_tag_browser_shows_variables_and_proposes_the_picked_one_effective_on_approval(
+    machines, client_for, users, password
+):
     from django.urls import reverse
 
     first, _second, _sim = machines
@@ -270,12 +275,21 @@ def test_the_tag_browser_shows_variables_with_their_data_type_and_adds_the_picke
     post = {"node_id": "ns=2;s=GRAN-01.temperature", "key": "temp2", "kind": "process", "label": "T", "unit": "°C"}
     response = admin.post(url, {**post, "reason": "second temperature for the batch record"})
     assert response.status_code == 302
+    # Issue 16: the picked variable is a change request, not a tag, until another person approves it.
+    assert not EquipmentTag.objects.filter(equipment=first, key="temp2").exists()
+    change = MasterDataChange.objects.get(object_type="equipment.equipmenttag", object_id="")
+    assert change.after["node_id"] == "ns=2;s=GRAN-01.temperature" and change.proposed_by.username == "admin"
+    with pytest.raises(ValidationError, match="someone other than"):
+        masterdata_change_approve(user=change.proposed_by, change_id=change.pk, password=password)
+    masterdata_change_approve(user=users["qa"], change_id=change.pk, password=password)
     tag = EquipmentTag.objects.get(equipment=first, key="temp2")
-    assert tag.node_id == "ns=2;s=GRAN-01.temperature"
+    assert tag.node_id == "ns=2;s=GRAN-01.temperature" and tag.unit == "°C"
     assert client_for("operator").get(url).status_code == 403
 
 
-def test_tags_are_imported_from_csv_all_or_nothing(make_equipment, client_for):
+def test_tags_imported_from_csv_are_checked_all_or_nothing_and_proposed_effective_on_approval(
+    make_equipment, client_for, users, password
+):
     from django.urls import reverse
 
     make_equipment("GRAN-01")
@@ -295,8 +309,25 @@ def test_tags_are_imported_from_csv_all_or_nothing(make_equipment, client_for):
     )
     response = admin.post(reverse("equipment:tag_import"), {"text": good, "reason": "plant roll-out"})
     assert response.status_code == 302
+    # Issue 16: one change request per tag and per changed endpoint; nothing in force before approval.
+    changes = list(MasterDataChange.objects.order_by("id"))
+    assert len(changes) == 6 and not MasterDataChange.objects.exclude(status="proposed").exists()
+    assert not EquipmentTag.objects.exists() and not Equipment.objects.exclude(opcua_endpoint="").exists()
+    with pytest.raises(ValidationError, match="someone other than"):
+        masterdata_change_approve(user=users["admin"], change_id=changes[0].pk, password=password)
+    for change in changes:
+        masterdata_change_approve(user=users["qa"], change_id=change.pk, password=password)
     assert EquipmentTag.objects.count() == 4
     assert set(Equipment.objects.values_list("opcua_endpoint", flat=True)) == {"opc.tcp://plc1:4840"}
+    # The same file again proposes nothing; a changed limit proposes that one tag's change only.
+    assert equipment_tags_import(user=users["admin"], text=good, reason="again").unchanged == 4
+    narrower = good.replace("GRAN-01.a,process,a,,0.1,,", "GRAN-01.a,process,a,,0.1,20,40")
+    result = equipment_tags_import(user=users["admin"], text=narrower, reason="limits after PQ")
+    assert not result.errors and result.unchanged == 3 and len(result.proposed) == 1
+    assert result.proposed[0].before == {"low_limit": "", "high_limit": ""}
+    assert EquipmentTag.objects.get(equipment__code="GRAN-01", key="a").high_limit is None
+    masterdata_change_approve(user=users["qa"], change_id=result.proposed[0].pk, password=password)
+    assert EquipmentTag.objects.get(equipment__code="GRAN-01", key="a").high_limit == 40.0
 
 
 def test_the_error_shown_follows_the_equipment_to_its_new_endpoint(make_equipment):

@@ -100,3 +100,14 @@ def test_seed_demo_binds_balances_and_leaves_a_dispense_order_waiting():
         assert entry.net == Decimal("500.00") and entry.balance_serial == "B530112233"
     finally:
         sim.stop()
+
+
+def test_seed_demo_leaves_a_new_tag_waiting_for_approval():
+    """The demo's tag picked in the tag browser is a change request, not yet a tag (issue 16)."""
+    from equipment.models import EquipmentTag
+    from mes.models import MasterDataChange
+
+    call_command("seed_demo")
+    change = MasterDataChange.objects.get(object_type="equipment.equipmenttag", object_id="", status="proposed")
+    assert change.after["key"] == "product_temperature" and change.proposed_by.username == "admin"
+    assert not EquipmentTag.objects.filter(key="product_temperature").exists()
