@@ -5,9 +5,15 @@ Backward from a lot: the batch that made it, the lots that batch consumed, the b
 those, and so on down to the raw materials. Forward from a lot: the batches that consumed it,
 their output lots, the batches that consumed those, up to finished goods (the recall question).
 
-Each trace is two queries: the root lot, then one WITH RECURSIVE query returning every edge
-reached with the lot, material and batch columns joined in. UNION (not UNION ALL) drops an edge
-reached twice, so shared sub-trees are walked once and a cycle cannot loop.
+Each trace is at most three queries: the root lot, then one WITH RECURSIVE query returning every
+edge reached with the lot, material and batch columns joined in, then one query for the dispensed
+containers on those edges. UNION (not UNION ALL) drops an edge reached twice, so shared sub-trees
+are walked once and a cycle cannot loop.
+
+Dispensed containers (issue 19) sit on the lot -> batch edge: source lot -> container -> batch.
+A container is not a lot of its own: its quantity left the source lot's stock in the issue the
+moment it was weighed (the ledger is unchanged), so it has no stock, status or expiry to walk
+from; it is a node on the edge, carrying its net weight, balance and time.
 """
 
 from __future__ import annotations
@@ -17,10 +23,11 @@ from dataclasses import dataclass, field
 from html import escape
 
 from django.db import connection
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from materials.models import EXPIRED, EXPIRED_LABEL, Lot, LotStatus
+from materials.models import EXPIRED, EXPIRED_LABEL, DispenseEntry, Lot, LotStatus
 
 BACKWARD = "backward"
 FORWARD = "forward"
@@ -74,8 +81,6 @@ class LotNode:
 
     @property
     def effective_status(self) -> str:
-        from django.utils import timezone
-
         if self.status not in (LotStatus.CONSUMED, LotStatus.REJECTED) and self.expiry_date < timezone.localdate():
             return EXPIRED
         return self.status
@@ -83,6 +88,24 @@ class LotNode:
     @property
     def status_label(self) -> str:
         return str(EXPIRED_LABEL) if self.effective_status == EXPIRED else str(LotStatus(self.status).label)
+
+
+@dataclass(frozen=True)
+class ContainerNode:
+    """A dispensed container on a lot -> batch edge (DispenseEntry), as the trace shows it."""
+
+    code: str
+    lot_id: int
+    batch_id: int
+    net: object
+    unit: str
+    balance_code: str
+    at: object
+    manual: bool
+
+    @property
+    def net_text(self) -> str:
+        return f"{format(self.net.normalize(), 'f')} {self.unit}"
 
 
 @dataclass(frozen=True)
@@ -103,6 +126,19 @@ class Trace:
     lots: dict[int, LotNode]
     links: list[Link]
     children: dict[int, list[Link]] = field(default_factory=dict)
+    containers: dict[tuple[int, int], list[ContainerNode]] = field(default_factory=dict)
+
+    def source_lot_id(self, link: Link) -> int | None:
+        """The lot consumed on this link's edge: the child going backward, the parent going forward."""
+        return link.child_id if self.direction == BACKWARD else link.parent_id
+
+    def containers_of(self, link: Link) -> list[ContainerNode]:
+        """The containers dispensed from the consumed lot into the link's batch (source lot -> container -> batch)."""
+        return self.containers.get((self.source_lot_id(link), link.batch_id), [])
+
+    @property
+    def container_count(self) -> int:
+        return sum(len(group) for group in self.containers.values())
 
     @property
     def batch_count(self) -> int:
@@ -175,7 +211,33 @@ def trace_lot(lot: Lot | str, direction: str = BACKWARD) -> Trace:
                 children[parent_id].append(link)
     for group in children.values():
         group.sort(key=lambda link: (link.batch_number or "", lots[link.child_id].code if link.child_id else ""))
-    return Trace(lots[root.pk], direction, lots, links, dict(children))
+    trace = Trace(lots[root.pk], direction, lots, links, dict(children))
+    trace.containers = _containers(trace)
+    return trace
+
+
+def _containers(trace: Trace) -> dict[tuple[int, int], list[ContainerNode]]:
+    """Every container on the trace's lot -> batch edges: one query, whatever their number."""
+    edges = {(trace.source_lot_id(link), link.batch_id) for link in trace.links}
+    edges.discard((None, None))
+    if not edges:
+        return {}
+    rows = (
+        DispenseEntry.objects.filter(
+            lot_id__in={lot_id for lot_id, _b in edges}, batch_id__in={batch_id for _l, batch_id in edges}
+        )
+        .order_by("created_at", "id")
+        .values_list(
+            "container_code", "lot_id", "batch_id", "net", "unit", "balance__code", "read_at", "created_at", "manual"
+        )
+    )
+    found: dict[tuple[int, int], list[ContainerNode]] = defaultdict(list)
+    for code, lot_id, batch_id, net, unit, balance, read_at, created_at, manual in rows:
+        if (lot_id, batch_id) in edges:  # the IN lists also pair lots with batches they never met
+            found[(lot_id, batch_id)].append(
+                ContainerNode(code, lot_id, batch_id, net, unit, balance or "", read_at or created_at, manual)
+            )
+    return dict(found)
 
 
 _TONES = {"released": "ok", "quarantine": "warn", "blocked": "danger", "rejected": "danger", EXPIRED: "danger"}
@@ -199,6 +261,7 @@ def render_tree(trace: Trace, lot_url) -> str:
     from batches.models import BatchStatus
 
     batch_states = {value: escape(str(label)) for value, label in BatchStatus.choices}
+    container_word, manual_word = escape(_("container")), escape(_("typed by exception"))
     labels: dict[str, str] = {}
     expanded: set[int] = set()
     out: list[str] = []
@@ -214,6 +277,19 @@ def render_tree(trace: Trace, lot_url) -> str:
             f'<span class="badge badge-{_TONES.get(status, "info")}">{labels[status]}</span>'
         )
 
+    def containers_html(link: Link) -> str:
+        """source lot -> container -> batch: the containers weighed on this edge, code, net, balance, time."""
+        parts = []
+        for c in trace.containers_of(link):
+            at = escape(timezone.localtime(c.at).strftime("%Y-%m-%d %H:%M")) if c.at else ""
+            flag = f' <span class="badge badge-warn">{manual_word}</span>' if c.manual else ""
+            parts.append(
+                f'<span class="trace-container" data-testid="trace-container">{container_word} '
+                f"<b>{escape(c.code)}</b> {escape(c.net_text)} "
+                f'<span class="muted small">{escape(c.balance_code)} {at}</span>{flag}</span>'
+            )
+        return '<div class="trace-containers">' + " ".join(parts) + "</div>" if parts else ""
+
     def walk(lot_id: int, depth: int) -> None:
         links = trace.children.get(lot_id, [])
         if not links:
@@ -227,8 +303,10 @@ def render_tree(trace: Trace, lot_url) -> str:
             by_batch[link.batch_id].append(link)
         for group in by_batch.values():
             first = group[0]
+            # Forward, the walked lot feeds the batch: its containers come before the batch.
+            via = containers_html(first) if trace.direction == FORWARD else ""
             out.append(
-                f"<li><details{' open' if depth < 2 else ''}><summary>{made} <b>{escape(first.batch_number)}"
+                f"<li><details{' open' if depth < 2 else ''}><summary>{via}{made} <b>{escape(first.batch_number)}"
                 f'</b> <span class="muted small">{batch_states.get(first.batch_status, "")}</span></summary>'
                 '<ul class="trace-tree">'
             )
@@ -236,7 +314,9 @@ def render_tree(trace: Trace, lot_url) -> str:
                 if link.child_id is None:
                     out.append(f'<li class="muted">{no_output}</li>')
                     continue
-                out.append("<li>" + lot_html(trace.lots[link.child_id]))
+                # Backward, the child lot fed the batch: batch <- its containers <- the lot.
+                via = containers_html(link) if trace.direction == BACKWARD else ""
+                out.append("<li>" + via + lot_html(trace.lots[link.child_id]))
                 if trace.children.get(link.child_id):
                     out.append('<ul class="trace-tree">')
                     walk(link.child_id, depth + 1)
