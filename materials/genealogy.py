@@ -136,6 +136,16 @@ class Trace:
         """The containers dispensed from the consumed lot into the link's batch (source lot -> container -> batch)."""
         return self.containers.get((self.source_lot_id(link), link.batch_id), [])
 
+    def container_rows(self) -> list[tuple[ContainerNode, str, str]]:
+        """(container, source lot code, batch number) for every container reached, for reports."""
+        numbers = {link.batch_id: link.batch_number for link in self.links}
+        rows = [
+            (c, self.lots[c.lot_id].code, numbers.get(c.batch_id, ""))
+            for group in self.containers.values()
+            for c in group
+        ]
+        return sorted(rows, key=lambda row: (row[2], row[1], row[0].code))
+
     @property
     def container_count(self) -> int:
         return sum(len(group) for group in self.containers.values())

@@ -140,6 +140,7 @@ def trace_pdf(request, code: str):
             "rows": rows,
             "batches": batches,
             "root_stock": stock.get(trace.root.id, []),
+            "containers": trace.container_rows(),
             "now": timezone.localtime(),
             "user": request.user,
         },

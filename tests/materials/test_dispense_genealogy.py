@@ -108,6 +108,14 @@ def test_lot_page_batch_record_and_csv_show_the_containers(sim, bal, line, relea
     response = client_for("qc").get(f"/materials/lots/{source.code}/trace.csv?direction=forward")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0][-1] == "containers" and entry.container_code in rows[1][-1] and "250 g" in rows[1][-1]
+    page = client_for("qc").get(f"/materials/lots/{source.code}/trace/?direction=forward").content.decode()
+    assert entry.container_code in page and "250 g" in page
+    rows = trace_lot(source, FORWARD).container_rows()
+    assert [(c.code, lot_code, number) for c, lot_code, number in rows] == [
+        (entry.container_code, source.code, batch.number)
+    ]
+    response = client_for("qc").get(f"/materials/lots/{source.code}/recall.pdf?direction=forward")
+    assert response.content.startswith(b"%PDF")
     from batches.pdf import record_context
 
     ledger = record_context(batch)["ledger"]
