@@ -443,7 +443,7 @@ def run(ctx) -> list:
             "queries",
             "<= 3",
             max(back_q, fwd_q) <= 3,
-            "the lot, then one WITH RECURSIVE query",
+            "the lot, one WITH RECURSIVE query, then the dispensed containers on the edges reached",
         ),
         Figure(
             "Backward trace page, p95",
