@@ -5,9 +5,8 @@ Backward from a lot: the batch that made it, the lots that batch consumed, the b
 those, and so on down to the raw materials. Forward from a lot: the batches that consumed it,
 their output lots, the batches that consumed those, up to finished goods (the recall question).
 
-Each trace is at most three queries: the root lot, then one WITH RECURSIVE query returning every
-edge reached with the lot, material and batch columns joined in, then one query for the dispensed
-containers on those edges. UNION (not UNION ALL) drops an edge reached twice, so shared sub-trees
+Each trace is two queries: the root lot, then one WITH RECURSIVE query returning every edge
+reached with the lot, material and batch columns and the dispensed containers on the edge joined in. UNION (not UNION ALL) drops an edge reached twice, so shared sub-trees
 are walked once and a cycle cannot loop.
 
 Dispensed containers (issue 19) sit on the lot -> batch edge: source lot -> container -> batch.
@@ -18,16 +17,19 @@ from; it is a node on the edge, carrying its net weight, balance and time.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
 from html import escape
 
 from django.db import connection
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from materials.models import EXPIRED, EXPIRED_LABEL, DispenseEntry, Lot, LotStatus
+from materials.models import EXPIRED, EXPIRED_LABEL, Lot, LotStatus
 
 BACKWARD = "backward"
 FORWARD = "forward"
@@ -61,9 +63,14 @@ WITH RECURSIVE walk(parent_id, batch_id, batch_number, batch_status, lot_id, cod
     {{step}}
 )
 SELECT w.parent_id, w.batch_id, w.batch_number, w.batch_status, w.lot_id, w.code, w.status, w.expiry_date, w.unit,
-       w.quantity, m.code, m.name, m.name_zh, m.type
+       w.quantity, m.code, m.name, m.name_zh, m.type,
+       d.container_code, d.lot_id, d.net, d.unit, q.code, d.read_at, d.created_at, d.manual
 FROM walk w LEFT JOIN materials_material m ON m.id = w.material_id
+LEFT JOIN materials_dispenseentry d ON d.batch_id = w.batch_id AND d.lot_id = {{consumed}}
+LEFT JOIN equipment_equipment q ON q.id = d.balance_id
 """
+# The lot consumed on a walked edge: the child going backward, the parent going forward.
+_CONSUMED = {BACKWARD: "w.lot_id", FORWARD: "w.parent_id"}
 
 
 @dataclass
@@ -188,15 +195,20 @@ class Trace:
 
 
 def trace_lot(lot: Lot | str, direction: str = BACKWARD) -> Trace:
-    """The whole backward or forward genealogy of a lot: two queries, whatever the tree size."""
+    """The whole backward or forward genealogy of a lot, its dispensed containers included: two
+    queries (one with a Lot given), whatever the tree size and the number of containers."""
     if direction not in _WALK:
         raise ValueError(direction)
     root = lot if isinstance(lot, Lot) else Lot.objects.get(code=lot)
     lots: dict[int, LotNode] = {}
     links: list[Link] = []
     children: dict[int, list[Link]] = defaultdict(list)
+    # A container joins each walked row of its edge (forward, once per output lot of the batch).
+    containers: dict[tuple[int, int], list[ContainerNode]] = defaultdict(list)
+    seen: set[str] = set()
+    edges: set[tuple] = set()
     with connection.cursor() as cursor:
-        cursor.execute(_SQL.format(step=_WALK[direction]), [root.pk])
+        cursor.execute(_SQL.format(step=_WALK[direction], consumed=_CONSUMED[direction]), [root.pk])
         for (
             parent_id,
             batch_id,
@@ -212,42 +224,34 @@ def trace_lot(lot: Lot | str, direction: str = BACKWARD) -> Trace:
             mname,
             mname_zh,
             mtype,
+            *container,
         ) in cursor.fetchall():
+            if container[0] is not None and container[0] not in seen:
+                seen.add(container[0])
+                containers[(container[1], batch_id)].append(_container(batch_id, container))
             if lot_id is not None and lot_id not in lots:
                 lots[lot_id] = LotNode(lot_id, code, status, expiry, unit, qty, mcode, mname, mname_zh, mtype)
-            if parent_id is not None:
+            if parent_id is not None and (parent_id, batch_id, lot_id) not in edges:
+                edges.add((parent_id, batch_id, lot_id))
                 link = Link(parent_id, batch_id, batch_number, batch_status, lot_id)
                 links.append(link)
                 children[parent_id].append(link)
     for group in children.values():
         group.sort(key=lambda link: (link.batch_number or "", lots[link.child_id].code if link.child_id else ""))
-    trace = Trace(lots[root.pk], direction, lots, links, dict(children))
-    trace.containers = _containers(trace)
-    return trace
+    for group in containers.values():
+        group.sort(key=lambda c: (c.at, c.code))
+    return Trace(lots[root.pk], direction, lots, links, dict(children), dict(containers))
 
 
-def _containers(trace: Trace) -> dict[tuple[int, int], list[ContainerNode]]:
-    """Every container on the trace's lot -> batch edges: one query, whatever their number."""
-    edges = {(trace.source_lot_id(link), link.batch_id) for link in trace.links}
-    edges.discard((None, None))
-    if not edges:
-        return {}
-    rows = (
-        DispenseEntry.objects.filter(
-            lot_id__in={lot_id for lot_id, _b in edges}, batch_id__in={batch_id for _l, batch_id in edges}
-        )
-        .order_by("created_at", "id")
-        .values_list(
-            "container_code", "lot_id", "batch_id", "net", "unit", "balance__code", "read_at", "created_at", "manual"
-        )
-    )
-    found: dict[tuple[int, int], list[ContainerNode]] = defaultdict(list)
-    for code, lot_id, batch_id, net, unit, balance, read_at, created_at, manual in rows:
-        if (lot_id, batch_id) in edges:  # the IN lists also pair lots with batches they never met
-            found[(lot_id, batch_id)].append(
-                ContainerNode(code, lot_id, batch_id, net, unit, balance or "", read_at or created_at, manual)
-            )
-    return dict(found)
+def _container(batch_id: int, row) -> ContainerNode:
+    code, lot_id, net, unit, balance, read_at, created_at, manual = row
+    if isinstance(net, float | int | str):  # SQLite hands back a REAL or a string for a decimal column
+        net = Decimal(str(net))
+    at = read_at or created_at
+    if isinstance(at, str):  # SQLite: a text timestamp, stored in UTC
+        at = parse_datetime(at)
+        at = at if at is None or timezone.is_aware(at) else timezone.make_aware(at, dt.UTC)
+    return ContainerNode(code, lot_id, batch_id, net, unit, balance or "", at, bool(manual))
 
 
 _TONES = {"released": "ok", "quarantine": "warn", "blocked": "danger", "rejected": "danger", EXPIRED: "danger"}

@@ -23,8 +23,8 @@ def batches(trace):
 
 
 @pytest.mark.req("MAT-9", "MAT-8")
-def test_backward_trace_of_a_finished_lot_reaches_every_raw_lot_in_three_queries(graph, django_assert_max_num_queries):
-    with django_assert_max_num_queries(3):
+def test_backward_trace_of_a_finished_lot_reaches_every_raw_lot_in_two_queries(graph, django_assert_max_num_queries):
+    with django_assert_max_num_queries(2):
         trace = trace_lot(graph["F1"], BACKWARD)
     assert codes(trace, graph) == {"K1", "K2", "I1", "I2", "R1", "R2", "R3", "R4"}
     assert batches(trace) == {"P1", "C1", "C2", "G1", "G2"}
@@ -33,7 +33,7 @@ def test_backward_trace_of_a_finished_lot_reaches_every_raw_lot_in_three_queries
 
 @pytest.mark.req("MAT-9")
 def test_forward_trace_of_a_raw_lot_answers_the_recall_question(graph, django_assert_max_num_queries):
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(2):
         trace = trace_lot(graph["R1"], FORWARD)
     assert codes(trace, graph) == {"I1", "I2", "K1", "K2", "F1"}
     assert batches(trace) == {"G1", "G2", "C1", "C2", "P1", "P2"}  # P2 has made nothing yet, but used it
@@ -66,7 +66,7 @@ def test_trace_page_csv_and_recall_pdf(graph, client_for, django_assert_max_num_
     client = client_for("qc")
     response = client.get(f"/materials/lots/{graph['R1']}/trace/?direction=forward")
     assert response.status_code == 200 and graph["F1"] in response.content.decode()
-    with django_assert_max_num_queries(13):  # session, user, lock-out, permissions, session save; trace: 3
+    with django_assert_max_num_queries(12):  # session, user, lock-out, permissions, session save; trace: 2
         client.get(f"/materials/lots/{graph['F1']}/trace/")
     response = client.get(f"/materials/lots/{graph['F1']}/trace.csv?direction=backward")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
