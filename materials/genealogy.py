@@ -248,9 +248,10 @@ def _container(batch_id: int, row) -> ContainerNode:
     if isinstance(net, float | int | str):  # SQLite hands back a REAL or a string for a decimal column
         net = Decimal(str(net))
     at = read_at or created_at
-    if isinstance(at, str):  # SQLite: a text timestamp, stored in UTC
+    if isinstance(at, str):
         at = parse_datetime(at)
-        at = at if at is None or timezone.is_aware(at) else timezone.make_aware(at, dt.UTC)
+    if at is not None and timezone.is_naive(at):  # SQLite's raw cursor: a naive timestamp, stored in UTC
+        at = timezone.make_aware(at, dt.UTC)
     return ContainerNode(code, lot_id, batch_id, net, unit, balance or "", at, bool(manual))
 
 
