@@ -63,7 +63,11 @@ def record_context(batch: Batch) -> dict:
     sigs.sort(key=lambda x: x.signed_at)
     from materials.models import LedgerEntry
 
-    ledger = list(LedgerEntry.objects.filter(batch=batch).select_related("lot__material", "actor").order_by("id"))
+    ledger = list(
+        LedgerEntry.objects.filter(batch=batch)
+        .select_related("lot__material", "actor", "dispense__balance")
+        .order_by("id")
+    )
     return {
         "batch": batch,
         "record": record,

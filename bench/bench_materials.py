@@ -64,6 +64,7 @@ def _check_batch_columns(cursor) -> None:
         "unit",
         "status",
         "created_at",
+        "review_round",
     }
     if unknown:
         raise RuntimeError(f"bench generator: fill the new batches_batch columns {sorted(unknown)}")
@@ -167,7 +168,7 @@ def generate(seed: int = 7) -> dict:
                 batch_id, lot_id = next_batch, next_lot
                 next_batch += 1
                 next_lot += 1
-                batches.append((batch_id, f"BB{level}-{j:06d}", product.pk, "100.000", "kg", "released", now))
+                batches.append((batch_id, f"BB{level}-{j:06d}", product.pk, "100.000", "kg", "released", now, 0))
                 lots.append(
                     (
                         lot_id,
@@ -202,7 +203,7 @@ def generate(seed: int = 7) -> dict:
         _copy(
             cur,
             "batches_batch",
-            ["id", "number", "product_id", "planned_quantity", "unit", "status", "created_at"],
+            ["id", "number", "product_id", "planned_quantity", "unit", "status", "created_at", "review_round"],
             batches,
         )
         _copy(cur, "materials_lot", lot_cols, lots)
@@ -274,11 +275,12 @@ def _prepare_issue(n_lots: int = 24) -> dict:
     from batches.models import Batch
     from materials.models import Location, Material
     from materials.services import lot_receive, lot_release
+    from quality.seed_evidence import inspection_pass
 
     users = get_user_model().objects
     password = "Bench-password-2026!"
     people = {}
-    for name, role in (("bench-wh", "warehouse"), ("bench-qc2", "qc"), ("bench-op", "operator")):
+    for name, role in (("bench-wh", "warehouse"), ("bench-qc2", "qc"), ("bench-qa2", "qa"), ("bench-op", "operator")):
         user = users.create_user(username=name, password=password)
         user.groups.add(Group.objects.get(name=role))
         people[role] = users.get(pk=user.pk)
@@ -306,6 +308,8 @@ def _prepare_issue(n_lots: int = 24) -> dict:
             supplier="Bench",
             supplier_lot=f"B{i}",
         )
+        # A lot is released only on a passed inspection against the effective specification.
+        inspection_pass(lot=lot, qc=people["qc"], qa=people["qa"], password=password)
         lot_release(user=people["qc"], lot=lot, password=password)
         pool.append(lot.code)
     return {
@@ -443,7 +447,7 @@ def run(ctx) -> list:
             "queries",
             "<= 3",
             max(back_q, fwd_q) <= 3,
-            "the lot, then one WITH RECURSIVE query",
+            "the lot, then one WITH RECURSIVE query (dispensed containers joined in)",
         ),
         Figure(
             "Backward trace page, p95",

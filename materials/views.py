@@ -64,6 +64,10 @@ def _lot_context(request, lot: Lot, **forms) -> dict:
         )[:200],
         "prints": lot.label_prints.select_related("printed_by")[:20],
         "consumed_in": lot.consumed_in.select_related("batch").order_by("batch__number"),
+        # Issue 19: the containers weighed out of this lot (source lot -> container -> batch).
+        "containers": lot.dispense_entries.select_related("batch", "balance", "weighed_by").order_by(
+            "created_at", "id"
+        ),
         "actions": services.lot_actions(lot, user),
         "can_label": user.has_perm("materials.print_label"),
         "can_move": user.has_perm("materials.move_stock"),

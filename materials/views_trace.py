@@ -56,6 +56,14 @@ def _audit_export(request, lot, direction, fmt, rows):
         )
 
 
+def _containers_text(trace, link) -> str:
+    """The dispensed containers on a link's edge for the CSV: code, net, balance, time; "; " between."""
+    return "; ".join(
+        " ".join(x for x in (c.code, c.net_text, c.balance_code, c.at.isoformat() if c.at else "") if x)
+        for c in trace.containers_of(link)
+    )
+
+
 @permission_required(TRACE, raise_exception=True)
 def trace_csv(request, code: str):
     lot = get_object_or_404(Lot, code=code)
@@ -75,6 +83,7 @@ def trace_csv(request, code: str):
             "material_name_zh",
             "lot_status",
             "expiry_date",
+            "containers",
         ]
     )
     rows = 0
@@ -92,6 +101,7 @@ def trace_csv(request, code: str):
                 node.material_name_zh if node else "",
                 node.effective_status if node else "",
                 node.expiry_date.isoformat() if node else "",
+                _containers_text(trace, link),
             ]
         )
         rows += 1
@@ -130,6 +140,7 @@ def trace_pdf(request, code: str):
             "rows": rows,
             "batches": batches,
             "root_stock": stock.get(trace.root.id, []),
+            "containers": trace.container_rows(),
             "now": timezone.localtime(),
             "user": request.user,
         },

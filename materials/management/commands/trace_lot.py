@@ -28,4 +28,6 @@ class Command(BaseCommand):
             pad = "  " * level
             what = f"{node.code} {node.material_code} {node.material_name} [{node.effective_status}]" if node else "-"
             self.stdout.write(f"{pad}{verb} {link.batch_number} -> {what}")
+            for c in trace.containers_of(link):  # source lot -> container -> batch (issue 19)
+                self.stdout.write(f"{pad}  container {c.code} {c.net_text} {c.balance_code}".rstrip())
         self.stdout.write(f"{trace.lot_count} lots, {trace.batch_count} batches ({direction}).")
