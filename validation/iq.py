@@ -266,7 +266,10 @@ def security_lines() -> list[Line]:
             settings.SECURE_HSTS_SECONDS >= 31536000,
         ),  # fmt: skip
     ]
-    messages = [m for m in checks.run_checks(include_deployment_checks=True) if m.level >= checks.WARNING]
+    # As `manage.py check --deploy` reports them: a check silenced in settings (SILENCED_SYSTEM_CHECKS, each
+    # with its reason there) is a documented decision, not a finding.
+    found = checks.run_checks(include_deployment_checks=True)
+    messages = [m for m in found if m.level >= checks.WARNING and not m.is_silenced()]
     lines.append(line(area, gettext_noop("manage.py check --deploy"), "no errors or warnings",
                       "; ".join(f"{m.id}: {m.msg}" for m in messages)[:600] or "none", not messages))  # fmt: skip
     return lines
