@@ -70,8 +70,12 @@ def batch_requirements(batch) -> list[Requirement]:
 
 
 def requirement_token(req: Requirement, batch) -> str:
-    """A signed, tamper-proof token carrying the requirement for one batch."""
-    return signing.dumps(
+    """A signed, tamper-proof token carrying the requirement for one batch.
+
+    Signed without a timestamp: the same line of the same batch always gives the same link, so a
+    page rendered a second later (or by another worker) links to the same screen.
+    """
+    return signing.Signer(salt=_SALT).sign_object(
         {
             "b": batch.pk,
             "m": req.material.pk,
@@ -81,7 +85,6 @@ def requirement_token(req: Requirement, batch) -> str:
             "v": req.second_person,
             "r": req.line_ref,
         },
-        salt=_SALT,
     )
 
 
@@ -90,7 +93,7 @@ def requirement_from_token(token: str, batch) -> Requirement | None:
     from materials.models import Material
 
     try:
-        data = signing.loads(token, salt=_SALT)
+        data = signing.Signer(salt=_SALT).unsign_object(token)
     except signing.BadSignature:
         return None
     if data.get("b") != batch.pk:
