@@ -60,14 +60,14 @@ def _plant(endpoints: list[str]):
     deadband = {"temperature": 0.2, "pressure": 0.005, "speed": 0.5}
     rows = [
         (eq.pk, key, LABELS.get(key, key), node_id(eq.code, key), kind, unit,
-         deadband.get(key, 0.2 if kind == "process" else 0.0), low, high, True)
+         deadband.get(key, 0.2 if kind == "process" else 0.0), low, high, True, False)
         for eq in equipment
         for key, kind, unit, low, high in specs
     ]  # fmt: skip
     with fixture_cursor() as cur:  # a bench fixture: 6,000 rows at once
         cur.executemany(
             f"INSERT INTO {EquipmentTag._meta.db_table} (equipment_id, key, label, node_id, kind, unit, deadband, "
-            "low_limit, high_limit, active) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            "low_limit, high_limit, active, critical) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             rows,
         )
     return equipment

@@ -64,14 +64,14 @@ def _plant(endpoint: str):
     specs = [(k, kind, unit, low, high) for k, kind, unit, _sp, low, high, _n in DEFAULT_TAGS]
     specs += [(f"pv{i:02d}", "process", "", 10.0, 90.0) for i in range(1, EXTRA_TAGS + 1)]
     rows = [
-        (eq.pk, key, LABELS.get(key, key), node_id(eq.code, key), kind, unit, 0.0, low, high, True)
+        (eq.pk, key, LABELS.get(key, key), node_id(eq.code, key), kind, unit, 0.0, low, high, True, False)
         for eq in equipment
         for key, kind, unit, low, high in specs
     ]
     with fixture_cursor() as cur:
         cur.executemany(
             f"INSERT INTO {EquipmentTag._meta.db_table} (equipment_id, key, label, node_id, kind, unit, deadband, "
-            "low_limit, high_limit, active) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            "low_limit, high_limit, active, critical) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             rows,
         )
     return equipment
