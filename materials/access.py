@@ -56,5 +56,6 @@ ACCESS = {
     "materials:issue_batches": Rule(ISSUERS),
     "materials:issue_screen": Rule(ISSUERS, make_kwargs=_batch),
     "materials:dispense_screen": Rule(ISSUERS, make_kwargs=_batch),
+    "materials:dispense_weight": Rule(ISSUERS, make_kwargs=_batch),
     "materials:batch_balance": Rule(TRACERS, make_kwargs=_batch),
 }

@@ -18,5 +18,6 @@ urlpatterns = [
     path("issue/", views_issue.issue_batches, name="issue_batches"),
     path("issue/<str:number>/", views_issue.issue_screen, name="issue_screen"),
     path("dispense/<str:number>/", views_dispense.dispense_screen, name="dispense_screen"),
+    path("dispense/<str:number>/weight/", views_dispense.dispense_weight, name="dispense_weight"),
     path("batches/<str:number>/balance/", views_trace.batch_balance, name="batch_balance"),
 ]

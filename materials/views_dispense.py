@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -25,12 +25,25 @@ from django.utils.translation import gettext as _
 from batches.models import Batch
 from equipment.balances import BalanceError
 from equipment.models import Balance
-from equipment.services.balance import balance_check_record, balance_get, balance_problems, balance_tare, balance_zero
+from equipment.services.balance import (
+    balance_check_record,
+    balance_get,
+    balance_live,
+    balance_problems,
+    balance_tare,
+    balance_zero,
+)
 from materials import services
 from materials.models import DispenseEntry, Lot
 from materials.requirements import batch_requirements, requirement_from_token, requirement_token
 from materials.services.common import fmt
-from materials.services.dispense import dispense_capture, dispense_entries, dispense_label, dispense_manual
+from materials.services.dispense import (
+    dispense_capture,
+    dispense_entries,
+    dispense_label,
+    dispense_manual,
+    dispense_window,
+)
 from materials.services.issue import ISSUE_BATCH_STATES
 from materials.views import REFUSED, error_text
 
@@ -75,6 +88,52 @@ def dispense_screen(request, number: str):
             if response is not None:
                 return response
     return _render(request, batch, req, balance, ctx)
+
+
+@permission_required(ISSUE, raise_exception=True)
+def dispense_weight(request, number: str):
+    """The booth's live display (polled): the weight on the pan now, judged against what the next
+    container may weigh. JSON; nothing is recorded (only Capture records a weight)."""
+    batch = get_object_or_404(Batch, number=number)
+    req = requirement_from_token(request.GET.get("line", ""), batch)
+    try:
+        balance = balance_get(request.GET.get("balance", "").strip().upper())
+        live = balance_live(balance=balance)
+    except FAILED as exc:
+        return JsonResponse({"ok": False, "message": error_text(exc)})
+    m = balance.metrology
+    shown = {"ok": True, "stable": live.stable, "weight": fmt(live.net, live.unit)}
+    if req is None:
+        return JsonResponse({**shown, "state": "none", "message": ""})
+    low, high = dispense_window(batch=batch, requirement=req, unit=live.unit)
+    return JsonResponse({**shown, **_judged(live.net, live.stable, low, high, m.minimum_weight, live.unit)})
+
+
+def _judged(net: Decimal, stable: bool, low: Decimal, high: Decimal, minimum: Decimal, unit: str) -> dict:
+    """Where the weight stands for the operator: below the minimum weight, short, in window, over."""
+    window = {"low": fmt(low, unit), "high": fmt(high, unit)}
+    if net < minimum:
+        state = "below-minimum"
+        message = _("Below the balance's minimum weight %(min)s: add material.") % {"min": fmt(minimum, unit)}
+    elif net < low:
+        state, message = (
+            "short",
+            _("Add %(more)s more (window %(low)s to %(high)s).") % {"more": fmt(low - net, unit), **window},
+        )
+    elif net > high:
+        state, message = (
+            "over",
+            _("Too much: take off %(less)s (window %(low)s to %(high)s).") % {"less": fmt(net - high, unit), **window},
+        )
+    elif stable:
+        state, message = "in", _("Stable within the window %(low)s to %(high)s: Capture.") % window
+    else:
+        state, message = (
+            "in",
+            _("Within the window %(low)s to %(high)s: wait until it is stable, then Capture.") % window,
+        )
+    span = high if high > 0 else Decimal(1)
+    return {"state": state, "message": message, "fill": min(100, int(net / span * 100)) if net > 0 else 0}
 
 
 def _render(request, batch, req, balance, ctx):

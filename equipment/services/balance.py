@@ -133,6 +133,26 @@ def balance_capture(*, balance: Balance) -> Capture:
     return Capture(balance, drv.serial, _in_unit(net, balance), _in_unit(tare, balance), net.unit, raw, net.at)
 
 
+@dataclass(frozen=True)
+class LiveWeight:
+    """What the balance shows now (immediate, settled or not): for the booth's display, never recorded."""
+
+    net: Decimal
+    unit: str
+    stable: bool
+
+
+def balance_live(*, balance: Balance) -> LiveWeight:
+    """The net weight on the pan now (`SI`), from the balance on record; nothing is written.
+
+    The booth polls this to show the weight as material is added; only `balance_capture` (a stable
+    weight from a usable balance) reaches a record.
+    """
+    with balance_session(balance) as drv:
+        reading = drv.immediate_weight()
+    return LiveWeight(_in_unit(reading, balance), reading.unit, reading.stable)
+
+
 def balance_tare(*, balance: Balance) -> Reading:
     """Tare the container on the pan (the balance keeps the tare; capture reads it back)."""
     _require_usable(balance)

@@ -66,5 +66,33 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () { idleTimer(); scanFocus(); confirmations(); submitOnce(); });
+  // Weigh & dispense booth: show the weight on the pan as material is added (polled; nothing is
+  // recorded from it: only Capture takes a stable weight from the balance). Slower after an error,
+  // paused while the tablet's screen is hidden.
+  function liveWeight() {
+    var panel = document.querySelector("[data-live-weight]");
+    if (!panel || !window.fetch) return;
+    var value = panel.querySelector("[data-live-value]"), stable = panel.querySelector("[data-live-stable]");
+    var message = panel.querySelector("[data-live-message]"), fill = panel.querySelector("[data-live-fill]");
+    function show(data) {
+      panel.dataset.state = data.ok ? (data.state || "none") : "error";
+      value.textContent = data.ok ? data.weight : "—";
+      stable.textContent = data.ok ? (data.stable ? panel.dataset.stableText : panel.dataset.movingText) : "";
+      stable.classList.toggle("is-stable", !!data.stable);
+      message.textContent = data.message || "";
+      fill.style.width = (data.ok ? data.fill || 0 : 0) + "%";
+    }
+    function poll() {
+      if (document.hidden) { setTimeout(poll, 1000); return; }
+      fetch(panel.dataset.url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+        .then(function (data) { show(data); setTimeout(poll, data.ok ? 700 : 3000); })
+        .catch(function () { setTimeout(poll, 5000); });
+    }
+    poll();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    idleTimer(); scanFocus(); confirmations(); submitOnce(); liveWeight();
+  });
 })();

@@ -79,10 +79,16 @@ def test_operator_dispenses_on_the_balance(new_page, booth, users, password):
     _submit(page, "[data-testid=tare]")
     assert "85.3 g" in page.inner_text("[data-testid=done]")
     sim.add("100.00")
+    # The live display follows the pan (polled from the balance): 100 g of a 245-255 g window.
+    page.wait_for_selector("[data-testid=live-weight][data-state=short]")
+    assert "100 g" in page.inner_text("[data-testid=live-value]")
     _submit(page, "[data-testid=capture]")
     assert "Too little" in page.inner_text("[data-testid=refusal]")
     screenshot(page, "dispense-too-little")
     sim.add("150.40")
+    page.wait_for_selector("[data-testid=live-weight][data-state=in]")
+    assert "250.4 g" in page.inner_text("[data-testid=live-value]")
+    screenshot(page, "dispense-live-weight")
     _submit(page, "[data-testid=capture]")
     row = page.locator("[data-testid=container]").first
     assert f"{lot.code}/D001" in row.inner_text() and "250.4 g" in row.inner_text()
