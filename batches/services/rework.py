@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from audit.context import audit_context
 from audit.signatures import signature_check_password, signature_create
 from batches.models import PREPARE, Batch
+from batches.services.hooks import quality_hook
 from mes.units import convert
 from mes.workflow import user_may
 
@@ -38,9 +39,8 @@ def _require_starter(user) -> None:
 
 
 def _lock_disposition(disposition_id: int):
-    from quality.models import Disposition
-
-    disposition = Disposition.objects.select_for_update().select_related("lot__material").get(pk=disposition_id)
+    # The disposition is quality's record (quality sits above batches): its lock comes from there.
+    disposition = quality_hook("rework_authority_lock")(disposition_id)
     if disposition.kind != "rework":
         raise ValidationError(_("Only a rework disposition leads to a rework batch."))
     if disposition.status != "approved":
@@ -90,7 +90,6 @@ def batch_create_rework(*, user, disposition_id: int, operators, password: str, 
     """
     from batches.services import batch_assign_operators
     from orders.services.orders import _check_operators
-    from quality.services.dispositions import disposition_rework_started
 
     _require_starter(user)
     operators = list(operators)
@@ -124,7 +123,7 @@ def batch_create_rework(*, user, disposition_id: int, operators, password: str, 
         signature_create(
             signer=user, obj=batch, meaning="approved", reason=reason, action="batches.batch.create_rework"
         )
-        disposition_rework_started(user=user, disposition_id=disposition.pk, batch=batch, reason=reason)
+        quality_hook("rework_started")(user=user, disposition_id=disposition.pk, batch=batch, reason=reason)
         return batch
 
 
