@@ -23,7 +23,7 @@ from guardian.models import UserObjectPermission
 from audit.context import audit_context, status_change_allowed
 from audit.services import object_label
 from audit.signatures import signature_check_password, signature_create
-from mes.text_safety import clean_free_text
+from audit.text_safety import clean_free_text
 
 
 class TransitionNotAllowed(ValidationError):
