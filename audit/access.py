@@ -1,11 +1,10 @@
-from mes.registry import Rule
-
+# Plain data (mes.registry makes each a Rule): the audit package sits below mes and imports none of it.
 AUDITORS = frozenset({"auditor"})
 
 ACCESS = {
-    "audit:event_list": Rule(AUDITORS),
-    "audit:event_detail": Rule(AUDITORS, make_kwargs=lambda data: {"seq": data["audit_seq"]}),
-    "audit:record_history": Rule(AUDITORS, kwargs={"object_type": "auth.user", "object_id": "1"}),
-    "audit:export_csv": Rule(AUDITORS),
-    "audit:verify": Rule(AUDITORS),
+    "audit:event_list": {"roles": AUDITORS},
+    "audit:event_detail": {"roles": AUDITORS, "make_kwargs": lambda data: {"seq": data["audit_seq"]}},
+    "audit:record_history": {"roles": AUDITORS, "kwargs": {"object_type": "auth.user", "object_id": "1"}},
+    "audit:export_csv": {"roles": AUDITORS},
+    "audit:verify": {"roles": AUDITORS},
 }

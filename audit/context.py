@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from mes.text_safety import clean_free_text
+from audit.text_safety import clean_free_text
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,21 @@
 from django.utils.translation import gettext_lazy as _
 
-from mes.registry import NavItem
-
+# Plain data (mes.registry makes each a NavItem): the audit package sits below mes and imports none of it.
 NAV = [
-    NavItem(_("Audit trail"), "audit:event_list", "audit.view_audit_trail", _("Compliance"), "🔍", 900),
-    NavItem(_("Verify audit chain"), "audit:verify", "audit.view_audit_trail", _("Compliance"), "⛓", 910),
+    {
+        "label": _("Audit trail"),
+        "url_name": "audit:event_list",
+        "permission": "audit.view_audit_trail",
+        "section": _("Compliance"),
+        "icon": "🔍",
+        "order": 900,
+    },
+    {
+        "label": _("Verify audit chain"),
+        "url_name": "audit:verify",
+        "permission": "audit.view_audit_trail",
+        "section": _("Compliance"),
+        "icon": "⛓",
+        "order": 910,
+    },
 ]

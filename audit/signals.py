@@ -11,7 +11,7 @@ from django.dispatch import receiver
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
 from audit.services import audit_record
-from mes.security import security_register_failure, security_register_success
+from audit.signatures import account_guard
 
 User = get_user_model()
 _USER_FIELDS = ("username", "first_name", "last_name", "email", "is_active", "is_staff", "is_superuser")
@@ -24,7 +24,7 @@ def _user_ref(user) -> dict:
 @receiver(user_logged_in, dispatch_uid="audit.login")
 def _on_login(sender, request, user, **kwargs):
 
-    security_register_success(user=user, kind="login")
+    account_guard().register_success(user=user, kind="login")
     with transaction.atomic():
         audit_record(action="auth.login", actor=user, **_user_ref(user))
 
@@ -50,7 +50,7 @@ def _on_login_failed(sender, credentials, request=None, **kwargs):
             object_type="auth.user",
             object_repr=username,
         )
-    security_register_failure(username=username, kind="login")
+    account_guard().register_failure(username=username, kind="login")
 
 
 @receiver(pre_save, sender=User, dispatch_uid="audit.user_pre")

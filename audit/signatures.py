@@ -16,8 +16,9 @@ idle time-out. Configuration parameter auth.signature_full_first (default MES_SI
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,9 +26,7 @@ from django.utils.translation import gettext as _
 from audit.context import current_request
 from audit.models import Signature, SignatureMeaning
 from audit.services import audit_record, object_label
-from mes.config import config_get_or_default
-from mes.security import security_is_locked, security_register_failure, security_register_success
-from mes.text_safety import clean_free_text
+from audit.text_safety import clean_free_text
 
 
 class SignatureError(Exception):
@@ -59,6 +58,32 @@ def signing_refusal(user) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class AccountGuard:
+    """Lock-out after repeated failed log-ins or signatures (21 CFR 11.300(d)) and the 11.200(a)
+    signing policy: the security service (`mes.security`, above the audit package) registers them at
+    `AppConfig.ready()`; without one no signature is made (fail closed)."""
+
+    is_locked: Callable[[object], bool]  # (user)
+    register_failure: Callable[..., bool]  # (*, username, kind) -> locked now
+    register_success: Callable[..., None]  # (*, user, kind)
+    signature_full_first: Callable[[], bool]  # the first signing of a session needs the user ID too
+
+
+_GUARD: list[AccountGuard] = []
+
+
+def account_guard_register(guard: AccountGuard) -> None:
+    """Register the account guard (one; a later registration replaces it)."""
+    _GUARD[:] = [guard]
+
+
+def account_guard() -> AccountGuard:
+    if not _GUARD:
+        raise ImproperlyConfigured("no account guard is registered (mes.security registers it at ready())")
+    return _GUARD[0]
+
+
 SESSION_KEY = "mes_signing_session"
 USERNAME_FIELD = "signature_username"
 
@@ -66,7 +91,7 @@ USERNAME_FIELD = "signature_username"
 def signature_needs_user_id(request) -> bool:
     """True while the session has not yet had a complete (user ID + password) signing."""
     session = getattr(request, "session", None)
-    if session is None or not config_get_or_default("auth.signature_full_first", settings.MES_SIGNATURE_FULL_FIRST):
+    if session is None or not account_guard().signature_full_first():
         return False
     return not session.get(SESSION_KEY)
 
@@ -99,7 +124,8 @@ def signature_check_password(*, user, password: str, purpose: str = "", username
 
     if user is None or not user.is_authenticated or not user.is_active:
         raise SignatureError(_("Only an active, signed-in user can sign."))
-    if security_is_locked(user):
+    guard = account_guard()
+    if guard.is_locked(user):
         raise SignatureError(_("Your account is locked. Ask an administrator to unlock it."))
     refusal = signing_refusal(user)
     if refusal:
@@ -128,11 +154,11 @@ def signature_check_password(*, user, password: str, purpose: str = "", username
                 object_id=str(user.pk),
                 object_repr=user.get_username(),
             )
-        security_register_failure(username=user.get_username(), kind="signature")
+        guard.register_failure(username=user.get_username(), kind="signature")
         if wrong_id:
             raise SignatureError(_("The user ID or password is not correct. Nothing was signed."))
         raise SignatureError(_("The password is not correct. Nothing was signed."))
-    security_register_success(user=user, kind="signature")
+    guard.register_success(user=user, kind="signature")
     if request is not None and getattr(request, "session", None) is not None:
         request.session[SESSION_KEY] = True
 

@@ -9,12 +9,12 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
+from audit.csv_safe import csv_writer
 from audit.forms import AuditSearchForm
 from audit.models import AuditEvent, Signature
 from audit.selectors import audit_search, record_events
 from audit.services import audit_record
 from audit.verification import verify_chain
-from mes.csv_safe import csv_writer
 
 VIEW = "audit.view_audit_trail"
 EXPORT = "audit.export_audit_trail"

@@ -18,12 +18,6 @@ def _number(seeded):
     return {"number": _batch("in_progress").number}
 
 
-def _disposition(seeded):
-    from quality.models import Disposition
-
-    return {"disposition_id": Disposition.objects.order_by("pk").values_list("pk", flat=True).first() or 1}
-
-
 def _step(seeded):
     batch = _batch("in_progress")
     return {"number": batch.number, "step": batch.steps.order_by("number").first().number}
@@ -31,8 +25,7 @@ def _step(seeded):
 
 ACCESS = {
     "batches:list": Rule(VIEWERS),
-    # The supervisor starts the rework batch of an approved rework disposition (a signed POST).
-    "batches:rework_start": Rule(frozenset({"supervisor"}), method="post", make_kwargs=_disposition),
+    # "batches:rework_start" takes a quality disposition: its rule is declared in quality/access.py.
     "batches:detail": Rule(VIEWERS, make_kwargs=_number),
     "batches:step": Rule(VIEWERS, make_kwargs=_step),
     "batches:review": Rule(VIEWERS, make_kwargs=_number),

@@ -7,6 +7,11 @@ class BatchesConfig(AppConfig):
     verbose_name = _("Batches")
 
     def ready(self) -> None:
+        # A released order's batches are made by this app's service (orders sits below batches).
+        from batches.services import batch_create_from_order
+        from orders.batching import batch_maker_register
+
+        batch_maker_register(batch_create_from_order)
         # The operator's material issue screen lists the batch's BOM lines scaled to its size.
         from batches.services.preparation import batch_bom_lines
         from materials.requirements import register_provider

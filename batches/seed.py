@@ -63,8 +63,8 @@ def _stock_short_materials(batch) -> None:
 
     from batches.services import batch_preparation
     from materials.models import Location
+    from materials.seed import demo_release_on_evidence
     from materials.services import lot_receive
-    from quality.seed_evidence import lot_release_on_evidence
 
     for row in batch_preparation(batch).materials:
         if row.ok:
@@ -81,7 +81,7 @@ def _stock_short_materials(batch) -> None:
             supplier_lot="CAMPAIGN-1",
             expiry_date=timezone.localdate() + dt.timedelta(days=365),
         )
-        lot_release_on_evidence(lot=lot, qc=_user("qc"), qa=_user("qa"), password=PW)
+        demo_release_on_evidence(lot=lot, qc=_user("qc"), qa=_user("qa"), password=PW)
 
 
 def _run_steps(batch, count: int, lots_needed: bool) -> None:

@@ -19,9 +19,9 @@ from audit.signatures import SignatureError
 from batches import services as s
 from batches.models import BATCH_MACHINE, Batch, BatchStatus, Entry, EntryCorrection, StepExecution
 from batches.services.gates import step_materials
+from batches.services.hooks import release_decisions
 from batches.services.rework import rework_of
 from mes.workflow import AlreadyDone, user_may
-from quality.services.release import batch_production_release, batch_qc_release
 
 VIEW = "batches.view_batch"
 REFUSED = (ValidationError, PermissionDenied, SignatureError)
@@ -246,6 +246,7 @@ def review(request, number: str):
         op = request.POST.get("op")
         password = request.POST.get("password", "")
         reason = request.POST.get("reason", "")
+        decisions = release_decisions()  # the quality app's release services (quality sits above batches)
         actions = {
             "review_start": (s.batch_review_start, _("Review started."), {}),
             "dispose": (
@@ -259,11 +260,11 @@ def review(request, number: str):
                 {"reason": reason, "reexecute_steps": request.POST.getlist("reexecute")},
             ),
             "approve_review": (s.batch_approve_review, _("Batch record approved."), {"password": password}),
-            "qc_release": (batch_qc_release, _("QC release signed."), {"password": password, "reason": reason}),
-            "release": (batch_production_release, _("Batch released."), {"password": password, "reason": reason}),
+            "qc_release": (decisions.get("qc_release"), _("QC release signed."), {"password": password, "reason": reason}),
+            "release": (decisions.get("release"), _("Batch released."), {"password": password, "reason": reason}),
             "archive": (s.batch_archive, _("Batch record archived."), {}),
         }
-        if op in actions:
+        if op in actions and actions[op][0] is not None:
             fn, msg, extra = actions[op]
             _attempt(request, fn, msg, user=user, batch=batch, **extra)
         return redirect("batches:review", number=number)

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.csv_safe import csv_writer
 from audit.services import audit_record
 from batches.models import Batch
 from materials.genealogy import BACKWARD, FORWARD, render_tree, trace_lot
@@ -19,7 +20,6 @@ from materials.labels import render_pdf
 from materials.models import Lot, StockBalance
 from materials.requirements import batch_requirements
 from materials.services import batch_material_balance
-from mes.csv_safe import csv_writer
 
 TRACE = "materials.view_genealogy"
 

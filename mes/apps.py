@@ -8,9 +8,14 @@ class MesConfig(AppConfig):
     verbose_name = _("MES")
 
     def ready(self) -> None:
-        from mes.text_safety import install_form_validator
+        from audit.text_safety import install_form_validator
 
         install_form_validator()  # names and free text refuse invisible direction controls
+        # Lock-out and the signing policy for audit.signatures (the audit package imports no mes).
+        from audit.signatures import account_guard_register
+        from mes.security import ACCOUNT_GUARD
+
+        account_guard_register(ACCOUNT_GUARD)
         from mes.permcache import connect_signals
 
         connect_signals()  # permission changes invalidate the permission caches

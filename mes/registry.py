@@ -1,7 +1,8 @@
 """Small registries each app fills from its own module, so apps never edit a shared list.
 
 - `<app>/nav.py` defines NAV = [NavItem(...)]: the navigation entries, each shown only to users
-  holding its permission.
+  holding its permission. An entry may also be a dict of NavItem's fields (the audit package, below
+  mes, declares its entries so); the same holds for an access Rule.
 - `<app>/permissions.py` defines ROLE_PERMISSIONS = {"role": ["app.codename", ...]}.
 - `<app>/access.py` defines ACCESS = {"url-name": Rule(...)}: the declared access rule of every
   URL, which the access-matrix test walks for every role.
@@ -41,6 +42,11 @@ class Rule:
     make_kwargs: Any = None
 
 
+def _as(kind, entry):
+    """A registry entry as `kind`: given as one, or as a dict of its fields."""
+    return kind(**entry) if isinstance(entry, dict) else entry
+
+
 def _app_modules(module_name: str):
     return _app_modules_found(module_name)
 
@@ -65,7 +71,7 @@ def nav_items() -> list[NavItem]:
 
 @functools.cache
 def _nav_items() -> tuple[NavItem, ...]:
-    items = [item for _, mod in _app_modules("nav") for item in getattr(mod, "NAV", [])]
+    items = [_as(NavItem, item) for _, mod in _app_modules("nav") for item in getattr(mod, "NAV", [])]
     return tuple(sorted(items, key=lambda i: i.order))
 
 
@@ -80,7 +86,7 @@ def role_permissions() -> dict[str, set[str]]:
 def access_rules() -> dict[str, Rule]:
     merged: dict[str, Rule] = {}
     for _, mod in _app_modules("access"):
-        merged.update(getattr(mod, "ACCESS", {}))
+        merged.update({name: _as(Rule, rule) for name, rule in getattr(mod, "ACCESS", {}).items()})
     return merged
 
 

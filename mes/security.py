@@ -9,6 +9,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from audit.services import audit_record
+from audit.signatures import AccountGuard
 from mes.config import config_get_or_default
 from mes.models import UserSecurity
 
@@ -20,6 +21,11 @@ authentication_failed = Signal()
 def lockout_threshold() -> int:
     """The controlled configuration value (CFG-1); settings.MES_LOCKOUT_THRESHOLD until one is approved."""
     return config_get_or_default("auth.lockout_threshold", settings.MES_LOCKOUT_THRESHOLD)
+
+
+def signature_full_first() -> bool:
+    """21 CFR 11.200(a): the first signing of a session needs the user ID as well (CFG-1 parameter)."""
+    return config_get_or_default("auth.signature_full_first", settings.MES_SIGNATURE_FULL_FIRST)
 
 
 def security_is_locked(user) -> bool:
@@ -82,3 +88,13 @@ def account_unlock(*, actor, user, reason: str) -> None:
             object_repr=user.get_username(),
             reason=reason,
         )
+
+
+# What the audit package's signatures and log-in audit ask of this service (audit sits below mes);
+# registered by MesConfig.ready().
+ACCOUNT_GUARD = AccountGuard(
+    is_locked=security_is_locked,
+    register_failure=security_register_failure,
+    register_success=security_register_success,
+    signature_full_first=signature_full_first,
+)

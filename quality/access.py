@@ -50,6 +50,12 @@ def _batch(data):
     return {"pk": BatchRelease.objects.order_by("pk").values_list("batch_id", flat=True).first()}
 
 
+def _rework_disposition(data):
+    from quality.models import Disposition
+
+    return {"disposition_id": Disposition.objects.order_by("pk").values_list("pk", flat=True).first() or 1}
+
+
 ACCESS = {
     "quality:spec_list": Rule(SPEC_READERS),
     "quality:spec_create": Rule(frozenset({"qc"})),
@@ -80,4 +86,7 @@ ACCESS = {
     "quality:disposition_create": Rule(frozenset({"qc"}), make_kwargs=_lot),
     "quality:disposition_detail": Rule(DISPOSITION_READERS, make_kwargs=_first("quality.Disposition")),
     "quality:disposition_action": Rule(DISPOSITION_READERS, method="post"),
+    # The supervisor starts the rework batch of an approved rework disposition (a signed POST). The
+    # page is the batches app's; its object is a disposition, so the rule is declared here.
+    "batches:rework_start": Rule(frozenset({"supervisor"}), method="post", make_kwargs=_rework_disposition),
 }

@@ -13,6 +13,7 @@ from mes.demo_accounts import DEMO_PASSWORD
 from mes.seed import demo_user
 from quality import services
 from quality.models import CAPA, Deviation, Specification
+from quality.seed_evidence import lot_release_on_evidence
 
 SEED_ORDER = 60
 
@@ -97,7 +98,7 @@ def _seed_specs() -> int:
 
 
 def seed_effective_specs() -> int:
-    """The demo's approved specifications (idempotent; the materials seed calls it before its lots)."""
+    """The demo's approved specifications (idempotent; written before the first demo lot is released)."""
     qc, qa = demo_user("qc"), demo_user("qa")
     made = 0
     for code, itype, title, items in SPECS:
@@ -125,6 +126,13 @@ def seed_effective_specs() -> int:
         services.spec_approve(user=qa, spec_id=spec.pk, password=DEMO_PASSWORD, reason="approved for use")
         made += 1
     return made
+
+
+def release_demo_lot(*, lot, qc, qa, password: str, reason: str = ""):
+    """Release a demo lot on evidence (registered in materials.seed at ready()): the demo's own
+    specifications are written first, so the lot is tested against them rather than a generic one."""
+    seed_effective_specs()
+    return lot_release_on_evidence(lot=lot, qc=qc, qa=qa, password=password, reason=reason)
 
 
 def _seed_spec_in_review() -> int:

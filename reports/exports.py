@@ -7,7 +7,7 @@ import io
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
-from mes.csv_safe import csv_writer
+from audit.csv_safe import csv_writer
 from reports.builders import ReportData, Table
 
 

@@ -1,4 +1,5 @@
-"""Batch services. The orders app creates batches from released orders through this module.
+"""Batch services. The orders app creates batches from released orders through this module
+(registered in `orders.batching` at ready()).
 
 Batch execution (a later issue) adds the eBR and the batch transitions here.
 """
@@ -13,6 +14,7 @@ from guardian.shortcuts import assign_perm
 from audit.context import audit_context
 from audit.services import audit_record
 from batches.models import Batch
+from mes.workflow import object_permission_holders
 
 EXECUTE = "batches.execute_batch"
 
@@ -53,24 +55,7 @@ def batch_assign_operators(*, user, batch: Batch, operators) -> None:
 
 def batch_operators(batches) -> dict[int, list]:
     """{batch id: [users who may execute it]} for a list of batches, in two queries."""
-    from django.contrib.contenttypes.models import ContentType
-    from guardian.models import UserObjectPermission
-
-    batches = list(batches)
-    if not batches:
-        return {}
-    ct = ContentType.objects.get_for_model(Batch)
-    grants = (
-        UserObjectPermission.objects.filter(
-            content_type=ct, permission__codename="execute_batch", object_pk__in=[str(b.pk) for b in batches]
-        )
-        .select_related("user")
-        .order_by("user__username")
-    )
-    result: dict[int, list] = {b.pk: [] for b in batches}
-    for grant in grants:
-        result[int(grant.object_pk)].append(grant.user)
-    return result
+    return object_permission_holders(batches, EXECUTE.split(".")[1])
 
 
 from batches.services.execution import (  # noqa: E402

@@ -28,7 +28,9 @@ from batches.models import (
     refuse_if_archived,
 )
 from batches.services.execution import LATE_GRACE, _check_version, _parse, require_executor, stored_value
-from batches.services.hooks import OUT_OF_RANGE_AFTER_CORRECTION, raise_deviation
+from batches.services.hooks import OUT_OF_RANGE_AFTER_CORRECTION, linked_deviations, raise_deviation
+from equipment.models import LogbookEntry, LogbookKind
+from materials.models import DispenseEntry, GenealogyEdge, Lot
 from mes.workflow import transition_apply, user_may
 
 KINDS = {
@@ -167,8 +169,6 @@ def batch_exceptions(batch: Batch) -> list[RecordException]:
 
 def _manual_weights(batch: Batch) -> list[RecordException]:
     """Weigh & dispense (issue 19): every weight typed instead of captured is reviewed by exception."""
-    from materials.models import DispenseEntry
-
     rows = DispenseEntry.objects.filter(batch=batch, manual=True).select_related(
         "lot__material", "weighed_by", "verified_by"
     )
@@ -216,9 +216,6 @@ def _material_text(m: dict) -> str:
 def batch_deviations(batch: Batch, steps: list[StepExecution], entries: list[Entry]) -> list:
     """Every deviation (open or closed) linked to the batch, its steps or entries, the lots it consumed
     or produced, or its equipment while the batch used it (from the equipment logbook's use periods)."""
-    from equipment.models import LogbookEntry, LogbookKind
-    from materials.models import GenealogyEdge, Lot
-    from quality.selectors import deviations_linked
 
     records = [("batches.batch", batch.pk)]
     records += [("batches.stepexecution", s.pk) for s in steps]
@@ -242,7 +239,7 @@ def batch_deviations(batch: Batch, steps: list[StepExecution], entries: list[Ent
         )
         for pk, p in periods.items()
     ]
-    return list(deviations_linked(records, windows))
+    return linked_deviations(records, windows)
 
 
 def _exception_detail(kind: str, e: Entry, corrections: list) -> str:

@@ -19,16 +19,19 @@ from django.utils.translation import gettext as _
 from audit.context import audit_context
 from audit.signatures import signature_check_password, signature_create
 from batches.models import PREPARE, Batch
+from batches.services.hooks import quality_hook
+from materials.models import StockBalance
+from mes.models import Line
 from mes.units import convert
 from mes.workflow import user_may
+from orders.services.orders import _check_operators
+from orders.services.recipes import effective_recipe
 
 NONCONFORMING = ("rejected", "blocked")
 
 
 def rework_recipe(product):
     """The product's effective rework master batch record, or None."""
-    from orders.services.recipes import effective_recipe
-
     return effective_recipe(product, "rework")
 
 
@@ -38,9 +41,8 @@ def _require_starter(user) -> None:
 
 
 def _lock_disposition(disposition_id: int):
-    from quality.models import Disposition
-
-    disposition = Disposition.objects.select_for_update().select_related("lot__material").get(pk=disposition_id)
+    # The disposition is quality's record (quality sits above batches): its lock comes from there.
+    disposition = quality_hook("rework_authority_lock")(disposition_id)
     if disposition.kind != "rework":
         raise ValidationError(_("Only a rework disposition leads to a rework batch."))
     if disposition.status != "approved":
@@ -53,8 +55,6 @@ def _lock_disposition(disposition_id: int):
 
 def _rework_quantity(lot, recipe) -> Decimal:
     """All the lot's stock goes into the rework batch, within the rework record's validated batch size."""
-    from materials.models import StockBalance
-
     stock = StockBalance.objects.filter(lot=lot).aggregate(s=Sum("quantity"))["s"] or Decimal(0)
     if stock <= 0:
         raise ValidationError(_("Lot %(lot)s has no stock left to rework.") % {"lot": lot.code})
@@ -69,8 +69,6 @@ def _rework_quantity(lot, recipe) -> Decimal:
 
 def _line_for(lot, recipe, line):
     """The given line, else the line that made the lot, else the first line with the rework's equipment."""
-    from mes.models import Line
-
     if line is not None:
         return line
     if lot.produced_by_id and lot.produced_by.line_id:
@@ -89,8 +87,6 @@ def batch_create_rework(*, user, disposition_id: int, operators, password: str, 
     line clearance, ready, start, steps, completion with a new output lot for QC.
     """
     from batches.services import batch_assign_operators
-    from orders.services.orders import _check_operators
-    from quality.services.dispositions import disposition_rework_started
 
     _require_starter(user)
     operators = list(operators)
@@ -124,7 +120,7 @@ def batch_create_rework(*, user, disposition_id: int, operators, password: str, 
         signature_create(
             signer=user, obj=batch, meaning="approved", reason=reason, action="batches.batch.create_rework"
         )
-        disposition_rework_started(user=user, disposition_id=disposition.pk, batch=batch, reason=reason)
+        quality_hook("rework_started")(user=user, disposition_id=disposition.pk, batch=batch, reason=reason)
         return batch
 
 

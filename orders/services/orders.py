@@ -27,6 +27,7 @@ from materials.models import Material
 from mes.models import Line
 from mes.units import convert, dimension, quantity_text
 from mes.workflow import transition_apply, user_may
+from orders.batching import batch_make
 from orders.events import order_completed, order_released
 from orders.models import (
     ORDER_MACHINE,
@@ -502,8 +503,6 @@ def order_remaining_quantity(order: ProductionOrder) -> Decimal:
 
 def order_create_batches(*, user, order_id: int, count: int, operators) -> list:
     """Create `count` batches for the rest of a released order's quantity, with operators (ORD-6)."""
-    from batches.services import batch_create_from_order
-
     if not user_may(user, "orders.create_batches_productionorder"):
         raise PermissionDenied(_("You do not have permission to create batches."))
     operators = list(operators)
@@ -519,7 +518,7 @@ def order_create_batches(*, user, order_id: int, count: int, operators) -> list:
         first = order.batches.count() + 1
         prefix = order.number.replace("PO-", "B", 1)
         return [
-            batch_create_from_order(
+            batch_make(
                 user=user,
                 order=order,
                 sequence=first + i,

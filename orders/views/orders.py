@@ -16,8 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from audit.selectors import record_events
-from batches.services import batch_operators
-from mes.workflow import user_may
+from mes.workflow import object_permission_holders, user_may
 from orders.forms import BatchCreateForm, OrderFilterForm, OrderForm, SignForm
 from orders.models import ORDER_INTERNAL, ORDER_MACHINE, OrderStatus, ProductionOrder
 from orders.services import (
@@ -145,7 +144,8 @@ def order_edit(request, pk: int):
 def order_detail(request, pk: int):
     order = get_object_or_404(order_queryset().select_related("created_by", "submitted_by"), pk=pk)
     batches = list(order.batches.order_by("sequence", "pk"))
-    operators = batch_operators(batches)
+    # Who may execute each batch: the batches app grants "execute_batch" on the batch (ORD-6).
+    operators = object_permission_holders(batches, "execute_batch")
     show_check = order.status in (OrderStatus.DRAFT, OrderStatus.SUBMITTED, OrderStatus.APPROVED)
     return render(
         request,

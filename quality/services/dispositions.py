@@ -116,6 +116,12 @@ def disposition_execute(*, user, disposition_id: int, password: str, reason: str
         return obj
 
 
+def disposition_lock_for_rework(disposition_id: int) -> Disposition:
+    """For batch execution: the disposition a rework batch is started under, locked in the caller's
+    transaction (the batches app checks it is an approved rework disposition)."""
+    return Disposition.objects.select_for_update().select_related("lot__material").get(pk=disposition_id)
+
+
 def disposition_rework_started(*, user, disposition_id: int, batch, reason: str = "") -> Disposition:
     """For batch execution (issue #7): record the rework batch made under an approved rework disposition."""
 

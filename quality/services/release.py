@@ -12,10 +12,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
 
+from audit.context import audit_context
 from audit.services import audit_record
 from audit.signatures import signature_check_password, signature_create
+from batches import services as batch_services
 from batches.models import Batch, BatchStatus
 from materials.models import Lot, LotStatus
+from materials.services import lot_release
 from mes.workflow import transition_apply
 from quality.events import batch_released
 from quality.models import RELEASE_MACHINE, BatchRelease, Inspection, InspectionStatus
@@ -45,27 +48,14 @@ def output_lot(batch: Batch) -> Lot | None:
 
 
 def _record_reviewed(batch: Batch) -> Condition:
-    hook = _batches_hook("batch_record_review_problems")
-    if hook is not None:
-        problems = list(hook(batch))
-    elif batch.status in REVIEWED_STATES:
-        problems = []
-    else:
-        problems = [
-            _("The batch record is %(status)s: it must be reviewed and approved first.")
-            % {"status": batch.get_status_display().lower()}
-        ]
+    problems = list(batch_services.batch_record_review_problems(batch))
     return Condition("record_reviewed", _("Batch record reviewed and approved"), not problems, problems)
 
 
 def _steps_signed(batch: Batch) -> Condition:
-    # Hook for batch execution (issue #7): `batches.services.batch_unsigned_steps(batch)` returns the
-    # steps not signed (or not second-person verified where required), in words. Without it there are
-    # no executed step records in the system to check.
-    hook = _batches_hook("batch_unsigned_steps")
-    problems = [_("Step not signed: %(step)s") % {"step": s} for s in hook(batch)] if hook else []
-    note = "" if hook else _("No executed step records exist in this system yet (batch execution).")
-    return Condition("steps_signed", _("Every step signed"), not problems, problems, note)
+    # The steps not signed (or not second-person verified where required), in words.
+    problems = [_("Step not signed: %(step)s") % {"step": s} for s in batch_services.batch_unsigned_steps(batch)]
+    return Condition("steps_signed", _("Every step signed"), not problems, problems)
 
 
 def _inspections_passed(batch: Batch, lot: Lot | None) -> Condition:
@@ -157,8 +147,6 @@ def batch_qc_release(*, user, batch: Batch, password: str, reason: str = "") -> 
             raise ValidationError(problems)
         lot = output_lot(locked)
         conditions = [{"code": c.code, "label": str(c.label), "met": c.met} for c in batch_release_check(locked)]
-        from audit.context import audit_context
-
         with audit_context(actor=user, action="quality.batchrelease.qc_release", reason=reason):
             release = BatchRelease.objects.create(
                 batch=locked,
@@ -180,14 +168,12 @@ def batch_qc_release(*, user, batch: Batch, password: str, reason: str = "") -> 
             new={"group": "supervisor", "permission": "materials.release_lot"},
             reason=_("QC released batch %(b)s") % {"b": locked.number},
         )
-        _batch_hook_call("batch_on_qc_release", batch=locked, user=user)
+        batch_services.batch_on_qc_release(batch=locked, user=user)
         return release
 
 
 def batch_production_release(*, user, batch: Batch, password: str, reason: str = "") -> BatchRelease:
     """The production supervisor, not the QC releaser, releases; the lot becomes available; the ERP is told."""
-    from materials.services import lot_release
-
     require(user, "quality.production_release_batch", _("production-release batches"))
     release = BatchRelease.objects.filter(batch_id=batch.pk).first()
     if release is None:
@@ -205,7 +191,7 @@ def batch_production_release(*, user, batch: Batch, password: str, reason: str =
             user=user, lot=obj.lot, password=password, reason=_("batch %(b)s released") % {"b": obj.batch.number}
         )
         batch_released.announce(release=obj)  # e.g. the ERP learns the lot is released (outbox)
-        _batch_hook_call("batch_on_release", batch=obj.batch, user=user)
+        batch_services.batch_on_release(batch=obj.batch, user=user)
 
     return transition_apply(
         model=BatchRelease,
@@ -219,19 +205,3 @@ def batch_production_release(*, user, batch: Batch, password: str, reason: str =
         changes={"released_by": user, "released_at": timezone.now()},
         after=release_lot,
     )
-
-
-def _batches_hook(name: str):
-    try:
-        import batches.services as batch_services
-    except ImportError:
-        return None
-    return getattr(batch_services, name, None)
-
-
-def _batch_hook_call(name: str, **kwargs) -> None:
-    """Tell the batches app about the release when it offers the hook (batch execution, issue #7
-    moves Batch.status to qc_released / released in its own state machine)."""
-    hook = _batches_hook(name)
-    if hook is not None:
-        hook(**kwargs)

@@ -12,7 +12,7 @@ from administration.models import ConfigParameter
 from administration.services.config import config_propose
 from audit.context import audit_context
 from audit.signatures import signature_sign
-from mes.text_safety import BIDI_CONTROLS, validate_no_bidi
+from audit.text_safety import BIDI_CONTROLS, validate_no_bidi
 
 pytestmark = pytest.mark.django_db
 RLO = "\u202e"

@@ -1,5 +1,5 @@
 """CSV injection (issue 15): every CSV export neutralises cells that a spreadsheet would run as a
-formula, through the one helper in mes.csv_safe (OWASP: a single quote in front)."""
+formula, through the one helper in audit.csv_safe (OWASP: a single quote in front)."""
 
 import csv
 import io
@@ -9,8 +9,8 @@ from pathlib import Path
 from django.db import transaction
 from django.urls import reverse
 
+from audit.csv_safe import csv_safe_cell, csv_safe_row
 from audit.services import audit_record
-from mes.csv_safe import csv_safe_cell, csv_safe_row
 from reports.builders import Table
 from reports.exports import report_xlsx, table_csv
 
