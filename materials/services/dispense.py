@@ -28,7 +28,7 @@ from equipment.services.balance import Capture, balance_capture
 from materials.models import DispenseEntry
 from materials.requirements import Requirement
 from materials.services.common import fmt, parse_scan, require, to_decimal
-from materials.services.issue import _issue, issued_to_batch
+from materials.services.issue import _issue, issued_to_batch, line_limits
 from mes.units import convert
 
 ISSUE = "materials.issue_material"
@@ -73,11 +73,10 @@ def _check_minimum(net: Decimal, unit: str, balance: Balance | None) -> None:
 def dispense_window(*, batch: Batch, requirement: Requirement, unit: str) -> tuple[Decimal, Decimal]:
     """The net weight the next container may have (in `unit`) for the line to end within tolerance:
     the same arithmetic as the issue's quantity check, so the booth's display agrees with it."""
-    target = convert(requirement.quantity, requirement.unit, unit)
-    tol = target * Decimal(requirement.tolerance_pct) / Decimal(100)
+    _target, low, high = line_limits(requirement, unit)
     material = requirement.material
     done = convert(issued_to_batch(batch, material=material), material.unit, unit)
-    return max(target - tol - done, Decimal(0)), max(target + tol - done, Decimal(0))
+    return max(low - done, Decimal(0)), max(high - done, Decimal(0))
 
 
 def dispense_capture(*, user, batch: Batch, requirement, lot_code: str, balance: Balance) -> DispenseEntry:

@@ -102,11 +102,16 @@ def issued_to_batch(batch: Batch, material: Material | None = None, lot: Lot | N
     return (sums["issued"] or Decimal(0)) - (sums["back"] or Decimal(0))
 
 
+def line_limits(req: Requirement, unit: str) -> tuple[Decimal, Decimal, Decimal]:
+    """The line's target, tolerance and (low, high) total in `unit`: (target, low, high)."""
+    target = convert(req.quantity, req.unit, unit)
+    tol = target * Decimal(req.tolerance_pct) / Decimal(100)
+    return target, target - tol, target + tol
+
+
 def _check_quantity(req: Requirement, lot: Lot, qty: Decimal, already: Decimal, lot_stock: Decimal) -> None:
     """The line's total after this issue must stay within tolerance (a partial issue must empty the lot)."""
-    target = convert(req.quantity, req.unit, lot.unit)
-    tol = target * Decimal(req.tolerance_pct) / Decimal(100)
-    low, high = target - tol, target + tol
+    target, low, high = line_limits(req, lot.unit)
     total = already + qty
     if total > high:
         room = max(high - already, Decimal(0))
