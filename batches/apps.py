@@ -17,6 +17,11 @@ class BatchesConfig(AppConfig):
         from materials.requirements import register_provider
 
         register_provider(batch_bom_lines)
+        # Materials issues to, dispenses for, locks and traces batches without importing this app.
+        from batches.models import Batch, BatchStatus
+        from materials.batch_source import batch_source_register
+
+        batch_source_register(batches=Batch.objects.all, status_choices=lambda: BatchStatus.choices)
         # A critical parameter read from the machine outside its limits during a batch opens a deviation.
         from batches.services.excursions import excursion_on_reading
         from equipment.services.capture import reading_hook_register

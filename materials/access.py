@@ -1,5 +1,7 @@
 """Who gets each materials page (others get 403)."""
 
+from materials.batch_source import batches
+from materials.models import Location, Lot, Material
 from mes.registry import Rule
 
 VIEWERS = frozenset({"warehouse", "operator", "supervisor", "qc", "qa", "planner", "analyst", "auditor", "admin"})
@@ -11,21 +13,15 @@ MASTER_EDITORS = frozenset({"qa", "admin"})
 
 
 def _material(data) -> dict:
-    from materials.models import Material
-
     return {"pk": Material.objects.order_by("pk").values_list("pk", flat=True).first()}
 
 
 def _lot(data) -> dict:
-    from materials.models import Lot
-
     code = (data or {}).get("lot_code") or Lot.objects.order_by("id").values_list("code", flat=True).first()
     return {"code": code}
 
 
 def _location(data) -> dict:
-    from materials.models import Location
-
     return {
         "code": (data or {}).get("location_code")
         or Location.objects.order_by("id").values_list("code", flat=True).first()
@@ -33,11 +29,8 @@ def _location(data) -> dict:
 
 
 def _batch(data) -> dict:
-    from batches.models import Batch
-
     return {
-        "number": (data or {}).get("batch_number")
-        or Batch.objects.order_by("id").values_list("number", flat=True).first()
+        "number": (data or {}).get("batch_number") or batches().order_by("id").values_list("number", flat=True).first()
     }
 
 

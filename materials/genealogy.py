@@ -29,6 +29,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from materials.batch_source import batch_status_choices
 from materials.models import EXPIRED, EXPIRED_LABEL, Lot, LotStatus
 
 BACKWARD = "backward"
@@ -273,9 +274,7 @@ def render_tree(trace: Trace, lot_url) -> str:
     zh = _zh()
     made = escape(_("made in batch") if trace.direction == BACKWARD else _("used in batch"))
     shown, no_output = escape(_("(shown above)")), escape(_("no output lot yet"))
-    from batches.models import BatchStatus
-
-    batch_states = {value: escape(str(label)) for value, label in BatchStatus.choices}
+    batch_states = {value: escape(str(label)) for value, label in batch_status_choices()}
     container_word, manual_word = escape(_("container")), escape(_("typed by exception"))
     labels: dict[str, str] = {}
     expanded: set[int] = set()

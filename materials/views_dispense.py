@@ -22,7 +22,6 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from batches.models import Batch
 from equipment.balances import BalanceError
 from equipment.models import Balance
 from equipment.services.balance import (
@@ -34,6 +33,7 @@ from equipment.services.balance import (
     balance_zero,
 )
 from materials import services
+from materials.batch_source import batches
 from materials.models import DispenseEntry, Lot
 from materials.requirements import batch_requirements, requirement_from_token, requirement_token
 from materials.services.common import fmt
@@ -59,7 +59,7 @@ def _url(batch, token: str = "", balance: str = "") -> str:
 
 @permission_required(ISSUE, raise_exception=True)
 def dispense_screen(request, number: str):
-    batch = get_object_or_404(Batch.objects.select_related("product"), number=number)
+    batch = get_object_or_404(batches().select_related("product"), number=number)
     data = request.POST if request.method == "POST" else request.GET
     token, balance_code = data.get("line", ""), data.get("balance", "").strip().upper()
     req = requirement_from_token(token, batch) if token else None
@@ -94,7 +94,7 @@ def dispense_screen(request, number: str):
 def dispense_weight(request, number: str):
     """The booth's live display (polled): the weight on the pan now, judged against what the next
     container may weigh. JSON; nothing is recorded (only Capture records a weight)."""
-    batch = get_object_or_404(Batch, number=number)
+    batch = get_object_or_404(batches(), number=number)
     req = requirement_from_token(request.GET.get("line", ""), batch)
     try:
         balance = balance_get(request.GET.get("balance", "").strip().upper())

@@ -14,8 +14,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from batches.models import Batch
 from materials import services
+from materials.batch_source import batches
 from materials.forms import IssueForm, OutputForm, ReturnForm, ScanForm, WasteForm
 from materials.models import LedgerEntry
 from materials.requirements import batch_requirements, requirement_from_token, requirement_token
@@ -28,12 +28,13 @@ ISSUE = "materials.issue_material"
 
 @permission_required(ISSUE, raise_exception=True)
 def issue_batches(request):
-    batches = (
-        Batch.objects.filter(status__in=ISSUE_BATCH_STATES + OUTPUT_BATCH_STATES)
+    open_batches = (
+        batches()
+        .filter(status__in=ISSUE_BATCH_STATES + OUTPUT_BATCH_STATES)
         .select_related("product", "line")
         .order_by("number")
     )
-    return render(request, "materials/issue_batches.html", {"batches": batches})
+    return render(request, "materials/issue_batches.html", {"batches": open_batches})
 
 
 def _lines(batch):
@@ -51,7 +52,7 @@ def _screen_url(batch, token: str) -> str:
 
 @permission_required(ISSUE, raise_exception=True)
 def issue_screen(request, number: str):
-    batch = get_object_or_404(Batch.objects.select_related("product"), number=number)
+    batch = get_object_or_404(batches().select_related("product"), number=number)
     token = request.POST.get("line") or request.GET.get("line") or ""
     req = requirement_from_token(token, batch) if token else None
     if token and req is None:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from audit.csv_safe import csv_writer
 from audit.services import audit_record
-from batches.models import Batch
+from materials.batch_source import batches
 from materials.genealogy import BACKWARD, FORWARD, render_tree, trace_lot
 from materials.labels import render_pdf
 from materials.models import Lot, StockBalance
@@ -153,7 +153,7 @@ def trace_pdf(request, code: str):
 
 @permission_required(TRACE, raise_exception=True)
 def batch_balance(request, number: str):
-    batch = get_object_or_404(Batch.objects.select_related("product"), number=number)
+    batch = get_object_or_404(batches().select_related("product"), number=number)
     balance = batch_material_balance(batch=batch, requirements=batch_requirements(batch))
     return render(
         request, "materials/batch_balance.html", {"batch": batch, "balance": balance, "title": _("Material balance")}

@@ -8,14 +8,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from materials.batch_source import batches
+from materials.models import Lot, LotStatus
 from mes.workqueue import WorkCard
 
 SOON_DAYS = 30
 
 
 def cards(user) -> list[WorkCard]:
-    from batches.models import Batch
-    from materials.models import Lot, LotStatus
 
     found: list[WorkCard] = []
     if not user.has_perm("materials.view_lot"):
@@ -71,7 +71,7 @@ def cards(user) -> list[WorkCard]:
             )
         )
     if user.has_perm("materials.issue_material"):
-        n = Batch.objects.filter(status__in=["ready", "in_progress"]).count()
+        n = batches().filter(status__in=["ready", "in_progress"]).count()
         found.append(
             WorkCard(
                 _("Batches to dispense"), n, reverse("materials:issue_batches"), _("scan lots into the batch"), "info"

@@ -21,10 +21,10 @@ from django.utils.translation import gettext as _
 from audit.context import audit_context
 from audit.services import audit_record
 from audit.signatures import SignatureError
-from batches.models import Batch
 from equipment.balances import BalanceError
 from equipment.models import Balance
 from equipment.services.balance import Capture, balance_capture
+from materials.batch_source import Batch
 from materials.models import DispenseEntry
 from materials.requirements import Requirement
 from materials.services.common import fmt, parse_scan, require, to_decimal

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from audit.context import audit_context
 from audit.services import audit_record
 from audit.signatures import SignatureError, signature_check_password, signature_create
-from batches.models import Batch, BatchStatus
+from materials.batch_source import Batch, batch_status_label, batches
 from materials.events import lot_created, material_consumed
 from materials.models import EntryType, LedgerEntry, Location, Lot, LotStatus, Material
 from materials.requirements import Requirement
@@ -48,7 +48,7 @@ def _reworked_here(lot: Lot, batch: Batch | None) -> bool:
 
 def _rework_only(lot: Lot) -> str:
     """Tell the operator where a nonconforming lot may go, when it has a rework batch."""
-    batch = Batch.objects.filter(rework_lot=lot).order_by("-pk").first()
+    batch = batches().filter(rework_lot=lot).order_by("-pk").first()
     if batch is None:
         return ""
     return " " + _("It may only be issued to its rework batch %(batch)s.") % {"batch": batch.number}
@@ -287,7 +287,7 @@ def _issue(*, user, batch, code, quantity, unit, req, verifier, verifier_passwor
         if status not in ISSUE_BATCH_STATES:
             raise ValidationError(
                 _("Batch %(batch)s is %(status)s: material cannot be booked to it now.")
-                % {"batch": batch.number, "status": BatchStatus(status).label}
+                % {"batch": batch.number, "status": batch_status_label(status)}
             )
         lot = Lot.objects.select_for_update(of=("self",)).select_related("material").filter(code=code).first()
         if lot is None:
@@ -335,7 +335,7 @@ def lot_return_from_batch(
     """Unused material goes back to stock from the batch (at most what is still in the batch)."""
     require(user, "materials.issue_material", _("return material from batches"))
     with transaction.atomic():
-        locked_batch = Batch.objects.select_for_update().get(pk=batch.pk)
+        locked_batch = batches().select_for_update().get(pk=batch.pk)
         lot = lock_lot(parse_scan(lot_code))
         check_storage(lot.material, location)
         qty = in_lot_unit(quantity, unit, lot.unit)
@@ -377,7 +377,7 @@ def lot_record_waste(
     if (batch is None) == (location is None):
         raise ValidationError(_("Waste is recorded either against a batch or from a stock location."))
     with transaction.atomic():
-        locked_batch = Batch.objects.select_for_update().get(pk=batch.pk) if batch is not None else None
+        locked_batch = batches().select_for_update().get(pk=batch.pk) if batch is not None else None
         lot = lock_lot(parse_scan(lot_code))
         qty = in_lot_unit(quantity, unit, lot.unit)
         if locked_batch is not None:
@@ -428,7 +428,7 @@ def lot_create_output(
     """The batch's output lot (intermediate or finished), in quarantine, with its output entry."""
     require(user, "materials.record_output", _("record the output of a batch"))
     with transaction.atomic():
-        locked_batch = Batch.objects.select_for_update().select_related("product").get(pk=batch.pk)
+        locked_batch = batches().select_for_update().select_related("product").get(pk=batch.pk)
         _batch_open(locked_batch, OUTPUT_BATCH_STATES)
         if Lot.objects.filter(produced_by=locked_batch).exists():
             raise ValidationError(_("Batch %(batch)s already has its output lot.") % {"batch": locked_batch.number})
