@@ -6,7 +6,10 @@ record the user may open and `denied(data, user)` kwargs of one he may not (gues
 
 from django.contrib.auth import get_user_model
 
+from administration.models import ConfigChange, ConfigParameter, RoleRequest
+from equipment.models import EquipmentTag
 from mes.access import ALL_ROLES
+from mes.models import MasterDataChange
 from mes.registry import Rule
 
 ADMIN = frozenset({"admin"})
@@ -15,20 +18,14 @@ CONFIG_READERS = frozenset({"admin", "qa", "auditor"})
 
 
 def _parameter(data):
-    from administration.models import ConfigParameter
-
     return {"pk": ConfigParameter.objects.get(name="auth.idle_timeout_minutes").pk}
 
 
 def _change(data):
-    from administration.models import ConfigChange
-
     return {"pk": ConfigChange.objects.order_by("id").first().pk}
 
 
 def _role_request(data):
-    from administration.models import RoleRequest
-
     return {"pk": RoleRequest.objects.order_by("id").first().pk}
 
 
@@ -36,14 +33,10 @@ MASTERDATA_PROPOSERS = frozenset({"admin", "qa", "maintenance", "supervisor"})
 
 
 def _masterdata_change(data):
-    from mes.models import MasterDataChange
-
     return {"pk": MasterDataChange.objects.order_by("id").first().pk}
 
 
 def _equipment_tag(data):
-    from equipment.models import EquipmentTag
-
     return {"model": "equipment.equipmenttag", "pk": EquipmentTag.objects.order_by("id").first().pk}
 
 

@@ -3,16 +3,16 @@
 
 from __future__ import annotations
 
+from administration.services.alerts import open_alerts
+from audit.signatures import signature_needs_user_id
+
 
 def administration(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    from audit.signatures import signature_needs_user_id
 
     context = {"signature_needs_user_id": signature_needs_user_id(request)}
     if user.has_perm("administration.view_securityalert"):
-        from administration.services.alerts import open_alerts
-
         context["open_security_alerts"] = open_alerts().count()
     return context

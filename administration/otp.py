@@ -12,20 +12,26 @@ from __future__ import annotations
 import base64
 import io
 
+import qrcode
+import qrcode.image.svg
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.context import audit_context
 from audit.services import audit_record
 from mes.config import config_get_or_default
 from mes.roles import role_codes
+from mes.security import security_register_failure
 
 # Pages a user who still owes the second factor may open.
 _OPEN_URL_NAMES = {"administration:otp_verify", "administration:otp_enrol", "logout", "set_language", "login"}
@@ -38,8 +44,6 @@ def totp_required(user) -> bool:
 
 
 def confirmed_device(user):
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
 
 
@@ -59,7 +63,6 @@ class SecondFactorMiddleware:
             and totp_required(user)
         ):
             match = getattr(request, "resolver_match", None)
-            from django.urls import Resolver404, resolve
 
             try:
                 match = match or resolve(request.path_info)
@@ -82,16 +85,12 @@ class TokenForm(forms.Form):
 
 
 def _register_failure(user) -> None:
-    from mes.security import security_register_failure
-
     with transaction.atomic():
         audit_record(action="auth.otp_failed", actor=user, object_type="auth.user", object_id=str(user.pk))
     security_register_failure(username=user.get_username(), kind="otp")
 
 
 def _safe_next(request) -> str:
-    from django.utils.http import url_has_allowed_host_and_scheme
-
     target = request.POST.get("next") or request.GET.get("next") or reverse("home")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return reverse("home")
@@ -100,8 +99,6 @@ def _safe_next(request) -> str:
 
 def otp_verify(request):
     """Enter a code from the enrolled device; the session is then verified (django_otp.login)."""
-    from django_otp import login as otp_login
-
     device = confirmed_device(request.user)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and device is not None and form.is_valid():
@@ -123,8 +120,6 @@ def otp_verify(request):
 
 
 def _qr_data_uri(url: str) -> str:
-    import qrcode
-    import qrcode.image.svg
 
     image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
     buffer = io.BytesIO()
@@ -134,8 +129,6 @@ def _qr_data_uri(url: str) -> str:
 
 def otp_enrol(request):
     """Create an unconfirmed device, show its QR code, confirm it with a first code."""
-    from django_otp import login as otp_login
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     if confirmed_device(request.user) is not None:
         return render(request, "administration/otp_enrol.html", {"enrolled": True})
@@ -171,8 +164,6 @@ def otp_enrol(request):
 
 def otp_device_reset(*, actor, user_id: int, reason: str) -> int:
     """An administrator removes a user's devices (lost phone); the user enrols again at next log-in."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     if not actor.has_perm("administration.manage_users"):
         raise PermissionDenied(_("Only a system administrator can manage users."))
     reason = (reason or "").strip()

@@ -18,8 +18,11 @@ from __future__ import annotations
 import logging
 import re
 
+from administration.models import AlertKind
+from administration.services.alerts import alert_raise
 from audit.db import RETENTION_MARK, install_retention, remove_retention
 from audit.dbroles import gmp_models
+from audit.services import audit_record
 
 logger = logging.getLogger("mes.security")
 EXTRA_TABLES = ("auth_user",)  # accounts are never deleted, so usernames are never reused
@@ -61,9 +64,6 @@ _DELETES = re.compile(r"\b(DELETE|TRUNCATE)\b")
 
 
 def on_write_refused(sender, entry: dict, **kwargs) -> None:
-    from administration.models import AlertKind
-    from administration.services.alerts import alert_raise
-    from audit.services import audit_record
 
     statement = entry.get("statement", "")
     # refused by the retention trigger (the owner) or by the runtime role having no DELETE right at all

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 
+from administration.models import AlertKind, ConfigChange, ConfigParameter, RoleRequest, SecurityAlert
+from administration.services.alerts import alert_raise
+from administration.services.config import config_change_approve, config_propose
+from administration.services.parameters import parameters_sync
+from administration.services.roles import role_request_create
+from mes.seed import DEMO_PASSWORD
+
 SEED_ORDER = 90
 
 
 def seed(stdout) -> None:
-    from administration.models import AlertKind, ConfigChange, ConfigParameter, SecurityAlert
-    from administration.services.alerts import alert_raise
-    from administration.services.config import config_change_approve, config_propose
-    from administration.services.parameters import parameters_sync
-    from mes.seed import DEMO_PASSWORD
 
     parameters_sync()
     _seed_role_request(stdout)
@@ -46,8 +48,6 @@ def seed(stdout) -> None:
 def _seed_role_request(stdout) -> None:
     """The administrator asks that the data analyst cover QC reviews; QA (or a second administrator)
     approves it on the Role grant requests page. The demo admin holds only the administrator role."""
-    from administration.models import RoleRequest
-    from administration.services.roles import role_request_create
 
     if RoleRequest.objects.exists():
         return

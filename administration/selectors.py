@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
@@ -12,8 +13,6 @@ from administration.models import ChangeStatus, ConfigChange, ConfigParameter
 
 
 def users_overview():
-    from django.contrib.auth.models import Group
-
     return (
         get_user_model()
         .objects.select_related("security")

@@ -10,8 +10,13 @@ from django.db.backends.signals import connection_created
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 
+from administration.password_change import remember_at_login
 from administration.retention import on_write_refused
+from administration.services.alerts import on_authentication_failed
+from audit.gmp import AuditBypassError
 from audit.refusals import install_refusal_hooks, write_refused
+from audit.services import audit_record
+from audit.signatures import SESSION_KEY
 from mes.models import UserSecurity
 from mes.security import authentication_failed
 
@@ -21,14 +26,10 @@ write_refused.connect(on_write_refused, dispatch_uid="administration.write_refus
 
 @receiver(authentication_failed, sender=UserSecurity, dispatch_uid="administration.alert_failures")
 def _alert_on_failures(sender, **kwargs):
-    from administration.services.alerts import on_authentication_failed
-
     on_authentication_failed(**kwargs)
 
 
 def _refuse(entry_point: str, user=None) -> None:
-    from audit.gmp import AuditBypassError
-    from audit.services import audit_record
 
     with transaction.atomic():
         audit_record(
@@ -60,8 +61,6 @@ def _refuse_user_delete(sender, instance, **kwargs):
 @receiver(user_logged_in, dispatch_uid="administration.signing_session")
 def _new_signing_session(sender, request, user, **kwargs):
     """A log-in starts a new continuous session: its first signature needs the user ID again."""
-    from audit.signatures import SESSION_KEY
-
     session = getattr(request, "session", None)
     if session is not None:
         session.pop(SESSION_KEY, None)
@@ -70,7 +69,5 @@ def _new_signing_session(sender, request, user, **kwargs):
 @receiver(user_logged_in, dispatch_uid="administration.password_change_required")
 def _password_change_required(sender, request, user, **kwargs):
     """A person whose password an administrator set is sent to the change form from every page."""
-    from administration.password_change import remember_at_login
-
     if request is not None:
         remember_at_login(request, user)

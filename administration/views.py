@@ -20,6 +20,7 @@ from administration.models import (
     ConfigParameter,
     PeriodicReview,
     ReviewKind,
+    SecurityAlert,
 )
 from administration.selectors import access_review_rows, changes_in_period, parameters_overview
 from administration.services.alerts import alert_acknowledge
@@ -230,8 +231,6 @@ def status(request):
 
 @permission_required("administration.view_securityalert", raise_exception=True)
 def alert_list(request):
-    from administration.models import SecurityAlert
-
     show = request.GET.get("show", "open")
     alerts = SecurityAlert.objects.select_related("acknowledged_by")
     if show == "open":

@@ -6,14 +6,16 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from administration.models import ChangeStatus, ConfigChange, ReviewKind, RoleRequest, RoleRequestStatus
+from administration.services.alerts import open_alerts
+from administration.services.reviews import review_due
+from mes.models import UserSecurity
 from mes.workqueue import WorkCard
 
 
 def cards(user) -> list[WorkCard]:
     result: list[WorkCard] = []
     if user.has_perm("administration.approve_configchange"):
-        from administration.models import ChangeStatus, ConfigChange
-
         pending = ConfigChange.objects.filter(status=ChangeStatus.PROPOSED).exclude(proposed_by=user).count()
         result.append(
             WorkCard(
@@ -25,8 +27,6 @@ def cards(user) -> list[WorkCard]:
             )
         )
     if user.has_perm("administration.approve_rolerequest"):
-        from administration.models import RoleRequest, RoleRequestStatus
-
         # never one's own request nor a role for oneself: those wait for someone else
         grants = (
             RoleRequest.objects.filter(status=RoleRequestStatus.PROPOSED)
@@ -45,9 +45,6 @@ def cards(user) -> list[WorkCard]:
                 )
             )
     if user.has_perm("administration.record_review"):
-        from administration.models import ReviewKind
-        from administration.services.reviews import review_due
-
         for kind, url, title in (
             (ReviewKind.ACCESS, "administration:access_review", _("Access review due")),
             (ReviewKind.CONFIGURATION, "administration:config_review", _("Configuration review due")),
@@ -55,9 +52,6 @@ def cards(user) -> list[WorkCard]:
             if review_due(kind):
                 result.append(WorkCard(title, 1, reverse(url), _("Every 90 days"), "warn"))
     if user.has_perm("administration.view_securityalert"):
-        from administration.services.alerts import open_alerts
-        from mes.models import UserSecurity
-
         alerts = open_alerts().count()
         result.append(
             WorkCard(

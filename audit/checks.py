@@ -7,11 +7,12 @@ from django.core.checks import Error, Tags, register
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connection
 
+from audit.dbroles import runtime_role_problems
+from audit.keys import key_ring
+
 
 @register(Tags.database, deploy=True)
 def check_runtime_role(app_configs=None, **kwargs) -> list[Error]:
-    from audit.dbroles import runtime_role_problems
-    from audit.keys import key_ring
 
     errors = []
     try:

@@ -24,14 +24,14 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from audit.db import APPEND_ONLY_TABLES
+from audit.gmp import GMPModel
+from audit.history import history_model_of
 
 HEAD_TABLE = "audit_chainhead"
 _CREDENTIALS = ("USER", "PASSWORD", "HOST", "PORT")
 
 
 def gmp_models() -> list:
-    from audit.gmp import GMPModel
-
     return [
         m
         for m in apps.get_models()
@@ -40,8 +40,6 @@ def gmp_models() -> list:
 
 
 def history_tables() -> list[str]:
-    from audit.history import history_model_of
-
     return [history_model_of(m)._meta.db_table for m in gmp_models()]
 
 

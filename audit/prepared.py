@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 from contextlib import contextmanager
 
+import psycopg
 from django.conf import settings
 from django.db import connection
 from django.db.backends.utils import CursorDebugWrapper
@@ -21,8 +22,6 @@ from django.db.backends.utils import CursorDebugWrapper
 
 @functools.cache
 def _cursor_class():
-    import psycopg  # only once PostgreSQL is in use
-
     class PreparingCursor(psycopg.Cursor):
         """Server-side binding; prepared on first execution unless told otherwise."""
 

@@ -25,12 +25,14 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.dispatch import Signal
 
 from audit.canonical import format_timestamp
 from audit.db import CHAIN_MARK, GUARD_MARK, RETENTION_MARK
 from audit.keys import key_ring
+from audit.models import AuditEvent
+from audit.services import audit_record
 
 logger = logging.getLogger("mes.security")
 write_refused = Signal()  # kwargs: entry (dict), in the transaction that records its event
@@ -85,8 +87,6 @@ def refusals_read() -> list[dict]:
 
 def refusals_fold() -> int:
     """Record every refusal of the file that is not in the trail yet; returns how many were recorded."""
-    from audit.models import AuditEvent
-    from audit.services import audit_record
 
     entries = refusals_read()
     if not entries:
@@ -154,8 +154,6 @@ def refusal_guard(execute, sql, params, many, context):
 
 
 def _audit_now(entry: dict, sql: str) -> None:
-    from django.db import DatabaseError
-
     try:
         with transaction.atomic():
             write_refused.send(sender="statement", entry=entry)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
@@ -94,7 +94,6 @@ def _groups_changed(sender, instance, action, pk_set, reverse, **kwargs):
 def _group_perms_changed(sender, instance, action, pk_set, **kwargs):
     if action not in ("post_add", "post_remove", "post_clear"):
         return
-    from django.contrib.auth.models import Permission
 
     perms = Permission.objects.filter(pk__in=pk_set or ()).select_related("content_type")
     names = sorted(f"{p.content_type.app_label}.{p.codename}" for p in perms)

@@ -10,6 +10,7 @@ workflow transitions), so an API or a script cannot bypass the forms.
 
 from __future__ import annotations
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -47,7 +48,5 @@ def clean_free_text(value: str | None) -> str:
 def install_form_validator() -> None:
     """Every django.forms.CharField (and the fields derived from it that keep its defaults) refuses
     direction controls: the one place every page, admin form and ModelForm of the project passes."""
-    from django import forms
-
     if validate_no_bidi not in forms.CharField.default_validators:
         forms.CharField.default_validators = [*forms.CharField.default_validators, validate_no_bidi]

@@ -1,13 +1,12 @@
 """Declared access of every batch page."""
 
+from batches.models import Batch
 from mes.registry import Rule
 
 VIEWERS = frozenset({"supervisor", "operator", "qc", "qa", "auditor"})
 
 
 def _batch(*states):
-    from batches.models import Batch
-
     qs = Batch.objects.order_by("pk")
     if states:
         qs = qs.filter(status__in=states)

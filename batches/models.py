@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.gmp import GMPModel
@@ -525,6 +525,4 @@ class ProcessExcursion(_BatchChild):
 
 
 def _zh() -> bool:
-    from django.utils.translation import get_language
-
     return (get_language() or "").startswith("zh")

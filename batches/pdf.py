@@ -8,8 +8,11 @@ times, so a 20-step record with hundreds of entries renders much faster as block
 from __future__ import annotations
 
 import hashlib
+import html as html_lib
 import io
 import logging
+import re
+import subprocess
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -20,13 +23,13 @@ from django.utils.translation import gettext as _
 
 from audit.context import audit_context
 from audit.models import Signature
-from batches.models import Batch, BatchRecord, Entry, EntryCorrection, refuse_if_archived
+from batches.models import Batch, BatchRecord, Entry, EntryCorrection, StepAttempt, refuse_if_archived
+from batches.services import batch_exceptions
+from materials.models import LedgerEntry
 
 
 def record_context(batch: Batch) -> dict:
     """Everything the record shows, loaded in a fixed number of queries."""
-    from batches.services import batch_exceptions
-
     steps = list(batch.steps.select_related("performed_by", "verified_by", "started_by", "equipment"))
     entries = list(Entry.objects.filter(batch=batch).select_related("entered_by"))
     corrections: dict[int, list] = {}
@@ -36,7 +39,6 @@ def record_context(batch: Batch) -> dict:
     for e in entries:
         e.correction_list = corrections.get(e.pk, [])
         by_step.setdefault(e.step_id, []).append(e)
-    from batches.models import StepAttempt
 
     attempts: dict[int, list] = {}
     for a in StepAttempt.objects.filter(batch=batch).select_related("reopened_by"):
@@ -61,7 +63,6 @@ def record_context(batch: Batch) -> dict:
         )
     )
     sigs.sort(key=lambda x: x.signed_at)
-    from materials.models import LedgerEntry
 
     ledger = list(
         LedgerEntry.objects.filter(batch=batch)
@@ -98,8 +99,6 @@ def _font_coverage() -> set[int]:
     """The code points the PDF fonts can draw (fontconfig finds the files, fontTools reads the cmaps)."""
     global _COVERAGE
     if _COVERAGE is None:
-        import subprocess
-
         from fontTools.ttLib import TTCollection, TTFont
 
         covered: set[int] = set()
@@ -116,8 +115,6 @@ def _font_coverage() -> set[int]:
 
 def missing_glyphs(html: str) -> set[str]:
     """Characters of the rendered text that no PDF font can draw (they would print as empty boxes)."""
-    import html as html_lib
-    import re
 
     text = html_lib.unescape(re.sub(r"<style.*?</style>|<[^>]+>", " ", html, flags=re.S))
     coverage = _font_coverage()

@@ -3,9 +3,22 @@ one completed awaiting review, so the supervisor, the operators and QC each have
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from audit.signatures import SignatureError
+from batches import services as s
+from batches.models import Batch
+from batches.services import batch_bom_lines, batch_preparation
+from equipment.models import Equipment
+from equipment.services import equipment_cleaning_finish, equipment_cleaning_start, equipment_daily_check_record
+from equipment.services.care import checklist_for
+from materials.models import Location
+from materials.seed import demo_release_on_evidence
+from materials.services import lot_issue_to_batch, lot_receive, lot_suggest_fefo
 from mes.seed import DEMO_PASSWORD
 
 SEED_ORDER = 40
@@ -13,16 +26,11 @@ PW = DEMO_PASSWORD
 
 
 def _user(name):
-    from django.contrib.auth import get_user_model
-
     return get_user_model().objects.get(username=name)
 
 
 def _clean_equipment_for(batch, stdout) -> None:
     """The demo plant has dirty equipment on the line: clean (and sign) what the batch needs."""
-    from batches.services import batch_preparation
-    from equipment.models import Equipment
-    from equipment.services import equipment_cleaning_finish, equipment_cleaning_start
 
     prep = batch_preparation(batch)
     op = _user("operator")
@@ -44,10 +52,6 @@ def _clean_equipment_for(batch, stdout) -> None:
 
 def _daily_check_today(eq, user) -> None:
     """A missing daily check blocks use (issue 16): the operator does it before the demo batch runs."""
-    from django.utils import timezone
-
-    from equipment.services import equipment_daily_check_record
-    from equipment.services.care import checklist_for
 
     items = checklist_for(eq)
     done = eq.daily_checks.filter(performed_at__date=timezone.localdate(), passed=True).exists()
@@ -57,14 +61,6 @@ def _daily_check_today(eq, user) -> None:
 
 def _stock_short_materials(batch) -> None:
     """Granules from an earlier campaign: receive and release what the demo warehouse lacks."""
-    import datetime as dt
-
-    from django.utils import timezone
-
-    from batches.services import batch_preparation
-    from materials.models import Location
-    from materials.seed import demo_release_on_evidence
-    from materials.services import lot_receive
 
     for row in batch_preparation(batch).materials:
         if row.ok:
@@ -85,14 +81,10 @@ def _stock_short_materials(batch) -> None:
 
 
 def _run_steps(batch, count: int, lots_needed: bool) -> None:
-    from batches import services as s
-
     op, op2 = _user("operator"), _user("operator2")
     for step in list(batch.steps.order_by("number"))[:count]:
         scan = s.step_code(step)
         if step.equipment_class:
-            from equipment.models import Equipment
-
             eq = (
                 Equipment.objects.filter(equipment_class__code=step.equipment_class, line_id=batch.line_id)
                 .filter(status__in=["available", "in_use"])
@@ -111,8 +103,6 @@ def _run_steps(batch, count: int, lots_needed: bool) -> None:
 
 
 def _issue(batch) -> None:
-    from batches.services import batch_bom_lines
-    from materials.services import lot_issue_to_batch, lot_suggest_fefo
 
     for req in batch_bom_lines(batch):
         for lot in lot_suggest_fefo(material=req.material, limit=1):
@@ -129,8 +119,6 @@ def _issue(batch) -> None:
 
 
 def _advance(batch, target: str, stdout) -> None:
-    from batches import services as s
-    from batches.models import Batch
 
     sup = _user("supervisor")
     try:
@@ -159,12 +147,9 @@ def _advance(batch, target: str, stdout) -> None:
 
 
 def seed(stdout) -> None:
-    from batches.models import Batch
-
     if Batch.objects.exclude(status="planned").exists():
         stdout.write("  batches: already seeded")
         return
-    from batches.services import batch_preparation
 
     planned = list(Batch.objects.filter(status="planned", recipe__isnull=False).order_by("number"))
     # Batches whose materials are in stock first (the demo warehouse holds raw materials, not granules).

@@ -18,9 +18,12 @@ from kombu.exceptions import OperationalError as BrokerError
 from audit.signatures import SignatureError
 from batches import services as s
 from batches.models import BATCH_MACHINE, Batch, BatchStatus, Entry, EntryCorrection, StepExecution
+from batches.pdf import record_context
 from batches.services.gates import step_materials
 from batches.services.hooks import release_decisions
-from batches.services.rework import rework_of
+from batches.services.rework import batch_create_rework, rework_of
+from batches.tasks import batch_record_pdf
+from equipment.services import equipment_check_usable
 from mes.workflow import AlreadyDone, user_may
 
 VIEW = "batches.view_batch"
@@ -67,8 +70,6 @@ def batch_list(request):
 @permission_required("batches.prepare_batch", raise_exception=True)
 def rework_start(request, disposition_id: int):
     """The supervisor starts the rework batch of an approved rework disposition (signed)."""
-    from batches.services.rework import batch_create_rework
-
     operators = get_user_model().objects.filter(pk__in=request.POST.getlist("operators"), is_active=True)
     try:
         batch = batch_create_rework(
@@ -211,8 +212,6 @@ def step_screen(request, number: str, step: int):
         e.reading = s.machine_reading(e, current) if e.equipment_tag else None
     usability = None
     if current.equipment_id:
-        from equipment.services import equipment_check_usable
-
         usability = equipment_check_usable(equipment=current.equipment_id)
     context = {
         "batch": batch,
@@ -260,7 +259,11 @@ def review(request, number: str):
                 {"reason": reason, "reexecute_steps": request.POST.getlist("reexecute")},
             ),
             "approve_review": (s.batch_approve_review, _("Batch record approved."), {"password": password}),
-            "qc_release": (decisions.get("qc_release"), _("QC release signed."), {"password": password, "reason": reason}),
+            "qc_release": (
+                decisions.get("qc_release"),
+                _("QC release signed."),
+                {"password": password, "reason": reason},
+            ),
             "release": (decisions.get("release"), _("Batch released."), {"password": password, "reason": reason}),
             "archive": (s.batch_archive, _("Batch record archived."), {}),
         }
@@ -288,12 +291,8 @@ def review(request, number: str):
 @permission_required(VIEW, raise_exception=True)
 def record(request, number: str):
     """The full batch record on screen (the same content as the PDF), PDF status and checksum."""
-    from batches.pdf import record_context
-
     batch = _batch(number)
     if request.method == "POST" and request.POST.get("op") == "pdf":
-        from batches.tasks import batch_record_pdf
-
         try:
             batch_record_pdf.delay(batch.pk, request.user.pk)
         except REFUSED as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from guardian.shortcuts import get_objects_for_user
 
 from batches.models import Batch, BatchStatus
 from mes.workqueue import WorkCard
@@ -19,8 +20,6 @@ def cards(user) -> list[WorkCard]:
     if user.has_perm("batches.prepare_batch"):
         result.append(_card(_("Batches to prepare"), BatchStatus.PLANNED, _("Interlocks, materials, line clearance")))
     if user.has_perm("batches.view_batch") and user.groups.filter(name="operator").exists():
-        from guardian.shortcuts import get_objects_for_user
-
         mine = get_objects_for_user(user, "batches.execute_batch", klass=Batch, accept_global_perms=False)
         count = mine.filter(status__in=[BatchStatus.IN_PROGRESS, BatchStatus.CORRECTION_REQUESTED]).count()
         result.append(

@@ -1,5 +1,8 @@
 """Who may open each equipment page (the access-matrix test walks these for every role)."""
 
+from django.apps import apps
+
+from equipment.access_fixture import ensure_access_fixture
 from mes.registry import Rule
 
 VIEWERS = frozenset(
@@ -14,10 +17,6 @@ OEE = frozenset({"supervisor", "qa", "planner", "analyst"})
 
 def _first(model_name: str, **filters):
     def make(data):
-        from django.apps import apps
-
-        from equipment.access_fixture import ensure_access_fixture
-
         ensure_access_fixture()
         return {"pk": apps.get_model("equipment", model_name).objects.filter(**filters).order_by("pk").first().pk}
 

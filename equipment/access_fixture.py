@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
+
+from audit.context import audit_context
+from equipment.models import Equipment, EquipmentClass, FaultReport, WorkOrder
+
 
 def ensure_access_fixture() -> None:
-    from audit.context import audit_context
-    from equipment.models import Equipment, EquipmentClass, FaultReport, WorkOrder
 
     if WorkOrder.objects.exists():
         return
-    from django.contrib.auth import get_user_model
 
     with audit_context(action="test.access_fixture"):
         cls, _ = EquipmentClass.objects.get_or_create(code="ACC", defaults={"name": "Access test class"})

@@ -11,11 +11,31 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from audit.context import audit_context
-from equipment.models import ChecklistItem, Equipment, EquipmentClass, EquipmentStatus, LogbookKind
+from equipment import services
+from equipment.models import (
+    ChecklistItem,
+    Equipment,
+    EquipmentClass,
+    EquipmentStatus,
+    EquipmentTag,
+    LogbookKind,
+    MachineStateMap,
+    MaintenancePlan,
+)
+from equipment.opcua.config import tags_configure
+from equipment.opcua.simulator import DEFAULT_URL, node_id
+from equipment.seed_balances import seed_balances
+from equipment.services.care import checklist_for
+from equipment.services.pm import pm_due_generate
 from equipment.services.status import logbook_write
+from equipment.services.tags import equipment_tag_add
+from mes.changecontrol import masterdata_propose
+from mes.models import Line
+from mes.seed import DEMO_PASSWORD, demo_user
 
 SEED_ORDER = 20
 # code: (last product, hours since it became dirty)
@@ -81,8 +101,6 @@ def seed_classes(stdout=None) -> None:
 
 
 def _seed_state_maps() -> None:
-    from equipment.models import MachineStateMap
-
     for cls in EquipmentClass.objects.filter(code__in=list(DEMO_STATE_MAPS)):
         if cls.state_map.exists():
             continue
@@ -97,7 +115,6 @@ def seed(stdout) -> None:
     if created:
         _seed_states(created)
     stdout.write(f"  equipment: {len(DEMO_CLASSES)} classes, {len(DEMO_EQUIPMENT)} equipment ({len(created)} new)")
-    from equipment.seed_balances import seed_balances
 
     seed_balances(stdout)
 
@@ -111,9 +128,6 @@ def _seed_checklists() -> None:
 
 
 def _seed_equipment() -> dict[str, Equipment]:
-    from equipment.opcua.config import tags_configure
-    from equipment.opcua.simulator import DEFAULT_URL
-    from mes.models import Line
 
     now, today = timezone.now(), timezone.localdate()
     lines = {line.code: line for line in Line.objects.all()}
@@ -177,9 +191,6 @@ def _edit(eq: Equipment, **values) -> None:
 
 
 def _seed_states(created: dict[str, Equipment]) -> None:
-    from equipment import services
-    from equipment.services.care import checklist_for
-    from mes.seed import DEMO_PASSWORD, demo_user
 
     operator, operator2, tech = demo_user("operator"), demo_user("operator2"), demo_user("maintenance")
     supervisor = demo_user("supervisor")
@@ -248,8 +259,6 @@ def _seed_states(created: dict[str, Equipment]) -> None:
 
 def _seed_maintenance_plans(created: dict[str, Equipment], today) -> None:
     """A calendar plan falling due (its work order generated), a usage plan counting batches and hours."""
-    from equipment.models import MaintenancePlan
-    from equipment.services.pm import pm_due_generate
 
     plans = [
         ("GRAN-101", "Replace impeller shaft seals", "SOP-PM-014", {"interval_days": 90, "next_due_on": today + dt.timedelta(days=3)}),
@@ -264,8 +273,6 @@ def _seed_maintenance_plans(created: dict[str, Equipment], today) -> None:
 
 def _seed_pending_change(created: dict[str, Equipment], tech) -> None:
     """A tag limit change proposed by maintenance, waiting for QA's signed approval."""
-    from equipment.models import EquipmentTag
-    from mes.changecontrol import masterdata_propose
 
     tag = EquipmentTag.objects.filter(equipment=created.get("GRAN-101"), key="temperature").first()
     if tag is None:
@@ -277,10 +284,6 @@ def _seed_pending_change(created: dict[str, Equipment], tech) -> None:
 
 def _seed_pending_tag(eq: Equipment) -> None:
     """A new tag picked in the tag browser by the administrator: a change request until QA approves it."""
-    from django.contrib.auth import get_user_model
-
-    from equipment.opcua.simulator import node_id
-    from equipment.services.tags import equipment_tag_add
 
     admin = get_user_model().objects.filter(groups__name="admin", is_active=True).first()
     if admin is None or not admin.has_perm("equipment.add_equipmenttag"):

@@ -8,7 +8,18 @@ from dataclasses import dataclass
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from equipment.models import Equipment, EquipmentStatus, FaultReport, FaultStatus, WorkOrder, WorkOrderStatus
+from equipment.models import (
+    CaptureAlert,
+    EndpointHealth,
+    Equipment,
+    EquipmentStatus,
+    FaultReport,
+    FaultStatus,
+    MaintenancePlan,
+    WorkOrder,
+    WorkOrderStatus,
+)
+from equipment.services.pm import pm_plan_state
 from equipment.services.status import Usability, usability_evaluate, usability_queryset
 
 S = EquipmentStatus
@@ -95,14 +106,10 @@ def work_order_queue() -> QuerySet:
 
 def capture_health() -> list:
     """Every OPC UA endpoint's health (last good read, reconnects, skipped polls, lag), worst first."""
-    from equipment.models import EndpointHealth
-
     return sorted(EndpointHealth.objects.all(), key=lambda h: (h.connected, h.url))
 
 
 def capture_alerts_open() -> QuerySet:
-    from equipment.models import CaptureAlert
-
     return (
         CaptureAlert.objects.filter(cleared_at__isnull=True)
         .select_related("equipment", "tag")
@@ -112,8 +119,6 @@ def capture_alerts_open() -> QuerySet:
 
 def pm_plan_rows(today) -> list[dict]:
     """Every active preventive maintenance plan with its state (2 queries)."""
-    from equipment.models import MaintenancePlan
-    from equipment.services.pm import pm_plan_state
 
     plans = MaintenancePlan.objects.filter(active=True).select_related("equipment", "open_work_order")
     rows = [{"plan": p, "state": pm_plan_state(p, today)} for p in plans.order_by("equipment__code", "title")]

@@ -2,6 +2,9 @@
 
 from celery import shared_task
 
+from equipment.services.monitoring import opcua_poll
+from equipment.services.pm import pm_due_generate
+
 
 @shared_task(ignore_result=True, autoretry_for=(), max_retries=0)
 def poll_opcua() -> dict:
@@ -9,8 +12,6 @@ def poll_opcua() -> dict:
 
     No retries: the next beat tick is the retry, and the link's own backoff decides when.
     """
-    from equipment.services.monitoring import opcua_poll
-
     results = opcua_poll()
     return {r.endpoint: {"ok": r.ok, "skipped": r.skipped, "stored": r.stored, "faults": r.faults} for r in results}
 
@@ -18,6 +19,4 @@ def poll_opcua() -> dict:
 @shared_task(ignore_result=True)
 def pm_generate_work_orders() -> int:
     """Beat task: open the work orders of the preventive maintenance plans that are due (idempotent)."""
-    from equipment.services.pm import pm_due_generate
-
     return len(pm_due_generate())

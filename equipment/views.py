@@ -41,7 +41,7 @@ from equipment.models import (
     WorkOrderStatus,
 )
 from equipment.services.care import checklist_for, cleaning_in_progress
-from equipment.services.oee import oee_for_equipment
+from equipment.services.oee import Oee, oee_for_equipment
 from equipment.services.status import usability_evaluate, usability_queryset, who_made_awaiting_requalification
 from mes.models import Line
 
@@ -383,8 +383,6 @@ def oee(request):
     per = oee_for_equipment(equipment, start, end)
     lines = []
     for line in Line.objects.filter(equipment__active=True).distinct().order_by("code"):
-        from equipment.services.oee import Oee
-
         total = Oee(line.code)
         members = [(eq, per[eq.pk]) for eq in equipment if eq.line_id == line.pk]
         for _eq, item in members:

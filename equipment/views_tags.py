@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from equipment.models import Equipment, TagKind
+from equipment.opcua.browse import browse
+from equipment.services.importing import EQUIPMENT_COLUMNS, equipment_import
 from equipment.services.tags import CSV_COLUMNS, equipment_tag_add, equipment_tags_import
 
 ADD = "equipment.add_equipmenttag"
@@ -36,8 +38,6 @@ class ImportForm(forms.Form):
 @permission_required(ADD, raise_exception=True)
 def tag_browser(request, pk: int):
     """The endpoint's address space, one level at a time; a variable is added as a tag with its data type."""
-    from equipment.opcua.browse import browse
-
     eq = get_object_or_404(Equipment, pk=pk)
     node = request.GET.get("node", "")
     form = PickForm(request.POST or None)
@@ -94,8 +94,6 @@ def tag_import(request):
 @permission_required("mes.propose_masterdatachange", raise_exception=True)
 def equipment_import_view(request):
     """Bulk equipment import: every line checked, then one change request per new or changed equipment."""
-    from equipment.services.importing import EQUIPMENT_COLUMNS, equipment_import
-
     form = ImportForm(request.POST or None, request.FILES or None)
     result = None
     if request.method == "POST" and form.is_valid():

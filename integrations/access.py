@@ -5,22 +5,26 @@ below are those that get 200 with a session, the same roles whose permissions a 
 needs. Push endpoints are POST-only.
 """
 
+from audit.context import audit_context
+from batches.models import Batch
+from equipment.models import Equipment
+from integrations.b2mml.performance import EXPORTABLE_STATES
+from integrations.models import InboxMessage, OutboxMessage
+from materials.models import Lot
 from mes.access import ALL_ROLES
 from mes.registry import Rule
+from orders.models import ProductionOrder
 from quality.access import DEV_READERS, QC_READERS  # the quality pages' roles
+from quality.models import Deviation, Inspection
 
 ADMINS = frozenset({"admin"})
 
 
 def _outbox(data):
-    from integrations.models import OutboxMessage
-
     return {"pk": OutboxMessage.objects.order_by("id").values_list("pk", flat=True).first()}
 
 
 def _inbox(data):
-    from integrations.models import InboxMessage
-
     return {"pk": InboxMessage.objects.order_by("id").values_list("pk", flat=True).first()}
 
 
@@ -30,14 +34,10 @@ LOT_READERS = frozenset({"warehouse", "operator", "supervisor", "qc", "qa", "pla
 
 
 def _inspection(data):
-    from quality.models import Inspection
-
     return {"number": Inspection.objects.order_by("id").values_list("number", flat=True).first()}
 
 
 def _deviation(data):
-    from quality.models import Deviation
-
     return {"number": Deviation.objects.order_by("id").values_list("number", flat=True).first()}
 
 
@@ -45,20 +45,14 @@ EQUIPMENT_READERS = ALL_ROLES  # equipment.view_equipment: every role
 
 
 def _equipment(data):
-    from equipment.models import Equipment
-
     return {"code": Equipment.objects.order_by("id").values_list("code", flat=True).first()}
 
 
 def _order(data):
-    from orders.models import ProductionOrder
-
     return {"number": ProductionOrder.objects.order_by("id").values_list("number", flat=True).first()}
 
 
 def _batch(data):
-    from batches.models import Batch
-
     return {"number": Batch.objects.order_by("id").values_list("number", flat=True).first()}
 
 
@@ -67,9 +61,6 @@ def _closed_batch(data):
     has none (its batches wait for release), so one is recorded for the access matrix, whose data is
     rolled back after each test. Made like the demo's own batches: a record of a product, created in its
     final state (batch execution owns the transitions; the exports only read)."""
-    from audit.context import audit_context
-    from batches.models import Batch
-    from integrations.b2mml.performance import EXPORTABLE_STATES
 
     closed = Batch.objects.filter(status__in=EXPORTABLE_STATES).order_by("id").first()
     if closed is None:
@@ -86,8 +77,6 @@ def _closed_batch(data):
 
 
 def _lot(data):
-    from materials.models import Lot
-
     return {"code": Lot.objects.order_by("id").values_list("code", flat=True).first()}
 
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+from rest_framework.exceptions import ParseError
 
+from integrations.api.parsers import strict_json_loads
 from integrations.models import IntegrationAccount, OutboxMessage, OutboxStatus
 from integrations.seed_quality import seed_quality_links
 from integrations.services import inbox_accept, integration_account_create
+from integrations.services.inbox import inbox_fail, inbox_receive
 
 SEED_ORDER = 90
 
@@ -99,11 +103,6 @@ def _seed_inbox() -> None:
 
 
 def _seed_refused_json() -> None:
-    from django.core.exceptions import ValidationError
-    from rest_framework.exceptions import ParseError
-
-    from integrations.api.parsers import strict_json_loads
-    from integrations.services.inbox import inbox_fail, inbox_receive
 
     raw = '{"lot_number": "L-DEMO", "quantity": NaN}'
     message, created = inbox_receive(system="wms", kind="stock_status", message_id="demo:stock-nan", raw=raw)

@@ -14,9 +14,13 @@ import datetime as dt
 
 from django.utils import timezone
 
-from integrations.models import IntegrationAccount, OutboxMessage, OutboxStatus
+from integrations.models import InboxMessage, IntegrationAccount, OutboxMessage, OutboxStatus
 from integrations.services import inbox_accept
 from mes.demo_accounts import DEMO_PASSWORD
+from mes.seed import demo_user
+from quality.models import CAPA, CAPAStatus, Deviation, DeviationStatus, Inspection, InspectionStatus, LimitKind
+from quality.services import capa_start, capa_submit
+from quality.services.inspections import sample_take
 
 
 def _account_user(system: str):
@@ -25,8 +29,6 @@ def _account_user(system: str):
 
 
 def seed_quality_links() -> None:
-    from integrations.models import InboxMessage
-
     lims, qms = _account_user("lims"), _account_user("qms")
     seeded = set(InboxMessage.objects.filter(message_id__startswith="demo:").values_list("message_id", flat=True))
     if lims is not None and "demo:lims-result-1" not in seeded:
@@ -45,8 +47,6 @@ def _mark_first_request_delivered() -> None:
 
 
 def _open_inspection():
-    from quality.models import Inspection, InspectionStatus, LimitKind
-
     for inspection in Inspection.objects.filter(status=InspectionStatus.DUE).order_by("id"):
         items = inspection.specification.active_items()
         if any(i.kind == LimitKind.NUMERIC and i.lower_limit is not None for i in items):
@@ -67,8 +67,6 @@ def _row(inspection, sample_code: str, item, value: str) -> dict:
 
 
 def _lims(lims) -> None:
-    from quality.models import LimitKind
-    from quality.services.inspections import sample_take
 
     _mark_first_request_delivered()
     inspection = _open_inspection()
@@ -106,9 +104,6 @@ def _decision(deviation, decision: str, **extra) -> dict:
 
 
 def _qms(qms) -> None:
-    from mes.seed import demo_user
-    from quality.models import CAPA, CAPAStatus, Deviation, DeviationStatus
-    from quality.services import capa_start, capa_submit
 
     deviation = Deviation.objects.filter(status=DeviationStatus.OPEN).order_by("id").first()
     owner = demo_user("supervisor")

@@ -27,6 +27,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from materials.batch_source import batch_status_choices
@@ -260,8 +261,6 @@ _TONES = {"released": "ok", "quarantine": "warn", "blocked": "danger", "rejected
 
 
 def _zh() -> bool:
-    from django.utils.translation import get_language
-
     return (get_language() or "").startswith("zh")
 
 

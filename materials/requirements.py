@@ -16,6 +16,8 @@ from typing import Any
 
 from django.core import signing
 
+from materials.models import Material
+
 _SALT = "materials.requirement"
 _PROVIDERS: list[Callable[[Any], list]] = []
 
@@ -90,8 +92,6 @@ def requirement_token(req: Requirement, batch) -> str:
 
 def requirement_from_token(token: str, batch) -> Requirement | None:
     """The requirement in a token made for this batch; None when it is invalid or for another batch."""
-    from materials.models import Material
-
     try:
         data = signing.Signer(salt=_SALT).unsign_object(token)
     except signing.BadSignature:

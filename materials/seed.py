@@ -8,11 +8,15 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from audit.context import audit_context
 from materials.models import EntryType, Location, Lot, Material
+from materials.services import lot_block, lot_reject, next_lot_code
+from materials.services.stock import post_entry
+from mes.seed import DEMO_PASSWORD
 
 SEED_ORDER = 10
 
@@ -128,11 +132,6 @@ def seed_master(stdout=None) -> None:
 
 def _seed_lot(key, material_code, quantity, location_code, state, days, supplier) -> int:
     """One demo lot with its receipt in the ledger, taken to `state` through the lot services."""
-    from django.contrib.auth import get_user_model
-
-    from materials.services import lot_block, lot_reject, next_lot_code
-    from materials.services.stock import post_entry
-    from mes.seed import DEMO_PASSWORD
 
     reference = f"DEMO-{key}"
     if Lot.objects.filter(reference=reference).exists():

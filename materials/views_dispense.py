@@ -23,6 +23,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from equipment.balances import BalanceError
+from equipment.balances.simulator import send_control
 from equipment.models import Balance
 from equipment.services.balance import (
     balance_check_record,
@@ -46,6 +47,7 @@ from materials.services.dispense import (
 )
 from materials.services.issue import ISSUE_BATCH_STATES
 from materials.views import REFUSED, error_text
+from mes.units import convert
 
 ISSUE = "materials.issue_material"
 FAILED = (*REFUSED, BalanceError)
@@ -288,7 +290,6 @@ def _post_sim(request, batch, req, balance, ctx):
     _scanned_lot(request, ctx)
     if balance is None or not settings.MES_BALANCE_SIMULATOR_CONTROLS:
         return None
-    from equipment.balances.simulator import send_control
 
     m = balance.metrology
     line = {
@@ -309,8 +310,6 @@ def _post_sim(request, batch, req, balance, ctx):
 
 def _target(req, metrology) -> Decimal:
     """The line's remaining target in the balance's unit (demo button), or 1 % of capacity."""
-    from mes.units import convert
-
     try:
         return convert(req.quantity, req.unit, metrology.unit).quantize(metrology.readability)
     except (ValidationError, TypeError, AttributeError):

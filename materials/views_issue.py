@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from materials import services
 from materials.batch_source import batches
 from materials.forms import IssueForm, OutputForm, ReturnForm, ScanForm, WasteForm
-from materials.models import LedgerEntry
+from materials.models import LedgerEntry, Lot
 from materials.requirements import batch_requirements, requirement_from_token, requirement_token
 from materials.services.common import fmt
 from materials.services.issue import ISSUE_BATCH_STATES, OUTPUT_BATCH_STATES
@@ -154,8 +154,6 @@ def _post_issue(request, batch, req, context):
 
 
 def _back_to_quantity(request, batch, req, context, form):
-    from materials.models import Lot
-
     context["lot"] = Lot.objects.select_related("material").filter(code=form.data.get("lot_code", "")).first()
     if context["lot"] is not None:
         context["lot"].stock = services.on_hand(context["lot"])

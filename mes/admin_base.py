@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from audit.context import audit_context
@@ -40,8 +42,6 @@ class GMPAdmin(admin.ModelAdmin):
 
     def delete_view(self, request, object_id, extra_context=None):
         """Refused for everyone; the attempt is audited (retention, BAT-4/QC-5/AUD-4)."""
-        from django.core.exceptions import PermissionDenied
-        from django.db import transaction
 
         with transaction.atomic():
             audit_record(

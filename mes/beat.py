@@ -12,6 +12,7 @@ import os
 import socket
 from pathlib import Path
 
+import redis
 from celery.beat import PersistentScheduler
 from django.conf import settings
 
@@ -35,8 +36,6 @@ class SingleBeatScheduler(PersistentScheduler):
 
 class _RedisLock:
     def __init__(self, url: str):
-        import redis
-
         self.client = redis.Redis.from_url(url)
         self.key = settings.CELERY_BEAT_LOCK_KEY
         self.token = f"{socket.gethostname()}:{os.getpid()}"

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy
 from audit.context import audit_context
 from audit.models import SignatureMeaning
 from mes.models import MasterDataChange, MasterDataChangeStatus
+from mes.registry import _app_modules
 from mes.workflow import StateMachine, Transition, transition_apply, user_may
 
 PROPOSE, APPROVE = "mes.propose_masterdatachange", "mes.approve_masterdatachange"
@@ -80,8 +81,6 @@ def controlled(label: str, fields: Iterable[str]) -> Controlled:
 def registry() -> dict[str, Controlled]:
     """Every controlled model, from each app's `changecontrol` module (loaded once)."""
     if not _REGISTRY.get("__loaded__"):
-        from mes.registry import _app_modules
-
         for _config, module in _app_modules("changecontrol"):
             for entry in getattr(module, "CONTROLLED", []):
                 _REGISTRY[entry.key] = entry

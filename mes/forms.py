@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.signals import user_login_failed
 from django.utils.translation import gettext_lazy as _
 
 from mes.security import security_is_locked
@@ -20,7 +21,6 @@ class LoginForm(AuthenticationForm):
         user = get_user_model().objects.filter(username=username).first() if username else None
         if user is not None and security_is_locked(user):
             # Still record the attempt, so a locked account under attack is visible in the trail.
-            from django.contrib.auth.signals import user_login_failed
 
             user_login_failed.send(sender=__name__, credentials={"username": username}, request=self.request)
             raise forms.ValidationError(self.error_messages["locked"], code="locked")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import redis
 from django.conf import settings
 
 
@@ -20,8 +21,6 @@ def broker_reachable() -> dict:
         except OSError as exc:
             return {"ok": False, "transport": "filesystem", "error": exc.__class__.__name__}
     try:
-        import redis
-
         client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
         client.ping()
         return {"ok": True, "transport": "redis"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from audit.gmp import GMPModel
@@ -40,8 +41,6 @@ class LocalizedNameMixin(models.Model):
 
     @property
     def display_name(self) -> str:
-        from django.utils.translation import get_language
-
         if (get_language() or "").startswith("zh") and self.name_zh:
             return self.name_zh
         return self.name

@@ -23,11 +23,17 @@ from __future__ import annotations
 
 import itertools
 import logging
+import uuid
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from guardian.ctypes import get_content_type
+from guardian.models import GroupObjectPermission, UserObjectPermission
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +107,6 @@ def _store(user, entry) -> None:
 
 
 def _new_generation() -> str:
-    import uuid
-
     generation = uuid.uuid4().hex
     try:
         cache.set(GENERATION_KEY, generation, None)
@@ -124,8 +128,6 @@ def permissions_changed(**_kwargs: Any) -> None:
 def object_permissions(user, obj) -> list[str]:
     """Codenames the user holds on `obj` through django-guardian grants (their own and their groups'),
     from a map loaded once per request and kind of record."""
-    from guardian.ctypes import get_content_type
-
     ctype = get_content_type(obj)
     maps = getattr(user, "_mes_obj_perms", None)
     if maps is None or maps[0] != _local["gen"]:
@@ -138,8 +140,6 @@ def object_permissions(user, obj) -> list[str]:
 
 def _load_object_permissions(user, ctype) -> dict[str, list[str]]:
     """All the user's object grants on one content type, theirs and their groups', in one query."""
-    from guardian.models import GroupObjectPermission, UserObjectPermission
-
     own = UserObjectPermission.objects.filter(user=user, content_type=ctype)
     groups = GroupObjectPermission.objects.filter(group__user=user, content_type=ctype)
     rows = own.values_list("object_pk", "permission__codename").union(
@@ -153,10 +153,6 @@ def _load_object_permissions(user, ctype) -> dict[str, list[str]]:
 
 def connect_signals() -> None:
     """Every ORM change that can alter a permission answer bumps the generations (mes.apps.ready)."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group, Permission
-    from django.db.models.signals import m2m_changed, post_delete, post_save
-    from guardian.models import GroupObjectPermission, UserObjectPermission
 
     user_model = get_user_model()
     for through in (user_model.groups.through, user_model.user_permissions.through, Group.permissions.through):

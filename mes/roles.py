@@ -7,8 +7,10 @@ apps that migrate later do not exist yet when this app's migrations run.
 
 from __future__ import annotations
 
+from django.contrib.auth.models import Group, Permission
 from django.utils.translation import gettext_lazy as _
 
+from mes.permcache import role_codes as cached_role_codes
 from mes.registry import role_permissions
 
 ROLES: dict[str, object] = {
@@ -29,7 +31,6 @@ def role_codes(user) -> list[str]:
     """The role codes of a user (group names): per request, and across requests in mes.permcache."""
     if not user.is_authenticated:
         return []
-    from mes.permcache import role_codes as cached_role_codes
 
     return cached_role_codes(user)
 
@@ -40,8 +41,6 @@ def role_label(code: str) -> str:
 
 def sync_role_permissions(**kwargs) -> None:
     """Give each role group exactly the permissions its apps declare (idempotent)."""
-    from django.contrib.auth.models import Group, Permission
-
     declared = role_permissions()
     all_perms = {
         f"{p.content_type.app_label}.{p.codename}": p for p in Permission.objects.select_related("content_type")

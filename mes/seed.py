@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from mes.demo_accounts import DEMO_PASSWORD, DEMO_USERS
+from mes.models import Area, Line, Site
 
 SEED_ORDER = 0
 __all__ = ["DEMO_PASSWORD", "DEMO_USERS", "seed", "demo_user"]
@@ -37,8 +38,6 @@ def seed(stdout) -> None:
 
 def seed_plant() -> None:
     """The demo plant: one site, two areas, three lines."""
-    from mes.models import Area, Line, Site
-
     site, _ = Site.objects.get_or_create(
         code="SH01", defaults={"name": "Shanghai Oral Solids Plant", "name_zh": "上海口服固体制剂厂"}
     )

@@ -16,13 +16,13 @@ from django.views.decorators.cache import never_cache
 
 from mes.forms import LoginForm
 from mes.health import broker_reachable
+from mes.registry import nav_items
 from mes.roles import role_codes, role_label
+from mes.workqueue import work_cards
 
 
 def home(request):
     """The first screen after log-in: the user's roles and the work waiting for each."""
-    from mes.registry import nav_items
-    from mes.workqueue import work_cards
 
     roles = role_codes(request.user)
     context = {

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from guardian.models import UserObjectPermission
 
 from audit.context import audit_context, status_change_allowed
+from audit.models import AuditEvent
 from audit.services import object_label
 from audit.signatures import signature_check_password, signature_create
 from audit.text_safety import clean_free_text
@@ -38,8 +39,6 @@ class AlreadyDone(TransitionNotAllowed):
 
 def action_just_done(obj: models.Model, action: str, user) -> bool:
     """Whether the record's latest audit event is `action`, taken by `user` (so a repeat is no conflict)."""
-    from audit.models import AuditEvent
-
     latest = (
         AuditEvent.objects.filter(object_type=object_label(obj), object_id=str(obj.pk))
         .exclude(action="signature.sign")

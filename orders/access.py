@@ -1,6 +1,8 @@
 """Declared access of every orders page: the roles that get the page (others get 403)."""
 
+from mes.models import Line
 from mes.registry import Rule
+from orders.models import ProductionOrder, Recipe
 
 ORDER_VIEWERS = frozenset({"planner", "supervisor", "qa", "qc", "warehouse", "analyst", "auditor"})
 RECIPE_VIEWERS = frozenset({"planner", "supervisor", "qa", "operator", "qc", "analyst", "auditor"})
@@ -10,26 +12,18 @@ QA = frozenset({"qa"})
 
 
 def _order(status: str) -> int:
-    from orders.models import ProductionOrder
-
     return ProductionOrder.objects.filter(status=status).values_list("pk", flat=True).first()
 
 
 def _recipe(status: str) -> int:
-    from orders.models import Recipe
-
     return Recipe.objects.filter(status=status).values_list("pk", flat=True).first()
 
 
 def _line() -> int:
-    from mes.models import Line
-
     return Line.objects.order_by("pk").values_list("pk", flat=True).first()
 
 
 def _draft_parts() -> dict:
-    from orders.models import Recipe
-
     recipe = Recipe.objects.filter(status="draft", steps__parameters__removed=False).distinct().first()
     step = recipe.steps.filter(parameters__removed=False).distinct().first()
     return {

@@ -36,6 +36,7 @@ from orders.services import (
     recipe_submit,
     training_record_create,
 )
+from orders.services.orders import default_batch_count
 
 SEED_ORDER = 30
 PW = DEMO_PASSWORD
@@ -568,8 +569,6 @@ def _advance(order, state: str, planner, supervisor, operators) -> None:
 
 
 def _batch_count(order) -> int:
-    from orders.services.orders import default_batch_count
-
     return default_batch_count(order)
 
 

@@ -1,4 +1,8 @@
+from django.apps import apps
+
+from materials.models import Lot
 from mes.registry import Rule
+from quality.models import CAPA, BatchRelease, Deviation, Disposition, Specification
 
 QC_QA = frozenset({"qc", "qa"})
 SPEC_READERS = frozenset({"qc", "qa", "auditor"})
@@ -11,27 +15,19 @@ DISPOSITION_READERS = frozenset({"qc", "qa", "warehouse", "auditor", "supervisor
 
 
 def _spec(data):
-    from quality.models import Specification
-
     return {"pk": Specification.objects.order_by("pk").values_list("pk", flat=True).first()}
 
 
 def _deviation(data):
-    from quality.models import Deviation
-
     return {"pk": Deviation.objects.order_by("pk").values_list("pk", flat=True).first()}
 
 
 def _capa(data):
-    from quality.models import CAPA
-
     return {"pk": CAPA.objects.order_by("pk").values_list("pk", flat=True).first()}
 
 
 def _first(model_path: str, field: str = "pk"):
     def make(data):
-        from django.apps import apps
-
         model = apps.get_model(model_path)
         return {"pk": model.objects.order_by("pk").values_list(field, flat=True).first()}
 
@@ -39,20 +35,14 @@ def _first(model_path: str, field: str = "pk"):
 
 
 def _lot(data):
-    from materials.models import Lot
-
     return {"lot_id": Lot.objects.filter(status="rejected").order_by("pk").values_list("pk", flat=True).first()}
 
 
 def _batch(data):
-    from quality.models import BatchRelease
-
     return {"pk": BatchRelease.objects.order_by("pk").values_list("batch_id", flat=True).first()}
 
 
 def _rework_disposition(data):
-    from quality.models import Disposition
-
     return {"disposition_id": Disposition.objects.order_by("pk").values_list("pk", flat=True).first() or 1}
 
 

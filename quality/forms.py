@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from materials.models import Material
 from quality.models import CAPAKind, DeviationClass, DeviationSource, DeviationStatus, InspectionType, LimitKind
 from quality.models.common import DispositionKind
+from quality.services.deviations import capa_owner_choices
 
 
 class SignatureForm(forms.Form):
@@ -108,8 +109,6 @@ class CAPACreateForm(forms.Form):
     due_date = forms.DateField(label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, **kwargs):
-        from quality.services.deviations import capa_owner_choices
-
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = capa_owner_choices()
         self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.username

@@ -8,12 +8,14 @@ from decimal import Decimal as D
 from django.utils import timezone
 
 from audit.context import audit_context
+from equipment.models import Equipment
 from materials.models import Material
 from mes.demo_accounts import DEMO_PASSWORD
 from mes.seed import demo_user
 from quality import services
 from quality.models import CAPA, Deviation, Specification
 from quality.seed_evidence import lot_release_on_evidence
+from quality.seed_lots import seed_inspections, seed_nonconforming, seed_release, seed_rework
 
 SEED_ORDER = 60
 
@@ -166,8 +168,6 @@ def _seed_spec_in_review() -> int:
 
 
 def _equipment_links(code: str) -> list:
-    from equipment.models import Equipment
-
     eq = Equipment.objects.filter(code=code).first()
     return [("equipment.equipment", eq.pk, f"{eq.code} {eq.name}")] if eq else []
 
@@ -309,8 +309,6 @@ def _seed_deviations() -> int:
 
 
 def seed(stdout) -> None:
-    from quality.seed_lots import seed_inspections, seed_nonconforming, seed_release, seed_rework
-
     specs = _seed_specs()
     devs = _seed_deviations()
     inspections = seed_inspections()

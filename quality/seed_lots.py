@@ -7,9 +7,11 @@ from decimal import Decimal
 from audit.context import audit_context, status_change_allowed
 from batches.models import Batch, BatchStatus
 from materials.models import Location, Lot, LotStatus, Material
+from materials.services import lot_create_output, lot_receive
 from mes.demo_accounts import DEMO_PASSWORD
 from mes.seed import demo_user
 from quality.models import BatchRelease, Disposition, Inspection
+from quality.seed_evidence import ensure_effective_spec
 from quality.services import inspections as isvc
 from quality.services import release as rsvc
 from quality.services.dispositions import disposition_approve, disposition_propose
@@ -44,8 +46,6 @@ def seed_inspections() -> int:
         _results(mgst, {"Magnesium content": "5.6"}, qc)
     foil = Material.objects.filter(code="PK-BLS-001").first()
     if foil and not Lot.objects.filter(reference="QC-DEMO-foil").exists():
-        from materials.services import lot_receive
-
         lot_receive(  # received today through the service: its inspection is created by the receipt hook
             user=keeper,
             material=foil,
@@ -75,8 +75,6 @@ def seed_nonconforming() -> int:
 
 def _granules_from_contract_manufacturer(qc, qa):
     """A lot of granules bought in from a contract manufacturer, with its incoming inspection."""
-    from materials.services import lot_receive
-    from quality.seed_evidence import ensure_effective_spec
 
     granules = Material.objects.filter(code="IM-GRN-500").first()
     if granules is None or Lot.objects.filter(reference="QC-DEMO-rework").exists():
@@ -123,8 +121,6 @@ def _demo_batch(number: str, product: Material, qc) -> Batch | None:
     Demo only: batch execution (a later issue) owns the batch states; here the record review is
     stood in for by an audited status change so that the release cockpit has real work.
     """
-    from materials.services import lot_create_output
-
     if Batch.objects.filter(number=number).exists():
         return None
     with audit_context(actor=demo_user("supervisor"), action="batches.batch.create", reason="demo data"):

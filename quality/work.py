@@ -5,9 +5,22 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from batches.models import Batch
 from mes.workqueue import WorkCard
-from quality.models import CAPA, CAPAStatus, Deviation, DeviationStatus, Specification, SpecStatus
+from quality.models import (
+    CAPA,
+    BatchRelease,
+    CAPAStatus,
+    Deviation,
+    DeviationStatus,
+    Disposition,
+    Inspection,
+    ReleaseStatus,
+    Specification,
+    SpecStatus,
+)
 from quality.selectors import overdue_capas
+from quality.services.release import REVIEWED_STATES
 
 
 def cards(user) -> list[WorkCard]:
@@ -64,9 +77,6 @@ def cards(user) -> list[WorkCard]:
 
 
 def _inspection_cards(user) -> list[WorkCard]:
-    from batches.models import Batch
-    from quality.models import BatchRelease, Disposition, Inspection, ReleaseStatus
-    from quality.services.release import REVIEWED_STATES
 
     out: list[WorkCard] = []
     if user.has_perm("quality.enter_result"):

@@ -1,20 +1,18 @@
 """Who gets each reports page (others get 403)."""
 
+from django.utils import timezone
+
 from mes.registry import Rule
+from reports.models import Report
+from reports.services import report_generate
+from reports.sources import Filters
 
 READERS = frozenset({"analyst", "supervisor", "qa", "planner"})
 
 
 def _report(data) -> dict:
-    from reports.models import Report
-
     pk = Report.objects.order_by("pk").values_list("pk", flat=True).first()
     if pk is None:
-        from django.utils import timezone
-
-        from reports.services import report_generate
-        from reports.sources import Filters
-
         today = timezone.localdate()
         pk = report_generate(kind="inventory", filters=Filters(today, today)).pk
     return {"pk": pk}

@@ -15,7 +15,13 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from batches.models import Batch, BatchStatus
+from equipment.models import Equipment
+from equipment.services.oee import Oee, oee_for_equipment
+from materials.models import LedgerEntry
+from mes.units import Unit
 from reports import charts, kpis, sources
+from reports import spc as spc_mod
 from reports.models import ReportKind
 from reports.sources import Filters
 
@@ -127,15 +133,11 @@ def production(filters: Filters) -> ReportData:
 
 
 def _unit_label(unit: str) -> str:
-    from mes.units import Unit
-
     return str(dict(Unit.choices).get(unit, unit)) or "—"
 
 
 def _status_labels() -> dict[str, str]:
     """{status: label} in the active language, built once per report (not once per batch row)."""
-    from batches.models import BatchStatus
-
     return {value: str(label) for value, label in BatchStatus.choices}
 
 
@@ -153,8 +155,6 @@ def _on_time(f: kpis.BatchFact) -> str:
 
 def batch_report(batch) -> ReportData:
     """The production report of one batch (BAT-15): output, quality, efficiency."""
-    from batches.models import Batch
-    from materials.models import LedgerEntry
 
     one = Batch.objects.filter(pk=batch.pk)
     (fact,) = sources.batch_facts(one)
@@ -229,8 +229,6 @@ def quality(filters: Filters) -> ReportData:
 
 def efficiency(filters: Filters) -> ReportData:
     """OEE per equipment and per line (equipment.services.oee), batch cycle times."""
-    from equipment.models import Equipment
-    from equipment.services.oee import Oee, oee_for_equipment
 
     equipment = list(Equipment.objects.select_related("line").order_by("line__code", "code"))
     if filters.line:
@@ -278,8 +276,6 @@ def inventory(filters: Filters) -> ReportData:
 
 def spc(filters: Filters) -> ReportData:
     """I-MR chart, Western Electric violations and Cp/Cpk of each critical parameter."""
-    from reports import spc as spc_mod
-
     data = ReportData(ReportKind.SPC, gettext("SPC of critical parameters"), filters)
     rows = []
     for p in sources.critical_parameters():

@@ -12,8 +12,11 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Min, Q, Sum
+from django.apps import apps
+from django.db.models import Count, IntegerField, Min, Q, Sum
+from django.db.models.functions import Cast
 
+from batches.models import Batch, EntryCorrection
 from reports import kpis, sources
 from reports.sources import Filters
 
@@ -72,10 +75,6 @@ def right_first_time(filters: Filters) -> kpis.RftResult:
 def _not_right_first_time() -> Q:
     """Batches ever sent back for correction, with a corrected eBR entry, or linked to a deviation
     (what `sources.batch_facts` counts as corrections and deviations)."""
-    from django.apps import apps
-
-    from batches.models import Batch, EntryCorrection
-
     bad = Q(id__in=Batch.history.filter(status="correction_requested").values("id"))
     bad |= Q(id__in=EntryCorrection.objects.values("batch_id"))
     try:
@@ -96,16 +95,12 @@ def expiring_lot_count(today: dt.date, days: int) -> int:
 
 
 def _int(field: str):
-    from django.db.models import IntegerField
-    from django.db.models.functions import Cast
 
     return Cast(field, IntegerField())
 
 
 def schedule_adherence(filters: Filters, now: dt.datetime) -> kpis.AdherenceResult:
     """Batches with a planned end (their order's): on time, late, still open past it."""
-    from batches.models import Batch
-
     qs = sources.batch_queryset(filters).filter(order__isnull=False)
     planned_end = dict(qs.values_list("id", "order__planned_end"))
     done = dict(

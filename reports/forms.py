@@ -8,6 +8,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from materials.models import Material
+from mes.models import Line
 from reports.models import Frequency, ReportKind
 from reports.sources import Filters
 
@@ -15,8 +17,6 @@ PERIOD_KINDS = [(k, v) for k, v in ReportKind.choices if k != ReportKind.BATCH]
 
 
 def _products():
-    from materials.models import Material
-
     return [("", _("All products"))] + [
         (c, f"{c} {n}")
         for c, n in Material.objects.filter(type="finished").order_by("code").values_list("code", "name")
@@ -24,8 +24,6 @@ def _products():
 
 
 def _lines():
-    from mes.models import Line
-
     return [("", _("All lines"))] + [(c, c) for c in Line.objects.order_by("code").values_list("code", flat=True)]
 
 

@@ -10,13 +10,15 @@ import random
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from equipment.models import EquipmentTag, TagReading
+from reports.models import Report, Subscription
+from reports.services import report_generate, subscription_create
+from reports.sources import Filters
+
 SEED_ORDER = 90
 
 
 def seed(stdout=None) -> None:
-    from reports.models import Report, Subscription
-    from reports.services import report_generate, subscription_create
-    from reports.sources import Filters
 
     today = timezone.localdate()
     supervisor = get_user_model().objects.filter(username="supervisor").first()
@@ -36,8 +38,6 @@ def _seed_speed_history() -> int:
     """Half-hourly impeller speeds of GRAN-101 over the last 36 hours, as its OPC UA server reported
     them before the demo started: in control around 120 rpm, then a shift of nine points above the
     mean and one spike, which the SPC chart flags (Western Electric rules 1 and 2)."""
-    from equipment.models import EquipmentTag, TagReading
-
     tag = EquipmentTag.objects.filter(equipment__code="GRAN-101", key="speed").first()
     if tag is None or TagReading.objects.filter(tag=tag).exists():
         return 0

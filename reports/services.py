@@ -14,6 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.context import audit_context
+from batches.models import Batch
 from mes.workflow import transition_apply
 from reports import builders, pdf, sources
 from reports.models import (
@@ -69,8 +70,6 @@ def report_generate_for_batch(*, batch_id: int, user=None) -> Report:
 
     Batch execution calls this (through the task) when a batch closes; see reports/signals.py.
     """
-    from batches.models import Batch
-
     existing = Report.objects.filter(kind=ReportKind.BATCH, batch_id=batch_id).first()
     if existing:
         return existing

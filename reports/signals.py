@@ -12,14 +12,15 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from reports.models import Report, ReportKind
+from reports.tasks import report_generate_for_batch
+
 # The batch machine ends in released or rejected (then archived); "closed" is kept for older records.
 CLOSED_STATES = ("released", "rejected", "closed")
 
 
 def on_batch_closed(batch_id: int) -> None:
     """What batch execution may call directly instead of relying on the signal."""
-    from reports.tasks import report_generate_for_batch
-
     # robust: the batch change has committed; a broker outage must not turn it into an error page.
     transaction.on_commit(lambda: report_generate_for_batch.delay(batch_id), robust=True)
 
@@ -28,7 +29,6 @@ def on_batch_closed(batch_id: int) -> None:
 def _batch_saved(sender, instance, created, **kwargs):
     if instance.status not in CLOSED_STATES or kwargs.get("raw"):
         return
-    from reports.models import Report, ReportKind
 
     if not Report.objects.filter(kind=ReportKind.BATCH, batch_id=instance.pk).exists():
         on_batch_closed(instance.pk)

@@ -24,6 +24,11 @@ from django.db.models import CharField, Count, DecimalField, IntegerField, Min, 
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
+from audit.models import AuditEvent
+from batches.models import Batch, Entry, EntryCorrection, StepExecution
+from equipment.models import TagReading
+from materials.models import LedgerEntry, Lot, LotStatus
+from orders.models import ProcessParameter, RecipeStep
 from reports.kpis import BatchFact, DeviationFact, StepTime
 
 
@@ -57,8 +62,6 @@ class Filters:
 def _history_times(batches) -> dict[int, dict]:
     """First time in progress / completed / closed and the number of send-backs, per batch of the
     `batches` queryset (filtered by a subquery in the database: no list of ids travels)."""
-    from batches.models import Batch
-
     rows = (
         Batch.history.filter(id__in=batches.values("id"))
         .values("id")
@@ -94,8 +97,6 @@ def _deviation_counts(batches) -> dict[int, int]:
 
 def completed_ids(filters: Filters):
     """Ids of batches that first reached "completed" inside the period (a subquery, not a list)."""
-    from batches.models import Batch
-
     return (
         Batch.history.filter(status="completed")
         .values("id")
@@ -107,8 +108,6 @@ def completed_ids(filters: Filters):
 
 def batch_queryset(filters: Filters):
     """Batches of the period: completed in it, or (never completed) due in it by their order's plan."""
-    from batches.models import Batch
-
     ever_completed = Batch.history.filter(status="completed").values("id")
     qs = Batch.objects.filter(
         Q(id__in=completed_ids(filters))
@@ -126,8 +125,6 @@ def batch_queryset(filters: Filters):
 
 def batch_output() -> Subquery:
     """Per batch (the outer query's row): the quantity its output ledger entries produced."""
-    from materials.models import LedgerEntry
-
     produced = (
         LedgerEntry.objects.filter(lot__produced_by=OuterRef("pk"), entry_type="output")
         .values("lot__produced_by")
@@ -139,8 +136,6 @@ def batch_output() -> Subquery:
 
 def batch_facts(qs) -> list[BatchFact]:
     """One BatchFact per batch of `qs`, in five queries."""
-    from orders.models import RecipeStep
-
     minutes = (
         RecipeStep.objects.filter(recipe=OuterRef("recipe_id"), removed=False)
         .values("recipe")
@@ -198,7 +193,6 @@ def deviation_facts(filters: Filters) -> list[DeviationFact]:
     qs = model.objects.filter(raised_at__gte=filters.start_dt, raised_at__lt=filters.end_dt)
     if filters.product or filters.line:
         # Only deviations linked to a batch of the product / line.
-        from batches.models import Batch
 
         batches = Batch.objects.all()
         if filters.product:
@@ -229,8 +223,6 @@ def step_times(batches) -> list[StepTime]:
     """Actual minutes of each executed step of `batches` (a batch queryset), from the eBR: started
     (`started_at`) to performed (`performed_at`) of `batches.StepExecution`, against the step's
     expected duration (copied from the recipe when the batch started)."""
-    from batches.models import StepExecution
-
     rows = StepExecution.objects.filter(
         batch_id__in=batches.values("id"), started_at__isnull=False, performed_at__isnull=False
     ).values_list("number", "title", "duration_minutes", "started_at", "performed_at")
@@ -240,8 +232,6 @@ def step_times(batches) -> list[StepTime]:
 def _entry_corrections(batches) -> dict[int, int]:
     """Corrections of eBR entries per batch of the `batches` queryset (a corrected entry means the
     batch was not right first time)."""
-    from batches.models import EntryCorrection
-
     rows = EntryCorrection.objects.filter(batch_id__in=batches.values("id")).values("batch_id").annotate(n=Count("id"))
     return {r["batch_id"]: r["n"] for r in rows}
 
@@ -256,8 +246,6 @@ def lot_rows(filters: Filters) -> list[tuple[str, str, dt.date, Decimal, str]]:
 
 def lots_with_stock():
     """Lots that may still hold stock (not consumed, not rejected), annotated with their `stock`."""
-    from materials.models import Lot, LotStatus
-
     return Lot.objects.exclude(status__in=[LotStatus.CONSUMED, LotStatus.REJECTED]).annotate(
         stock=Coalesce(Sum("balances__quantity"), Decimal(0), output_field=DecimalField())
     )
@@ -265,8 +253,6 @@ def lots_with_stock():
 
 def critical_parameters():
     """Critical process parameters of effective recipes, with their step and recipe."""
-    from orders.models import ProcessParameter
-
     return list(
         ProcessParameter.objects.filter(critical=True, removed=False, step__recipe__status="effective")
         .select_related("step__recipe__product")
@@ -281,8 +267,6 @@ def parameter_values(parameter, filters: Filters) -> list[float]:
     "parameter"); when batches recorded fewer than two in the period (no chart), the OPC UA readings
     of the parameter's equipment tag (node id), good quality only.
     """
-    from batches.models import Entry
-    from equipment.models import TagReading
 
     recorded = list(
         Entry.objects.filter(
@@ -316,6 +300,4 @@ def parameter_values(parameter, filters: Filters) -> list[float]:
 
 def data_version() -> int:
     """The audit trail's last sequence number: which state of the records a report shows."""
-    from audit.models import AuditEvent
-
     return AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0

@@ -9,19 +9,26 @@ from urllib.parse import urlencode
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from audit.services import audit_record
 from audit.signatures import SignatureError
+from batches.models import Batch, BatchStatus
+from equipment.models import Equipment
+from equipment.services.oee import Oee, oee_for_equipment
 from mes.workflow import TransitionNotAllowed  # noqa: F401 - a ValidationError subclass
+from quality.models.deviations import OPEN_DEVIATION_STATES, Deviation
 from reports import builders, charts, exports, kpis, pdf, services, sources
 from reports import dashboard as dashboard_figures
+from reports.builders import _unit_label
 from reports.forms import PERIOD_KINDS, FilterForm, SubscriptionForm
-from reports.models import REPORT_MACHINE, Distribution, Report, ReportStatus, Subscription
+from reports.models import REPORT_MACHINE, Distribution, Frequency, Report, ReportStatus, Subscription
 
 VIEW = "reports.view_report"
 
@@ -95,9 +102,6 @@ def _export(request, data: builders.ReportData, header, fmt: str) -> HttpRespons
 @permission_required("reports.view_dashboard", raise_exception=True)
 def dashboard(request):
     """Supervisor's plant dashboard: month-to-date KPIs, OEE per line over the last 24 hours."""
-    from batches.models import Batch
-    from equipment.models import Equipment
-    from equipment.services.oee import Oee, oee_for_equipment
 
     now = timezone.now()
     today = timezone.localdate()
@@ -157,22 +161,14 @@ def dashboard(request):
 
 
 def _open_deviations() -> int:
-    try:
-        from quality.models.deviations import OPEN_DEVIATION_STATES, Deviation
-    except ImportError:
-        return 0
     return Deviation.objects.filter(status__in=OPEN_DEVIATION_STATES).count()
 
 
 def _count():
-    from django.db.models import Count
-
     return Count("id")
 
 
 def _status_label(status: str) -> str:
-    from batches.models import BatchStatus
-
     return str(dict(BatchStatus.choices).get(status, status))
 
 
@@ -274,7 +270,6 @@ def subscriptions(request):
         except (ValidationError, ValueError) as exc:
             error = _error(exc) if isinstance(exc, ValidationError) else str(exc)
     subs = Subscription.objects.filter(user=request.user).order_by("kind", "id")
-    from reports.models import Frequency
 
     return render(
         request,
@@ -292,10 +287,6 @@ def production(request):
 
 def _output_charts(rows) -> str:
     """One chart per unit, so an axis never adds kilograms to pieces."""
-    from django.utils.safestring import mark_safe
-
-    from reports.builders import _unit_label
-
     parts = []
     for unit in sorted({r.unit for r in rows}) or [""]:
         mine = [r for r in rows if r.unit == unit]

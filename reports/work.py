@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mes.workqueue import WorkCard
+from reports.models import Report, ReportStatus
 
 # The reports kept for every calendar month (generated and signed off, then distributed).
 MONTHLY_KINDS = ("production", "quality", "efficiency")
@@ -24,8 +25,6 @@ def last_month(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
 
 def monthly_reports_missing(today: dt.date | None = None) -> list[str]:
     """The monthly report kinds with no report generated for last month yet."""
-    from reports.models import Report
-
     start, end = last_month(today)
     done = set(
         Report.objects.filter(kind__in=MONTHLY_KINDS, period_start=start, period_end=end).values_list("kind", flat=True)
@@ -47,8 +46,6 @@ def _monthly_card() -> WorkCard:
 
 
 def cards(user) -> list[WorkCard]:
-    from reports.models import Report, ReportStatus
-
     found: list[WorkCard] = []
     if user.has_perm("reports.review_report"):
         n = Report.objects.filter(status=ReportStatus.GENERATED).count()

@@ -35,11 +35,13 @@ import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.services import audit_record
+from audit.verification import checkpoint_signed, verify_chain
 from mes.config import config_get
 
 logger = logging.getLogger("mes.backup")
@@ -71,8 +73,6 @@ def _pg_params(settings_dict: dict) -> tuple[list[str], dict]:
 
 
 def _pg_connect(settings_dict: dict, dbname: str | None = None):
-    import psycopg
-
     return psycopg.connect(
         host=settings_dict.get("HOST") or "127.0.0.1",
         port=settings_dict.get("PORT") or 5432,
@@ -157,7 +157,6 @@ def backup_create(*, actor=None, directory: Path | None = None, prune: bool = Tr
 def _pg_backup(path: Path) -> tuple[dict, dict]:
     """Counts and head from an exported snapshot, and pg_dump of that same snapshot."""
     settings_dict = connection.settings_dict
-    import psycopg
 
     with _pg_connect(settings_dict) as conn:
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
@@ -222,8 +221,6 @@ def _media_archive(path: Path) -> int:
 
 def _copy_checkpoints(path: Path, head: dict) -> None:
     """The witness's checkpoints up to the backup's chain head, and a signed checkpoint of that head."""
-    from audit.verification import checkpoint_signed
-
     source = Path(settings.MES_AUDIT_CHECKPOINT_FILE)
     lines = []
     if source.exists():
@@ -358,8 +355,6 @@ def _media_restore(archive: Path, media_root: Path) -> None:
 
 def restore_verify(*, backup: Path) -> RestoreReport:
     """Run against the restored database (the default connection): row counts and the audit chain."""
-    from audit.verification import verify_chain
-
     backup = Path(backup)
     manifest = json.loads((backup / MANIFEST).read_text(encoding="utf-8"))
     report = RestoreReport(ok=True)

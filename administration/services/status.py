@@ -11,9 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import redis
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
+from administration.services.alerts import open_alerts
+from administration.services.backup import backup_list
+from audit.dbroles import runtime_role_problems
+from audit.verification import read_checkpoints
 from mes.health import broker_reachable
 
 HEARTBEAT_STALE_SECONDS = 180  # beat schedules the heartbeat every 60 s; three missed ones is a problem
@@ -43,7 +49,6 @@ def queue_length() -> int | None:
             return (
                 sum(1 for p in folder.glob("*") if p.is_file() and not p.name.startswith(".")) if folder.exists() else 0
             )
-        import redis
 
         client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
         return int(client.llen("celery"))
@@ -79,8 +84,6 @@ def integration_state() -> dict | None:
 
 
 def system_status() -> dict:
-    from administration.services.alerts import open_alerts
-    from administration.services.backup import backup_list
 
     age = heartbeat_age()
     backups = backup_list()
@@ -111,10 +114,6 @@ def system_status() -> dict:
 
 def audit_protection() -> dict:
     """The runtime database role and the audit guards (audit.dbroles), and the age of the witness."""
-    from django.db import connection
-
-    from audit.dbroles import runtime_role_problems
-    from audit.verification import read_checkpoints
 
     problems = runtime_role_problems(connection)
     checkpoints = read_checkpoints()

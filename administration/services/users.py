@@ -17,13 +17,19 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from guardian.models import UserObjectPermission
 from guardian.shortcuts import assign_perm, remove_perm
 
 from administration.services.passwords import password_mark_set_by_admin
@@ -33,6 +39,7 @@ from administration.services.roles import (
     role_request_create,
     roles_check_compatible,
 )
+from audit.canonical import canonical_json, sha256_hex
 from audit.context import audit_context
 from audit.models import SignatureMeaning
 from audit.services import audit_record
@@ -132,8 +139,6 @@ def _set_active(actor, user_id: int, active: bool, reason: str):
 
 def _end_sessions(user) -> None:
     """A deactivated user's open sessions end now, not at their next time-out."""
-    from django.contrib.sessions.models import Session
-    from django.utils import timezone
 
     for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
         if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
@@ -156,8 +161,6 @@ class RoleAssignment:
         model_name = "user_roles"
 
     def content_hash(self) -> str:
-        from audit.canonical import canonical_json, sha256_hex
-
         return sha256_hex(canonical_json({"user": self.user.pk, "username": self.user.username, "roles": self.roles}))
 
     def __str__(self) -> str:
@@ -241,8 +244,6 @@ OPERATOR_SCOPES = frozenset({"batches.execute_batch"})
 
 
 def scope_model(kind: str):
-    from django.apps import apps
-
     return apps.get_model(SCOPE_TYPES[kind].model)
 
 
@@ -270,8 +271,6 @@ def user_grant_scope(*, actor, user_id: int, kind: str, object_id: int, permissi
 
 def user_revoke_scope(*, actor, user_id: int, grant_id: int, reason: str):
     """Remove an object-level grant (the grant row goes; the audit trail keeps it)."""
-    from guardian.models import UserObjectPermission
-
     _require_admin(actor)
     reason = _reason(reason)
     with transaction.atomic(), audit_context(actor=actor, action="auth.object_permission.revoke", reason=reason):
@@ -288,8 +287,6 @@ def user_revoke_scope(*, actor, user_id: int, grant_id: int, reason: str):
 
 
 def user_scopes(user) -> list:
-    from guardian.models import UserObjectPermission
-
     return list(
         UserObjectPermission.objects.filter(user=user)
         .select_related("permission", "content_type")
@@ -334,8 +331,6 @@ def user_reset_password(*, actor, user_id: int, reason: str) -> str | None:
 
 
 def _mail_temporary_password(user, temporary: str) -> None:
-    from django.conf import settings
-    from django.core.mail import send_mail
 
     send_mail(
         _("Your temporary MES password"),

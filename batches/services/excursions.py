@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from audit.context import audit_context
 from batches.models import ProcessExcursion
 from batches.services.hooks import raise_deviation
+from equipment.models import Equipment, EquipmentStatus
 
 
 def _limits_text(tag) -> str:
@@ -48,8 +49,6 @@ def excursion_on_reading(
 
 
 def _batch_using(equipment_id: int):
-    from equipment.models import Equipment, EquipmentStatus
-
     row = (
         Equipment.objects.filter(pk=equipment_id, status=EquipmentStatus.IN_USE, current_batch__isnull=False)
         .select_related("current_batch")

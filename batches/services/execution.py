@@ -29,8 +29,16 @@ from batches.models import (
     StepStatus,
     refuse_if_archived,
 )
+from batches.services.gates import step_materials
 from batches.services.hooks import OUT_OF_RANGE, YIELD_OUT_OF_LIMITS, raise_deviation
+from batches.services.preparation import batch_bom_lines
+from equipment.models import Equipment
+from equipment.services import equipment_check_usable, equipment_end_use, equipment_latest_reading, equipment_start_use
+from materials.models import Lot
+from materials.services import lot_create_output
+from materials.services.balance import batch_material_balance
 from mes.workflow import AlreadyDone, transition_apply, user_may
+from orders.services.training import training_is_current
 
 LATE_GRACE = dt.timedelta(minutes=30)
 
@@ -42,8 +50,6 @@ class EntryConflict(ValidationError):
 # --- who may execute -------------------------------------------------------------------------
 def require_executor(user, batch: Batch) -> None:
     """Assigned to the batch (object permission) and trained on this recipe version (BAT-3)."""
-    from orders.services.training import training_is_current
-
     if not user_may(user, EXECUTE, batch):
         raise PermissionDenied(_("You are not assigned to batch %(b)s.") % {"b": batch.number})
     if batch.recipe_id and not training_is_current(user=user, recipe=batch.recipe):
@@ -79,8 +85,6 @@ def _lock_step(step_id: int) -> StepExecution:
 # --- confirm (scan) and start a step ---------------------------------------------------------
 def step_start(*, user, step: StepExecution | int, scan: str, how: str = How.SCANNED) -> StepExecution:
     """Scan the equipment barcode (or the step code when no equipment is used) to start the step."""
-    from equipment.models import Equipment
-    from equipment.services import equipment_check_usable, equipment_start_use
 
     step_id = step.pk if isinstance(step, StepExecution) else step
     current = StepExecution.objects.select_related("batch").get(pk=step_id)
@@ -179,8 +183,6 @@ def value_refusal(entry: Entry, value: str) -> str:
 
 def machine_reading(entry: Entry, step: StepExecution):
     """The latest machine value of the entry's equipment tag, if the step uses that equipment."""
-    from equipment.services import equipment_latest_reading
-
     if not entry.equipment_tag or step.equipment_id is None:
         return None
     reading = equipment_latest_reading(equipment=step.equipment_id, tag_key=entry.equipment_tag)
@@ -302,8 +304,6 @@ def step_sign(*, user, step: StepExecution | int, password: str, material_except
     The materials the recipe lists for this step must be issued to the batch within tolerance, or
     the operator records why the step is signed without them (an exception the review shows).
     """
-    from batches.services.gates import step_materials
-
     step_id = step.pk if isinstance(step, StepExecution) else step
     current = StepExecution.objects.select_related("batch", "equipment").get(pk=step_id)
     require_executor(user, current.batch)
@@ -348,7 +348,6 @@ def step_sign(*, user, step: StepExecution | int, password: str, material_except
         locked.save()
         if locked.batch.status == BatchStatus.CORRECTION_REQUESTED and locked.equipment_id:
             # A step executed again after completion: its equipment is shut down (dirty) as at completion.
-            from equipment.services import equipment_end_use
 
             equipment_end_use(equipment=locked.equipment_id, user=user, reason=_("Step executed again"))
         signature_create(signer=user, obj=locked, meaning="performed", action="batches.step.sign")
@@ -426,10 +425,6 @@ def step_verify(*, user, step: StepExecution | int, verifier_username: str, pass
 def batch_complete(*, user, batch: Batch, password: str, output_quantity, expiry_date=None) -> Batch:
     """Every step done: compute yield and balance (out of limits -> deviation), equipment to dirty,
     output lot in quarantine (BAT-10, MAT-7, MAT-8)."""
-    from equipment.models import Equipment
-    from equipment.services import equipment_end_use
-    from materials.services import lot_create_output
-    from materials.services.balance import batch_material_balance
 
     require_executor(user, batch)
     try:
@@ -447,8 +442,6 @@ def batch_complete(*, user, batch: Batch, password: str, output_quantity, expiry
             )
 
     def after(obj):
-        from batches.services.preparation import batch_bom_lines
-
         record = BatchRecord.objects.select_for_update().get(batch=obj)
         snap = record.snapshot
         limits = (Decimal(snap["yield_min"]), Decimal(snap["yield_max"]))
@@ -497,7 +490,6 @@ def _rework_expiry(batch: Batch):
     """A reworked lot keeps the original lot's expiry date: rework does not make old material new."""
     if not batch.rework_lot_id:
         return None
-    from materials.models import Lot
 
     return Lot.objects.values_list("expiry_date", flat=True).get(pk=batch.rework_lot_id)
 

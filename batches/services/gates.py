@@ -12,6 +12,10 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from batches.models import BatchRecord, StepExecution
+from batches.services.preparation import batch_scale
+from materials.models import Material
+from materials.services.issue import issued_to_batch
+from mes.units import convert
 
 
 @dataclass
@@ -56,10 +60,6 @@ def step_materials(step: StepExecution) -> list[StepMaterial]:
     The net quantity counts every lot of the material issued to the batch (issues minus returns and
     waste), in the material's stock unit; the required quantity is scaled to the batch size.
     """
-    from batches.services.preparation import batch_scale
-    from materials.models import Material
-    from materials.services.issue import issued_to_batch
-    from mes.units import convert
 
     record = BatchRecord.objects.filter(batch_id=step.batch_id).first()
     if record is None:

@@ -24,7 +24,13 @@ from batches.models import (
     LineClearance,
     StepExecution,
 )
+from equipment.models import Equipment
+from equipment.services import equipment_verify_for_batch
+from materials.models import Lot, LotStatus, Material
+from materials.requirements import Requirement
 from mes.workflow import transition_apply, user_may
+from orders.models import Recipe
+from orders.services import order_start
 
 
 # --- the frozen recipe ---------------------------------------------------------------------
@@ -48,8 +54,6 @@ def recipe_snapshot(recipe) -> dict:
 
 
 def _recipe_for(batch: Batch):
-    from orders.models import Recipe
-
     return (
         Recipe.objects.select_related("product")
         .prefetch_related("bom_lines__material", "steps__checks", "steps__parameters", "steps__equipment_class")
@@ -64,8 +68,6 @@ def batch_scale(batch: Batch, snapshot: dict) -> Decimal:
 
 def batch_bom_lines(batch: Batch) -> list:
     """The BOM lines scaled to the batch size (from the frozen snapshot once started), as Requirements."""
-    from materials.models import Material
-    from materials.requirements import Requirement
 
     if batch.recipe_id is None:
         return []
@@ -140,9 +142,6 @@ class Preparation:
 
 def batch_preparation(batch: Batch) -> Preparation:
     """Per step the equipment interlock answer, per BOM line the released stock, and the clearance."""
-    from equipment.models import Equipment
-    from equipment.services import equipment_verify_for_batch
-    from materials.models import Lot, LotStatus
 
     recipe = _recipe_for(batch)
     steps = recipe.active_steps()
@@ -301,7 +300,5 @@ def _create_steps(batch: Batch, snapshot: dict) -> None:
 
 def _start_order(user, batch: Batch) -> None:
     """The first batch to start puts its released order in progress (orders service)."""
-    from orders.services import order_start
-
     if batch.order_id and batch.order.status == "released":
         order_start(user=user, order_id=batch.order_id)

@@ -27,8 +27,9 @@ from batches.models import (
     StepExecution,
     refuse_if_archived,
 )
-from batches.services.execution import LATE_GRACE, _check_version, _parse, require_executor, stored_value
+from batches.services.execution import LATE_GRACE, _check_version, _parse, require_executor, step_complete, stored_value
 from batches.services.hooks import OUT_OF_RANGE_AFTER_CORRECTION, linked_deviations, raise_deviation
+from batches.services.reexecute import step_reopen
 from equipment.models import LogbookEntry, LogbookKind
 from materials.models import DispenseEntry, GenealogyEdge, Lot
 from mes.workflow import transition_apply, user_may
@@ -314,8 +315,6 @@ def exception_dispose(*, user, batch: Batch, key: str, note: str) -> ExceptionDi
 def batch_request_correction(*, user, batch: Batch, reason: str, reexecute_steps=()) -> Batch:
     """Send the record back to production with the reason (what must be corrected); the steps listed in
     `reexecute_steps` (numbers) re-open to be executed again, their earlier execution kept."""
-    from batches.services.reexecute import step_reopen
-
     _require_reviewer(user, batch)
     numbers = sorted({int(n) for n in reexecute_steps or ()})
 
@@ -389,8 +388,6 @@ def entry_correct(*, user, entry: Entry | int, value: str, reason: str, version:
 
 def batch_resubmit(*, user, batch: Batch) -> Batch:
     """Corrections done: the record goes back to the reviewer (steps executed again must be signed)."""
-    from batches.services.execution import step_complete
-
     require_executor(user, batch)
 
     def guard(obj):
@@ -436,8 +433,6 @@ def batch_record_review_problems(batch: Batch) -> list[str]:
 
 def batch_unsigned_steps(batch: Batch) -> list[str]:
     """Steps not signed by the performer, or not verified where a second person must verify."""
-    from batches.services.execution import step_complete
-
     return [f"{s.number}. {s.display_title}" for s in batch.steps.all() if not step_complete(s)]
 
 

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from audit.context import audit_context
 from audit.signatures import signature_check_password, signature_create
 from batches.models import PREPARE, Batch
+from batches.services import batch_assign_operators
 from batches.services.hooks import quality_hook
 from materials.models import StockBalance
 from mes.models import Line
@@ -86,8 +87,6 @@ def batch_create_rework(*, user, disposition_id: int, operators, password: str, 
     disposition records its rework batch and is carried out. The batch then runs like any other:
     line clearance, ready, start, steps, completion with a new output lot for QC.
     """
-    from batches.services import batch_assign_operators
-
     _require_starter(user)
     operators = list(operators)
     signature_check_password(user=user, password=password, purpose="batches.batch.create_rework")

@@ -98,8 +98,6 @@ def register(protocol: str):
 
 def driver_for(protocol: str, host: str, port: int, *, timeout: float = 5.0) -> BalanceDriver:
     """A connected-on-demand driver for one balance."""
-    from equipment.balances import mtsics  # noqa: F401 - registers itself
-
     try:
         cls = DRIVERS[protocol]
     except KeyError:

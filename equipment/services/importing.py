@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from equipment.models import Equipment, EquipmentClass
 from mes.changecontrol import field_text, masterdata_propose
+from mes.models import Line
 
 EQUIPMENT_COLUMNS = [
     "code", "name", "name_zh", "class", "line", "location", "calibration_interval_days", "clean_hold_hours",
@@ -61,8 +62,6 @@ def _row_equipment(
 
 def equipment_import(*, user, text: str, reason: str) -> EquipmentImport:
     """Check every line, then propose one change request per new or changed equipment (all or nothing)."""
-    from mes.models import Line
-
     result = EquipmentImport()
     if not (reason or "").strip():
         result.errors.append(_("Give a reason for the change."))

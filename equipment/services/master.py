@@ -7,14 +7,14 @@ from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
+from equipment.models import Equipment
+from equipment.services.qualification import refuse_qualification_edit
 from mes.changecontrol import master_data_check
 
 
 def master_data_save(*, user, obj: models.Model, reason: str = "") -> models.Model:
     """Create or change a master-data record with its audit event. State fields stay with the workflow
     (GMPModel refuses a status edited by hand)."""
-    from equipment.models import Equipment
-    from equipment.services.qualification import refuse_qualification_edit
 
     if isinstance(obj, Equipment):
         refuse_qualification_edit(obj)

@@ -1,5 +1,11 @@
 from django import template
-from django.utils.html import format_html, format_html_join
+from django.urls import reverse
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, ngettext
+
+from equipment.models import MACHINE_STATE_CODES, MachineState
+from equipment.opcua.nodeids import status_words as words
 
 register = template.Library()
 
@@ -27,8 +33,6 @@ def oee_cells(item):
 @register.simple_tag
 def status_words(code: int) -> str:
     """An OPC UA status code as its name and meaning (BadSensorFailure: ...), not 0x80340000."""
-    from equipment.opcua.nodeids import status_words as words
-
     return words(int(code))
 
 
@@ -40,12 +44,8 @@ def reading_value(tag, reading):
     if reading is None or reading.value is None:
         return "—"
     if tag.kind == "state":
-        from equipment.models import MACHINE_STATE_CODES, MachineState
-
         return str(MACHINE_STATE_CODES.get(int(reading.value), MachineState.UNKNOWN).label)
     if tag.kind == "alarm":
-        from django.utils.translation import gettext
-
         return gettext("Active") if reading.value else gettext("No alarm")
     text = f"{reading.value:,.3f}".rstrip("0").rstrip(".") if tag.kind == "process" else f"{reading.value:,.0f}"
     return f"{text} {tag.unit}".strip()
@@ -55,10 +55,6 @@ def reading_value(tag, reading):
 def board_tile(tile):
     """One tile of the status board, built in Python: the board draws 200+ of them every 5 s, and a
     template loop per tile costs several times more than this (see bench/bench_equipment.py)."""
-    from django.urls import reverse
-    from django.utils.html import escape
-    from django.utils.safestring import mark_safe
-    from django.utils.translation import gettext, ngettext
 
     eq, u = tile.equipment, tile.usability
     tone = tile.tone

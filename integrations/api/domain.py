@@ -12,6 +12,7 @@ from rest_framework import generics, serializers
 from rest_framework.views import APIView
 
 from batches.models import Batch
+from equipment.services.status import usability_evaluate, usability_queryset
 from integrations.api.base import AuditedMixin
 from integrations.api.serializers import ErrorSerializer
 from integrations.b2mml.batchml import batch_to_batchml
@@ -320,8 +321,6 @@ class EquipmentStatusSerializer(serializers.Serializer):
     calibration_due_on = serializers.DateField(allow_null=True)
 
     def _usability(self, eq):
-        from equipment.services.status import usability_evaluate
-
         cache = self.context.setdefault("usability", {})
         if eq.pk not in cache:
             cache[eq.pk] = usability_evaluate(eq)
@@ -353,8 +352,6 @@ class EquipmentStatusSerializer(serializers.Serializer):
 
 
 def _equipment_queryset():
-    from equipment.services.status import usability_queryset
-
     return usability_queryset().filter(active=True).order_by("code")
 
 

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from integrations.api.base import AuditedAPIView, AuditedMixin
 from integrations.api.serializers import ErrorSerializer
 from quality.models import CAPA, Deviation, Inspection, InspectionSample, Result, TestItem
+from quality.services.inspections import sample_take
 
 INSPECTION_VIEW = "quality.view_inspection"
 DEVIATION_VIEW = "quality.view_deviation"
@@ -184,8 +185,6 @@ class SampleTakeView(AuditedAPIView):
         responses={201: SampleSerializer, 400: ErrorSerializer, **NOT_FOUND},
     )
     def post(self, request, number: str):
-        from quality.services.inspections import sample_take
-
         inspection = get_object_or_404(Inspection, number=number)
         data = SampleInSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -8,8 +8,10 @@ from __future__ import annotations
 from django.utils import timezone
 from lxml import etree
 
+from audit.models import AuditEvent
 from integrations.b2mml import NS, q, sub
 from integrations.b2mml.performance import check_closed, performance_element
+from materials.models import Lot
 
 
 def _entry(parent, entry_id: str, object_type: str, when, description: str = "") -> None:
@@ -23,8 +25,6 @@ def _entry(parent, entry_id: str, object_type: str, when, description: str = "")
 
 def batch_to_batchml(batch, *, include_audit: bool = False) -> bytes:
     """The batch record; its audit events only with `include_audit` (the caller may read the trail)."""
-    from audit.models import AuditEvent
-    from materials.models import Lot
 
     check_closed(batch)
     now = timezone.now()

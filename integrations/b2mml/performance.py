@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from lxml import etree
 
 from integrations.b2mml import NS, q, sub
+from materials.models import EntryType, LedgerEntry, Lot
 
 # A batch is closed for production once released or rejected: its record is reviewed, approved and
 # final (only archiving follows). "closed" has no transition into it today but is final too.
@@ -31,8 +32,6 @@ def _quantity(parent, amount: Decimal, unit: str) -> None:
 
 def batch_performance_data(batch) -> dict:
     """The batch's facts for the document, read with a fixed number of queries."""
-    from materials.models import EntryType, LedgerEntry, Lot
-
     entries = LedgerEntry.objects.filter(
         batch=batch, entry_type__in=[EntryType.ISSUE, EntryType.RETURN]
     ).select_related("lot__material")

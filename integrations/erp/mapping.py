@@ -10,8 +10,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+
+from integrations.b2mml.performance import batch_to_performance
+from mes.models import Line
+from orders.models import Priority
+from orders.services.orders import order_create_from_plan, order_update
 
 
 class PlanLineSerializer(serializers.Serializer):
@@ -44,11 +51,6 @@ def handle_production_plan(payload, *, message, actor) -> dict:
     reference). A line for an ERP reference the MES already has is a revision: the order is amended
     before release (order_update: recorded, an approved order goes back for approval) and refused
     with the reason after. The inbox runs this in one transaction: the whole plan applies, or none."""
-    from django.core.exceptions import PermissionDenied, ValidationError
-    from django.utils.translation import gettext
-
-    from orders.models import Priority
-    from orders.services.orders import order_create_from_plan
 
     plan = plan_validate(payload)
     if actor is None:
@@ -96,11 +98,6 @@ def plan_line_revise(*, order, line: dict, plan: dict, actor) -> dict:
     Returns the changes applied ({} when the line matches the order). Before release the orders
     service amends the order (with the ERP plan and revision as the reason; an approved order goes
     back for approval); in any later state it refuses, and the refusal names the order and its state."""
-    from django.core.exceptions import ValidationError
-    from django.utils.translation import gettext
-
-    from mes.models import Line
-    from orders.services.orders import order_update
 
     wanted = {
         "planned_quantity": Decimal(str(line["quantity"])).quantize(Decimal("0.001")),
@@ -176,8 +173,6 @@ def material_consumed_payload(entry) -> dict:
 
 def performance_payload(batch) -> dict:
     """A closed batch's B2MML V0700 OperationsPerformance document, in the outbox message envelope."""
-    from integrations.b2mml.performance import batch_to_performance
-
     return {
         "batch": batch.number,
         "order": batch.order.number if batch.order_id else "",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from integrations.erp.services import erp_plans_pull as pull
+
 
 @shared_task
 def erp_plans_pull() -> dict:
-    from integrations.erp.services import erp_plans_pull as pull
-
     return pull()

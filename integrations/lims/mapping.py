@@ -17,6 +17,8 @@ from rest_framework import serializers
 
 from audit.context import audit_context
 from integrations.services.accounts import inbound_actor
+from quality.models import Inspection, LimitKind
+from quality.services.inspections import judge, result_enter
 
 # Words a LIMS uses for a pass/fail verdict (lower case).
 PASS_WORDS = {"pass", "passed", "conforms", "complies", "ok", "true", "yes"}
@@ -101,8 +103,6 @@ def _refused(index: int, field: str, text: str) -> ValidationError:
 
 def _find(index: int, row: dict):
     """The inspection, test item and sample a result row names (a clear error for each unknown)."""
-    from quality.models import Inspection
-
     try:
         inspection = Inspection.objects.select_related("specification").get(number=row["request_id"])
     except ObjectDoesNotExist:
@@ -131,8 +131,6 @@ def _find(index: int, row: dict):
 
 def _entry(index: int, item, row: dict) -> dict:
     """The `result_enter` arguments for the row: a number, or a pass/fail verdict with its text."""
-    from quality.models import LimitKind
-
     if item.unit and row["unit"] and row["unit"].strip() != item.unit:
         raise _refused(
             index,
@@ -151,15 +149,11 @@ def _entry(index: int, item, row: dict) -> dict:
 
 
 def _same_result(current, fields: dict) -> bool:
-    from quality.services.inspections import judge
-
     judged = judge(current.item, value=fields.get("value"), passed=fields.get("passed"), text=fields.get("text", ""))
     return all(getattr(current, name) == value for name, value in judged.items() if name != "conforms")
 
 
 def _apply_row(index: int, row: dict, *, actor) -> dict:
-    from quality.services.inspections import result_enter
-
     inspection, item, sample = _find(index, row)
     fields = _entry(index, item, row)
     current = inspection.results.filter(item=item, current=True).select_related("item").first()

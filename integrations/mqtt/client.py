@@ -13,6 +13,7 @@ from django.conf import settings
 from rest_framework.exceptions import ParseError
 
 from integrations.api.parsers import strict_json_loads
+from integrations.transport import NotConfigured
 
 KINDS = ("status", "counters")
 
@@ -104,8 +105,6 @@ def publish(topic: str, payload: dict, *, qos: int = 1) -> None:
 
 def session():
     """Outbound messages to equipment are not sent over MQTT (commands stay on the HMI)."""
-    from integrations.transport import NotConfigured
-
     raise NotConfigured("equipment receives no outbox messages")
 
 

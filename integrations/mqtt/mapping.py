@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from equipment.services.monitoring import machine_values_record
+
 OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$", re.IGNORECASE)
 
 
@@ -46,8 +48,6 @@ def _valid(serializer_class, payload) -> dict:
 
 def _record(payload, by_kind: dict, source_ts) -> dict:
     """Through the equipment app's service, exactly as an OPC UA poll of the same values."""
-    from equipment.services.monitoring import machine_values_record
-
     code = payload.get("equipment", "")
     try:
         result = machine_values_record(equipment_code=code, by_kind=by_kind, source_ts=source_ts)

@@ -27,8 +27,11 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from audit.context import audit_context
+from integrations.models import InboxMessage, InboxStatus
 from integrations.services.accounts import inbound_actor
 from integrations.services.inbox import Parked
+from quality.models import CAPA, CAPAStatus, Deviation
+from quality.services import capa_create, capa_reopen
 
 
 # --- outbound ----------------------------------------------------------------------------------
@@ -77,8 +80,6 @@ class CapaDecisionSerializer(serializers.Serializer):
 
 
 def _deviation(number: str):
-    from quality.models import Deviation
-
     try:
         return Deviation.objects.get(number=number)
     except ObjectDoesNotExist:
@@ -89,8 +90,6 @@ def _deviation(number: str):
 
 def _applied_plan(message, capa_reference: str):
     """The earlier approved plan of this QMS CAPA that the MES applied (its inbox message), or None."""
-    from integrations.models import InboxMessage, InboxStatus
-
     return (
         InboxMessage.objects.filter(
             system=message.system,
@@ -106,8 +105,6 @@ def _applied_plan(message, capa_reference: str):
 
 
 def _capas_of(message, data):
-    from quality.models import CAPA
-
     plan = _applied_plan(message, data["capa_reference"])
     numbers = (plan.result or {}).get("capas", []) if plan else []
     if not numbers:
@@ -122,8 +119,6 @@ def _capas_of(message, data):
 
 
 def _approve(message, data, actor) -> dict:
-    from quality.services import capa_create
-
     plan = _applied_plan(message, data["capa_reference"])
     if plan is not None:  # the same plan sent again (another message id): nothing more to create
         return {**plan.result, "duplicate": True}
@@ -146,8 +141,6 @@ def _approve(message, data, actor) -> dict:
 
 
 def _reject(message, data, actor) -> dict:
-    from quality.models import CAPAStatus
-    from quality.services import capa_reopen
 
     reason = gettext("QMS %(r)s not effective (%(by)s, %(at)s): %(c)s") % {
         "r": data["capa_reference"],
@@ -164,8 +157,6 @@ def _reject(message, data, actor) -> dict:
 
 
 def _close(message, data, actor) -> dict:
-    from quality.models import CAPAStatus
-
     capas = _capas_of(message, data)
     unfinished = [c.number for c in capas if c.status in (CAPAStatus.OPEN, CAPAStatus.IN_PROGRESS)]
     if unfinished:

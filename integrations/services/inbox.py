@@ -24,7 +24,9 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 
 from audit.context import audit_context
 from audit.services import audit_record
+from integrations.adapters import adapter
 from integrations.models import InboxMessage, InboxStatus, System
+from integrations.services.accounts import inbound_actor
 
 logger = logging.getLogger("integrations.inbox")
 REPLAY_PERMISSION = "integrations.replay_message"
@@ -78,8 +80,6 @@ def inbox_receive(
 
 
 def _handler(system: str, kind: str):
-    from integrations.adapters import adapter
-
     try:
         return adapter(system).mapping.INBOUND[kind]
     except KeyError:
@@ -151,8 +151,6 @@ def inbox_replay(*, actor, message_id: int, reason: str = "") -> InboxMessage:
 
     The replay is the administrator's (audited as theirs); the business change it makes is still
     the sending system's, so it is processed as that system's integration account."""
-    from integrations.services.accounts import inbound_actor
-
     if not actor.has_perm(REPLAY_PERMISSION):
         raise PermissionDenied(_("You may not replay integration messages."))
     message = InboxMessage.objects.get(pk=message_id)

@@ -42,6 +42,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from integrations.adapters import adapter
 from integrations.models import OutboxMessage, OutboxStatus, System
 from integrations.transport import DeliveryError, HttpSession, NotConfigured, max_exchange_seconds, system_timeout
 
@@ -81,7 +82,7 @@ def _dispatch_on_commit(system: str) -> None:
 def outbox_dispatch_queue(system: str, countdown: float | None = None) -> bool:
     """Ask a worker to deliver `system`'s due messages. If the broker is down, the messages
     simply wait: the sweeper queues them again once it is back."""
-    from integrations.tasks import outbox_dispatch
+    from integrations.tasks import outbox_dispatch  # pending: integrations.tasks imports this module
 
     try:
         if countdown:
@@ -286,8 +287,6 @@ def outbox_deliver_batch(
     or the `deadline` (time.monotonic()) has passed: a slow receiver does not keep one task for ever.
     What was claimed and not sent is released at once. `session`: the caller's open HTTP session
     (`outbox_drain` keeps one for all its batches: opening one costs tens of milliseconds)."""
-    from integrations.adapters import adapter
-
     client = adapter(system).client
     report = DeliveryReport()
     try:
@@ -426,8 +425,6 @@ def _record_failure(token, message: OutboxMessage, error: DeliveryError, report:
 
 def outbox_drain(*, system: str, budget_seconds: float = 20.0) -> DeliveryReport:
     """Deliver batches until nothing of `system` is due or the time budget is spent."""
-    from integrations.adapters import adapter
-
     report = DeliveryReport()
     deadline = time.monotonic() + budget_seconds
     try:

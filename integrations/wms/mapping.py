@@ -12,6 +12,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from materials.models import Location, Lot, Material
+from materials.services import lot_receive, on_hand
+
 
 class ReceiptSerializer(serializers.Serializer):
     receipt_id = serializers.CharField(max_length=60)
@@ -35,8 +38,6 @@ class StockStatusSerializer(serializers.Serializer):
 
 def handle_receipt(payload, *, message, actor) -> dict:
     """A goods receipt in the WMS becomes a quarantined lot with its receipt entry (materials service)."""
-    from materials.models import Location, Lot, Material
-    from materials.services import lot_receive
 
     data = _valid(ReceiptSerializer, payload)
     reference = f"WMS {data['receipt_id']}"
@@ -67,8 +68,6 @@ def handle_receipt(payload, *, message, actor) -> dict:
 def handle_stock_status(payload, *, message, actor) -> dict:
     """The WMS's view of a lot's stock, compared with the MES ledger. The ledger is the GMP record,
     so nothing is changed: a difference is reported in the message result for the warehouse."""
-    from materials.models import Lot
-    from materials.services import on_hand
 
     data = _valid(StockStatusSerializer, payload)
     lot = Lot.objects.filter(code=data["lot_number"]).first()

@@ -25,6 +25,7 @@ from equipment.balances import BalanceError
 from equipment.models import Balance
 from equipment.services.balance import Capture, balance_capture
 from materials.batch_source import Batch
+from materials.labels_dispense import dispense_label_pdf, dispense_label_zpl, send_to_printer
 from materials.models import DispenseEntry
 from materials.requirements import Requirement
 from materials.services.common import fmt, parse_scan, require, to_decimal
@@ -208,8 +209,6 @@ def _record(*, user, batch, req, code, values: dict, verifier=None, verifier_pas
 def dispense_label(*, user, entry: DispenseEntry, reason: str = "", send: bool = True) -> tuple[bytes, str]:
     """The container's label: PDF and ZPL; the ZPL goes to the label printer (TCP 9100). A second
     print is a re-print and needs a reason. Returns (pdf, zpl)."""
-    from materials.labels_dispense import dispense_label_pdf, dispense_label_zpl, send_to_printer
-
     require(user, ISSUE, _("print dispensing labels"))  # the person dispensing labels the container
     reason = (reason or "").strip()
     with transaction.atomic():

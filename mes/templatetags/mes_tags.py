@@ -1,8 +1,15 @@
+from decimal import Decimal
+
 from django import template
+from django.template.loader import render_to_string
+from django.urls import get_script_prefix
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
 from audit.signatures import signature_is_valid, signatures_for
+from mes.generated import localized as _localized
+from mes.units import quantity_text
 
 register = template.Library()
 
@@ -30,10 +37,6 @@ def dotted_breaks(value) -> str:
 def cell(value):
     """A report cell as people read it: a decimal without an exponent or trailing zeros ("146.2", not
     "146.200000000000"); anything else unchanged."""
-    from decimal import Decimal
-
-    from mes.units import quantity_text
-
     if isinstance(value, bool):
         return value
     if isinstance(value, Decimal | float):
@@ -44,8 +47,6 @@ def cell(value):
 @register.filter
 def localized(value):
     """A generated sentence stored in a record (mes.generated), in the reader's language."""
-    from mes.generated import localized as _localized
-
     return _localized(value)
 
 
@@ -57,9 +58,6 @@ _NAVIGATION_KEEP = 2000
 
 @register.simple_tag(takes_context=True)
 def navigation_menu(context) -> str:
-    from django.template.loader import render_to_string
-    from django.urls import get_script_prefix
-    from django.utils.translation import get_language
 
     sections = context.get("nav_sections")
     request = context.get("request")

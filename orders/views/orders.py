@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods
 from audit.selectors import record_events
 from mes.workflow import object_permission_holders, user_may
 from orders.forms import BatchCreateForm, OrderFilterForm, OrderForm, SignForm
-from orders.models import ORDER_INTERNAL, ORDER_MACHINE, OrderStatus, ProductionOrder
+from orders.models import ORDER_INTERNAL, ORDER_MACHINE, OrderStatus, ProductionOrder, RecipeStep
 from orders.services import (
     ORDER_ACTIONS,
     order_approve,
@@ -42,8 +42,6 @@ def order_queryset():
 
 def required_equipment(order: ProductionOrder) -> list:
     """The equipment classes the order's recipe steps need (ORD-5), in step order, once each."""
-    from orders.models import RecipeStep
-
     steps = RecipeStep.objects.filter(recipe_id=order.recipe_id, removed=False, equipment_class__isnull=False)
     seen: dict = {}
     for step in steps.select_related("equipment_class").order_by("number"):

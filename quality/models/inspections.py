@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.gmp import GMPModel
 from mes.workflow import StateMachine, Transition
-from quality.models.specs import InspectionType
+from quality.models.specs import InspectionType, LimitKind, _plain
 
 
 class InspectionStatus(models.TextChoices):
@@ -205,8 +205,6 @@ class Result(GMPModel):
 
     @property
     def display_value(self) -> str:
-        from quality.models.specs import LimitKind, _plain
-
         if self.item.kind == LimitKind.NUMERIC:
             unit = f" {self.item.unit}" if self.item.unit else ""
             return f"{_plain(self.value_numeric)}{unit}"

@@ -6,14 +6,16 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from audit.context import audit_context
+from audit.models import Signature
 from mes.generated import GeneratedText
 from mes.workflow import transition_apply
 from quality.events import deviation_raised
@@ -28,6 +30,7 @@ from quality.models import (
     DeviationSource,
 )
 from quality.models.common import next_number
+from quality.models.deviations import CLASS_RANK
 from quality.services.common import has_role, require
 
 # Stored in English, shown in the reader's language (mes.generated).
@@ -141,8 +144,6 @@ def deviation_investigate(
     A downgrade (critical -> major -> minor) is QA's decision only; it is kept on the deviation
     (classification when raised, reason, who) so the batch review shows it.
     """
-    from quality.models.deviations import CLASS_RANK
-
     changes: dict = {}
     if classification:
         if classification not in DeviationClass.values:
@@ -197,8 +198,6 @@ def deviation_conclude(
 
 def deviation_investigators(deviation: Deviation) -> set[int]:
     """Who signed the start of the investigation or its root cause and impact."""
-    from audit.models import Signature
-
     return set(
         Signature.objects.filter(
             object_type="quality.deviation", object_id=str(deviation.pk), meaning__in=("reviewed", "authored")
@@ -407,8 +406,6 @@ LINK_LOOKUP = {
 
 def link_resolve(object_type: str, reference: str) -> Link:
     """Find the record a person typed (a batch number, lot code or equipment code) and return its link."""
-    from django.apps import apps
-    from django.core.exceptions import ObjectDoesNotExist
 
     field = LINK_LOOKUP.get(object_type)
     reference = (reference or "").strip()

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from audit.context import audit_context
 from audit.signatures import signature_check_password
 from materials.models import Lot, LotStatus, StockBalance
+from materials.services import lot_adjust
 from mes.workflow import transition_apply
 from quality.models import DISPOSITION_MACHINE, Disposition, DispositionKind, DispositionStatus
 from quality.models.common import next_number
@@ -71,8 +72,6 @@ def disposition_approve(*, user, disposition_id: int, password: str, reason: str
 def disposition_execute(*, user, disposition_id: int, password: str, reason: str = "") -> Disposition:
     """Carry out an approved scrap or destruction (signed): every stock of the lot is written off through
     the materials ledger (a signed adjustment per location); the lot stays rejected."""
-    from materials.services import lot_adjust
-
     disposition = Disposition.objects.select_related("lot").get(pk=disposition_id)
     if disposition.kind == DispositionKind.REWORK:
         raise ValidationError(_("A rework is carried out by a rework batch, not written off."))

@@ -14,11 +14,13 @@ from django.utils.translation import gettext_noop
 from audit.context import audit_context
 from audit.signatures import signature_check_password
 from materials.models import Lot, LotStatus
+from materials.services import lot_block, lot_reject, lot_release
 from mes.generated import GeneratedText
 from mes.workflow import transition_apply
 from quality.events import inspection_opened, sample_taken
 from quality.models import (
     INSPECTION_MACHINE,
+    BatchRelease,
     Inspection,
     InspectionOrigin,
     InspectionSample,
@@ -26,7 +28,9 @@ from quality.models import (
     InspectionType,
     LimitKind,
     LotDecision,
+    ReleaseStatus,
     Result,
+    SpecStatus,
     TestItem,
 )
 from quality.models.common import next_number
@@ -304,8 +308,6 @@ def lot_release_problems(lot) -> list[str]:
     Used by the materials app's lot release (MAT-3: only material meeting its standard is used) and by
     the quality decision services. A batch's output lot is released only through the batch release.
     """
-    from quality.models import BatchRelease, ReleaseStatus
-
     problems = []
     lot = Lot.objects.select_related("material").get(pk=lot.pk)
     inspections = list(
@@ -344,8 +346,6 @@ def lot_release_problems(lot) -> list[str]:
 
 def _passed_on_effective_spec(inspections: list[Inspection]) -> bool:
     """The lot's latest completed inspection passed, judged against a specification that is effective."""
-    from quality.models import SpecStatus
-
     completed = [i for i in inspections if i.status in (InspectionStatus.PASSED, InspectionStatus.FAILED)]
     if not completed:
         return False
@@ -355,8 +355,6 @@ def _passed_on_effective_spec(inspections: list[Inspection]) -> bool:
 
 def _require_effective_spec(inspection: Inspection) -> None:
     """A specification not (or no longer) effective — a draft, one in review, superseded — judges nothing."""
-    from quality.models import SpecStatus
-
     spec = inspection.specification
     if spec.status != SpecStatus.EFFECTIVE:
         raise ValidationError(
@@ -378,8 +376,6 @@ def _decide(inspection_id: int, decision: str, user) -> Inspection:
 
 def inspection_release_lot(*, user, inspection_id: int, password: str, reason: str = "") -> Inspection:
     """A passed inspection lets QC release the lot (through the materials app's signed lot release)."""
-    from materials.services import lot_release
-
     require(user, "quality.complete_inspection", _("decide on lots"))
     inspection = Inspection.objects.select_related("lot").get(pk=inspection_id)
     if inspection.status != InspectionStatus.PASSED:
@@ -397,8 +393,6 @@ def inspection_release_lot(*, user, inspection_id: int, password: str, reason: s
 
 def inspection_reject_lot(*, user, inspection_id: int, password: str, reason: str) -> Inspection:
     """A failed inspection: QC rejects the lot (nonconforming; a disposition follows)."""
-    from materials.services import lot_reject
-
     require(user, "quality.complete_inspection", _("decide on lots"))
     if not (reason or "").strip():
         raise ValidationError({"reason": _("A rejection needs a reason.")})
@@ -413,8 +407,6 @@ def inspection_reject_lot(*, user, inspection_id: int, password: str, reason: st
 
 def inspection_hold_lot(*, user, inspection_id: int, reason: str) -> Inspection:
     """A failed inspection under investigation: the lot is blocked until the deviation is resolved."""
-    from materials.services import lot_block
-
     require(user, "quality.complete_inspection", _("decide on lots"))
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Say why the lot is held.")})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from batches.models import Batch, BatchStatus
+from batches.services.rework import rework_recipe
 from materials.models import Lot
 from quality.forms import DispositionForm, SignatureForm
 from quality.models import DISPOSITION_MACHINE, BatchRelease, Disposition, ReleaseStatus
@@ -150,10 +152,6 @@ def disposition_detail(request, pk: int):
 
 def _rework_context(request, disposition) -> dict:
     """What the supervisor needs to start the rework batch (issue 16): the rework MBR and the operators."""
-    from django.contrib.auth import get_user_model
-
-    from batches.services.rework import rework_recipe
-
     if disposition.status != "approved":
         return {}
     may_start = request.user.has_perm("batches.prepare_batch")

@@ -76,7 +76,9 @@ def test_an_ignored_back_edge_that_no_longer_exists_fails_the_lint(tree):
     toml = tree / "pyproject.toml"
     text = toml.read_text()
     assert "ignore_imports = []" in text  # no back edge is left
-    toml.write_text(text.replace("ignore_imports = []", 'ignore_imports = ["orders.services.orders -> batches.services"]'))
+    toml.write_text(
+        text.replace("ignore_imports = []", 'ignore_imports = ["orders.services.orders -> batches.services"]')
+    )
     result = _lint(tree)
     assert result.returncode != 0
     assert "orders.services.orders -> batches.services" in result.stdout + result.stderr
