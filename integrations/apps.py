@@ -14,6 +14,11 @@ class IntegrationsConfig(AppConfig):
         from integrations.api import schema  # noqa: F401 - registers the token's OpenAPI description
 
         subscribe_partners()
+        # The System status page (administration, which may not import this app) shows the outbox and inbox.
+        from integrations.status import integration_state
+        from mes.health import status_provider_register
+
+        status_provider_register("integrations", integration_state)
 
 
 def subscribe_partners() -> list[str]:

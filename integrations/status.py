@@ -1,5 +1,6 @@
-"""What the System status page shows of the integrations (administration reads it through a hook,
-so that it does not import this app): the true state of the outbox and the inbox."""
+"""What the System status page shows of the integrations: the true state of the outbox and the inbox.
+Registered as the "integrations" part of the system status (mes.health.status_provider_register) by
+IntegrationsConfig.ready(): administration does not import this app."""
 
 from __future__ import annotations
 
@@ -11,10 +12,6 @@ from integrations.models import InboxMessage, InboxStatus, OutboxMessage, Outbox
 
 def _age_seconds(moment) -> float | None:
     return max(0.0, (timezone.now() - moment).total_seconds()) if moment else None
-
-
-def dead_letter_count() -> int:
-    return OutboxMessage.objects.filter(status=OutboxStatus.DEAD).count()
 
 
 def integration_state() -> dict:

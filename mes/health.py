@@ -1,7 +1,9 @@
-"""Reachability of the message broker, for /healthz and the system status page."""
+"""Reachability of the message broker, for /healthz and the system status page; and the parts of
+the system status that an app above the foundation provides (`status_provider_register`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import redis
@@ -26,3 +28,19 @@ def broker_reachable() -> dict:
         return {"ok": True, "transport": "redis"}
     except Exception as exc:  # noqa: BLE001
         return {"ok": False, "transport": "redis", "error": exc.__class__.__name__}
+
+
+_STATUS_PROVIDERS: dict[str, Callable[[], dict]] = {}
+
+
+def status_provider_register(name: str, provider: Callable[[], dict]) -> None:
+    """An app adds `name` to the system status (for example the integrations app its outbox and
+    inbox, in its AppConfig.ready()): the status page, in an app that may not import it, calls
+    `provider()` when it is shown. Registering a name again replaces its provider."""
+    _STATUS_PROVIDERS[name] = provider
+
+
+def status_provided(name: str) -> dict | None:
+    """The state `name`'s provider reports now, or None when no app provides it."""
+    provider = _STATUS_PROVIDERS.get(name)
+    return provider() if provider is not None else None

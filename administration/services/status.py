@@ -1,10 +1,11 @@
 """The system status for administrators: worker/beat heartbeat, queue length, last backup, disk space,
-open alerts, and the integration outbox (dead letters) once the integrations app provides it."""
+open alerts, and the state of the integration outbox and inbox, which the integrations app (a sibling
+in the top layer, which administration may not import) provides through
+`mes.health.status_provider_register("integrations", ...)` in its AppConfig.ready()."""
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import shutil
 import time
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from administration.services.alerts import open_alerts
 from administration.services.backup import backup_list
 from audit.dbroles import runtime_role_problems
 from audit.verification import read_checkpoints
-from mes.health import broker_reachable
+from mes.health import broker_reachable, status_provided
 
 HEARTBEAT_STALE_SECONDS = 180  # beat schedules the heartbeat every 60 s; three missed ones is a problem
 
@@ -62,25 +63,10 @@ def disk_free(path: Path) -> tuple[int, int]:
     return usage.free, usage.total
 
 
-def _integrations_status_module():
-    """Hook for the integrations app (`integrations.status`), without importing it directly."""
-    try:
-        return importlib.import_module("integrations.status")
-    except ModuleNotFoundError:
-        return None
-
-
-def outbox_dead_letters() -> int | None:
-    module = _integrations_status_module()
-    counter = getattr(module, "dead_letter_count", None)
-    return counter() if counter else None
-
-
 def integration_state() -> dict | None:
-    """The outbox and inbox state (pending, retrying, dead letters, failed, oldest ages), or None."""
-    module = _integrations_status_module()
-    state = getattr(module, "integration_state", None)
-    return state() if state else None
+    """The outbox and inbox state (pending, retrying, dead letters, failed, oldest ages), or None
+    without an integrations app."""
+    return status_provided("integrations")
 
 
 def system_status() -> dict:
@@ -93,7 +79,7 @@ def system_status() -> dict:
     broker = broker_reachable()
     queued = queue_length()
     integrations = integration_state()
-    dead = integrations["outbox_dead"] if integrations is not None else outbox_dead_letters()
+    dead = integrations["outbox_dead"] if integrations is not None else None
     return {
         "heartbeat_age": age,
         "heartbeat_ok": age is not None and age < HEARTBEAT_STALE_SECONDS,
