@@ -1,9 +1,11 @@
 """The Celery application. Tasks are thin: they take ids and call services."""
 
 import os
+from pathlib import Path
 
 from celery import Celery
 from celery.contrib.django.task import DjangoTask
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mes.settings")
 
@@ -29,10 +31,6 @@ app.Task = MesTask
 
 def _ensure_filesystem_broker_folders() -> None:
     """The embedded broker keeps messages in folders that must exist before any process uses them."""
-    from pathlib import Path
-
-    from django.conf import settings
-
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
         for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
             Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key]).mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from audit.context import audit_context
 from equipment.models import LogbookKind, MaintenancePlan, WorkOrder
+from equipment.services.logbook import logbook_write
 
 DUE_DAYS_AHEAD = 7  # a calendar plan's work order is generated this many days before its date
 DUE_USAGE_FRACTION = Decimal("0.8")  # ... and a usage plan's at 80 % of its interval
@@ -77,8 +78,6 @@ def pm_interlock(eq, today: dt.date, reasons: list[str], warnings: list[str]) ->
 
 def pm_due_generate(*, today: dt.date | None = None) -> list[WorkOrder]:
     """Beat task: one work order for each active plan that is due and has none open (idempotent)."""
-    from equipment.services.status import logbook_write
-
     today = today or timezone.localdate()
     created = []
     for plan_id in MaintenancePlan.objects.filter(active=True, open_work_order__isnull=True).values_list(

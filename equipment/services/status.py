@@ -34,6 +34,7 @@ from equipment.models import (
     MaintenancePlan,
     QualificationStatus,
 )
+from equipment.services.logbook import logbook_write
 from equipment.services.pm import pm_interlock, pm_usage_record
 from mes.config import config_get_or_default
 from mes.workflow import transition_apply
@@ -225,12 +226,6 @@ def equipment_verify_for_batch(
         eq.code: usability_evaluate(eq, product=product, at=at)
         for eq in usability_queryset().filter(pk__in=ids).order_by("code")
     }
-
-
-# --- logbook ---------------------------------------------------------------------------------
-def logbook_write(*, equipment: Equipment, kind: str, text: str, user=None, **fields) -> LogbookEntry:
-    """Append one logbook line (inside the caller's transaction)."""
-    return LogbookEntry.objects.create(equipment=equipment, kind=kind, text=text[:2000], user=user, **fields)
 
 
 def status_apply(

@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.core.management.base import BaseCommand
 
 from equipment.balances.simulator import BalanceSimulator
+from equipment.models import Balance
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -22,8 +23,6 @@ def _decimals(readability: Decimal) -> int:
 
 def configured_simulators() -> list[tuple[str, BalanceSimulator]]:
     """A (not yet started) simulator for every balance configured on this machine, as its record says."""
-    from equipment.models import Balance
-
     sims = []
     for b in Balance.objects.select_related("equipment", "metrology").filter(host__in=LOCAL_HOSTS):
         m = getattr(b, "metrology", None)
