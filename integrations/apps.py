@@ -14,6 +14,11 @@ class IntegrationsConfig(AppConfig):
         from integrations.api import schema  # noqa: F401 - registers the token's OpenAPI description
 
         subscribe_partners()
+        # The outbox queues its delivery task, which wraps the outbox (integrations.tasks imports it).
+        from integrations.services.outbox import outbox_dispatch_task_register
+        from integrations.tasks import outbox_dispatch
+
+        outbox_dispatch_task_register(outbox_dispatch)
         # The System status page (administration, which may not import this app) shows the outbox and inbox.
         from integrations.status import integration_state
         from mes.health import status_provider_register

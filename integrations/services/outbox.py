@@ -79,11 +79,23 @@ def _dispatch_on_commit(system: str) -> None:
     transaction.on_commit(queue)
 
 
+# The Celery task that delivers a system's due messages (integrations.tasks.outbox_dispatch). The tasks
+# module wraps this one, so it cannot be imported here: IntegrationsConfig.ready() registers it.
+_DISPATCH_TASK: list = []
+
+
+def outbox_dispatch_task_register(task) -> None:
+    """Register the Celery task `task(system)` that `outbox_dispatch_queue` queues."""
+    _DISPATCH_TASK[:] = [task]
+
+
 def outbox_dispatch_queue(system: str, countdown: float | None = None) -> bool:
     """Ask a worker to deliver `system`'s due messages. If the broker is down, the messages
     simply wait: the sweeper queues them again once it is back."""
-    from integrations.tasks import outbox_dispatch  # pending: integrations.tasks imports this module
-
+    if not _DISPATCH_TASK:
+        logger.warning("no outbox dispatch task registered; the sweeper will queue %s", system)
+        return False
+    outbox_dispatch = _DISPATCH_TASK[0]
     try:
         if countdown:
             outbox_dispatch.apply_async(args=[system], countdown=countdown)
