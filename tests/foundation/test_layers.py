@@ -4,6 +4,7 @@ including those inside function bodies, so hiding an import in a function does n
 
 from __future__ import annotations
 
+import ast
 import itertools
 import shutil
 import subprocess
@@ -105,3 +106,80 @@ def test_no_new_cycle_between_apps():
     assert cycles <= KNOWN_CYCLES, f"new cycles between apps: {sorted(cycles - KNOWN_CYCLES)}"
     assert ("administration", "audit") not in cycles and ("administration", "mes") not in cycles
     assert ("audit", "mes") not in cycles  # audit is the lowest layer
+
+
+# --- No import inside a function body (issue 22) ---------------------------------------------------
+# An import inside a function hides a dependency from the reader (and, before import-linter read it,
+# from the lint) and usually dodges a cycle that is a layering problem: fix that with a registry or an
+# event (docs/development.md, "Layers"). The only function-body imports left, each for its reason:
+LAZY_IMPORT_REASONS = {
+    "apps.py": "Django imports <app>/apps.py before any model exists: AppConfig.ready() (and the post_migrate "
+    "handlers it connects) is where an app imports its models and fills the registries of the apps below it",
+    "weasyprint": "WeasyPrint loads Pango, Cairo and the fonts (a second and tens of MB): only a process that "
+    "renders a PDF (batch record, report, label) pays for it",
+    "fontTools": "fontTools reads the PDF fonts' character maps, once, when the first batch record PDF is rendered",
+}
+# Migrations are generated code whose RunPython functions must use apps.get_model(); they are not walked.
+
+
+def _function_body_imports() -> list[tuple[str, int, str, str]]:
+    """(path, line, function, imported module) for every import inside a function of an app module."""
+    found = []
+    for app in APPS:
+        for path in sorted((ROOT / app).rglob("*.py")):
+            rel = path.relative_to(ROOT).as_posix()
+            if "/migrations/" in rel:
+                continue
+            tree = ast.parse(path.read_text(), filename=rel)
+            for function in ast.walk(tree):
+                if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                    continue
+                for node in ast.walk(function):
+                    if isinstance(node, ast.Import):
+                        found += [(rel, node.lineno, function.name, alias.name) for alias in node.names]
+                    elif isinstance(node, ast.ImportFrom):
+                        found.append((rel, node.lineno, function.name, "." * node.level + (node.module or "")))
+    # A nested function's import is found from the outer function too: report it once.
+    return sorted({(rel, line, "", module): (rel, line, name, module) for rel, line, name, module in found}.values())
+
+
+def _lazy_reason(rel: str, module: str) -> str | None:
+    if rel.endswith("/apps.py"):
+        return LAZY_IMPORT_REASONS["apps.py"]
+    return LAZY_IMPORT_REASONS.get(module.split(".")[0])
+
+
+def test_no_import_inside_a_function_body():
+    """Every import of an app module is at module level, but for the reasons listed above."""
+    unexplained = [
+        f"{rel}:{line} in {name}(): import {module}"
+        for rel, line, name, module in _function_body_imports()
+        if _lazy_reason(rel, module) is None
+    ]
+    assert not unexplained, "move these imports to module level (a cycle: a registry or an event):\n" + "\n".join(
+        unexplained
+    )
+
+
+def test_every_lazy_import_reason_is_still_needed():
+    """The list of reasons only shrinks: a reason no import uses any more is removed."""
+    used = {
+        "apps.py" if rel.endswith("/apps.py") else module.split(".")[0]
+        for rel, _line, _name, module in _function_body_imports()
+    }
+    assert set(LAZY_IMPORT_REASONS) <= used, sorted(set(LAZY_IMPORT_REASONS) - used)
+
+
+def test_a_function_body_import_fails(tmp_path, monkeypatch):
+    """The walk finds an import hidden in a nested block of a method, and names where it is."""
+    app = tmp_path / "materials"
+    app.mkdir()
+    (app / "work.py").write_text(
+        "class Cards:\n    def cards(self, user):\n        if user:\n            from batches.models import Batch\n"
+        "            return Batch\n"
+    )
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    monkeypatch.setattr(sys.modules[__name__], "APPS", ["materials"])
+    assert _function_body_imports() == [("materials/work.py", 4, "cards", "batches.models")]
+    with pytest.raises(AssertionError, match=r"materials/work.py:4 in cards\(\): import batches.models"):
+        test_no_import_inside_a_function_body()
