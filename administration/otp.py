@@ -120,7 +120,6 @@ def otp_verify(request):
 
 
 def _qr_data_uri(url: str) -> str:
-
     image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
     buffer = io.BytesIO()
     image.save(buffer)

@@ -64,7 +64,6 @@ _DELETES = re.compile(r"\b(DELETE|TRUNCATE)\b")
 
 
 def on_write_refused(sender, entry: dict, **kwargs) -> None:
-
     statement = entry.get("statement", "")
     # refused by the retention trigger (the owner) or by the runtime role having no DELETE right at all
     retention = RETENTION_MARK in entry.get("message", "") or bool(_DELETES.search(statement.upper()))

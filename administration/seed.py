@@ -16,7 +16,6 @@ SEED_ORDER = 90
 
 
 def seed(stdout) -> None:
-
     parameters_sync()
     _seed_role_request(stdout)
     if ConfigChange.objects.exists():

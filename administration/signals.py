@@ -30,7 +30,6 @@ def _alert_on_failures(sender, **kwargs):
 
 
 def _refuse(entry_point: str, user=None) -> None:
-
     with transaction.atomic():
         audit_record(
             action="retention.delete_refused",

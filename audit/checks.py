@@ -13,7 +13,6 @@ from audit.keys import key_ring
 
 @register(Tags.database, deploy=True)
 def check_runtime_role(app_configs=None, **kwargs) -> list[Error]:
-
     errors = []
     try:
         problems = runtime_role_problems(connection)

@@ -23,7 +23,6 @@ def _user_ref(user) -> dict:
 
 @receiver(user_logged_in, dispatch_uid="audit.login")
 def _on_login(sender, request, user, **kwargs):
-
     account_guard().register_success(user=user, kind="login")
     with transaction.atomic():
         audit_record(action="auth.login", actor=user, **_user_ref(user))
@@ -40,7 +39,6 @@ def _on_logout(sender, request, user, **kwargs):
 
 @receiver(user_login_failed, dispatch_uid="audit.login_failed")
 def _on_login_failed(sender, credentials, request=None, **kwargs):
-
     username = str(credentials.get("username", ""))[:150]
     with transaction.atomic():
         audit_record(

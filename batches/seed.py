@@ -103,7 +103,6 @@ def _run_steps(batch, count: int, lots_needed: bool) -> None:
 
 
 def _issue(batch) -> None:
-
     for req in batch_bom_lines(batch):
         for lot in lot_suggest_fefo(material=req.material, limit=1):
             lot_issue_to_batch(
@@ -119,7 +118,6 @@ def _issue(batch) -> None:
 
 
 def _advance(batch, target: str, stdout) -> None:
-
     sup = _user("supervisor")
     try:
         if batch.status == "planned":

@@ -9,7 +9,6 @@ from equipment.models import Equipment, EquipmentClass, FaultReport, WorkOrder
 
 
 def ensure_access_fixture() -> None:
-
     if WorkOrder.objects.exists():
         return
 

@@ -128,7 +128,6 @@ def _seed_checklists() -> None:
 
 
 def _seed_equipment() -> dict[str, Equipment]:
-
     now, today = timezone.now(), timezone.localdate()
     lines = {line.code: line for line in Line.objects.all()}
     # The product model through the equipment's own relation: the seed adds no import of materials.
@@ -191,7 +190,6 @@ def _edit(eq: Equipment, **values) -> None:
 
 
 def _seed_states(created: dict[str, Equipment]) -> None:
-
     operator, operator2, tech = demo_user("operator"), demo_user("operator2"), demo_user("maintenance")
     supervisor = demo_user("supervisor")
     now, today = timezone.now(), timezone.localdate()

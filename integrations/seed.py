@@ -103,7 +103,6 @@ def _seed_inbox() -> None:
 
 
 def _seed_refused_json() -> None:
-
     raw = '{"lot_number": "L-DEMO", "quantity": NaN}'
     message, created = inbox_receive(system="wms", kind="stock_status", message_id="demo:stock-nan", raw=raw)
     if not created:

@@ -67,7 +67,6 @@ def _row(inspection, sample_code: str, item, value: str) -> dict:
 
 
 def _lims(lims) -> None:
-
     _mark_first_request_delivered()
     inspection = _open_inspection()
     if inspection is None:
@@ -104,7 +103,6 @@ def _decision(deviation, decision: str, **extra) -> dict:
 
 
 def _qms(qms) -> None:
-
     deviation = Deviation.objects.filter(status=DeviationStatus.OPEN).order_by("id").first()
     owner = demo_user("supervisor")
     if deviation is None or owner is None:

@@ -16,7 +16,6 @@ SOON_DAYS = 30
 
 
 def cards(user) -> list[WorkCard]:
-
     found: list[WorkCard] = []
     if not user.has_perm("materials.view_lot"):
         return found

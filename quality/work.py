@@ -77,7 +77,6 @@ def cards(user) -> list[WorkCard]:
 
 
 def _inspection_cards(user) -> list[WorkCard]:
-
     out: list[WorkCard] = []
     if user.has_perm("quality.enter_result"):
         n = Inspection.objects.filter(status__in=("due", "in_testing")).count()

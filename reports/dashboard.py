@@ -95,7 +95,6 @@ def expiring_lot_count(today: dt.date, days: int) -> int:
 
 
 def _int(field: str):
-
     return Cast(field, IntegerField())
 
 

@@ -19,7 +19,6 @@ SEED_ORDER = 90
 
 
 def seed(stdout=None) -> None:
-
     today = timezone.localdate()
     supervisor = get_user_model().objects.filter(username="supervisor").first()
     analyst = get_user_model().objects.filter(username="analyst").first()

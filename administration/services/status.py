@@ -70,7 +70,6 @@ def integration_state() -> dict | None:
 
 
 def system_status() -> dict:
-
     age = heartbeat_age()
     backups = backup_list()
     last = backups[0] if backups else None

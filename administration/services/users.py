@@ -331,7 +331,6 @@ def user_reset_password(*, actor, user_id: int, reason: str) -> str | None:
 
 
 def _mail_temporary_password(user, temporary: str) -> None:
-
     send_mail(
         _("Your temporary MES password"),
         _(

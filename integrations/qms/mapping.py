@@ -141,7 +141,6 @@ def _approve(message, data, actor) -> dict:
 
 
 def _reject(message, data, actor) -> dict:
-
     reason = gettext("QMS %(r)s not effective (%(by)s, %(at)s): %(c)s") % {
         "r": data["capa_reference"],
         "by": data["decided_by"],

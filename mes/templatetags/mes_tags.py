@@ -58,7 +58,6 @@ _NAVIGATION_KEEP = 2000
 
 @register.simple_tag(takes_context=True)
 def navigation_menu(context) -> str:
-
     sections = context.get("nav_sections")
     request = context.get("request")
     match = getattr(request, "resolver_match", None)
