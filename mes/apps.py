@@ -19,6 +19,9 @@ class MesConfig(AppConfig):
         from mes.permcache import connect_signals
 
         connect_signals()  # permission changes invalidate the permission caches
+        from mes.changecontrol import connect_guards
+
+        connect_guards()  # a controlled field changes only through an approved change request
         post_migrate.connect(_after_migrate, dispatch_uid="mes.sync_role_permissions")
 
 
@@ -30,3 +33,9 @@ def _after_migrate(sender, **kwargs):
         from mes.roles import sync_role_permissions
 
         sync_role_permissions()
+        if kwargs.get("plan") is not None:  # a flush leaves tables and triggers as they are
+            from django.db import connections
+
+            from mes.changecontrol import install_masterdata_guard
+
+            install_masterdata_guard(connections[kwargs.get("using", "default")])

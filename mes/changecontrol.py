@@ -9,21 +9,36 @@ Such fields then change only through a MasterDataChange: proposed with a reason 
 approved by ANOTHER person with an e-signature, effective on approval (the approval writes the
 record in the same transaction). `master_data_check` is the guard every direct save path calls
 (the Django admin, an app's master-data service): it refuses a controlled field changed by hand.
+
+Three layers hold the rule (docs/administration.md, "Change control"):
+- the pages and the Django admin route edits (and new records) into a change request;
+- the ORM: a `pre_save` guard on every controlled model refuses an UPDATE that changes a controlled
+  field, unless the write runs inside `controlled_writes(why)` (the approval itself, seeds, bench and
+  test fixtures). Creating a record through the ORM stays open for seeds and imports; the pages and
+  the admin never do it;
+- PostgreSQL: a deferred constraint trigger per controlled table (`install_masterdata_guard`, run
+  after every migrate) refuses at COMMIT an UPDATE of a controlled column unless a change request
+  for that record became effective in the same transaction (its audit event carries the txid). Raw
+  SQL as the runtime role is refused there. SQLite (the embedded demo) has only the ORM guard.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.db.models.signals import pre_save
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from audit.canonical import jsonable
 from audit.context import audit_context
 from audit.models import SignatureMeaning
 from mes.models import MasterDataChange, MasterDataChangeStatus
@@ -165,6 +180,157 @@ def master_data_check(obj: models.Model) -> None:
         )
 
 
+# --- the ORM guard ---------------------------------------------------------------------------------
+class ChangeControlError(ValidationError):
+    """A controlled field was written outside an approved change request."""
+
+
+_WRITES: ContextVar[tuple[str, ...]] = ContextVar("controlled_writes", default=())
+
+
+@contextmanager
+def controlled_writes(why: str) -> Iterator[None]:
+    """Open the ORM guard for the block, saying why: the approval of a change request ("MDC-00012"),
+    seeding the demo, bench and test fixtures. Never for a person's edit: that is a change request."""
+    why = (why or "").strip()
+    if not why:
+        raise ValueError("controlled_writes needs the reason the block may write controlled fields")
+    token = _WRITES.set((*_WRITES.get(), why))
+    try:
+        yield
+    finally:
+        _WRITES.reset(token)
+
+
+def controlled_writes_open() -> str | None:
+    """Why controlled writes are open now (the innermost reason), or None."""
+    stack = _WRITES.get()
+    return stack[-1] if stack else None
+
+
+def _old_values(obj: models.Model, names: tuple[str, ...]) -> dict | None:
+    """The canonical values as last loaded (GMPModel keeps them), or as stored when it does not."""
+    loaded = obj._audit_old() if hasattr(obj, "_audit_old") else None
+    if loaded is not None and all(n in loaded for n in names):
+        return loaded
+    stored = type(obj)._base_manager.filter(pk=obj.pk).first()
+    if stored is None:
+        return None
+    return {n: jsonable(getattr(stored, _field(type(obj), n).attname)) for n in names}
+
+
+def controlled_changes(obj: models.Model, entry: Controlled, update_fields=None) -> list[str]:
+    """The controlled fields this save would change in the stored row (none for a new row)."""
+    names = entry.fields if update_fields is None else tuple(n for n in entry.fields if n in set(update_fields))
+    if not names or obj.pk is None:
+        return []
+    if obj._state.adding and not type(obj)._base_manager.filter(pk=obj.pk).exists():
+        return []  # a real INSERT (a hand-built instance with an existing pk would UPDATE that row)
+    old = _old_values(obj, names)
+    if old is None:
+        return []
+    model = type(obj)
+    return [n for n in names if jsonable(getattr(obj, _field(model, n).attname)) != old.get(n)]
+
+
+def _guard_save(sender, instance, raw=False, update_fields=None, **kwargs) -> None:
+    """pre_save of every controlled model: an UPDATE of a controlled field needs an approved change."""
+    entry = controlled_for(sender)
+    if entry is None or controlled_writes_open():
+        return
+    changed = controlled_changes(instance, entry, update_fields)
+    if changed:
+        names = ", ".join(str(_field(sender, n).verbose_name) for n in changed)
+        raise ChangeControlError(
+            _(
+                "%(record)s: %(fields)s are under change control and change only when another person "
+                "approves a change request."
+            )
+            % {"record": capfirst(sender._meta.verbose_name), "fields": names}
+        )
+
+
+def connect_guards() -> None:
+    """Connect the ORM guard to every registered controlled model (MesConfig.ready)."""
+    for entry in registry().values():
+        pre_save.connect(_guard_save, sender=entry.model, dispatch_uid=f"changecontrol.{entry.key}")
+
+
+# --- the database guard (PostgreSQL) -------------------------------------------------------------------
+# A deferred constraint trigger per controlled table, generated from the registry after every migrate
+# (as audit.db does for the audited-write guard): when the transaction commits, an UPDATE that changed a
+# controlled column must belong to a transaction in which a change request for that record became
+# effective. The proof is the change's own audit event moving it to "effective": the audit chain's link
+# trigger (SECURITY DEFINER, audit.db) stamps each event with the inserting transaction, which the
+# runtime role cannot forge. Raw SQL, QuerySet.update() through _base_manager or a psql session as the
+# runtime role have no such event, and their transaction is refused.
+MASTERDATA_MARK = "MES-CHANGE-CONTROL"
+
+_PG_MASTERDATA_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION mes_require_masterdata_change() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE record_id text := to_jsonb(NEW) ->> TG_ARGV[1];
+BEGIN
+    IF EXISTS (
+        SELECT 1 FROM mes_masterdatachange c
+          JOIN audit_auditevent e ON e.object_type = 'mes.masterdatachange' AND e.object_id = c.id::text
+         WHERE c.object_type = TG_ARGV[0] AND c.object_id = record_id AND c.status = 'effective'
+           AND e.txid = pg_current_xact_id()::text::bigint
+           AND e.new_values <> '' AND (e.new_values::jsonb ->> 'status') = 'effective'
+    ) THEN
+        RETURN NULL;
+    END IF;
+    RAISE EXCEPTION '{MASTERDATA_MARK}: % of % #% changes master data under change control without an approved change request',
+        TG_OP, TG_TABLE_NAME, record_id USING ERRCODE = 'insufficient_privilege';
+END;
+$$;
+"""
+
+
+def masterdata_trigger_name(table: str) -> str:
+    return f"{table}_change_control"
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _masterdata_trigger_statements(entry: Controlled) -> list[str]:
+    model = entry.model
+    table, name = model._meta.db_table, masterdata_trigger_name(model._meta.db_table)
+    columns = [_field(model, n).column for n in entry.fields]
+    changed = " OR ".join(f"OLD.{_quoted(c)} IS DISTINCT FROM NEW.{_quoted(c)}" for c in columns)
+    return [
+        f"DROP TRIGGER IF EXISTS {_quoted(name)} ON {_quoted(table)}",
+        f"CREATE CONSTRAINT TRIGGER {_quoted(name)} AFTER UPDATE ON {_quoted(table)} "
+        f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ({changed}) "
+        f"EXECUTE FUNCTION mes_require_masterdata_change('{model._meta.label_lower}', '{model._meta.pk.column}')",
+    ]
+
+
+def masterdata_guard_tables(connection) -> list[str]:
+    """The tables of the registered controlled models that exist in this database."""
+    existing = set(connection.introspection.table_names())
+    return sorted(e.model._meta.db_table for e in registry().values() if e.model._meta.db_table in existing)
+
+
+def install_masterdata_guard(connection) -> list[str]:
+    """Install (idempotent) the change-control trigger on every controlled table. PostgreSQL only:
+    run as the owner after migrate. Returns the tables guarded."""
+    if connection.vendor != "postgresql":
+        return []
+    existing = set(connection.introspection.table_names())
+    guarded = []
+    with connection.cursor() as cursor:
+        cursor.execute(_PG_MASTERDATA_FUNCTION)
+        for entry in registry().values():
+            if entry.model._meta.db_table not in existing:
+                continue
+            for statement in _masterdata_trigger_statements(entry):
+                cursor.execute(statement)
+            guarded.append(entry.model._meta.db_table)
+    return sorted(guarded)
+
+
 # --- the workflow -----------------------------------------------------------------------------
 def masterdata_propose(*, user, obj: models.Model, reason: str) -> MasterDataChange:
     """Propose the controlled values held by `obj` (unsaved: an edited copy, or a new record)."""
@@ -184,8 +350,7 @@ def masterdata_propose(*, user, obj: models.Model, reason: str) -> MasterDataCha
         before = {n: before[n] for n in after}
     if not after:
         raise ValidationError(_("Nothing to change: the proposed values are the values in force."))
-    if new:
-        obj.full_clean(validate_unique=True)
+    obj.full_clean(validate_unique=True)  # the model's rules (clean()) now; approval checks them again
     with transaction.atomic(), audit_context(actor=user, action="mes.masterdatachange.propose", reason=reason[:100]):
         return MasterDataChange.objects.create(
             object_type=obj._meta.label_lower, object_id="" if new else str(obj.pk), object_repr=_describe(obj),
@@ -253,7 +418,8 @@ def _apply(user, change: MasterDataChange) -> None:
     for name, text in change.after.items():
         setattr(obj, _field(model, name).attname, _typed(model, name, text))
     obj.full_clean()
-    with audit_context(actor=user, action=f"{change.object_type}.{verb}", reason=f"MDC-{change.pk:05d}"):
+    ref = f"MDC-{change.pk:05d}"
+    with controlled_writes(ref), audit_context(actor=user, action=f"{change.object_type}.{verb}", reason=ref):
         obj.save()
     if not change.object_id:
         change.object_id, change.object_repr = str(obj.pk), str(obj)[:200]
