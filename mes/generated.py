@@ -1,20 +1,28 @@
-"""Sentences the system writes into records itself (deviation titles, generated descriptions).
+"""Sentences the system writes into records itself (deviation titles, logbook lines, alerts, reasons).
 
 A record keeps one text for everyone, so a generated sentence is stored in English, whatever the
 language of the person whose action produced it, and shown in the reader's language: declare the
 sentence once with `GeneratedText(gettext_noop("... %(name)s ..."))`, store `text(name=...)`, and
 show the field through the `localized` template filter (mes_tags), which recognises a declared
 sentence and translates it with the stored values. Text a person typed is shown as typed.
+
+A value may be empty, may itself be a declared sentence (a fault's description inside a logbook
+line), or be a word the sentence declares translatable (`words=("source",)`: a choice label or a
+verdict, stored in English with `english(label)`): both are shown in the reader's language too. Never translate on write: a record stored in Chinese because the
+request was Chinese reads Chinese to everyone, which is the fault this module exists to prevent.
 """
 
 from __future__ import annotations
 
 import re
 
+from django.utils import translation
 from django.utils.translation import gettext
 
 _DECLARED: dict[str, re.Pattern[str]] = {}
-_FIELD = re.compile(r"%\((\w+)\)s")
+_WORDS: dict[str, frozenset[str]] = {}
+_FIELD = re.compile(r"%\((\w+)\)[sd]")
+_DEPTH = 4  # a sentence inside a sentence inside ...: enough for every real nesting, bounded for safety
 
 
 def _pattern(msgid: str) -> re.Pattern[str]:
@@ -26,26 +34,69 @@ def _pattern(msgid: str) -> re.Pattern[str]:
             rx += f"(?P={part})"
         else:
             seen.add(part)
-            rx += f"(?P<{part}>.+?)"
+            rx += f"(?P<{part}>.*?)"
     return re.compile(rx + r"\Z", re.DOTALL)
+
+
+def _literal_length(msgid: str) -> int:
+    return len(_FIELD.sub("", msgid))
 
 
 class GeneratedText:
     """One generated sentence: `text(**values)` is what the record stores (English)."""
 
-    def __init__(self, msgid: str) -> None:
+    def __init__(self, msgid: str, *, words: tuple[str, ...] = ()) -> None:
         self.msgid = msgid
+        self._format = _FIELD.sub(lambda m: f"%({m.group(1)})s", msgid)
         _DECLARED[msgid] = _pattern(msgid)
+        _WORDS[msgid] = frozenset(words)
+        # The most specific sentence is tried first, so "Fault %(n)s dismissed." wins over a looser one.
+        ordered = sorted(_DECLARED.items(), key=lambda item: -_literal_length(item[0]))
+        _DECLARED.clear()
+        _DECLARED.update(ordered)
 
     def __call__(self, **values) -> str:
-        return self.msgid % {k: str(v) for k, v in values.items()}
+        return self._format % {k: "" if v is None else str(v) for k, v in values.items()}
+
+    def __mod__(self, values: dict) -> str:
+        """`SENTENCE % {...}`, like the gettext call it replaces: the stored (English) text."""
+        return self(**values)
+
+    def __repr__(self) -> str:
+        return f"GeneratedText({self.msgid!r})"
+
+
+def english(label) -> str:
+    """A translatable label (a choice's display, a `gettext_lazy` word) as stored: in English."""
+    with translation.override("en"):
+        return str(label)
+
+
+def _value(value: str, word: bool, depth: int) -> str:
+    if word:
+        return gettext(value) if value else value
+    return _localized(value, depth + 1) if value and depth < _DEPTH else value
+
+
+def _localized(text: str, depth: int) -> str:
+    for msgid, pattern in _DECLARED.items():
+        match = pattern.match(text)
+        if match:
+            words = _WORDS[msgid]
+            values = {k: _value(v, k in words, depth) for k, v in match.groupdict().items()}
+            return _fill(msgid, values)
+    return text
+
+
+def _fill(msgid: str, values: dict[str, str]) -> str:
+    """The translation of `msgid` with the stored values; the English text if the translation is unusable."""
+    translated = gettext(msgid)
+    try:
+        return _FIELD.sub(lambda m: f"%({m.group(1)})s", translated) % values
+    except (KeyError, ValueError, TypeError):
+        return _FIELD.sub(lambda m: f"%({m.group(1)})s", msgid) % values
 
 
 def localized(text: str | None) -> str:
     """A stored text in the reader's language when it is a declared generated sentence."""
-    text = text or ""
-    for msgid, pattern in _DECLARED.items():
-        match = pattern.match(text)
-        if match:
-            return gettext(msgid) % match.groupdict()
-    return text
+    return _localized(text or "", 0)

@@ -16,11 +16,18 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from administration.models import AlertKind, SecurityAlert
 from audit.context import audit_context
 from mes.config import config_get_or_default
+from mes.generated import GeneratedText
 from mes.workflow import user_may
+
+LOCKED_AFTER_FAILURES = GeneratedText(
+    gettext_noop("Locked after %(n)s failed attempts (last: %(kind)s)."), words=("kind",)
+)
+FAILED_IN_A_ROW = GeneratedText(gettext_noop("%(n)s failed attempts in a row."))
 
 logger = logging.getLogger("mes.security")
 ACK = "administration.change_securityalert"
@@ -85,7 +92,7 @@ def on_authentication_failed(*, user, kind: str, attempts: int, newly_locked: bo
             kind=AlertKind.ACCOUNT_LOCKED,
             username=username,
             attempts=attempts,
-            detail=_("Locked after %(n)s failed attempts (last: %(kind)s).") % {"n": attempts, "kind": kind},
+            detail=LOCKED_AFTER_FAILURES % {"n": attempts, "kind": kind},
             mail_now=True,
         )
     elif attempts == threshold:
@@ -93,7 +100,7 @@ def on_authentication_failed(*, user, kind: str, attempts: int, newly_locked: bo
             kind=AlertKind.FAILED_SIGNATURES if kind == "signature" else AlertKind.FAILED_LOGINS,
             username=username,
             attempts=attempts,
-            detail=_("%(n)s failed attempts in a row.") % {"n": attempts},
+            detail=FAILED_IN_A_ROW % {"n": attempts},
             mail_now=True,
         )
 

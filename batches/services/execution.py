@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from audit.context import audit_context
 from audit.services import audit_record
@@ -30,7 +31,12 @@ from batches.models import (
     refuse_if_archived,
 )
 from batches.services.hooks import OUT_OF_RANGE, YIELD_OUT_OF_LIMITS, raise_deviation
+from mes.generated import GeneratedText
 from mes.workflow import AlreadyDone, transition_apply, user_may
+
+OUT_OF_RANGE_DESCRIPTION = GeneratedText(gettext_noop("%(v)s %(u)s recorded, limits %(l)s. Comment: %(c)s"))
+STEP_EXECUTED_AGAIN = GeneratedText(gettext_noop("Step executed again"))
+END_OF_BATCH = GeneratedText(gettext_noop("End of batch %(b)s"))
 
 LATE_GRACE = dt.timedelta(minutes=30)
 
@@ -266,7 +272,7 @@ def entry_record(
                 user=user,
                 batch=batch,
                 title=OUT_OF_RANGE(n=current.name, s=step.number),
-                description=_("%(v)s %(u)s recorded, limits %(l)s. Comment: %(c)s")
+                description=OUT_OF_RANGE_DESCRIPTION
                 % {"v": value, "u": current.unit, "l": current.limits_text, "c": comment},
                 source="parameter",
                 classification="major" if current.critical else "minor",
@@ -350,7 +356,7 @@ def step_sign(*, user, step: StepExecution | int, password: str, material_except
             # A step executed again after completion: its equipment is shut down (dirty) as at completion.
             from equipment.services import equipment_end_use
 
-            equipment_end_use(equipment=locked.equipment_id, user=user, reason=_("Step executed again"))
+            equipment_end_use(equipment=locked.equipment_id, user=user, reason=STEP_EXECUTED_AGAIN())
         signature_create(signer=user, obj=locked, meaning="performed", action="batches.step.sign")
     return locked
 
@@ -453,7 +459,7 @@ def batch_complete(*, user, batch: Batch, password: str, output_quantity, expiry
         snap = record.snapshot
         limits = (Decimal(snap["yield_min"]), Decimal(snap["yield_max"]))
         for eq in Equipment.objects.filter(current_batch=obj):
-            equipment_end_use(equipment=eq, user=user, reason=_("End of batch %(b)s") % {"b": obj.number})
+            equipment_end_use(equipment=eq, user=user, reason=END_OF_BATCH % {"b": obj.number})
         lot = lot_create_output(
             user=user, batch=obj, quantity=output, unit=obj.unit, expiry_date=expiry_date or _rework_expiry(obj)
         )

@@ -11,7 +11,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from rest_framework import serializers
+
+from mes.generated import GeneratedText
+
+ERP_PLAN_REASON = GeneratedText(gettext_noop("ERP plan %(plan)s, revision %(rev)s"))
 
 
 class PlanLineSerializer(serializers.Serializer):
@@ -127,7 +132,7 @@ def plan_line_revise(*, order, line: dict, plan: dict, actor) -> dict:
         )
     if not changes:
         return {}
-    reason = gettext("ERP plan %(plan)s, revision %(rev)s") % {"plan": plan["plan_id"], "rev": plan["revision"]}
+    reason = ERP_PLAN_REASON % {"plan": plan["plan_id"], "rev": plan["revision"]}
     try:
         order_update(user=actor, order_id=order.pk, reason=reason, **changes)
     except ValidationError as exc:

@@ -22,13 +22,16 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from audit.context import audit_context
 from integrations.services.accounts import inbound_actor
 from integrations.services.inbox import Parked
+from mes.generated import GeneratedText
+
+QMS_NOT_EFFECTIVE = GeneratedText(gettext_noop("QMS %(r)s not effective (%(by)s, %(at)s): %(c)s"))
 
 
 # --- outbound ----------------------------------------------------------------------------------
@@ -149,7 +152,7 @@ def _reject(message, data, actor) -> dict:
     from quality.models import CAPAStatus
     from quality.services import capa_reopen
 
-    reason = gettext("QMS %(r)s not effective (%(by)s, %(at)s): %(c)s") % {
+    reason = QMS_NOT_EFFECTIVE % {
         "r": data["capa_reference"],
         "by": data["decided_by"],
         "at": data["decided_at"].isoformat(),
