@@ -98,5 +98,10 @@ def _fill(msgid: str, values: dict[str, str]) -> str:
 
 
 def localized(text: str | None) -> str:
-    """A stored text in the reader's language when it is a declared generated sentence."""
-    return _localized(text or "", 0)
+    """A stored text in the reader's language when it is a declared generated sentence, or several
+    of them one a line (a deviation listing each limit that was exceeded)."""
+    text = text or ""
+    shown = _localized(text, 0)
+    if shown is text and "\n" in text:
+        return "\n".join(_localized(line, 0) for line in text.split("\n"))
+    return shown

@@ -24,9 +24,7 @@ from mes.config import config_get_or_default
 from mes.generated import GeneratedText
 from mes.workflow import user_may
 
-LOCKED_AFTER_FAILURES = GeneratedText(
-    gettext_noop("Locked after %(n)s failed attempts (last: %(kind)s)."), words=("kind",)
-)
+LOCKED_AFTER_FAILURES = GeneratedText(gettext_noop("Locked after %(n)s failed attempts (last: %(kind)s)."))
 FAILED_IN_A_ROW = GeneratedText(gettext_noop("%(n)s failed attempts in a row."))
 
 logger = logging.getLogger("mes.security")

@@ -34,6 +34,8 @@ from batches.services.hooks import OUT_OF_RANGE, YIELD_OUT_OF_LIMITS, raise_devi
 from mes.generated import GeneratedText
 from mes.workflow import AlreadyDone, transition_apply, user_may
 
+YIELD_OUTSIDE = GeneratedText(gettext_noop("Yield %(y)s %% is outside %(lo)s–%(hi)s %%."))
+
 OUT_OF_RANGE_DESCRIPTION = GeneratedText(gettext_noop("%(v)s %(u)s recorded, limits %(l)s. Comment: %(c)s"))
 STEP_EXECUTED_AGAIN = GeneratedText(gettext_noop("Step executed again"))
 END_OF_BATCH = GeneratedText(gettext_noop("End of batch %(b)s"))
@@ -467,16 +469,14 @@ def batch_complete(*, user, batch: Batch, password: str, output_quantity, expiry
         yield_pct = (output / Decimal(obj.planned_quantity) * 100).quantize(Decimal("0.01"))
         flags = [f.message for f in balance.flags]
         if not limits[0] <= yield_pct <= limits[1] and not any("yield" in f.code for f in balance.flags):
-            flags.append(
-                _("Yield %(y)s %% is outside %(lo)s–%(hi)s %%.") % {"y": yield_pct, "lo": limits[0], "hi": limits[1]}
-            )
+            flags.append(YIELD_OUTSIDE % {"y": yield_pct, "lo": limits[0], "hi": limits[1]})
         deviation = ""
         if flags:
             deviation = raise_deviation(
                 user=user,
                 batch=obj,
                 title=YIELD_OUT_OF_LIMITS(b=obj.number),
-                description=" ".join(str(f) for f in flags),
+                description="\n".join(str(f) for f in flags),  # one generated sentence a line
                 source="yield",
                 classification="major",
             )

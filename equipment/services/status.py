@@ -37,7 +37,7 @@ from equipment.models import (
 )
 from equipment.services.pm import pm_interlock, pm_usage_record
 from mes.config import config_get_or_default
-from mes.generated import GeneratedText
+from mes.generated import GeneratedText, localized
 from mes.workflow import transition_apply
 
 USE_STARTED = GeneratedText(gettext_noop("Use started for batch %(batch)s%(step)s."))
@@ -151,7 +151,9 @@ def usability_evaluate(eq: Equipment, *, product=None, at: dt.datetime | None = 
     if eq.status == S.AVAILABLE:
         _cleanliness(eq, product, at, reasons)
     for fault in getattr(eq, "open_faults", None) or []:
-        reasons.append(_("Open fault %(number)s: %(text)s") % {"number": fault.number, "text": fault.description[:120]})
+        reasons.append(
+            _("Open fault %(number)s: %(text)s") % {"number": fault.number, "text": localized(fault.description)[:120]}
+        )
     if getattr(eq, "last_check_passed", None) is False:
         reasons.append(
             _("Daily check failed on %(when)s: repeat it after the fault is fixed.") % {"when": _when(eq.last_check_at)}
