@@ -50,7 +50,7 @@ class GeneratedText:
         self._format = _FIELD.sub(lambda m: f"%({m.group(1)})s", msgid)
         _DECLARED[msgid] = _pattern(msgid)
         _WORDS[msgid] = frozenset(words)
-        # The most specific sentence is tried first, so "Fault %(n)s dismissed." wins over a looser one.
+        # The most specific sentence first: of two readings recognising as much, it is the one kept.
         ordered = sorted(_DECLARED.items(), key=lambda item: -_literal_length(item[0]))
         _DECLARED.clear()
         _DECLARED.update(ordered)
@@ -67,25 +67,37 @@ class GeneratedText:
 
 
 def english(label) -> str:
-    """A translatable label (a choice's display, a `gettext_lazy` word) as stored: in English."""
+    """A translatable label (a choice's `.label`, a `gettext_lazy` word) as stored: in English.
+    Pass the lazy label, not `get_FOO_display()`, which is already in the active language."""
     with translation.override("en"):
         return str(label)
 
 
-def _value(value: str, word: bool, depth: int) -> str:
-    if word:
-        return gettext(value) if value else value
-    return _localized(value, depth + 1) if value and depth < _DEPTH else value
+def _parse(text: str, depth: int) -> tuple[int, str]:
+    """(characters of `text` recognised as declared wording, the text in the reader's language).
 
-
-def _localized(text: str, depth: int) -> str:
+    Several sentences may match one text ("Fault F-1: Fault F-1 dismissed." is a fault description
+    holding a dismissal, but also reads as a dismissal of "F-1: Fault F-1"): the reading that
+    recognises the most wording, nested sentences included, is the one meant."""
+    best: tuple[int, str] = (0, text)
+    if not text or depth > _DEPTH:
+        return best
     for msgid, pattern in _DECLARED.items():
         match = pattern.match(text)
-        if match:
-            words = _WORDS[msgid]
-            values = {k: _value(v, k in words, depth) for k, v in match.groupdict().items()}
-            return _fill(msgid, values)
-    return text
+        if match is None:
+            continue
+        words, covered, values = _WORDS[msgid], len(text), {}
+        for key, value in match.groupdict().items():
+            covered -= len(value)
+            if key in words:
+                values[key] = gettext(value) if value else value
+                covered += len(value) if values[key] != value else 0  # a word recognised is wording too
+            else:
+                inner, values[key] = _parse(value, depth + 1)
+                covered += inner
+        if covered > best[0]:
+            best = (covered, _fill(msgid, values))
+    return best
 
 
 def _fill(msgid: str, values: dict[str, str]) -> str:
@@ -101,7 +113,7 @@ def localized(text: str | None) -> str:
     """A stored text in the reader's language when it is a declared generated sentence, or several
     of them one a line (a deviation listing each limit that was exceeded)."""
     text = text or ""
-    shown = _localized(text, 0)
-    if shown is text and "\n" in text:
-        return "\n".join(_localized(line, 0) for line in text.split("\n"))
+    covered, shown = _parse(text, 0)
+    if not covered and "\n" in text:
+        return "\n".join(_parse(line, 0)[1] for line in text.split("\n"))
     return shown

@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -36,7 +36,10 @@ from mes.workflow import AlreadyDone, transition_apply, user_may
 
 YIELD_OUTSIDE = GeneratedText(gettext_noop("Yield %(y)s %% is outside %(lo)s–%(hi)s %%."))
 
-OUT_OF_RANGE_DESCRIPTION = GeneratedText(gettext_noop("%(v)s %(u)s recorded, limits %(l)s. Comment: %(c)s"))
+# The limits of a yes/no check are an answer word ("Yes"), stored in English and shown translated.
+OUT_OF_RANGE_DESCRIPTION = GeneratedText(
+    gettext_noop("%(v)s %(u)s recorded, limits %(l)s. Comment: %(c)s"), words=("l",)
+)
 STEP_EXECUTED_AGAIN = GeneratedText(gettext_noop("Step executed again"))
 END_OF_BATCH = GeneratedText(gettext_noop("End of batch %(b)s"))
 
@@ -48,6 +51,12 @@ class EntryConflict(ValidationError):
 
 
 # --- who may execute -------------------------------------------------------------------------
+def english_limits(entry) -> str:
+    """The entry's limits as a stored sentence holds them: in English (a check's answer word)."""
+    with translation.override("en"):
+        return entry.limits_text
+
+
 def require_executor(user, batch: Batch) -> None:
     """Assigned to the batch (object permission) and trained on this recipe version (BAT-3)."""
     from orders.services.training import training_is_current
@@ -275,7 +284,7 @@ def entry_record(
                 batch=batch,
                 title=OUT_OF_RANGE(n=current.name, s=step.number),
                 description=OUT_OF_RANGE_DESCRIPTION
-                % {"v": value, "u": current.unit, "l": current.limits_text, "c": comment},
+                % {"v": value, "u": current.unit, "l": english_limits(current), "c": comment},
                 source="parameter",
                 classification="major" if current.critical else "minor",
                 links=[locked],

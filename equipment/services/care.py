@@ -30,7 +30,9 @@ from mes.generated import GeneratedText, english
 
 DAILY_CHECK_FAILED = GeneratedText(gettext_noop("Daily check failed: %(items)s"))
 DAILY_CHECK_PASSED = GeneratedText(gettext_noop("Daily check passed (%(n)d items)."))
-CLEANING_STARTED = GeneratedText(gettext_noop("Cleaning started (%(kind)s%(sop)s)."), words=("kind",))
+CLEANING_STARTED = GeneratedText(gettext_noop("Cleaning started (%(kind)s)."), words=("kind",))
+CLEANING_STARTED_SOP = GeneratedText(gettext_noop("Cleaning started (%(kind)s, %(sop)s)."), words=("kind",))
+GeneratedText(gettext_noop("Cleaning started (%(kind)s%(sop)s)."))  # the wording of logbook lines before 2026-12
 CLEANING_SIGNED_OFF = GeneratedText(gettext_noop("Cleaning %(record)s signed off (%(kind)s)."), words=("kind",))
 CALIBRATION_PASSED = GeneratedText(gettext_noop("Calibration passed (%(cert)s); next due %(due)s."))
 CALIBRATION_FAILED = GeneratedText(gettext_noop("Calibration FAILED (%(cert)s): %(remarks)s"))
@@ -118,8 +120,9 @@ def equipment_cleaning_start(*, equipment: Equipment | int, user, kind: str, pro
         name="start_cleaning",
         user=user,
         kind=LogbookKind.CLEANING,
-        text=CLEANING_STARTED
-        % {"kind": english(CleaningKind(kind).label), "sop": f", {procedure}" if procedure else ""},
+        text=(CLEANING_STARTED_SOP if procedure else CLEANING_STARTED)(
+            kind=english(CleaningKind(kind).label), sop=procedure
+        ),
         after=after,
     )
     return created["record"]
@@ -157,7 +160,7 @@ def equipment_cleaning_finish(
             reason=reason,
             kind=LogbookKind.CLEANING,
             changes={"cleaned_at": now, "dirty_since": None, "clean_for_product": clean_for},
-            text=CLEANING_SIGNED_OFF % {"record": record, "kind": english(record.get_kind_display())},
+            text=CLEANING_SIGNED_OFF % {"record": record, "kind": english(CleaningKind(record.kind).label)},
             after=after,
         )
     return record

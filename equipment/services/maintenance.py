@@ -85,7 +85,7 @@ def fault_report(
                 kind=LogbookKind.FAULT,
                 user=user,
                 text=FAULT_REPORTED
-                % {"number": fault.number, "source": english(fault.get_source_display()), "text": description},
+                % {"number": fault.number, "source": english(FaultSource(fault.source).label), "text": description},
             )
             # Quality (issue #6) opens a deviation when the equipment is running a batch.
             fault_reported.announce(fault=fault, user=user)
