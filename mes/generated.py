@@ -14,8 +14,11 @@ request was Chinese reads Chinese to everyone, which is the fault this module ex
 
 from __future__ import annotations
 
+import json
 import re
+from functools import cache
 
+from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext
 
@@ -117,3 +120,70 @@ def localized(text: str | None) -> str:
     if not covered and "\n" in text:
         return "\n".join(_parse(line, 0)[1] for line in text.split("\n"))
     return shown
+
+
+@cache
+def _catalogue() -> tuple[frozenset[str], tuple[tuple[str, re.Pattern[str]], ...]]:
+    """Every message of the translation catalogues: the plain ones, and patterns for those with fields.
+
+    Refusals (a service's ValidationError) are not declared one by one: there are hundreds. A refusal
+    that is stored (an integration message the MES did not apply) is written in English and read back
+    by matching it against the catalogue. Django keeps no public list of msgids; `_catalog` of its
+    translation objects is what its own JavaScript catalogue view reads."""
+    from django.utils.translation import trans_real
+
+    msgids: set[str] = set()
+    for code, _name in settings.LANGUAGES:
+        if code != "en":
+            msgids |= {k for k in trans_real.translation(code)._catalog.keys() if isinstance(k, str)}
+    msgids = {m for m in msgids if m and "\x04" not in m}
+    fields = sorted((m for m in msgids if _FIELD.search(m)), key=lambda m: -_literal_length(m))
+    return frozenset(msgids), tuple((m, _pattern(m)) for m in fields if _literal_length(m) >= 8)
+
+
+def localized_message(text: str | None) -> str:
+    """A stored English message (a refusal) in the reader's language: a declared sentence, else any
+    message of the catalogues; anything else as stored."""
+    text = text or ""
+    covered, shown = _parse(text, 0)
+    if covered:
+        return shown
+    plain, patterns = _catalogue()
+    if text in plain:
+        return gettext(text)
+    for msgid, pattern in patterns:
+        match = pattern.match(text)
+        if match:
+            return _fill(msgid, {k: localized_message(v) for k, v in match.groupdict().items()})
+    return text
+
+
+def localized_errors(errors) -> list[str]:
+    """Refusal details as stored (a JSON text, {field: [messages]}, a list or one text), one line a
+    message in the reader's language: "field: message" for a field, the message alone otherwise."""
+    if isinstance(errors, str):
+        try:
+            parsed = json.loads(errors)
+        except ValueError:
+            return [localized_message(errors)] if errors else []
+        if not isinstance(parsed, dict | list):
+            return [localized_message(errors)]
+        errors = parsed
+    lines: list[str] = []
+    if isinstance(errors, dict):
+        for field, messages in errors.items():
+            for line in localized_errors(messages if isinstance(messages, list | dict) else str(messages)):
+                lines.append(line if field == "non_field_errors" else f"{field}: {line}")
+    elif isinstance(errors, list):
+        for item in errors:
+            lines += localized_errors(item if isinstance(item, list | dict) else str(item))
+    return lines
+
+
+def localized_error_detail(errors):
+    """The same structure as stored (what an API client parses), every message in the active language."""
+    if isinstance(errors, dict):
+        return {field: localized_error_detail(value) for field, value in errors.items()}
+    if isinstance(errors, list):
+        return [localized_error_detail(value) for value in errors]
+    return localized_message(str(errors)) if errors is not None else errors
