@@ -79,6 +79,10 @@ ACCESS = {
     "administration:otp_reset": Rule(ADMIN, method="post", make_kwargs=_user("operator")),
     # The auditor's own account page: the auditor (his own) and administrators get 200, others 403.
     "administration:account": Rule(frozenset({"auditor", "admin"}), make_kwargs=_user("auditor")),
+    # The auditor's own e-mail language: the auditor (his own) and administrators may set it.
+    "administration:account_language": Rule(
+        frozenset({"auditor", "admin"}), method="post", make_kwargs=_user("auditor")
+    ),
 }
 
 OBJECT_ACCESS = {

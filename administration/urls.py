@@ -37,4 +37,5 @@ urlpatterns = [
     ),
     path("account/", views_users.my_account, name="my_account"),
     path("account/<int:pk>/", views_users.account, name="account"),
+    path("account/<int:pk>/language/", views_users.account_language, name="account_language"),
 ]

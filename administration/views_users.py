@@ -3,6 +3,7 @@ his own account; only administrators see anyone's)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
@@ -24,10 +25,13 @@ from administration.services.users import (
     user_reset_password,
     user_revoke_scope,
     user_scopes,
+    user_set_language,
     user_set_roles,
 )
 from audit.models import AuditEvent
 from audit.signatures import SignatureError
+from mes.languages import plant_language
+from mes.models import UserPreference
 from mes.roles import role_label
 from mes.security import account_unlock
 
@@ -91,6 +95,7 @@ def user_detail(request, pk: int):
         "pending": RoleRequest.objects.filter(user=subject, status=RoleRequestStatus.PROPOSED),
         "must_change_password": password_must_change(subject),
         "events": AuditEvent.objects.filter(object_type="auth.user", object_id=str(subject.pk)).order_by("-seq")[:20],
+        **_language_context(subject),
     }
     return render(request, "administration/user_detail.html", context)
 
@@ -221,6 +226,31 @@ def user_password(request, pk: int):
     return response
 
 
+def _language_context(subject) -> dict:
+    """The e-mail language form: the person's choice, or "" for the plant's language (named)."""
+    plant = dict(settings.LANGUAGES)[plant_language()]
+    chosen = UserPreference.objects.filter(user=subject).values_list("language", flat=True).first() or ""
+    choices = [("", _("The plant's language (%(language)s)") % {"language": plant}), *settings.LANGUAGES]
+    return {"language_choices": choices, "language": chosen}
+
+
+@require_POST
+def account_language(request, pk: int):
+    """The person (own account) or an administrator sets the language of the person's e-mails."""
+    if request.user.pk != pk and not request.user.has_perm(MANAGE):
+        raise PermissionDenied
+    get_object_or_404(User, pk=pk)
+    try:
+        user_set_language(actor=request.user, user_id=pk, language=request.POST.get("language", ""))
+    except (ValidationError, PermissionDenied) as exc:
+        _report(request, exc)
+    else:
+        messages.success(request, _("The language of e-mails was saved."))
+    if request.user.pk == pk:
+        return redirect("administration:my_account")
+    return redirect("administration:user_detail", pk=pk)
+
+
 def account(request, pk: int):
     """A user's own account: roles, scopes, recent log-ins. Another user's id is refused (403),
     unless the visitor is an administrator."""
@@ -235,6 +265,7 @@ def account(request, pk: int):
         "roles": [role_label(r) for r in sorted(subject.groups.values_list("name", flat=True))],
         "scopes": user_scopes(subject),
         "logins": logins,
+        **_language_context(subject),
     }
     return render(request, "administration/account.html", context)
 

@@ -30,6 +30,27 @@ class UserSecurity(models.Model):
         return self.locked_at is not None
 
 
+class UserPreference(models.Model):
+    """Per-user settings that are not security state: the language of the person's e-mails.
+
+    Empty means "the plant's language" (settings.LANGUAGE_CODE, MES_LANGUAGE), so a plant that
+    switches its language carries every user who never chose one along with it."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="preference")
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, blank=True, default="", help_text=_(
+            "The language of the e-mails this person receives; empty: the plant's language."
+        )
+    )  # fmt: skip
+
+    class Meta:
+        verbose_name = _("user preference")
+        verbose_name_plural = _("user preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.language or '-'})"
+
+
 class LocalizedNameMixin(models.Model):
     """English and Chinese names; `display_name` follows the user's language."""
 

@@ -9,12 +9,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.context import audit_context
 from batches.models import Batch
+from mes.generated import localized
+from mes.languages import recipients_by_language
 from mes.workflow import transition_apply
 from reports import builders, pdf, sources
 from reports.models import (
@@ -110,6 +112,18 @@ def _review_line(report: Report) -> str:
     return gettext("Generated automatically; not reviewed.")
 
 
+def _distribution_body(report: Report) -> str:
+    return "\n".join(
+        [
+            localized(report.title),
+            gettext("Period: %(start)s – %(end)s") % {"start": report.period_start, "end": report.period_end},
+            gettext("Data version: audit trail entry %(seq)s") % {"seq": report.data_version},
+            gettext("PDF SHA-256: %(hash)s") % {"hash": report.pdf_sha256},
+            _review_line(report),
+        ]
+    )
+
+
 def report_distribute(*, report: Report, recipients: list[str], user=None, subscription=None) -> Distribution:
     """E-mail the report's PDF as an attachment and log the distribution, sent or failed.
 
@@ -122,22 +136,18 @@ def report_distribute(*, report: Report, recipients: list[str], user=None, subsc
     if not recipients:
         raise ValidationError(_("Enter at least one e-mail address."))
     content = bytes(report.file.content)
-    body = "\n".join(
-        [
-            report.title,
-            gettext("Period: %(start)s – %(end)s") % {"start": report.period_start, "end": report.period_end},
-            gettext("Data version: audit trail entry %(seq)s") % {"seq": report.data_version},
-            gettext("PDF SHA-256: %(hash)s") % {"hash": report.pdf_sha256},
-            _review_line(report),
-        ]
-    )
-    message = EmailMessage(
-        subject=f"[MES] {report.title}", body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=recipients
-    )
-    message.attach(f"report-{report.pk}.pdf", content, "application/pdf")
     status, error = DistributionStatus.SENT, ""
     try:
-        message.send(fail_silently=False)
+        for language, addresses in recipients_by_language(recipients).items():
+            with translation.override(language):  # each recipient reads the covering text in his language
+                message = EmailMessage(
+                    subject=f"[MES] {localized(report.title)}",
+                    body=_distribution_body(report),
+                    from_email=settings.DEFAULT_FROM_EMAIL,
+                    to=addresses,
+                )
+                message.attach(f"report-{report.pk}.pdf", content, "application/pdf")
+                message.send(fail_silently=False)
     except Exception as exc:  # noqa: BLE001 - any SMTP failure is logged, not lost
         status, error = DistributionStatus.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
     with transaction.atomic(), audit_context(actor=user, action=f"reports.report.distribute.{status}"):

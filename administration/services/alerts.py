@@ -14,13 +14,19 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from administration.models import AlertKind, SecurityAlert
 from audit.context import audit_context
 from mes.config import config_get_or_default
+from mes.generated import GeneratedText, localized
+from mes.languages import recipients_by_language
 from mes.workflow import user_may
+
+LOCKED_AFTER_FAILURES = GeneratedText(gettext_noop("Locked after %(n)s failed attempts (last: %(kind)s)."))
+FAILED_IN_A_ROW = GeneratedText(gettext_noop("%(n)s failed attempts in a row."))
 
 logger = logging.getLogger("mes.security")
 ACK = "administration.change_securityalert"
@@ -55,22 +61,30 @@ def _mail_administrators(alert: SecurityAlert) -> None:
     if not recipients:
         logger.error("security alert %s: no administrator has an e-mail address", alert.pk)
         return
-    subject = f"[MES security] {alert.get_kind_display()}: {alert.username or '-'}"
-    body = "\n".join(
-        [
-            f"{alert.get_kind_display()}",
-            f"User: {alert.username or '-'}",
-            f"Failed attempts: {alert.attempts}",
-            f"Time (UTC): {alert.raised_at:%Y-%m-%d %H:%M:%S}",
-            f"Detail: {alert.detail or '-'}",
-            "",
-            "Review and acknowledge it on the MES security alerts page.",
-        ]
-    )
     try:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+        for language, addresses in recipients_by_language(recipients).items():
+            with translation.override(language):  # each administrator reads it in his own language
+                subject, body = _alert_message(alert)
+                send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, addresses)
     except Exception:  # noqa: BLE001 - the alert is recorded and shown; a mail outage must not hide it
         logger.exception("security alert %s: e-mail to administrators failed", alert.pk)
+
+
+def _alert_message(alert: SecurityAlert) -> tuple[str, str]:
+    """Subject and body of the alert e-mail in the active language."""
+    subject = _("[MES security] %(kind)s: %(user)s") % {"kind": alert.get_kind_display(), "user": alert.username or "-"}
+    body = "\n".join(
+        [
+            str(alert.get_kind_display()),
+            _("User: %(user)s") % {"user": alert.username or "-"},
+            _("Failed attempts: %(n)s") % {"n": alert.attempts},
+            _("Time (UTC): %(time)s") % {"time": f"{alert.raised_at:%Y-%m-%d %H:%M:%S}"},
+            _("Detail: %(detail)s") % {"detail": localized(alert.detail) or "-"},
+            "",
+            _("Review and acknowledge it on the MES security alerts page."),
+        ]
+    )
+    return subject, body
 
 
 def on_authentication_failed(*, user, kind: str, attempts: int, newly_locked: bool, **kwargs) -> None:
@@ -85,7 +99,7 @@ def on_authentication_failed(*, user, kind: str, attempts: int, newly_locked: bo
             kind=AlertKind.ACCOUNT_LOCKED,
             username=username,
             attempts=attempts,
-            detail=_("Locked after %(n)s failed attempts (last: %(kind)s).") % {"n": attempts, "kind": kind},
+            detail=LOCKED_AFTER_FAILURES % {"n": attempts, "kind": kind},
             mail_now=True,
         )
     elif attempts == threshold:
@@ -93,7 +107,7 @@ def on_authentication_failed(*, user, kind: str, attempts: int, newly_locked: bo
             kind=AlertKind.FAILED_SIGNATURES if kind == "signature" else AlertKind.FAILED_LOGINS,
             username=username,
             attempts=attempts,
-            detail=_("%(n)s failed attempts in a row.") % {"n": attempts},
+            detail=FAILED_IN_A_ROW % {"n": attempts},
             mail_now=True,
         )
 

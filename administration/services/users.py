@@ -26,7 +26,7 @@ from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from guardian.models import UserObjectPermission
@@ -44,6 +44,8 @@ from audit.context import audit_context
 from audit.models import SignatureMeaning
 from audit.services import audit_record
 from audit.signatures import signature_check_password, signature_create
+from mes.languages import user_language
+from mes.models import UserPreference
 from mes.roles import ROLES
 from mes.workflow import user_may
 
@@ -294,6 +296,28 @@ def user_scopes(user) -> list:
     )
 
 
+def user_set_language(*, actor, user_id: int, language: str):
+    """The language of a person's e-mails: set by the person or by an administrator. Audited.
+
+    An empty `language` means the plant's language (it then follows a change of MES_LANGUAGE)."""
+    if actor.pk != user_id:
+        _require_admin(actor)
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValidationError(_("Choose one of the offered languages."))
+    with transaction.atomic(), audit_context(actor=actor, action="auth.user.language"):
+        user = User.objects.select_for_update().get(pk=user_id)
+        preference, _created = UserPreference.objects.select_for_update().get_or_create(user=user)
+        if preference.language == language:
+            return preference
+        old = preference.language
+        preference.language = language
+        preference.save(update_fields=["language"])
+        audit_record(
+            action="auth.user.language", actor=actor, obj=user, old={"language": old}, new={"language": language}
+        )
+    return preference
+
+
 def _temporary_password() -> str:
     """Four groups of five letters and digits (no look-alikes): about 120 bits, easy to type once."""
     alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -331,13 +355,15 @@ def user_reset_password(*, actor, user_id: int, reason: str) -> str | None:
 
 
 def _mail_temporary_password(user, temporary: str) -> None:
-    send_mail(
-        _("Your temporary MES password"),
-        _(
-            "Your password was reset by an administrator. Temporary password: %(password)s\n\n"
-            "Sign in with it and choose a password of your own: until you do, you cannot sign or approve."
+    """In the person's language, whatever the language of the administrator's screen."""
+    with translation.override(user_language(user)):
+        send_mail(
+            _("Your temporary MES password"),
+            _(
+                "Your password was reset by an administrator. Temporary password: %(password)s\n\n"
+                "Sign in with it and choose a password of your own: until you do, you cannot sign or approve."
+            )
+            % {"password": temporary},
+            settings.DEFAULT_FROM_EMAIL,
+            [user.email],
         )
-        % {"password": temporary},
-        settings.DEFAULT_FROM_EMAIL,
-        [user.email],
-    )

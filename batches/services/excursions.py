@@ -13,12 +13,20 @@ import datetime as dt
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from audit.context import audit_context
 from batches.models import ProcessExcursion
 from batches.services.hooks import raise_deviation
 from equipment.models import Equipment, EquipmentStatus
+from mes.generated import GeneratedText
+
+EXCURSION_DESCRIPTION = GeneratedText(
+    gettext_noop(
+        "%(tag)s on %(eq)s read %(v)s %(unit)s from the machine, outside the limits %(limits)s, while batch %(batch)s used the equipment (step %(step)s). Source time %(src)s, server time %(srv)s."
+    )
+)
+EXCURSION_TITLE = GeneratedText(gettext_noop("Critical parameter excursion: %(tag)s on %(eq)s"))
 
 
 def _limits_text(tag) -> str:
@@ -88,10 +96,7 @@ def _mid(tag) -> float:
 def _open(tag, equipment, batch, value, source_ts, server_ts) -> ProcessExcursion:
     limits = _limits_text(tag)
     name = tag.label or tag.key
-    description = _(
-        "%(tag)s on %(eq)s read %(v)s %(unit)s from the machine, outside the limits %(limits)s, while batch "
-        "%(batch)s used the equipment (step %(step)s). Source time %(src)s, server time %(srv)s."
-    ) % {
+    description = EXCURSION_DESCRIPTION % {
         "tag": name, "eq": equipment.code, "v": f"{value:g}", "unit": tag.unit, "limits": limits,
         "batch": batch.number, "step": equipment.current_step or "–", "src": _stamp(source_ts),
         "srv": _stamp(server_ts),
@@ -105,7 +110,7 @@ def _open(tag, equipment, batch, value, source_ts, server_ts) -> ProcessExcursio
         excursion.deviation_ref = raise_deviation(
             user=None,
             batch=batch,
-            title=_("Critical parameter excursion: %(tag)s on %(eq)s") % {"tag": name, "eq": equipment.code},
+            title=EXCURSION_TITLE % {"tag": name, "eq": equipment.code},
             description=description,
             source="parameter",
             classification="major",

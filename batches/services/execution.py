@@ -8,8 +8,9 @@ from decimal import Decimal, InvalidOperation
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from audit.context import audit_context
 from audit.services import audit_record
@@ -37,8 +38,18 @@ from equipment.services import equipment_check_usable, equipment_end_use, equipm
 from materials.models import Lot
 from materials.services import lot_create_output
 from materials.services.balance import batch_material_balance
+from mes.generated import GeneratedText
 from mes.workflow import AlreadyDone, transition_apply, user_may
 from orders.services.training import training_is_current
+
+YIELD_OUTSIDE = GeneratedText(gettext_noop("Yield %(y)s %% is outside %(lo)s–%(hi)s %%."))
+
+# The limits of a yes/no check are an answer word ("Yes"), stored in English and shown translated.
+OUT_OF_RANGE_DESCRIPTION = GeneratedText(
+    gettext_noop("%(v)s %(u)s recorded, limits %(l)s. Comment: %(c)s"), words=("l",)
+)
+STEP_EXECUTED_AGAIN = GeneratedText(gettext_noop("Step executed again"))
+END_OF_BATCH = GeneratedText(gettext_noop("End of batch %(b)s"))
 
 LATE_GRACE = dt.timedelta(minutes=30)
 
@@ -48,6 +59,12 @@ class EntryConflict(ValidationError):
 
 
 # --- who may execute -------------------------------------------------------------------------
+def english_limits(entry) -> str:
+    """The entry's limits as a stored sentence holds them: in English (a check's answer word)."""
+    with translation.override("en"):
+        return entry.limits_text
+
+
 def require_executor(user, batch: Batch) -> None:
     """Assigned to the batch (object permission) and trained on this recipe version (BAT-3)."""
     if not user_may(user, EXECUTE, batch):
@@ -268,8 +285,8 @@ def entry_record(
                 user=user,
                 batch=batch,
                 title=OUT_OF_RANGE(n=current.name, s=step.number),
-                description=_("%(v)s %(u)s recorded, limits %(l)s. Comment: %(c)s")
-                % {"v": value, "u": current.unit, "l": current.limits_text, "c": comment},
+                description=OUT_OF_RANGE_DESCRIPTION
+                % {"v": value, "u": current.unit, "l": english_limits(current), "c": comment},
                 source="parameter",
                 classification="major" if current.critical else "minor",
                 links=[locked],
@@ -349,7 +366,7 @@ def step_sign(*, user, step: StepExecution | int, password: str, material_except
         if locked.batch.status == BatchStatus.CORRECTION_REQUESTED and locked.equipment_id:
             # A step executed again after completion: its equipment is shut down (dirty) as at completion.
 
-            equipment_end_use(equipment=locked.equipment_id, user=user, reason=_("Step executed again"))
+            equipment_end_use(equipment=locked.equipment_id, user=user, reason=STEP_EXECUTED_AGAIN())
         signature_create(signer=user, obj=locked, meaning="performed", action="batches.step.sign")
     return locked
 
@@ -446,7 +463,7 @@ def batch_complete(*, user, batch: Batch, password: str, output_quantity, expiry
         snap = record.snapshot
         limits = (Decimal(snap["yield_min"]), Decimal(snap["yield_max"]))
         for eq in Equipment.objects.filter(current_batch=obj):
-            equipment_end_use(equipment=eq, user=user, reason=_("End of batch %(b)s") % {"b": obj.number})
+            equipment_end_use(equipment=eq, user=user, reason=END_OF_BATCH % {"b": obj.number})
         lot = lot_create_output(
             user=user, batch=obj, quantity=output, unit=obj.unit, expiry_date=expiry_date or _rework_expiry(obj)
         )
@@ -454,16 +471,14 @@ def batch_complete(*, user, batch: Batch, password: str, output_quantity, expiry
         yield_pct = (output / Decimal(obj.planned_quantity) * 100).quantize(Decimal("0.01"))
         flags = [f.message for f in balance.flags]
         if not limits[0] <= yield_pct <= limits[1] and not any("yield" in f.code for f in balance.flags):
-            flags.append(
-                _("Yield %(y)s %% is outside %(lo)s–%(hi)s %%.") % {"y": yield_pct, "lo": limits[0], "hi": limits[1]}
-            )
+            flags.append(YIELD_OUTSIDE % {"y": yield_pct, "lo": limits[0], "hi": limits[1]})
         deviation = ""
         if flags:
             deviation = raise_deviation(
                 user=user,
                 batch=obj,
                 title=YIELD_OUT_OF_LIMITS(b=obj.number),
-                description=" ".join(str(f) for f in flags),
+                description="\n".join(str(f) for f in flags),  # one generated sentence a line
                 source="yield",
                 classification="major",
             )

@@ -32,6 +32,7 @@ from batches.services.hooks import OUT_OF_RANGE_AFTER_CORRECTION, linked_deviati
 from batches.services.reexecute import step_reopen
 from equipment.models import LogbookEntry, LogbookKind
 from materials.models import DispenseEntry, GenealogyEdge, Lot
+from mes.generated import localized
 from mes.workflow import transition_apply, user_may
 
 KINDS = {
@@ -146,7 +147,9 @@ def batch_exceptions(batch: Batch) -> list[RecordException]:
     record = getattr(batch, "record", None)
     if record is not None and record.balance_summary.get("flags"):
         found.append(
-            RecordException("balance:b", "balance", _("Completion"), " ".join(record.balance_summary["flags"]))
+            RecordException(
+                "balance:b", "balance", _("Completion"), " ".join(localized(f) for f in record.balance_summary["flags"])
+            )
         )
     for d in deviations:
         found.append(
@@ -192,7 +195,7 @@ def _manual_weights(batch: Batch) -> list[RecordException]:
 
 
 def _deviation_detail(d) -> str:
-    text = f"{d.number} {d.title} · {d.get_classification_display()} · {d.get_status_display()}"
+    text = f"{d.number} {localized(d.title)} · {d.get_classification_display()} · {d.get_status_display()}"
     if d.downgraded:
         text += " · " + _("downgraded from %(c)s by %(who)s: %(r)s") % {
             "c": d.get_original_classification_display(),

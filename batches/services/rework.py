@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from audit.context import audit_context
 from audit.signatures import signature_check_password, signature_create
@@ -22,11 +23,14 @@ from batches.models import PREPARE, Batch
 from batches.services import batch_assign_operators
 from batches.services.hooks import quality_hook
 from materials.models import StockBalance
+from mes.generated import GeneratedText
 from mes.models import Line
 from mes.units import convert
 from mes.workflow import user_may
 from orders.services.orders import _check_operators
 from orders.services.recipes import effective_recipe
+
+REWORK_REASON = GeneratedText(gettext_noop("Rework of lot %(lot)s under %(n)s"))
 
 NONCONFORMING = ("rejected", "blocked")
 
@@ -104,7 +108,7 @@ def batch_create_rework(*, user, disposition_id: int, operators, password: str, 
         quantity = _rework_quantity(lot, recipe)
         _check_operators(operators)
         n = Batch.objects.filter(rework_lot=lot).count() + 1
-        reason = _("Rework of lot %(lot)s under %(n)s") % {"lot": lot.code, "n": disposition.number}
+        reason = REWORK_REASON % {"lot": lot.code, "n": disposition.number}
         with audit_context(actor=user, action="batches.batch.create_rework", reason=reason):
             batch = Batch.objects.create(
                 number=f"{lot.code}-RW{n}"[:40],

@@ -19,12 +19,19 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from audit.context import audit_context
 from audit.services import audit_record
 from equipment.balances import BalanceDriver, BalanceError, Reading, driver_for
 from equipment.models import Balance, BalanceCheck, Equipment, LogbookKind
 from equipment.services.status import logbook_write, plant_date, usability_evaluate, usability_queryset
+from mes.generated import GeneratedText
+
+BALANCE_CHECK = GeneratedText(
+    gettext_noop("Balance check %(verdict)s: test weight %(tw)s, %(nominal)s ± %(tol)s %(unit)s, read %(read)s."),
+    words=("verdict",),
+)
 
 
 @dataclass(frozen=True)
@@ -195,12 +202,12 @@ def balance_check_record(*, user, balance: Balance, test_weight: str) -> Balance
             passed=passed,
             raw=f'I4 A "{drv.serial}"\n{reading.raw}',
         )
-        verdict = _("passed") if passed else _("FAILED")
+        verdict = gettext_noop("passed") if passed else gettext_noop("FAILED")  # stored in English, shown localized
         logbook_write(
             equipment=eq,
             kind=LogbookKind.DAILY_CHECK,
             user=user,
-            text=_("Balance check %(verdict)s: test weight %(tw)s, %(nominal)s ± %(tol)s %(unit)s, read %(read)s.")
+            text=BALANCE_CHECK
             % {
                 "verdict": verdict,
                 "tw": test_weight,

@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from equipment.models import (
     CaptureAlert,
@@ -39,6 +40,10 @@ from equipment.models import (
 )
 from equipment.opcua.nodeids import CONFIG_ERRORS, is_good, status_words
 from equipment.services.status import logbook_write
+from mes.generated import GeneratedText
+
+TAG_NOT_CAPTURED = GeneratedText(gettext_noop("Tag %(tag)s (%(node)s) is not captured: %(error)s"))
+TAG_READS_AGAIN = GeneratedText(gettext_noop("Tag %(tag)s reads again."))
 
 log = logging.getLogger(__name__)
 
@@ -297,8 +302,7 @@ def _tag_errors(errors: dict[int, tuple[TagInfo, str]], memory: dict[int, _Memor
                     equipment_id=tag.equipment_id,
                     tag_id=pk,
                     kind=CaptureAlertKind.TAG_ERROR,
-                    detail=_("Tag %(tag)s (%(node)s) is not captured: %(error)s")
-                    % {"tag": tag.label or tag.key, "node": tag.node_id, "error": error},
+                    detail=TAG_NOT_CAPTURED % {"tag": tag.label or tag.key, "node": tag.node_id, "error": error},
                 )
 
 
@@ -314,7 +318,7 @@ def _tags_cleared(tags: list[TagInfo], now: dt.datetime) -> None:
                 equipment_id=tag.equipment_id,
                 tag_id=tag.pk,
                 kind=CaptureAlertKind.TAG_ERROR,
-                text=_("Tag %(tag)s reads again.") % {"tag": tag.label or tag.key},
+                text=TAG_READS_AGAIN % {"tag": tag.label or tag.key},
             )
 
 

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from audit.context import audit_context
 from audit.signatures import signature_check_password, signature_create
@@ -25,6 +26,16 @@ from equipment.models import (
 )
 from equipment.services.maintenance import fault_report
 from equipment.services.status import logbook_write, status_apply
+from mes.generated import GeneratedText, english
+
+DAILY_CHECK_FAILED = GeneratedText(gettext_noop("Daily check failed: %(items)s"))
+DAILY_CHECK_PASSED = GeneratedText(gettext_noop("Daily check passed (%(n)d items)."))
+CLEANING_STARTED = GeneratedText(gettext_noop("Cleaning started (%(kind)s)."), words=("kind",))
+CLEANING_STARTED_SOP = GeneratedText(gettext_noop("Cleaning started (%(kind)s, %(sop)s)."), words=("kind",))
+GeneratedText(gettext_noop("Cleaning started (%(kind)s%(sop)s)."))  # the wording of logbook lines before 2026-12
+CLEANING_SIGNED_OFF = GeneratedText(gettext_noop("Cleaning %(record)s signed off (%(kind)s)."), words=("kind",))
+CALIBRATION_PASSED = GeneratedText(gettext_noop("Calibration passed (%(cert)s); next due %(due)s."))
+CALIBRATION_FAILED = GeneratedText(gettext_noop("Calibration FAILED (%(cert)s): %(remarks)s"))
 
 S = EquipmentStatus
 
@@ -69,9 +80,7 @@ def equipment_daily_check_record(
                 daily_check=check, item=item, item_text=item.display_name[:200], ok=ok, note=(note or "")[:300]
             )
         if failed:
-            text = _("Daily check failed: %(items)s") % {
-                "items": "; ".join(f"{i.display_name} — {answers[i.pk][1]}" for i in failed)
-            }
+            text = DAILY_CHECK_FAILED % {"items": "; ".join(f"{i.name} — {answers[i.pk][1]}" for i in failed)}
             fault = fault_report(equipment=eq, user=user, description=text, source=FaultSource.DAILY_CHECK)
             check.fault = fault
             check.save()
@@ -81,7 +90,7 @@ def equipment_daily_check_record(
                 equipment=eq,
                 kind=LogbookKind.DAILY_CHECK,
                 user=user,
-                text=_("Daily check passed (%(n)d items).") % {"n": len(items)},
+                text=DAILY_CHECK_PASSED % {"n": len(items)},
             )
     return check
 
@@ -111,8 +120,9 @@ def equipment_cleaning_start(*, equipment: Equipment | int, user, kind: str, pro
         name="start_cleaning",
         user=user,
         kind=LogbookKind.CLEANING,
-        text=_("Cleaning started (%(kind)s%(sop)s).")
-        % {"kind": CleaningKind(kind).label, "sop": f", {procedure}" if procedure else ""},
+        text=(CLEANING_STARTED_SOP if procedure else CLEANING_STARTED)(
+            kind=english(CleaningKind(kind).label), sop=procedure
+        ),
         after=after,
     )
     return created["record"]
@@ -150,8 +160,7 @@ def equipment_cleaning_finish(
             reason=reason,
             kind=LogbookKind.CLEANING,
             changes={"cleaned_at": now, "dirty_since": None, "clean_for_product": clean_for},
-            text=_("Cleaning %(record)s signed off (%(kind)s).")
-            % {"record": record, "kind": record.get_kind_display()},
+            text=CLEANING_SIGNED_OFF % {"record": record, "kind": english(CleaningKind(record.kind).label)},
             after=after,
         )
     return record
@@ -195,9 +204,9 @@ def equipment_calibration_record(
         if passed:
             eq.last_calibrated_on, eq.calibration_due_on = performed_on, next_due
             eq.save()
-            text = _("Calibration passed (%(cert)s); next due %(due)s.") % {"cert": certificate or "-", "due": next_due}
+            text = CALIBRATION_PASSED % {"cert": certificate or "-", "due": next_due}
         else:
-            text = _("Calibration FAILED (%(cert)s): %(remarks)s") % {"cert": certificate or "-", "remarks": remarks}
+            text = CALIBRATION_FAILED % {"cert": certificate or "-", "remarks": remarks}
             fault_report(equipment=eq, user=user, description=text, source=FaultSource.CALIBRATION)
         logbook_write(equipment=eq, kind=LogbookKind.CALIBRATION, user=user, text=text)
     return record

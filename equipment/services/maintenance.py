@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from audit.context import audit_context
 from equipment.events import fault_reported
@@ -27,7 +28,18 @@ from equipment.models import (
 )
 from equipment.services.pm import pm_plan_done
 from equipment.services.status import logbook_write, refuse_same_person, status_apply
+from mes.generated import GeneratedText, english
 from mes.workflow import transition_apply
+
+OPCUA_ALARM = GeneratedText(gettext_noop("OPC UA alarm"))
+FAULT_REPORTED = GeneratedText(gettext_noop("Fault %(number)s reported (%(source)s): %(text)s"), words=("source",))
+FAULT_DISMISSED = GeneratedText(gettext_noop("Fault %(number)s dismissed."))
+WORK_ORDER_OPENED = GeneratedText(gettext_noop("Work order %(wo)s opened for fault %(fault)s."))
+MAINTENANCE_STARTED = GeneratedText(gettext_noop("Maintenance started (work order %(wo)s)."))
+REPAIR_COMPLETED = GeneratedText(
+    gettext_noop("Repair %(wo)s completed: %(work)s. Parts: %(parts)s. Time: %(min)d min.")
+)
+REQUALIFIED_BY_SECOND_PERSON = GeneratedText(gettext_noop("Requalified after %(wo)s by a second person: %(notes)s"))
 
 S = EquipmentStatus
 
@@ -58,7 +70,7 @@ def fault_report(
     try:
         with (
             transaction.atomic(),
-            audit_context(actor=user, action="equipment.fault.report", reason=_("OPC UA alarm") if alarm_key else ""),
+            audit_context(actor=user, action="equipment.fault.report", reason=OPCUA_ALARM() if alarm_key else ""),
         ):
             fault = FaultReport.objects.create(
                 equipment_id=pk,
@@ -72,8 +84,8 @@ def fault_report(
                 equipment=fault.equipment,
                 kind=LogbookKind.FAULT,
                 user=user,
-                text=_("Fault %(number)s reported (%(source)s): %(text)s")
-                % {"number": fault.number, "source": fault.get_source_display(), "text": description},
+                text=FAULT_REPORTED
+                % {"number": fault.number, "source": english(FaultSource(fault.source).label), "text": description},
             )
             # Quality (issue #6) opens a deviation when the equipment is running a batch.
             fault_reported.announce(fault=fault, user=user)
@@ -93,7 +105,7 @@ def fault_dismiss(*, fault: FaultReport | int, user, reason: str) -> FaultReport
             kind=LogbookKind.FAULT,
             user=user,
             reason=reason,
-            text=_("Fault %(number)s dismissed.") % {"number": obj.number},
+            text=FAULT_DISMISSED % {"number": obj.number},
         )
 
     return transition_apply(
@@ -119,7 +131,7 @@ def workorder_create(*, fault: FaultReport | int, user) -> WorkOrder:
             equipment=obj.equipment,
             kind=LogbookKind.MAINTENANCE,
             user=user,
-            text=_("Work order %(wo)s opened for fault %(fault)s.") % {"wo": wo.number, "fault": obj.number},
+            text=WORK_ORDER_OPENED % {"wo": wo.number, "fault": obj.number},
         )
         created["wo"] = wo
 
@@ -154,7 +166,7 @@ def workorder_start(*, work_order: WorkOrder | int, user) -> WorkOrder:
                     name="start_maintenance",
                     user=user,
                     kind=LogbookKind.MAINTENANCE,
-                    text=_("Maintenance started (work order %(wo)s).") % {"wo": obj.number},
+                    text=MAINTENANCE_STARTED % {"wo": obj.number},
                 )
 
         return _wo_apply(
@@ -193,7 +205,7 @@ def workorder_complete(
                 name="finish_maintenance",
                 user=user,
                 kind=LogbookKind.MAINTENANCE,
-                text=_("Repair %(wo)s completed: %(work)s. Parts: %(parts)s. Time: %(min)d min.")
+                text=REPAIR_COMPLETED
                 % {"wo": obj.number, "work": work_done, "parts": parts_replaced or "-", "min": labour_minutes},
             )
 
@@ -249,7 +261,7 @@ def workorder_requalify(
             user=user,
             reason=reason,
             kind=LogbookKind.REQUALIFICATION,
-            text=_("Requalified after %(wo)s by a second person: %(notes)s") % {"wo": obj.number, "notes": notes},
+            text=REQUALIFIED_BY_SECOND_PERSON % {"wo": obj.number, "notes": notes},
         )
 
     with transaction.atomic(), audit_context(actor=user, reason=reason):

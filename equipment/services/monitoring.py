@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from equipment.models import (
     CaptureAlertKind,
@@ -51,6 +52,23 @@ from equipment.services.capture import (
 from equipment.services.maintenance import fault_report
 from equipment.services.statemap import StateMaps
 from equipment.services.status import logbook_write
+from mes.generated import GeneratedText
+
+COMMUNICATION_LOST = GeneratedText(gettext_noop("Communication lost with the machine (%(error)s)."))
+COMMUNICATION_RESTORED = GeneratedText(gettext_noop("Communication with the machine restored."))
+STATE_UNMAPPED = GeneratedText(
+    gettext_noop("The machine reports state “%(value)s”, which has no meaning in its equipment class's mapping.")
+)
+STATE_MAPPED = GeneratedText(gettext_noop("The machine state “%(value)s” is mapped."))
+STATE_FAULT = GeneratedText(gettext_noop("Machine reported state %(value)s (fault) at %(when)s."))
+CLOCK_AHEAD = GeneratedText(
+    gettext_noop(
+        "The machine's clock is %(s)s s ahead of the server's: its readings are stored flagged “source clock ahead”."
+    )
+)
+CLOCK_BACK = GeneratedText(gettext_noop("The machine's clock is back in tolerance."))
+ALARM_RAISED = GeneratedText(gettext_noop("Machine alarm %(code)s raised at %(when)s."))
+ALARM_CLEARED = GeneratedText(gettext_noop("Machine alarm cleared."))
 
 log = logging.getLogger(__name__)
 logging.getLogger("asyncua").setLevel(logging.ERROR)
@@ -262,7 +280,7 @@ def _mark_lost(equipment, error: str) -> None:
             logbook_write(
                 equipment=equipment[pk],
                 kind=LogbookKind.COMMUNICATION,
-                text=_("Communication lost with the machine (%(error)s).") % {"error": error[:200]},
+                text=COMMUNICATION_LOST % {"error": error[:200]},
             )
 
 
@@ -352,9 +370,7 @@ def _update_one(equipment, pk: int, live: EquipmentLive, readings, received, map
     _clock(pk, live, clock_ahead)
     if restored:
         live.comm_changed_at = received
-        logbook_write(
-            equipment=equipment[pk], kind=LogbookKind.COMMUNICATION, text=_("Communication with the machine restored.")
-        )
+        logbook_write(equipment=equipment[pk], kind=LogbookKind.COMMUNICATION, text=COMMUNICATION_RESTORED())
     return faults
 
 
@@ -373,10 +389,7 @@ def _state(equipment, pk: int, live: EquipmentLive, state, received, maps) -> in
                 equipment_id=pk,
                 tag_id=tag.pk,
                 kind=CaptureAlertKind.UNMAPPED_STATE,
-                detail=_(
-                    "The machine reports state “%(value)s”, which has no meaning in its equipment class's mapping."
-                )
-                % {"value": live.state_raw},
+                detail=STATE_UNMAPPED % {"value": live.state_raw},
             )
         live.state_unmapped = True
         return 0
@@ -386,7 +399,7 @@ def _state(equipment, pk: int, live: EquipmentLive, state, received, maps) -> in
             equipment_id=pk,
             tag_id=tag.pk,
             kind=CaptureAlertKind.UNMAPPED_STATE,
-            text=_("The machine state “%(value)s” is mapped.") % {"value": live.state_raw},
+            text=STATE_MAPPED % {"value": live.state_raw},
         )
     if mapped == live.machine_state:
         return 0
@@ -401,7 +414,7 @@ def _state(equipment, pk: int, live: EquipmentLive, state, received, maps) -> in
         source=FaultSource.ALARM,
         alarm_code=code,
         alarm_key=f"state:{code}@{raised.isoformat()}",
-        description=_("Machine reported state %(value)s (fault) at %(when)s.")
+        description=STATE_FAULT
         % {"value": live.state_raw, "when": timezone.localtime(raised).strftime("%Y-%m-%d %H:%M:%S")},
     )
     return 1
@@ -413,16 +426,12 @@ def _clock(pk: int, live: EquipmentLive, ahead: float | None) -> None:
         alert_raise(
             equipment_id=pk,
             kind=CaptureAlertKind.CLOCK,
-            detail=_(
-                "The machine's clock is %(s)s s ahead of the server's: its readings are stored flagged "
-                "“source clock ahead”."
-            )
-            % {"s": round(ahead, 1)},
+            detail=CLOCK_AHEAD % {"s": round(ahead, 1)},
         )
         live.clock_ahead_s = round(ahead, 1)
     elif ahead is None and live.clock_ahead_s is not None:
         live.clock_ahead_s = None
-        alert_clear(equipment_id=pk, kind=CaptureAlertKind.CLOCK, text=_("The machine's clock is back in tolerance."))
+        alert_clear(equipment_id=pk, kind=CaptureAlertKind.CLOCK, text=CLOCK_BACK())
 
 
 def _limit_text(tag: TagInfo, value: float) -> str:
@@ -457,13 +466,12 @@ def _alarm(equipment, pk: int, live: EquipmentLive, sample: Sample, received) ->
             source=FaultSource.ALARM,
             alarm_code=code,
             alarm_key=f"{code}@{raised.isoformat()}",
-            description=_("Machine alarm %(code)s raised at %(when)s.")
-            % {"code": code, "when": timezone.localtime(raised).strftime("%Y-%m-%d %H:%M:%S")},
+            description=ALARM_RAISED % {"code": code, "when": timezone.localtime(raised).strftime("%Y-%m-%d %H:%M:%S")},
         )
         return 1
     if not active and live.alarm_active:
         live.alarm_active = False
-        logbook_write(equipment=equipment[pk], kind=LogbookKind.FAULT, text=_("Machine alarm cleared."))
+        logbook_write(equipment=equipment[pk], kind=LogbookKind.FAULT, text=ALARM_CLEARED())
     return 0
 
 

@@ -14,13 +14,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from audit.context import audit_context
 from equipment.models import LogbookKind, MaintenancePlan, WorkOrder
 from equipment.services.logbook import logbook_write
+from mes.generated import GeneratedText
+
+PM_DUE_REASON = GeneratedText(gettext_noop("Preventive maintenance due: %(title)s (%(note)s)"))
+PM_WORK_ORDER_GENERATED = GeneratedText(gettext_noop("Work order %(wo)s generated. %(reason)s"))
 
 DUE_DAYS_AHEAD = 7  # a calendar plan's work order is generated this many days before its date
 DUE_USAGE_FRACTION = Decimal("0.8")  # ... and a usage plan's at 80 % of its interval
@@ -85,10 +90,11 @@ def pm_due_generate(*, today: dt.date | None = None) -> list[WorkOrder]:
     ):
         with transaction.atomic():
             plan = MaintenancePlan.objects.select_for_update().select_related("equipment").get(pk=plan_id)
-            state = pm_plan_state(plan, today)
+            with translation.override("en"):  # the note goes into a stored sentence: English, like the sentence
+                state = pm_plan_state(plan, today)
             if plan.open_work_order_id or not state.due:
                 continue
-            reason = _("Preventive maintenance due: %(title)s (%(note)s)") % {"title": plan.title, "note": state.note}
+            reason = PM_DUE_REASON % {"title": plan.title, "note": state.note}
             with audit_context(action="equipment.pm.work_order", reason=reason[:100]):
                 wo = WorkOrder.objects.create(equipment=plan.equipment, plan=plan, created_by=None)
                 plan.open_work_order = wo
@@ -96,7 +102,7 @@ def pm_due_generate(*, today: dt.date | None = None) -> list[WorkOrder]:
             logbook_write(
                 equipment=plan.equipment,
                 kind=LogbookKind.MAINTENANCE,
-                text=_("Work order %(wo)s generated. %(reason)s") % {"wo": wo.number, "reason": reason},
+                text=PM_WORK_ORDER_GENERATED % {"wo": wo.number, "reason": reason},
             )
             created.append(wo)
     return created

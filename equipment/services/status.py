@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from audit.context import audit_context
 from audit.signatures import signature_check_password, signature_create
@@ -37,7 +38,13 @@ from equipment.models import (
 from equipment.services.logbook import logbook_write
 from equipment.services.pm import pm_interlock, pm_usage_record
 from mes.config import config_get_or_default
+from mes.generated import GeneratedText, localized
 from mes.workflow import transition_apply
+
+USE_STARTED = GeneratedText(gettext_noop("Use started for batch %(batch)s%(step)s."))
+SHUT_DOWN_DIRTY = GeneratedText(gettext_noop("Shut down after batch %(batch)s; now dirty."))
+TAKEN_OUT_OF_SERVICE = GeneratedText(gettext_noop("Taken out of service."))
+RETURNED_TO_SERVICE = GeneratedText(gettext_noop("Returned to service; awaiting requalification."))
 
 S = EquipmentStatus
 CALIBRATION_WARNING_DAYS = 7
@@ -145,7 +152,9 @@ def usability_evaluate(eq: Equipment, *, product=None, at: dt.datetime | None = 
     if eq.status == S.AVAILABLE:
         _cleanliness(eq, product, at, reasons)
     for fault in getattr(eq, "open_faults", None) or []:
-        reasons.append(_("Open fault %(number)s: %(text)s") % {"number": fault.number, "text": fault.description[:120]})
+        reasons.append(
+            _("Open fault %(number)s: %(text)s") % {"number": fault.number, "text": localized(fault.description)[:120]}
+        )
     if getattr(eq, "last_check_passed", None) is False:
         reasons.append(
             _("Daily check failed on %(when)s: repeat it after the fault is fixed.") % {"when": _when(eq.last_check_at)}
@@ -298,7 +307,7 @@ def equipment_start_use(*, equipment: Equipment | int, batch, user, step: str = 
         guard=guard,
         kind=LogbookKind.USE_START,
         changes={"current_batch": batch, "current_step": step[:120], "in_use_since": now, "last_product": product},
-        text=_("Use started for batch %(batch)s%(step)s.") % {"batch": batch, "step": f" — {step}" if step else ""},
+        text=USE_STARTED % {"batch": batch, "step": f" — {step}" if step else ""},
         log={"batch": batch, "product": product, "step": step[:120], "period_start": now},
     )
 
@@ -330,7 +339,7 @@ def _end_use(eq: Equipment, user, reason: str, now: dt.datetime) -> Equipment:
             "cleaned_at": None,
             "clean_for_product": None,
         },
-        text=_("Shut down after batch %(batch)s; now dirty.") % {"batch": eq.current_batch or "?"},
+        text=SHUT_DOWN_DIRTY % {"batch": eq.current_batch or "?"},
         log={
             "batch": eq.current_batch,
             "product": eq.last_product,
@@ -344,7 +353,7 @@ def _end_use(eq: Equipment, user, reason: str, now: dt.datetime) -> Equipment:
 # --- out of service and requalification without a work order --------------------------------
 def equipment_take_out_of_service(*, equipment: Equipment | int, user, reason: str) -> Equipment:
     return status_apply(
-        equipment=equipment, name="take_out_of_service", user=user, reason=reason, text=_("Taken out of service.")
+        equipment=equipment, name="take_out_of_service", user=user, reason=reason, text=TAKEN_OUT_OF_SERVICE()
     )
 
 
@@ -354,7 +363,7 @@ def equipment_return_to_service(*, equipment: Equipment | int, user, reason: str
         name="return_to_service",
         user=user,
         reason=reason,
-        text=_("Returned to service; awaiting requalification."),
+        text=RETURNED_TO_SERVICE(),
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -32,6 +33,7 @@ from integrations.qms.mapping import CapaDecisionSerializer
 from integrations.services.inbox import inbox_fail, inbox_process, inbox_receive
 from integrations.wms.mapping import ReceiptSerializer as WmsReceiptSerializer
 from integrations.wms.mapping import StockStatusSerializer
+from mes.generated import localized_error_detail, localized_message
 
 LOG_PERMISSION = "integrations.view_message_log"
 ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer}
@@ -65,7 +67,8 @@ class InboundView(AuditedAPIView):
         raw = raw_bytes.decode("utf-8", "replace")
         error = None
         try:
-            payload = strict_json_loads(raw_bytes)
+            with translation.override("en"):  # a refusal is stored in English, answered in the client's language
+                payload = strict_json_loads(raw_bytes)
         except ParseError as exc:
             # Stored as text with the reason, so the refusal is on the message log too.
             payload, error = None, ValidationError(str(exc.detail))
@@ -87,7 +90,9 @@ class InboundView(AuditedAPIView):
 
 def _receipt(message: InboxMessage, *, duplicate: bool, request) -> Response:
     if message.status == InboxStatus.FAILED:
-        errors = (message.result or {}).get("errors") or {"non_field_errors": [message.last_error]}
+        errors = localized_error_detail(
+            (message.result or {}).get("errors") or {"non_field_errors": [message.last_error]}
+        )
         body = problem_body(
             status=400,
             code="invalid",
@@ -107,7 +112,7 @@ def _receipt(message: InboxMessage, *, duplicate: bool, request) -> Response:
         "status": message.status,
         "duplicate": duplicate,
         "result": message.result,
-        "detail": message.last_error,
+        "detail": localized_message(message.last_error),
     }
     return Response(body, status=code)
 
@@ -227,7 +232,8 @@ class B2mmlScheduleView(InboundView):
         raw_bytes = request._request.body
         raw = raw_bytes.decode("utf-8", "replace").replace("\x00", "\ufffd")
         try:
-            payload = schedule_to_plan(raw_bytes)
+            with translation.override("en"):
+                payload = schedule_to_plan(raw_bytes)
         except ValidationError as exc:
             payload, error = None, exc
         else:

@@ -11,14 +11,17 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from integrations.b2mml.performance import batch_to_performance
+from mes.generated import GeneratedText
 from mes.models import Line
 from orders.models import Priority
 from orders.services.orders import order_create_from_plan, order_update
+
+ERP_PLAN_REASON = GeneratedText(gettext_noop("ERP plan %(plan)s, revision %(rev)s"))
 
 
 class PlanLineSerializer(serializers.Serializer):
@@ -124,7 +127,7 @@ def plan_line_revise(*, order, line: dict, plan: dict, actor) -> dict:
         )
     if not changes:
         return {}
-    reason = gettext("ERP plan %(plan)s, revision %(rev)s") % {"plan": plan["plan_id"], "rev": plan["revision"]}
+    reason = ERP_PLAN_REASON % {"plan": plan["plan_id"], "rev": plan["revision"]}
     try:
         order_update(user=actor, order_id=order.pk, reason=reason, **changes)
     except ValidationError as exc:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -30,8 +30,11 @@ from audit.context import audit_context
 from integrations.models import InboxMessage, InboxStatus
 from integrations.services.accounts import inbound_actor
 from integrations.services.inbox import Parked
+from mes.generated import GeneratedText
 from quality.models import CAPA, CAPAStatus, Deviation
 from quality.services import capa_create, capa_reopen
+
+QMS_NOT_EFFECTIVE = GeneratedText(gettext_noop("QMS %(r)s not effective (%(by)s, %(at)s): %(c)s"))
 
 
 # --- outbound ----------------------------------------------------------------------------------
@@ -141,7 +144,7 @@ def _approve(message, data, actor) -> dict:
 
 
 def _reject(message, data, actor) -> dict:
-    reason = gettext("QMS %(r)s not effective (%(by)s, %(at)s): %(c)s") % {
+    reason = QMS_NOT_EFFECTIVE % {
         "r": data["capa_reference"],
         "by": data["decided_by"],
         "at": data["decided_at"].isoformat(),

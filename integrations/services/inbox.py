@@ -18,7 +18,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
@@ -37,9 +37,16 @@ class Parked(Exception):  # noqa: N818 - a state, not an error
 
 
 def error_detail(exc: Exception):
-    """A JSON-able description of why a message was refused (field -> messages where known)."""
+    """A JSON-able description of why a message was refused (field -> messages where known), in
+    English: the stored refusal is one text for every reader, shown in each one's language
+    (mes.generated.localized_errors), and an API answer is localized when it is sent."""
+    with translation.override("en"):
+        return _error_detail(exc)
+
+
+def _error_detail(exc: Exception):
     if isinstance(exc, ApiValidationError):
-        return exc.detail
+        return json.loads(json.dumps(exc.detail, default=str))  # lazy texts evaluated now, in English
     if isinstance(exc, ValidationError):
         return exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
     if isinstance(exc, PermissionDenied):
@@ -96,16 +103,21 @@ def inbox_process(*, message_id: int, actor=None) -> InboxMessage:
             return message
         message.attempts += 1
         try:
-            if message.payload is None:
-                raise ValidationError(_("The message is not valid JSON."))
-            handler = _handler(message.system, message.kind)
-            with (
-                transaction.atomic(),
-                audit_context(actor=actor, action=f"integrations.inbox.{message.system}.{message.kind}"),
-            ):
-                result = handler(message.payload, message=message, actor=actor)
+            # Whatever the language of the request that delivered it: what the handler stores
+            # (reasons, generated texts) and the refusal kept with the message are written in English.
+            with translation.override("en"):
+                if message.payload is None:
+                    raise ValidationError(_("The message is not valid JSON."))
+                handler = _handler(message.system, message.kind)
+                with (
+                    transaction.atomic(),
+                    audit_context(actor=actor, action=f"integrations.inbox.{message.system}.{message.kind}"),
+                ):
+                    result = handler(message.payload, message=message, actor=actor)
         except Parked as exc:
-            message.status, message.last_error, message.result = InboxStatus.PARKED, str(exc), None
+            with translation.override("en"):
+                parked = str(exc)
+            message.status, message.last_error, message.result = InboxStatus.PARKED, parked, None
         except Exception as exc:  # noqa: BLE001 - whatever went wrong, the message must say so, not stay "received"
             if not isinstance(exc, (ValidationError, ApiValidationError, PermissionDenied)):
                 logger.exception("inbox message %s (%s/%s) failed", message.pk, message.system, message.kind)

@@ -10,12 +10,20 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Sum
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from materials.models import EntryType, LedgerEntry
 from materials.requirements import Requirement
 from materials.services.common import fmt
+from mes.generated import GeneratedText
 from mes.units import convert
+
+CONSUMPTION_OUTSIDE_TOLERANCE = GeneratedText(
+    gettext_noop("%(code)s: %(used)s consumed, the recipe allows %(req)s ± %(tol)s %%.")
+)
+NO_OUTPUT = GeneratedText(gettext_noop("No output has been recorded for this batch."))
+YIELD_BELOW = GeneratedText(gettext_noop("Yield %(y)s %% is below the limit of %(low)s %%."))
+YIELD_ABOVE = GeneratedText(gettext_noop("Yield %(y)s %% is above the limit of %(high)s %%."))
 
 ZERO = Decimal(0)
 DEFAULT_YIELD_LIMITS = (Decimal("95"), Decimal("102"))
@@ -109,7 +117,7 @@ def batch_material_balance(
             flags.append(
                 BalanceFlag(
                     "consumption_outside_tolerance",
-                    _("%(code)s: %(used)s consumed, the recipe allows %(req)s ± %(tol)s %%.")
+                    CONSUMPTION_OUTSIDE_TOLERANCE
                     % {
                         "code": line.code,
                         "used": fmt(line.consumed, line.unit),
@@ -124,19 +132,11 @@ def batch_material_balance(
     yield_pct = (output * 100 / theoretical).quantize(Decimal("0.01")) if theoretical else None
     low, high = (Decimal(str(v)) for v in yield_limits)
     if output == 0:
-        flags.append(BalanceFlag("no_output", _("No output has been recorded for this batch.")))
+        flags.append(BalanceFlag("no_output", NO_OUTPUT()))
     elif yield_pct is not None and yield_pct < low:
-        flags.append(
-            BalanceFlag(
-                "yield_low", _("Yield %(y)s %% is below the limit of %(low)s %%.") % {"y": yield_pct, "low": low}
-            )
-        )
+        flags.append(BalanceFlag("yield_low", YIELD_BELOW % {"y": yield_pct, "low": low}))
     elif yield_pct is not None and yield_pct > high:
-        flags.append(
-            BalanceFlag(
-                "yield_high", _("Yield %(y)s %% is above the limit of %(high)s %%.") % {"y": yield_pct, "high": high}
-            )
-        )
+        flags.append(BalanceFlag("yield_high", YIELD_ABOVE % {"y": yield_pct, "high": high}))
     return BatchMaterialBalance(
         batch,
         sorted(lines.values(), key=lambda x: x.code),

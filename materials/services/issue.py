@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from audit.context import audit_context
 from audit.services import audit_record
@@ -27,7 +28,10 @@ from materials.requirements import Requirement
 from materials.services.common import check_storage, fmt, in_lot_unit, parse_scan, require
 from materials.services.lots import next_lot_code
 from materials.services.stock import after_stock_change, lock_lot, on_hand, post_entry
+from mes.generated import GeneratedText
 from mes.units import convert
+
+WEIGHED_QUANTITY_CHECKED = GeneratedText(gettext_noop("weighed quantity checked"))
 
 ISSUE_BATCH_STATES = ("ready", "in_progress")
 OUTPUT_BATCH_STATES = ("in_progress", "completed")
@@ -321,7 +325,7 @@ def _issue(*, user, batch, code, quantity, unit, req, verifier, verifier_passwor
                 obj=entry,
                 meaning="verified",
                 action="materials.ledger.issue",
-                reason=_("weighed quantity checked"),
+                reason=WEIGHED_QUANTITY_CHECKED(),
             )
         if qty == lot_stock:
             after_stock_change(lot, user)

@@ -16,12 +16,17 @@ from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from audit.context import audit_context
 from audit.signatures import signature_check_password, signature_create
 from materials.models import LOT_MACHINE, EntryType, LedgerEntry, Location, Lot, LotStatus, StockBalance
 from materials.services.common import check_storage, fmt, in_lot_unit, lot_pk, require, to_decimal
+from mes.generated import GeneratedText
 from mes.workflow import transition_apply
+
+NO_STOCK_LEFT = GeneratedText(gettext_noop("no stock left"))
+STOCK_RETURNED = GeneratedText(gettext_noop("stock returned"))
 
 
 def lock_lot(lot) -> Lot:
@@ -96,13 +101,9 @@ def after_stock_change(lot: Lot, user) -> None:
     """Keep the lot's status in step with its stock: empty -> consumed, back in stock -> released."""
     total = on_hand(lot)
     if total == 0 and lot.status == LotStatus.RELEASED:
-        transition_apply(
-            model=Lot, pk=lot.pk, machine=LOT_MACHINE, name="consume", user=user, reason=_("no stock left")
-        )
+        transition_apply(model=Lot, pk=lot.pk, machine=LOT_MACHINE, name="consume", user=user, reason=NO_STOCK_LEFT())
     elif total > 0 and lot.status == LotStatus.CONSUMED:
-        transition_apply(
-            model=Lot, pk=lot.pk, machine=LOT_MACHINE, name="restock", user=user, reason=_("stock returned")
-        )
+        transition_apply(model=Lot, pk=lot.pk, machine=LOT_MACHINE, name="restock", user=user, reason=STOCK_RETURNED())
 
 
 def lot_transfer(

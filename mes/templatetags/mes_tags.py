@@ -50,6 +50,15 @@ def localized(value):
     return _localized(value)
 
 
+@register.filter
+def localized_errors(value) -> list[str]:
+    """A stored refusal (an integration message's errors, JSON or text), one message a line, in the
+    reader's language."""
+    from mes.generated import localized_errors as _localized_errors
+
+    return _localized_errors(value)
+
+
 # The side navigation is the same for every page of users with the same menu, in the same language, on
 # the same page: rendered once per (language, menu entries, current page) in each process, then reused.
 _NAVIGATION_HTML: dict[tuple, str] = {}

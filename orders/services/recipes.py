@@ -16,10 +16,12 @@ from django.db import transaction
 from django.db.models import Max, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from audit.context import audit_context
 from audit.signatures import signature_check_password
 from materials.models import Material, MaterialType
+from mes.generated import GeneratedText
 from mes.units import dimension
 from mes.workflow import transition_apply, user_may
 from orders.models import (
@@ -33,6 +35,10 @@ from orders.models import (
     RecipeStep,
     StepCheck,
 )
+
+COPIED_FROM = GeneratedText(gettext_noop("copied from version %(v)s"))
+DRAFT_VERSION = GeneratedText(gettext_noop("draft version %(v)s"))
+SUPERSEDED = GeneratedText(gettext_noop("superseded by version %(v)s"))
 
 PRODUCT_TYPES = (MaterialType.FINISHED, MaterialType.INTERMEDIATE)
 HEADER_FIELDS = ("title", "batch_size", "unit", "expected_yield", "yield_min", "yield_max", "description")
@@ -200,7 +206,7 @@ def recipe_new_version(*, user, recipe_id: int) -> Recipe:
         with audit_context(
             actor=user,
             action="orders.recipe.new_version",
-            reason=_("copied from version %(v)s") % {"v": source.version},
+            reason=COPIED_FROM % {"v": source.version},
         ):
             copy = Recipe.objects.create(
                 product=source.product,
@@ -235,7 +241,7 @@ def _save_part(*, user, recipe: Recipe, model, instance, values: dict, allowed: 
     for k, v in values.items():
         setattr(instance, k, v)
     instance.full_clean(exclude=[*parent])
-    with audit_context(actor=user, action=action, reason=_("draft version %(v)s") % {"v": recipe.version}):
+    with audit_context(actor=user, action=action, reason=DRAFT_VERSION % {"v": recipe.version}):
         instance.save()
     return instance
 
@@ -464,7 +470,7 @@ def recipe_make_effective(*, user, recipe_id: int, password: str, reason: str = 
                     machine=RECIPE_MACHINE,
                     name="supersede",
                     user=user,
-                    reason=_("superseded by version %(v)s") % {"v": recipe.version},
+                    reason=SUPERSEDED % {"v": recipe.version},
                 )
         return transition_apply(
             model=Recipe,

@@ -33,6 +33,8 @@ from quality.models.common import next_number
 from quality.models.deviations import CLASS_RANK
 from quality.services.common import has_role, require
 
+FAULT_DESCRIPTION = GeneratedText(gettext_noop("Fault %(n)s: %(text)s"))
+
 # Stored in English, shown in the reader's language (mes.generated).
 EQUIPMENT_FAULT_TITLE = GeneratedText(gettext_noop("Equipment fault during batch: %(eq)s"))
 
@@ -389,7 +391,7 @@ def deviation_raise_for_equipment_fault(*, user, fault):
     return deviation_raise(
         user=user,
         title=EQUIPMENT_FAULT_TITLE(eq=equipment.code),
-        description=_("Fault %(n)s: %(text)s") % {"n": fault.number, "text": fault.description},
+        description=FAULT_DESCRIPTION % {"n": fault.number, "text": fault.description},
         source=DeviationSource.EQUIPMENT,
         classification=DeviationClass.MAJOR,
         links=links,

@@ -39,6 +39,10 @@ from quality.services.common import require
 from quality.services.deviations import Link, deviation_raise
 from quality.services.specs import effective_spec
 
+OOS_DESCRIPTION = GeneratedText(
+    gettext_noop("%(test)s result %(value)s is outside the limit %(limit)s (inspection %(n)s, specification %(spec)s).")
+)
+
 # Stored in English, shown in the reader's language (mes.generated).
 OOS_TITLE = GeneratedText(gettext_noop("OOS: %(test)s of lot %(lot)s"))
 
@@ -176,9 +180,7 @@ def _raise_oos(user, inspection: Inspection, result: Result) -> None:
     deviation = deviation_raise(
         user=user,
         title=OOS_TITLE(test=item.name, lot=inspection.lot.code),
-        description=_(
-            "%(test)s result %(value)s is outside the limit %(limit)s (inspection %(n)s, specification %(spec)s)."
-        )
+        description=OOS_DESCRIPTION
         % {
             "test": item.name,
             "value": result.display_value,

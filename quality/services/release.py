@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from guardian.shortcuts import assign_perm
 
 from audit.context import audit_context
@@ -19,6 +20,7 @@ from batches import services as batch_services
 from batches.models import Batch, BatchStatus
 from materials.models import Lot, LotStatus
 from materials.services import lot_release
+from mes.generated import GeneratedText
 from mes.workflow import transition_apply
 from quality.events import batch_released
 from quality.models import RELEASE_MACHINE, BatchRelease, Inspection, InspectionStatus
@@ -26,6 +28,9 @@ from quality.selectors import open_deviations_for
 from quality.services.common import require
 from quality.services.inspections import TYPE_FOR_MATERIAL
 from quality.services.specs import effective_spec
+
+QC_RELEASED = GeneratedText(gettext_noop("QC released batch %(b)s"))
+BATCH_RELEASED = GeneratedText(gettext_noop("batch %(b)s released"))
 
 # Until batch execution (issue #7) provides the record review, "reviewed and approved" is read from
 # the batch status: the review moves the batch to "reviewed".
@@ -166,7 +171,7 @@ def batch_qc_release(*, user, batch: Batch, password: str, reason: str = "") -> 
             actor=user,
             obj=lot,
             new={"group": "supervisor", "permission": "materials.release_lot"},
-            reason=_("QC released batch %(b)s") % {"b": locked.number},
+            reason=QC_RELEASED % {"b": locked.number},
         )
         batch_services.batch_on_qc_release(batch=locked, user=user)
         return release
@@ -187,9 +192,7 @@ def batch_production_release(*, user, batch: Batch, password: str, reason: str =
             raise ValidationError(problems)
 
     def release_lot(obj: BatchRelease) -> None:
-        lot_release(
-            user=user, lot=obj.lot, password=password, reason=_("batch %(b)s released") % {"b": obj.batch.number}
-        )
+        lot_release(user=user, lot=obj.lot, password=password, reason=BATCH_RELEASED % {"b": obj.batch.number})
         batch_released.announce(release=obj)  # e.g. the ERP learns the lot is released (outbox)
         batch_services.batch_on_release(batch=obj.batch, user=user)
 

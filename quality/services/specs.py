@@ -9,13 +9,18 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from audit.context import audit_context
 from audit.signatures import signature_check_password
 from materials.models import Material
+from mes.generated import GeneratedText
 from mes.workflow import transition_apply
 from quality.models import SPEC_MACHINE, LimitKind, Specification, SpecStatus, TestItem
 from quality.services.common import require
+
+SUPERSEDED = GeneratedText(gettext_noop("superseded by version %(v)s"))
+COPIED_FROM = GeneratedText(gettext_noop("copied from version %(v)s"))
 
 HEADER_FIELDS = ("title", "reference", "sample_size")
 ITEM_FIELDS = ("sequence", "name", "name_zh", "method", "kind", "unit", "lower_limit", "upper_limit", "acceptance")
@@ -174,7 +179,7 @@ def spec_approve(*, user, spec_id: int, password: str, reason: str = "") -> Spec
                 machine=SPEC_MACHINE,
                 name="supersede",
                 user=user,
-                reason=_("superseded by version %(v)s") % {"v": spec.version},
+                reason=SUPERSEDED % {"v": spec.version},
             )
 
     # The password is checked before the transaction so that a wrong one stays audited; the previous
@@ -223,7 +228,7 @@ def spec_new_version(*, user, spec_id: int) -> Specification:
         with audit_context(
             actor=user,
             action="quality.specification.new_version",
-            reason=_("copied from version %(v)s") % {"v": source.version},
+            reason=COPIED_FROM % {"v": source.version},
         ):
             for item in source.items.filter(removed=False):
                 TestItem.objects.create(specification=copy, **{k: getattr(item, k) for k in ITEM_FIELDS})

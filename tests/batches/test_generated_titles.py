@@ -46,3 +46,36 @@ def test_deviation_opened_from_a_chinese_screen_is_stored_in_english_and_read_in
     qa.cookies["django_language"] = "zh-hans"
     assert "超限：工序 10 的 Impeller speed" in qa.get(detail).content.decode()
     assert "超限：工序 10 的 Impeller speed" in qa.get(reverse("quality:deviation_list")).content.decode()
+
+
+def test_an_equipment_fault_deviation_raised_from_a_chinese_screen_reads_in_each_language(running, users, client_for):
+    """The title, and the description holding the fault's own generated text, are stored in English;
+    the deviation page and the batch record's exceptions show them in the reader's language."""
+    from batches import services as s
+    from equipment.services.maintenance import fault_report
+    from equipment.services.monitoring import ALARM_RAISED
+    from tests.batches.conftest import fresh
+
+    batch = running["batch"]
+    op = fresh(users["operator"])
+    s.step_start(user=op, step=batch.steps.get(number=10), scan="GRAN-01")
+    with translation.override("zh-hans"):
+        fault = fault_report(
+            equipment=running["equipment"]["GRAN"],
+            user=op,
+            description=ALARM_RAISED(code="E7", when="2026-12-04 09:30:00"),
+        )
+    deviation = Deviation.objects.get(title="Equipment fault during batch: GRAN-01")
+    assert deviation.description == f"Fault {fault.number}: Machine alarm E7 raised at 2026-12-04 09:30:00."
+    qa = client_for("qa")
+    detail = reverse("quality:deviation_detail", kwargs={"pk": deviation.pk})
+    qa.cookies["django_language"] = "zh-hans"
+    page = qa.get(detail).content.decode()
+    assert "生产过程中设备故障：GRAN-01" in page
+    assert f"故障 {fault.number}：设备报警 E7 于 2026-12-04 09:30:00 触发。" in page
+    qa.cookies["django_language"] = "en"
+    page = qa.get(detail).content.decode()
+    assert f"Fault {fault.number}: Machine alarm E7 raised at 2026-12-04 09:30:00." in page
+    with translation.override("zh-hans"):
+        details = " ".join(x.detail for x in s.batch_exceptions(batch) if x.kind == "deviation")
+    assert "生产过程中设备故障：GRAN-01" in details
