@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from mes.permcache import holds
+
 
 def administration(request):
     user = getattr(request, "user", None)
@@ -11,7 +13,7 @@ def administration(request):
     from audit.signatures import signature_needs_user_id
 
     context = {"signature_needs_user_id": signature_needs_user_id(request)}
-    if user.has_perm("administration.view_securityalert"):
+    if holds(user, "administration.view_securityalert"):
         from administration.services.alerts import open_alerts
 
         context["open_security_alerts"] = open_alerts().count()

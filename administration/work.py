@@ -6,12 +6,13 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from mes.permcache import holds
 from mes.workqueue import WorkCard
 
 
 def cards(user) -> list[WorkCard]:
     result: list[WorkCard] = []
-    if user.has_perm("administration.approve_configchange"):
+    if holds(user, "administration.approve_configchange"):
         from administration.models import ChangeStatus, ConfigChange
 
         pending = ConfigChange.objects.filter(status=ChangeStatus.PROPOSED).exclude(proposed_by=user).count()
@@ -24,7 +25,7 @@ def cards(user) -> list[WorkCard]:
                 "warn" if pending else "ok",
             )
         )
-    if user.has_perm("administration.approve_rolerequest"):
+    if holds(user, "administration.approve_rolerequest"):
         from administration.models import RoleRequest, RoleRequestStatus
 
         # never one's own request nor a role for oneself: those wait for someone else
@@ -44,7 +45,7 @@ def cards(user) -> list[WorkCard]:
                     "warn",
                 )
             )
-    if user.has_perm("administration.record_review"):
+    if holds(user, "administration.record_review"):
         from administration.models import ReviewKind
         from administration.services.reviews import review_due
 
@@ -54,7 +55,7 @@ def cards(user) -> list[WorkCard]:
         ):
             if review_due(kind):
                 result.append(WorkCard(title, 1, reverse(url), _("Every 90 days"), "warn"))
-    if user.has_perm("administration.view_securityalert"):
+    if holds(user, "administration.view_securityalert"):
         from administration.services.alerts import open_alerts
         from mes.models import UserSecurity
 

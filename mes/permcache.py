@@ -53,6 +53,23 @@ def role_permissions(user, compute) -> frozenset[str]:
     return _entry(user, compute)[0]
 
 
+def holds(user, perm: str) -> bool:
+    """`user.has_perm(perm)` without a record, from the user's role permissions read once per request.
+
+    A page asks this dozens of times (the menu, the work cards); Django's `has_perm` walks every
+    authentication backend on each call. The answer is the same: an inactive user holds nothing, an
+    active superuser everything, anyone else what the model backend grants (the object backend grants
+    nothing without a record)."""
+    if not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    kept = getattr(user, "_mes_all_perms", None)
+    if kept is None or kept[0] != _local["gen"]:
+        kept = user._mes_all_perms = (_local["gen"], frozenset(user.get_all_permissions()))
+    return perm in kept[1]
+
+
 def role_codes(user) -> list[str]:
     """The user's role codes (group names), kept with their permissions."""
     return list(_entry(user, None)[1])
@@ -124,16 +141,26 @@ def permissions_changed(**_kwargs: Any) -> None:
 def object_permissions(user, obj) -> list[str]:
     """Codenames the user holds on `obj` through django-guardian grants (their own and their groups'),
     from a map loaded once per request and kind of record."""
+    return _object_map(user, obj).get(str(obj.pk), [])
+
+
+def granted_pks(user, model, codename: str) -> list[str]:
+    """Primary keys (as text) of the records of `model` on which the user holds `codename` through an
+    object grant (their own or their groups'), from the same per-request map."""
+    return [pk for pk, codenames in _object_map(user, model).items() if codename in codenames]
+
+
+def _object_map(user, obj_or_model) -> dict[str, list[str]]:
     from guardian.ctypes import get_content_type
 
-    ctype = get_content_type(obj)
+    ctype = get_content_type(obj_or_model)
     maps = getattr(user, "_mes_obj_perms", None)
     if maps is None or maps[0] != _local["gen"]:
         maps = user._mes_obj_perms = (_local["gen"], {})
     by_pk = maps[1].get(ctype.pk)
     if by_pk is None:
         by_pk = maps[1][ctype.pk] = _load_object_permissions(user, ctype)
-    return by_pk.get(str(obj.pk), [])
+    return by_pk
 
 
 def _load_object_permissions(user, ctype) -> dict[str, list[str]]:

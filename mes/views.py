@@ -21,14 +21,14 @@ from mes.roles import role_codes, role_label
 
 def home(request):
     """The first screen after log-in: the user's roles and the work waiting for each."""
-    from mes.registry import nav_items
+    from mes.registry import nav_items_for
     from mes.workqueue import work_cards
 
     roles = role_codes(request.user)
     context = {
         "roles": [role_label(r) for r in roles],
         "cards": work_cards(request.user),
-        "shortcuts": [i for i in nav_items() if i.permission is None or request.user.has_perm(i.permission)],
+        "shortcuts": nav_items_for(request.user),
     }
     return render(request, "mes/home.html", context)
 
