@@ -164,17 +164,32 @@ def _object_map(user, obj_or_model) -> dict[str, list[str]]:
 
 
 def _load_object_permissions(user, ctype) -> dict[str, list[str]]:
-    """All the user's object grants on one content type, theirs and their groups', in one query."""
+    """All the user's object grants on one content type, theirs and their groups', in one query.
+
+    Plain SQL: the ORM's union of two joined querysets cost more CPU to build than the page's own
+    queries (it runs on every operator request)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+    from django.db import connection
     from guardian.models import GroupObjectPermission, UserObjectPermission
 
-    own = UserObjectPermission.objects.filter(user=user, content_type=ctype)
-    groups = GroupObjectPermission.objects.filter(group__user=user, content_type=ctype)
-    rows = own.values_list("object_pk", "permission__codename").union(
-        groups.values_list("object_pk", "permission__codename")
+    memberships = get_user_model().groups.through._meta.db_table
+    perm, own, grp = (
+        Permission._meta.db_table,
+        UserObjectPermission._meta.db_table,
+        GroupObjectPermission._meta.db_table,
+    )
+    sql = (
+        f"SELECT o.object_pk, p.codename FROM {own} o JOIN {perm} p ON p.id = o.permission_id"
+        " WHERE o.user_id = %s AND o.content_type_id = %s"
+        f" UNION SELECT g.object_pk, p.codename FROM {grp} g JOIN {perm} p ON p.id = g.permission_id"
+        f" JOIN {memberships} m ON m.group_id = g.group_id WHERE m.user_id = %s AND g.content_type_id = %s"
     )
     found: dict[str, list[str]] = {}
-    for pk, codename in rows:
-        found.setdefault(str(pk), []).append(codename)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk, ctype.pk, user.pk, ctype.pk])
+        for pk, codename in cursor.fetchall():
+            found.setdefault(str(pk), []).append(codename)
     return found
 
 
