@@ -144,7 +144,7 @@ def step_screen(request, number: str, step: int):
     """The operator's one-step screen: scan to start, record values, sign, second-person verify."""
     if request.method == "POST":
         return _step_action(request, number, step)
-    batch = _batch(number)
+    batch = get_object_or_404(Batch.objects.select_related("product"), number=number)  # what the screen shows
     current = get_object_or_404(
         StepExecution.objects.select_related("equipment", "performed_by"), batch=batch, number=step
     )
