@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from administration.services.alerts import open_alerts
 from audit.signatures import signature_needs_user_id
+from mes.permcache import holds
 
 
 def administration(request):
@@ -13,6 +14,6 @@ def administration(request):
         return {}
 
     context = {"signature_needs_user_id": signature_needs_user_id(request)}
-    if user.has_perm("administration.view_securityalert"):
+    if holds(user, "administration.view_securityalert"):
         context["open_security_alerts"] = open_alerts().count()
     return context

@@ -10,12 +10,13 @@ from administration.models import ChangeStatus, ConfigChange, ReviewKind, RoleRe
 from administration.services.alerts import open_alerts
 from administration.services.reviews import review_due
 from mes.models import UserSecurity
+from mes.permcache import holds
 from mes.workqueue import WorkCard
 
 
 def cards(user) -> list[WorkCard]:
     result: list[WorkCard] = []
-    if user.has_perm("administration.approve_configchange"):
+    if holds(user, "administration.approve_configchange"):
         pending = ConfigChange.objects.filter(status=ChangeStatus.PROPOSED).exclude(proposed_by=user).count()
         result.append(
             WorkCard(
@@ -26,7 +27,7 @@ def cards(user) -> list[WorkCard]:
                 "warn" if pending else "ok",
             )
         )
-    if user.has_perm("administration.approve_rolerequest"):
+    if holds(user, "administration.approve_rolerequest"):
         # never one's own request nor a role for oneself: those wait for someone else
         grants = (
             RoleRequest.objects.filter(status=RoleRequestStatus.PROPOSED)
@@ -44,14 +45,14 @@ def cards(user) -> list[WorkCard]:
                     "warn",
                 )
             )
-    if user.has_perm("administration.record_review"):
+    if holds(user, "administration.record_review"):
         for kind, url, title in (
             (ReviewKind.ACCESS, "administration:access_review", _("Access review due")),
             (ReviewKind.CONFIGURATION, "administration:config_review", _("Configuration review due")),
         ):
             if review_due(kind):
                 result.append(WorkCard(title, 1, reverse(url), _("Every 90 days"), "warn"))
-    if user.has_perm("administration.view_securityalert"):
+    if holds(user, "administration.view_securityalert"):
         alerts = open_alerts().count()
         result.append(
             WorkCard(

@@ -9,8 +9,9 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from kombu.exceptions import OperationalError as BrokerError
@@ -142,71 +143,15 @@ def batch_detail(request, number: str):
 @permission_required(VIEW, raise_exception=True)
 def step_screen(request, number: str, step: int):
     """The operator's one-step screen: scan to start, record values, sign, second-person verify."""
-    batch = _batch(number)
+    if request.method == "POST":
+        return _step_action(request, number, step)
+    batch = get_object_or_404(Batch.objects.select_related("product"), number=number)  # what the screen shows
     current = get_object_or_404(
         StepExecution.objects.select_related("equipment", "performed_by"), batch=batch, number=step
     )
     user = request.user
-    if request.method == "POST":
-        op = request.POST.get("op")
-        password = request.POST.get("password", "")
-        if op == "start":
-            _attempt(
-                request,
-                s.step_start,
-                _("Step started."),
-                user=user,
-                step=current,
-                scan=request.POST.get("scan", ""),
-                how=request.POST.get("how", "scanned"),
-            )
-        elif op == "record":
-            _attempt(
-                request,
-                s.entry_record,
-                _("Value recorded."),
-                user=user,
-                entry=_entry(request, current),
-                value=request.POST.get("value", ""),
-                version=request.POST.get("version", "0") or 0,
-                comment=request.POST.get("comment", ""),
-                override_reason=request.POST.get("override_reason", ""),
-                how=request.POST.get("how", "manual"),
-            )
-        elif op == "correct":
-            _attempt(
-                request,
-                s.entry_correct,
-                _("Value corrected."),
-                user=user,
-                entry=_entry(request, current),
-                value=request.POST.get("value", ""),
-                version=request.POST.get("version", "0") or 0,
-                reason=request.POST.get("reason", ""),
-                comment=request.POST.get("comment", ""),
-            )
-        elif op == "sign":
-            _attempt(
-                request,
-                s.step_sign,
-                _("Step signed."),
-                user=user,
-                step=current,
-                password=password,
-                material_exception_reason=request.POST.get("material_exception_reason", ""),
-            )
-        elif op == "verify":
-            _attempt(
-                request,
-                s.step_verify,
-                _("Step verified."),
-                user=user,
-                step=current,
-                verifier_username=request.POST.get("verifier", ""),
-                password=password,
-            )
-        return redirect("batches:step", number=number, step=step)
-    steps = list(batch.steps.all())
+    steps = s.step_outline(batch)
+    prefix = reverse("batches:step", args=[batch.number, 0]).removesuffix("0/")  # one reverse, not one per step
     entries = list(current.entries.select_related("entered_by").prefetch_related("corrections__corrected_by"))
     for e in entries:
         e.reading = s.machine_reading(e, current) if e.equipment_tag else None
@@ -217,6 +162,7 @@ def step_screen(request, number: str, step: int):
         "batch": batch,
         "step": current,
         "steps": steps,
+        "step_links": [(st, f"{prefix}{st.number}/") for st in steps],
         "entries": entries,
         "blockers": s.step_blockers(current, steps) if current.status == "pending" else [],
         "can_execute": user_may(user, s.EXECUTE, batch),
@@ -232,8 +178,86 @@ def step_screen(request, number: str, step: int):
     return render(request, "batches/step.html", context)
 
 
-def _entry(request, step: StepExecution) -> Entry:
-    return get_object_or_404(Entry, pk=request.POST.get("entry") or 0, step=step)
+def _entry(request, step_id: int) -> int:
+    """The id of the step's entry the form names (404 for another step's entry)."""
+    entry = Entry.objects.filter(pk=_int(request.POST.get("entry")), step_id=step_id).values_list("pk", flat=True)
+    if not entry:
+        raise Http404
+    return entry[0]
+
+
+def _int(value) -> int:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _step_action(request, number: str, step: int):
+    """One operator action on the step (POST). The services load and lock what they change, so only
+    the step's id is looked up here (the batch number and the step number must match, as before)."""
+    current = StepExecution.objects.filter(batch__number=number, number=step).values_list("pk", flat=True).first()
+    if current is None:
+        raise Http404
+    user = request.user
+    op = request.POST.get("op")
+    password = request.POST.get("password", "")
+    if op == "start":
+        _attempt(
+            request,
+            s.step_start,
+            _("Step started."),
+            user=user,
+            step=current,
+            scan=request.POST.get("scan", ""),
+            how=request.POST.get("how", "scanned"),
+        )
+    elif op == "record":
+        _attempt(
+            request,
+            s.entry_record,
+            _("Value recorded."),
+            user=user,
+            entry=_entry(request, current),
+            value=request.POST.get("value", ""),
+            version=request.POST.get("version", "0") or 0,
+            comment=request.POST.get("comment", ""),
+            override_reason=request.POST.get("override_reason", ""),
+            how=request.POST.get("how", "manual"),
+        )
+    elif op == "correct":
+        _attempt(
+            request,
+            s.entry_correct,
+            _("Value corrected."),
+            user=user,
+            entry=_entry(request, current),
+            value=request.POST.get("value", ""),
+            version=request.POST.get("version", "0") or 0,
+            reason=request.POST.get("reason", ""),
+            comment=request.POST.get("comment", ""),
+        )
+    elif op == "sign":
+        _attempt(
+            request,
+            s.step_sign,
+            _("Step signed."),
+            user=user,
+            step=current,
+            password=password,
+            material_exception_reason=request.POST.get("material_exception_reason", ""),
+        )
+    elif op == "verify":
+        _attempt(
+            request,
+            s.step_verify,
+            _("Step verified."),
+            user=user,
+            step=current,
+            verifier_username=request.POST.get("verifier", ""),
+            password=password,
+        )
+    return redirect("batches:step", number=number, step=step)
 
 
 @permission_required(VIEW, raise_exception=True)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from guardian.shortcuts import get_objects_for_user
 
 from batches.models import Batch, BatchStatus
+from mes.permcache import holds
+from mes.roles import role_codes
+from mes.workflow import objects_granted
 from mes.workqueue import WorkCard
 
 
@@ -17,11 +19,11 @@ def _card(title, status, hint, tone="warn"):
 
 def cards(user) -> list[WorkCard]:
     result: list[WorkCard] = []
-    if user.has_perm("batches.prepare_batch"):
+    if holds(user, "batches.prepare_batch"):
         result.append(_card(_("Batches to prepare"), BatchStatus.PLANNED, _("Interlocks, materials, line clearance")))
-    if user.has_perm("batches.view_batch") and user.groups.filter(name="operator").exists():
-        mine = get_objects_for_user(user, "batches.execute_batch", klass=Batch, accept_global_perms=False)
-        count = mine.filter(status__in=[BatchStatus.IN_PROGRESS, BatchStatus.CORRECTION_REQUESTED]).count()
+    if holds(user, "batches.view_batch") and "operator" in role_codes(user):
+        running = Batch.objects.filter(status__in=[BatchStatus.IN_PROGRESS, BatchStatus.CORRECTION_REQUESTED])
+        count = objects_granted(user, "batches.execute_batch", running).count()
         result.append(
             WorkCard(
                 _("My running batches"),
@@ -31,8 +33,8 @@ def cards(user) -> list[WorkCard]:
                 "warn" if count else "ok",
             )
         )
-    if user.has_perm("batches.review_batch"):
+    if holds(user, "batches.review_batch"):
         result.append(_card(_("Batch records to review"), BatchStatus.COMPLETED, _("Review by exception")))
-    if user.has_perm("batches.release_batch"):
+    if holds(user, "batches.release_batch"):
         result.append(_card(_("Batches to release"), BatchStatus.QC_RELEASED, _("QC has released them")))
     return result

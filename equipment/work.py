@@ -7,12 +7,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from equipment.models import Equipment, EquipmentStatus, FaultReport, FaultStatus, WorkOrder, WorkOrderStatus
+from mes.permcache import holds
 from mes.workqueue import WorkCard
 
 
 def cards(user) -> list[WorkCard]:
     out: list[WorkCard] = []
-    if user.has_perm("equipment.clean_equipment"):
+    if holds(user, "equipment.clean_equipment"):
         n = Equipment.objects.filter(active=True, status__in=[EquipmentStatus.DIRTY, EquipmentStatus.CLEANING]).count()
         if n:
             out.append(
@@ -20,7 +21,7 @@ def cards(user) -> list[WorkCard]:
                     _("Equipment to clean"), n, reverse("equipment:cleaning_due"), _("Dirty or being cleaned"), "warn"
                 )
             )
-    if user.has_perm("equipment.maintain_equipment"):
+    if holds(user, "equipment.maintain_equipment"):
         faults = FaultReport.objects.filter(status=FaultStatus.OPEN).count()
         orders = WorkOrder.objects.filter(status__in=[WorkOrderStatus.OPEN, WorkOrderStatus.IN_PROGRESS]).count()
         if faults or orders:
@@ -33,7 +34,7 @@ def cards(user) -> list[WorkCard]:
                     "danger" if faults else "warn",
                 )
             )
-    if user.has_perm("equipment.calibrate_equipment"):
+    if holds(user, "equipment.calibrate_equipment"):
         n = Equipment.objects.filter(
             active=True, calibration_interval_days__isnull=False, calibration_due_on__lt=timezone.localdate()
         ).count()
@@ -47,7 +48,7 @@ def cards(user) -> list[WorkCard]:
                     "danger",
                 )
             )
-    if user.has_perm("equipment.requalify_equipment"):
+    if holds(user, "equipment.requalify_equipment"):
         # repairs someone else completed: the repairer may not requalify his own work
         n = (
             WorkOrder.objects.filter(status=WorkOrderStatus.COMPLETED)

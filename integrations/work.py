@@ -6,11 +6,12 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from integrations.models import InboxMessage, InboxStatus, OutboxMessage, OutboxStatus
+from mes.permcache import holds
 from mes.workqueue import WorkCard
 
 
 def cards(user) -> list[WorkCard]:
-    if not user.has_perm("integrations.view_message_log"):
+    if not holds(user, "integrations.view_message_log"):
         return []
     url = reverse("integrations:message_list")
     dead = OutboxMessage.objects.filter(status=OutboxStatus.DEAD).count()

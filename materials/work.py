@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from materials.batch_source import batches
 from materials.models import Lot, LotStatus
+from mes.permcache import holds
 from mes.workqueue import WorkCard
 
 SOON_DAYS = 30
@@ -17,11 +18,11 @@ SOON_DAYS = 30
 
 def cards(user) -> list[WorkCard]:
     found: list[WorkCard] = []
-    if not user.has_perm("materials.view_lot"):
+    if not holds(user, "materials.view_lot"):
         return found
     lots = reverse("materials:lot_list")
     today = timezone.localdate()
-    if user.has_perm("materials.release_lot") or user.has_perm("materials.receive_lot"):
+    if holds(user, "materials.release_lot") or holds(user, "materials.receive_lot"):
         n = Lot.objects.filter(status=LotStatus.QUARANTINE, expiry_date__gte=today).count()
         found.append(
             WorkCard(
@@ -32,7 +33,7 @@ def cards(user) -> list[WorkCard]:
                 "warn" if n else "ok",
             )
         )
-    if user.has_perm("materials.receive_lot") or user.has_perm("materials.block_lot"):
+    if holds(user, "materials.receive_lot") or holds(user, "materials.block_lot"):
         soon = Lot.objects.filter(
             status__in=[LotStatus.RELEASED, LotStatus.QUARANTINE],
             expiry_date__gte=today,
@@ -62,14 +63,14 @@ def cards(user) -> list[WorkCard]:
                 "danger" if expired else "ok",
             )
         )
-    if user.has_perm("materials.unblock_lot"):
+    if holds(user, "materials.unblock_lot"):
         n = Lot.objects.filter(status=LotStatus.BLOCKED).count()
         found.append(
             WorkCard(
                 _("Blocked lots"), n, f"{lots}?status=blocked", _("investigate and decide"), "danger" if n else "ok"
             )
         )
-    if user.has_perm("materials.issue_material"):
+    if holds(user, "materials.issue_material"):
         n = batches().filter(status__in=["ready", "in_progress"]).count()
         found.append(
             WorkCard(

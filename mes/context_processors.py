@@ -1,5 +1,5 @@
 from mes.middleware import idle_timeout_seconds
-from mes.registry import nav_items
+from mes.registry import nav_items_for
 from mes.roles import role_codes, role_label
 
 
@@ -9,9 +9,8 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {}
     sections: dict[str, list] = {}
-    for item in nav_items():
-        if item.permission is None or user.has_perm(item.permission):
-            sections.setdefault(str(item.section), []).append(item)
+    for item in nav_items_for(user):
+        sections.setdefault(str(item.section), []).append(item)
     return {
         "nav_sections": sections,
         "user_roles": [role_label(r) for r in role_codes(user)],

@@ -19,6 +19,8 @@ from typing import Any
 
 from django.apps import apps
 
+from mes import permcache
+
 
 @dataclass(frozen=True)
 class NavItem:
@@ -67,6 +69,11 @@ def _app_modules_found(module_name: str) -> tuple:
 
 def nav_items() -> list[NavItem]:
     return list(_nav_items())
+
+
+def nav_items_for(user) -> list[NavItem]:
+    """The navigation entries the user may use (the menu and the home page's shortcuts ask alike)."""
+    return [i for i in _nav_items() if i.permission is None or permcache.holds(user, i.permission)]
 
 
 @functools.cache

@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 
 from mes.forms import LoginForm
 from mes.health import broker_reachable
-from mes.registry import nav_items
+from mes.registry import nav_items_for
 from mes.roles import role_codes, role_label
 from mes.workqueue import work_cards
 
@@ -28,7 +28,7 @@ def home(request):
     context = {
         "roles": [role_label(r) for r in roles],
         "cards": work_cards(request.user),
-        "shortcuts": [i for i in nav_items() if i.permission is None or request.user.has_perm(i.permission)],
+        "shortcuts": nav_items_for(request.user),
     }
     return render(request, "mes/home.html", context)
 

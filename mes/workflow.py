@@ -25,6 +25,7 @@ from audit.models import AuditEvent
 from audit.services import object_label
 from audit.signatures import signature_check_password, signature_create
 from audit.text_safety import clean_free_text
+from mes import permcache
 
 
 class TransitionNotAllowed(ValidationError):
@@ -100,7 +101,17 @@ def user_may(user, permission: str, obj: models.Model | None = None) -> bool:
     """Role permission, or an object-level grant (django-guardian) on this record."""
     if user is None or not user.is_authenticated or not user.is_active:
         return False
-    return user.has_perm(permission) or (obj is not None and user.has_perm(permission, obj))
+    return permcache.holds(user, permission) or (obj is not None and user.has_perm(permission, obj))
+
+
+def objects_granted(user, permission: str, queryset: models.QuerySet) -> models.QuerySet:
+    """The records of `queryset` on which the user holds `permission` through an object grant (their own
+    or their groups'; a role permission does not count), as django-guardian's get_objects_for_user with
+    accept_global_perms=False answers, but from the request's grant map (mes.permcache) instead of
+    three queries."""
+    if user.is_superuser:  # guardian's with_superuser: every record
+        return queryset
+    return queryset.filter(pk__in=permcache.granted_pks(user, queryset.model, permission.rsplit(".", 1)[-1]))
 
 
 def object_permission_holders(objects: Iterable[models.Model], codename: str) -> dict[int, list]:

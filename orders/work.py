@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from mes.permcache import holds
 from mes.workqueue import WorkCard
 from orders.models import OrderStatus, ProductionOrder, Recipe, RecipeStatus
 
 
 def cards(user) -> list[WorkCard]:
     result: list[WorkCard] = []
-    if user.has_perm("orders.add_productionorder"):
+    if holds(user, "orders.add_productionorder"):
         returned = ProductionOrder.objects.filter(status=OrderStatus.RETURNED).count()
         drafts = ProductionOrder.objects.filter(status=OrderStatus.DRAFT, created_by=user).count()
         url = reverse("orders:order_list")
@@ -25,7 +26,7 @@ def cards(user) -> list[WorkCard]:
             )
         )
         result.append(WorkCard(_("My draft orders"), drafts, f"{url}?status=draft", _("Submit them for approval")))
-    if user.has_perm("orders.approve_productionorder"):
+    if holds(user, "orders.approve_productionorder"):
         waiting = ProductionOrder.objects.filter(status=OrderStatus.SUBMITTED).count()
         result.append(
             WorkCard(
@@ -36,7 +37,7 @@ def cards(user) -> list[WorkCard]:
                 "warn" if waiting else "ok",
             )
         )
-    if user.has_perm("orders.release_productionorder"):
+    if holds(user, "orders.release_productionorder"):
         approved = ProductionOrder.objects.filter(status=OrderStatus.APPROVED).count()
         result.append(
             WorkCard(
@@ -46,7 +47,7 @@ def cards(user) -> list[WorkCard]:
                 _("Release and create batches"),
             )
         )
-    if user.has_perm("orders.approve_recipe"):
+    if holds(user, "orders.approve_recipe"):
         review = Recipe.objects.filter(status__in=(RecipeStatus.IN_REVIEW, RecipeStatus.APPROVED)).count()
         result.append(
             WorkCard(

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from batches.models import Batch
+from mes.permcache import holds
 from mes.workqueue import WorkCard
 from quality.models import (
     CAPA,
@@ -25,7 +26,7 @@ from quality.services.release import REVIEWED_STATES
 
 def cards(user) -> list[WorkCard]:
     out: list[WorkCard] = _inspection_cards(user)
-    if user.has_perm("quality.investigate_deviation"):
+    if holds(user, "quality.investigate_deviation"):
         open_count = Deviation.objects.filter(status=DeviationStatus.OPEN).count()
         investigating = Deviation.objects.filter(status=DeviationStatus.INVESTIGATING).count()
         out.append(
@@ -37,7 +38,7 @@ def cards(user) -> list[WorkCard]:
                 "danger" if open_count else "warn",
             )
         )
-    if user.has_perm("quality.approve_major_deviation"):
+    if holds(user, "quality.approve_major_deviation"):
         n = Deviation.objects.filter(
             status=DeviationStatus.CAPA_PENDING, classification__in=("major", "critical")
         ).count()
@@ -50,7 +51,7 @@ def cards(user) -> list[WorkCard]:
                 "warn" if n else "ok",
             )
         )
-    if user.has_perm("quality.approve_specification"):
+    if holds(user, "quality.approve_specification"):
         n = Specification.objects.filter(status=SpecStatus.IN_REVIEW).count()
         if n:
             out.append(
@@ -58,18 +59,18 @@ def cards(user) -> list[WorkCard]:
                     _("Specifications to approve"), n, reverse("quality:spec_list") + "?status=in_review", "", "warn"
                 )
             )
-    if user.has_perm("quality.change_capa"):
+    if holds(user, "quality.change_capa"):
         mine = CAPA.objects.filter(owner=user).exclude(status=CAPAStatus.CLOSED).count()
         if mine:
             out.append(
                 WorkCard(_("My open actions (CAPA)"), mine, reverse("quality:capa_board") + "?mine=1", "", "info")
             )
-    if user.has_perm("quality.verify_capa"):
+    if holds(user, "quality.verify_capa"):
         n = CAPA.objects.filter(status=CAPAStatus.EFFECTIVENESS_CHECK).count()
         out.append(
             WorkCard(_("CAPA effectiveness checks"), n, reverse("quality:capa_board"), "", "warn" if n else "ok")
         )
-    if user.has_perm("quality.view_capa"):
+    if holds(user, "quality.view_capa"):
         n = overdue_capas().count()
         if n:
             out.append(WorkCard(_("Overdue actions (CAPA)"), n, reverse("quality:capa_board"), "", "danger"))
@@ -78,10 +79,10 @@ def cards(user) -> list[WorkCard]:
 
 def _inspection_cards(user) -> list[WorkCard]:
     out: list[WorkCard] = []
-    if user.has_perm("quality.enter_result"):
+    if holds(user, "quality.enter_result"):
         n = Inspection.objects.filter(status__in=("due", "in_testing")).count()
         out.append(WorkCard(_("Inspections due"), n, reverse("quality:worklist"), "", "warn" if n else "ok"))
-    if user.has_perm("quality.complete_inspection"):
+    if holds(user, "quality.complete_inspection"):
         n = Inspection.objects.filter(
             status__in=("passed", "failed"), lot_decision="", lot__produced_by__isnull=True
         ).count()
@@ -91,14 +92,14 @@ def _inspection_cards(user) -> list[WorkCard]:
                     _("Lot decisions waiting"), n, reverse("quality:worklist"), _("release, reject or hold"), "warn"
                 )
             )
-    if user.has_perm("quality.qc_release_batch"):
+    if holds(user, "quality.qc_release_batch"):
         n = (
             Batch.objects.filter(status__in=REVIEWED_STATES, release__isnull=True, output_lots__isnull=False)
             .distinct()
             .count()
         )
         out.append(WorkCard(_("Batches to QC release"), n, reverse("quality:release_list"), "", "warn" if n else "ok"))
-    if user.has_perm("quality.production_release_batch"):
+    if holds(user, "quality.production_release_batch"):
         n = BatchRelease.objects.filter(status=ReleaseStatus.QC_RELEASED).exclude(qc_released_by=user).count()
         out.append(
             WorkCard(
@@ -109,11 +110,11 @@ def _inspection_cards(user) -> list[WorkCard]:
                 "warn" if n else "ok",
             )
         )
-    if user.has_perm("quality.approve_disposition"):
+    if holds(user, "quality.approve_disposition"):
         n = Disposition.objects.filter(status="proposed").count()
         if n:
             out.append(WorkCard(_("Dispositions to approve"), n, reverse("quality:disposition_list"), "", "warn"))
-    if user.has_perm("batches.prepare_batch") and user.has_perm("quality.view_disposition"):
+    if holds(user, "batches.prepare_batch") and holds(user, "quality.view_disposition"):
         n = Disposition.objects.filter(status="approved", kind="rework").count()
         if n:  # the supervisor starts the rework batch from the disposition's page
             out.append(
@@ -125,7 +126,7 @@ def _inspection_cards(user) -> list[WorkCard]:
                     "warn",
                 )
             )
-    if user.has_perm("quality.execute_disposition"):
+    if holds(user, "quality.execute_disposition"):
         n = Disposition.objects.filter(status="approved").exclude(kind="rework").count()
         if n:
             out.append(

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mes.permcache import holds
 from mes.workqueue import WorkCard
 from reports.models import Report, ReportStatus
 
@@ -47,12 +48,12 @@ def _monthly_card() -> WorkCard:
 
 def cards(user) -> list[WorkCard]:
     found: list[WorkCard] = []
-    if user.has_perm("reports.review_report"):
+    if holds(user, "reports.review_report"):
         n = Report.objects.filter(status=ReportStatus.GENERATED).count()
         found.append(
             WorkCard(_("Reports to review"), n, reverse("reports:report_list"), _("check and sign before distribution"),
                      "warn" if n else "ok")
         )  # fmt: skip
-    if user.has_perm("reports.add_report"):
+    if holds(user, "reports.add_report"):
         found.append(_monthly_card())
     return found

@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from mes.permcache import holds
 from mes.workqueue import WorkCard
 
 
 def cards(user) -> list[WorkCard]:
     from validation.models import ValidationReport, ValidationStatus
 
-    if not user.has_perm("validation.approve_validationreport"):
+    if not holds(user, "validation.approve_validationreport"):
         return []
     n = ValidationReport.objects.filter(status=ValidationStatus.GENERATED).count()
     return [

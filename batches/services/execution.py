@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth import get_user_model
@@ -76,7 +77,10 @@ def require_executor(user, batch: Batch) -> None:
 
 
 def _running(batch: Batch, step: StepExecution | None = None) -> None:
-    refuse_if_archived(batch.pk)
+    """The batch (just loaded by the calling service) lets its steps be executed. An archived batch is
+    refused with the archive's own message; the save re-checks the stored status under its lock."""
+    if batch.status == BatchStatus.ARCHIVED:
+        refuse_if_archived(batch.pk)
     if batch.status == BatchStatus.CORRECTION_REQUESTED and step is not None and step.reopen_reason:
         return  # the reviewer asked for this step to be executed again
     if batch.status != BatchStatus.IN_PROGRESS:
@@ -86,7 +90,27 @@ def _running(batch: Batch, step: StepExecution | None = None) -> None:
         )
 
 
-def step_blockers(step: StepExecution, steps: list[StepExecution]) -> list[str]:
+@dataclass(frozen=True)
+class StepLink:
+    """What the step buttons and the start check read of a batch's other steps. A batch has dozens of
+    steps, each a wide audited row: loading them all as records was a large share of the step screen."""
+
+    pk: int
+    number: int
+    status: str
+    allow_parallel: bool
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (StepStatus.DONE, StepStatus.VERIFIED)
+
+
+def step_outline(batch: Batch) -> list[StepLink]:
+    """The batch's steps in order, as StepLinks (one narrow query)."""
+    return [StepLink(*row) for row in batch.steps.values_list("pk", "number", "status", "allow_parallel")]
+
+
+def step_blockers(step: StepExecution, steps: list[StepExecution] | list[StepLink]) -> list[str]:
     """Why this step cannot start yet: earlier steps must be finished unless it may run in parallel."""
     earlier = [s for s in steps if s.number < step.number]
     if step.allow_parallel and earlier:
@@ -104,14 +128,14 @@ def step_start(*, user, step: StepExecution | int, scan: str, how: str = How.SCA
     """Scan the equipment barcode (or the step code when no equipment is used) to start the step."""
 
     step_id = step.pk if isinstance(step, StepExecution) else step
-    current = StepExecution.objects.select_related("batch").get(pk=step_id)
+    current = StepExecution.objects.select_related("batch__recipe").get(pk=step_id)
     batch = current.batch
     require_executor(user, batch)
     _running(batch, current)
     code = (scan or "").strip().upper()
     if current.status != StepStatus.PENDING:
         raise ValidationError(_("Step %(n)s has already been started.") % {"n": current.number})
-    blockers = step_blockers(current, list(batch.steps.all()))
+    blockers = step_blockers(current, step_outline(batch))
     if blockers:
         raise ValidationError(blockers)
     equipment = None
@@ -228,7 +252,7 @@ def entry_record(
     the version the user saw: if someone recorded the value meanwhile, nothing is overwritten.
     """
     entry_id = entry.pk if isinstance(entry, Entry) else entry
-    current = Entry.objects.select_related("batch", "step", "step__equipment").get(pk=entry_id)
+    current = Entry.objects.select_related("batch__recipe", "step__equipment").get(pk=entry_id)
     batch, step = current.batch, current.step
     require_executor(user, batch)
     _running(batch, step)
@@ -268,8 +292,8 @@ def entry_record(
     if not ok and not comment:
         raise ValidationError(value_refusal(current, value))
     with transaction.atomic(), audit_context(actor=user, action="batches.entry.record", reason=comment):
-        locked = Entry.objects.select_for_update().get(pk=entry_id)
-        _check_version(locked, version)
+        locked = Entry.objects.select_for_update(of=("self",)).select_related("step__batch").get(pk=entry_id)
+        _check_version(locked, version)  # the step and batch joined: the audit event names the entry by them
         locked.value = value
         locked.numeric_value = number
         locked.in_range = ok
@@ -322,7 +346,7 @@ def step_sign(*, user, step: StepExecution | int, password: str, material_except
     the operator records why the step is signed without them (an exception the review shows).
     """
     step_id = step.pk if isinstance(step, StepExecution) else step
-    current = StepExecution.objects.select_related("batch", "equipment").get(pk=step_id)
+    current = StepExecution.objects.select_related("batch__recipe", "equipment").get(pk=step_id)
     require_executor(user, current.batch)
     _running(current.batch, current)
     _signed_already(current, user)
