@@ -17,6 +17,7 @@ from django.utils.translation import gettext
 
 from audit.services import audit_record
 from audit.signatures import SignatureError
+from mes.dbrouting import replica_reads
 from mes.workflow import TransitionNotAllowed  # noqa: F401 - a ValidationError subclass
 from reports import builders, charts, exports, kpis, pdf, services, sources
 from reports import dashboard as dashboard_figures
@@ -35,6 +36,7 @@ def _form(request) -> FilterForm:
     return FilterForm(data)
 
 
+@replica_reads
 @permission_required(VIEW, raise_exception=True)
 def report(request, kind: str):
     """A report type over a period: summary, charts, tables; CSV / Excel / PDF of the same data."""
@@ -92,6 +94,7 @@ def _export(request, data: builders.ReportData, header, fmt: str) -> HttpRespons
     raise Http404
 
 
+@replica_reads
 @permission_required("reports.view_dashboard", raise_exception=True)
 def dashboard(request):
     """Supervisor's plant dashboard: month-to-date KPIs, OEE per line over the last 24 hours."""
@@ -186,6 +189,7 @@ def _tone(v, good, warn) -> str:
     return "ok" if v >= good else ("warn" if v >= warn else "danger")
 
 
+@replica_reads
 @permission_required(VIEW, raise_exception=True)
 def report_list(request):
     qs = Report.objects.select_related("generated_by").order_by("-generated_at", "-id")
@@ -284,6 +288,7 @@ def subscriptions(request):
     )
 
 
+@replica_reads
 @permission_required(VIEW, raise_exception=True)
 def production(request):
     """The menu's entry point: the production report of the current month."""
