@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test plant-day install install-dev migrate seed traceability bench load lint format messages clean
+.PHONY: run test plant-day install install-dev migrate seed traceability bench load cluster lint format messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,13 @@ bench: install-dev
 ## make load LOAD_ARGS=--capacity: more paced operators step by step until p95 > 300 ms or errors (the knee)
 load: install-dev
 	$(BIN)/python bench/load/run_load.py $(LOAD_ARGS)
+
+## make cluster: the scaled-out shape on loopback (scripts/cluster.py): PostgreSQL primary + streaming
+## replica, two gunicorn nodes behind HAProxy on http://127.0.0.1:8399, Celery worker + beat;
+## make cluster CLUSTER_ARGS=stop | status | "drill web-kill" (docs/deployment.md, docs/faults.md)
+CLUSTER_ARGS ?= start
+cluster: install
+	$(BIN)/python scripts/cluster.py $(CLUSTER_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

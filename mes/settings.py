@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, so its view hook runs after the session and the user were read (from the primary).
+    "mes.dbrouting.ReplicaRoutingMiddleware",
 ]
 
 ROOT_URLCONF = "mes.urls"
@@ -148,6 +150,25 @@ if DATABASE_OWNER_URL:
     env_url("DATABASE_OWNER_URL", DATABASE_OWNER_URL, schemes=("postgres", "postgresql", "pgsql"))
     _owner = dj_database_url.parse(DATABASE_OWNER_URL)
     MES_DB_OWNER = {key: _owner[key] for key in ("USER", "PASSWORD", "HOST", "PORT")}
+# Streaming replica (docs/deployment.md, mes/dbrouting.py): pages marked read-only read from it while its
+# replay lag is below the bound and the browser wrote nothing in the last seconds; absent, everything
+# reads the primary. Tests mirror it onto the test database.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
+MES_REPLICA_MAX_LAG_SECONDS = env_int("MES_REPLICA_MAX_LAG_SECONDS", 5, minimum=0, maximum=3600)
+MES_REPLICA_LAG_CHECK_SECONDS = env_int("MES_REPLICA_LAG_CHECK_SECONDS", 1, minimum=0, maximum=60)
+MES_REPLICA_RETRY_SECONDS = env_int("MES_REPLICA_RETRY_SECONDS", 10, minimum=0, maximum=3600)
+MES_READ_YOUR_WRITES_SECONDS = env_int("MES_READ_YOUR_WRITES_SECONDS", 10, minimum=1, maximum=3600)
+# Answers name the database a read-only page read from (X-MES-Read-From): for the drills, off by default.
+MES_DB_ROUTING_HEADER = env_bool("MES_DB_ROUTING_HEADER", False)
+if DATABASE_REPLICA_URL:
+    env_url("DATABASE_REPLICA_URL", DATABASE_REPLICA_URL, schemes=("postgres", "postgresql", "pgsql"))
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"], conn_health_checks=True
+    )
+    # A stopped replica must cost a request one short wait, not the default connect timeout.
+    DATABASES["replica"]["OPTIONS"] = {"connect_timeout": 2}
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["mes.dbrouting.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication and sessions ------------------------------------------------------------

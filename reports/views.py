@@ -22,6 +22,7 @@ from audit.signatures import SignatureError
 from batches.models import Batch, BatchStatus
 from equipment.models import Equipment
 from equipment.services.oee import Oee, oee_for_equipment
+from mes.dbrouting import replica_reads
 from mes.workflow import TransitionNotAllowed  # noqa: F401 - a ValidationError subclass
 from quality.models.deviations import OPEN_DEVIATION_STATES, Deviation
 from reports import builders, charts, exports, kpis, pdf, services, sources
@@ -42,6 +43,7 @@ def _form(request) -> FilterForm:
     return FilterForm(data)
 
 
+@replica_reads
 @permission_required(VIEW, raise_exception=True)
 def report(request, kind: str):
     """A report type over a period: summary, charts, tables; CSV / Excel / PDF of the same data."""
@@ -99,6 +101,7 @@ def _export(request, data: builders.ReportData, header, fmt: str) -> HttpRespons
     raise Http404
 
 
+@replica_reads
 @permission_required("reports.view_dashboard", raise_exception=True)
 def dashboard(request):
     """Supervisor's plant dashboard: month-to-date KPIs, OEE per line over the last 24 hours."""
@@ -182,6 +185,7 @@ def _tone(v, good, warn) -> str:
     return "ok" if v >= good else ("warn" if v >= warn else "danger")
 
 
+@replica_reads
 @permission_required(VIEW, raise_exception=True)
 def report_list(request):
     qs = Report.objects.select_related("generated_by").order_by("-generated_at", "-id")
@@ -279,6 +283,7 @@ def subscriptions(request):
     )
 
 
+@replica_reads
 @permission_required(VIEW, raise_exception=True)
 def production(request):
     """The menu's entry point: the production report of the current month."""

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from integrations.api import domain, quality, views
 from integrations.api.base import AuditedMixin, HasPermissions
 from integrations.api.problems import problem_response
+from mes.dbrouting import replica_reads
 
 app_name = "api"
 
@@ -45,6 +46,11 @@ def api(route, view, name, **initkwargs):
     return path(route, login_not_required(view.as_view(**initkwargs)), name=name)
 
 
+def api_list(route, view, name):
+    """A read-only list: its GETs may read from the replica (mes/dbrouting.py)."""
+    return path(route, replica_reads(login_not_required(view.as_view())), name=name)
+
+
 urlpatterns = [
     api("schema/", SchemaView, "schema"),
     api("docs/", DocsView, "docs"),
@@ -53,27 +59,27 @@ urlpatterns = [
     api("v1/qms/capa-decisions/", views.QmsCapaView, "qms-capa-decisions"),
     api("v1/wms/receipts/", views.WmsReceiptView, "wms-receipts"),
     api("v1/wms/stock-status/", views.WmsStockView, "wms-stock-status"),
-    api("v1/orders/", domain.OrderListView, "order-list"),
+    api_list("v1/orders/", domain.OrderListView, "order-list"),
     api("v1/orders/<str:number>/", domain.OrderDetailView, "order-detail"),
-    api("v1/production-plans/", domain.PlanListView, "production-plan-list"),
-    api("v1/batches/", domain.BatchListView, "batch-list"),
+    api_list("v1/production-plans/", domain.PlanListView, "production-plan-list"),
+    api_list("v1/batches/", domain.BatchListView, "batch-list"),
     api("v1/batches/<str:number>/", domain.BatchDetailView, "batch-detail"),
     api("v1/batches/<str:number>/b2mml-performance/", domain.BatchPerformanceView, "batch-performance"),
     api("v1/batches/<str:number>/batchml/", domain.BatchRecordView, "batch-record"),
     api("v1/erp/b2mml/operations-schedule/", views.B2mmlScheduleView, "erp-b2mml-schedule"),
-    api("v1/equipment/", domain.EquipmentListView, "equipment-list"),
+    api_list("v1/equipment/", domain.EquipmentListView, "equipment-list"),
     api("v1/equipment/<str:code>/", domain.EquipmentDetailView, "equipment-detail"),
-    api("v1/lots/", domain.LotListView, "lot-list"),
+    api_list("v1/lots/", domain.LotListView, "lot-list"),
     api("v1/lots/<str:code>/", domain.LotDetailView, "lot-detail"),
-    api("v1/movements/", domain.MovementListView, "movement-list"),
-    api("v1/inspections/", quality.InspectionListView, "inspection-list"),
+    api_list("v1/movements/", domain.MovementListView, "movement-list"),
+    api_list("v1/inspections/", quality.InspectionListView, "inspection-list"),
     api("v1/inspections/<str:number>/", quality.InspectionDetailView, "inspection-detail"),
     api("v1/inspections/<str:number>/samples/", quality.SampleTakeView, "inspection-sample"),
-    api("v1/deviations/", quality.DeviationListView, "deviation-list"),
+    api_list("v1/deviations/", quality.DeviationListView, "deviation-list"),
     api("v1/deviations/<str:number>/", quality.DeviationDetailView, "deviation-detail"),
-    api("v1/messages/outbox/", views.OutboxListView, "outbox-list"),
+    api_list("v1/messages/outbox/", views.OutboxListView, "outbox-list"),
     api("v1/messages/outbox/<int:pk>/", views.OutboxDetailView, "outbox-detail"),
-    api("v1/messages/inbox/", views.InboxListView, "inbox-list"),
+    api_list("v1/messages/inbox/", views.InboxListView, "inbox-list"),
     api("v1/messages/inbox/<int:pk>/", views.InboxDetailView, "inbox-detail"),
     re_path(r"^", not_found),  # last: unnamed, so it needs no access rule
 ]

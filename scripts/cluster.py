@@ -1,0 +1,746 @@
+"""The scaled-out shape of docs/deployment.md, run for real on this machine's loopback (`make cluster`).
+
+    scripts/cluster.py start           PostgreSQL 15 primary + streaming replica, migrate, demo data,
+                                       two gunicorn nodes, HAProxy, one Celery worker, one beat
+    scripts/cluster.py status          what runs, replica lag, HAProxy's view of the nodes
+    scripts/cluster.py stop            stop everything it started (the data stays in the var dir)
+    scripts/cluster.py stop --wipe     ... and delete the var dir
+    scripts/cluster.py drill client-address | web-kill | replica-stop | failover     (docs/faults.md)
+
+Ports (loopback only): PostgreSQL primary 55432, replica 55433; gunicorn nodes 8300, 8301 (8302 is
+free for a third); HAProxy 8399, its stats page 8398. Redis: the shared server's database MES_CLUSTER_REDIS_DB
+(49). Everything lives in MES_CLUSTER_DIR (var/cluster): the two data directories, logs, pid files
+and the web nodes' MES_VAR_DIR (one shared directory, as on an NFS volume in a plant).
+
+PostgreSQL: `initdb` as the postgres user (trust on loopback: a local drill cluster, no password);
+the replica is `pg_basebackup -R -X stream -C -S mes_replica` of the primary. Commits wait for it
+(`synchronous_standby_names = 'FIRST 1 (mes_replica)'`, `synchronous_commit = on`), as
+docs/deployment.md recommends where a committed signature must survive the loss of the primary.
+Roles as in .ci/run: mes_owner (owns the database, runs migrate) and mes_app (the runtime role).
+
+HAProxy connects to the web nodes from 127.0.0.2, the only address the nodes trust for
+X-Forwarded-For (MES_TRUSTED_PROXIES); a request sent to a node directly from anywhere else is
+recorded under its own address, whatever header it forges (mes/clientaddr.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+PG_BIN = Path(os.environ.get("MES_PG_BIN", "/usr/lib/postgresql/15/bin"))
+VAR = Path(os.environ.get("MES_CLUSTER_DIR", ROOT / "var" / "cluster")).resolve()
+REDIS_DB = int(os.environ.get("MES_CLUSTER_REDIS_DB", "49"))
+PRIMARY_PORT, REPLICA_PORT = 55432, 55433
+WEB_PORTS = (8300, 8301)
+LB_PORT, STATS_PORT = 8399, 8398
+PROXY_SOURCE = "127.0.0.2"  # HAProxy's source address towards the nodes: the one trusted proxy
+DATABASE = "mes"
+SLOT = "mes_replica"
+STATE = VAR / "state.json"
+RUN = VAR / "run"
+LOGS = VAR / "log"
+DEMO_USER = os.environ.get("MES_CLUSTER_USER", "supervisor")
+
+
+# --- small helpers ------------------------------------------------------------------------------
+
+
+def _as_postgres(argv: list[str]) -> list[str]:
+    """initdb, pg_ctl and postgres refuse to run as root: as root, run them as the postgres user."""
+    return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else argv
+
+
+def _run(argv: list[str], **kwargs) -> subprocess.CompletedProcess:
+    result = subprocess.run(argv, capture_output=True, text=True, **kwargs)
+    if result.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(argv)}\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def _state() -> dict:
+    if STATE.exists():
+        return json.loads(STATE.read_text())
+    return {"primary": PRIMARY_PORT, "replica": REPLICA_PORT}
+
+
+def _save_state(state: dict) -> None:
+    STATE.write_text(json.dumps(state, indent=2))
+
+
+def _data_dir(port: int) -> Path:
+    return VAR / f"pg{port}"
+
+
+def psql(port: int, sql: str, *, user: str = "postgres", database: str = "postgres") -> str:
+    """One statement through psql on loopback; the output unaligned, tuples only."""
+    argv = ["psql", "-h", "127.0.0.1", "-p", str(port), "-U", user, "-d", database, "-XAtq", "-v", "ON_ERROR_STOP=1"]
+    return _run([*argv, "-c", sql]).stdout.strip()
+
+
+def _port_open(port: int, host: str = "127.0.0.1") -> bool:
+    import socket
+
+    with socket.socket() as s:
+        s.settimeout(0.3)
+        return s.connect_ex((host, port)) == 0
+
+
+def wait_until(predicate, timeout: float, what: str, interval: float = 0.1) -> float:
+    start = time.monotonic()
+    while not predicate():
+        if time.monotonic() - start > timeout:
+            raise SystemExit(f"{what}: not within {timeout} s")
+        time.sleep(interval)
+    return time.monotonic() - start
+
+
+# --- PostgreSQL -----------------------------------------------------------------------------------
+
+
+def pg_ctl(port: int, *args: str) -> None:
+    data = _data_dir(port)
+    options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1"
+    argv = [str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(LOGS / f"pg{port}.log"), "-w"]
+    _run(_as_postgres([*argv, *args]))
+
+
+def pg_running(port: int) -> bool:
+    data = _data_dir(port)
+    if not (data / "postmaster.pid").exists():
+        return False
+    result = subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "status"]), capture_output=True)
+    return result.returncode == 0
+
+
+PRIMARY_CONF = """
+# scripts/cluster.py: primary of the drill cluster
+wal_level = replica
+max_wal_senders = 5
+max_replication_slots = 5
+wal_keep_size = 256MB
+hot_standby = on
+hot_standby_feedback = on
+synchronous_commit = on
+max_connections = 200
+shared_buffers = 128MB
+"""
+
+
+def pg_init_primary() -> None:
+    data = _data_dir(PRIMARY_PORT)
+    data.parent.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        shutil.chown(VAR, "postgres")
+        shutil.chown(LOGS, "postgres")
+    initdb = [str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8"]
+    _run(_as_postgres([*initdb, "--locale=C.UTF-8"]))
+    with open(data / "postgresql.conf", "a", encoding="utf-8") as conf:
+        conf.write(PRIMARY_CONF)
+    pg_ctl(PRIMARY_PORT, "start")
+    # Roles as .ci/run makes them: the owner runs migrations, the runtime role owns nothing.
+    psql(
+        PRIMARY_PORT,
+        "CREATE ROLE mes_owner LOGIN CREATEDB; CREATE ROLE mes_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;",
+    )
+    psql(PRIMARY_PORT, f"CREATE DATABASE {DATABASE} OWNER mes_owner")
+
+
+def pg_make_replica(primary: int, replica: int) -> None:
+    """A streaming replica of `primary` on `replica`: pg_basebackup -R (standby.signal + primary_conninfo),
+    WAL streamed during the copy, a replication slot so the primary keeps what the replica has not had."""
+    data = _data_dir(replica)
+    shutil.rmtree(data, ignore_errors=True)
+    psql(primary, f"SELECT pg_drop_replication_slot('{SLOT}') FROM pg_replication_slots WHERE slot_name = '{SLOT}'")
+    conninfo = f"host=127.0.0.1 port={primary} user=postgres application_name={SLOT}"
+    backup = [str(PG_BIN / "pg_basebackup"), "-d", conninfo, "-D", str(data), "-R", "-X", "stream", "-C", "-S", SLOT]
+    _run(_as_postgres(backup))
+    with open(data / "postgresql.auto.conf", "a", encoding="utf-8") as conf:
+        # The replica's own name towards the primary (synchronous_standby_names names it).
+        conf.write(f"cluster_name = '{SLOT}'\n")
+    pg_ctl(replica, "start")
+    wait_until(lambda: replica_state(primary) == "streaming", 30, "replica streaming")
+    set_synchronous(primary, on=True)
+
+
+def set_synchronous(primary: int, *, on: bool) -> None:
+    """Commits on `primary` wait for the replica (on) or not (off: no replica to wait for). Set only
+    once the replica streams: with it named and absent, every commit would wait."""
+    names = f"FIRST 1 ({SLOT})" if on else ""
+    psql(primary, f"ALTER SYSTEM SET synchronous_standby_names = '{names}'")
+    psql(primary, "SELECT pg_reload_conf()")
+
+
+def replica_state(primary: int) -> str:
+    try:
+        return psql(primary, f"SELECT state FROM pg_stat_replication WHERE application_name = '{SLOT}'") or "absent"
+    except SystemExit:
+        return "primary down"
+
+
+def replica_lag(primary: int) -> dict:
+    row = psql(
+        primary,
+        "SELECT sync_state, coalesce(extract(epoch FROM replay_lag), 0), "
+        "pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn) FROM pg_stat_replication "
+        f"WHERE application_name = '{SLOT}'",
+    )
+    if not row:
+        return {}
+    sync_state, lag, behind = row.split("|")
+    return {"sync_state": sync_state, "replay_lag_s": float(lag), "bytes_behind": int(float(behind or 0))}
+
+
+# --- the application processes --------------------------------------------------------------------
+
+
+def app_env(state: dict) -> dict:
+    database = f"postgres://mes_app@127.0.0.1:{state['primary']}/{DATABASE}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "mes.settings",
+        "DATABASE_URL": database,
+        "DATABASE_OWNER_URL": f"postgres://mes_owner@127.0.0.1:{state['primary']}/{DATABASE}",
+        "REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
+        "MES_VAR_DIR": str(VAR / "var"),
+        "MES_TRUSTED_PROXIES": f"{PROXY_SOURCE}/32",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "CSRF_TRUSTED_ORIGINS": f"http://127.0.0.1:{LB_PORT}",
+        "MES_DB_ROUTING_HEADER": "1",
+        "DEBUG": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    if state.get("replica"):
+        env["DATABASE_REPLICA_URL"] = f"postgres://mes_app@127.0.0.1:{state['replica']}/{DATABASE}"
+    else:
+        env.pop("DATABASE_REPLICA_URL", None)
+    return env
+
+
+def manage(state: dict, *args: str) -> str:
+    return _run([sys.executable, "manage.py", *args], cwd=ROOT, env=app_env(state)).stdout
+
+
+def spawn(name: str, argv: list[str], env: dict) -> int:
+    """Start a process in its own session (so a drill can kill its whole group); pid in run/NAME.pid."""
+    RUN.mkdir(parents=True, exist_ok=True)
+    with open(LOGS / f"{name}.log", "ab") as log:
+        process = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    (RUN / f"{name}.pid").write_text(str(process.pid))
+    return process.pid
+
+
+def _pid(name: str) -> int | None:
+    path = RUN / f"{name}.pid"
+    if not path.exists():
+        return None
+    pid = int(path.read_text())
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return None
+    return pid
+
+
+def terminate(name: str, sig: int = signal.SIGTERM, timeout: float = 20) -> None:
+    """Signal the process group started under `name` (only ours: the pid file's), wait for it to go."""
+    pid = _pid(name)
+    if pid is None:
+        (RUN / f"{name}.pid").unlink(missing_ok=True)
+        return
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        pass
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        os.killpg(pid, signal.SIGKILL)
+    (RUN / f"{name}.pid").unlink(missing_ok=True)
+
+
+def start_web(state: dict, port: int) -> None:
+    argv = [str(BIN / "gunicorn"), "mes.wsgi:application", "--bind", f"127.0.0.1:{port}"]
+    argv += ["--workers", "2", "--threads", "4", "--graceful-timeout", "5", "--timeout", "60"]
+    argv += ["--access-logfile", str(LOGS / f"access-{port}.log")]
+    spawn(f"web{port}", argv, app_env(state))
+    wait_until(lambda: _port_open(port), 60, f"gunicorn on {port}")
+
+
+HAPROXY_CFG = """# written by scripts/cluster.py: HAProxy in front of the drill cluster's web nodes
+global
+    maxconn 2000
+
+defaults
+    mode http
+    option httplog
+    timeout connect 2s
+    timeout client 60s
+    timeout server 60s
+    # A node that refuses the connection or drops it before answering: the request goes to the other
+    # node (only GET/HEAD replayed after sending: a POST is never sent twice).
+    retries 3
+    option redispatch 1
+    retry-on conn-failure empty-response
+    http-request disable-l7-retry if !METH_GET !METH_HEAD
+
+frontend http
+    bind 127.0.0.1:{lb}
+    # The client's own X-Forwarded-For is dropped; HAProxy writes the address it received from.
+    http-request del-header X-Forwarded-For
+    option forwardfor
+    default_backend web
+
+backend web
+    balance leastconn
+    option httpchk
+    http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host 127.0.0.1
+    http-check expect status 200
+    default-server check inter 1s fall 2 rise 2 source {source}
+{servers}
+
+listen stats
+    bind 127.0.0.1:{stats}
+    stats enable
+    stats uri /
+    stats refresh 2s
+"""
+
+
+def start_haproxy() -> None:
+    servers = "\n".join(f"    server node{port} 127.0.0.1:{port}" for port in WEB_PORTS)
+    config = VAR / "haproxy.cfg"
+    config.write_text(HAPROXY_CFG.format(lb=LB_PORT, stats=STATS_PORT, source=PROXY_SOURCE, servers=servers))
+    _run(["haproxy", "-c", "-q", "-f", str(config)])
+    spawn("haproxy", ["haproxy", "-db", "-f", str(config)], dict(os.environ))
+    wait_until(lambda: _port_open(LB_PORT), 20, "haproxy listening")
+
+
+def haproxy_servers() -> dict[str, str]:
+    """HAProxy's own view of each web node (UP / DOWN ...), from its stats CSV."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{STATS_PORT}/;csv", timeout=2) as response:
+            text = response.read().decode().lstrip("# ")
+    except OSError:
+        return {}
+    return {row["svname"]: row["status"] for row in csv.DictReader(io.StringIO(text)) if row["pxname"] == "web"}
+
+
+def start_celery(state: dict) -> None:
+    env = app_env(state)
+    worker = [str(BIN / "celery"), "-A", "mes", "worker", "--loglevel", "warning", "--concurrency", "1"]
+    spawn("worker", [*worker, "--hostname", "cluster-worker@%h"], env)
+    beat = [str(BIN / "celery"), "-A", "mes", "beat", "--loglevel", "warning"]
+    spawn("beat", [*beat, "--schedule", str(VAR / "celerybeat-schedule")], env)
+
+
+# --- commands -------------------------------------------------------------------------------------
+
+
+def cmd_start(args) -> int:
+    for directory in (VAR, RUN, LOGS, VAR / "var"):
+        directory.mkdir(parents=True, exist_ok=True)
+    state = _state()
+    fresh = not _data_dir(PRIMARY_PORT).exists()
+    if fresh:
+        print(f"initdb: primary on {PRIMARY_PORT}")
+        pg_init_primary()
+        _save_state(state)
+    for port in (state["primary"], state.get("replica")):
+        if port and _data_dir(port).exists() and not pg_running(port):
+            pg_ctl(port, "start")
+    print("migrate (as mes_owner)")
+    manage({**state, "replica": None}, "migrate", "--no-input", "-v", "0")
+    if fresh:
+        print("demo data")
+        manage({**state, "replica": None}, "seed_demo")
+    if state.get("replica") and not _data_dir(state["replica"]).exists():
+        print(f"pg_basebackup: replica on {state['replica']}")
+        pg_make_replica(state["primary"], state["replica"])
+    for port in WEB_PORTS:
+        if _pid(f"web{port}") is None:
+            start_web(state, port)
+    if _pid("haproxy") is None:
+        start_haproxy()
+    if _pid("worker") is None:
+        start_celery(state)
+    wait_until(lambda: set(haproxy_servers().values()) == {"UP"}, 30, "both nodes UP in HAProxy")
+    cmd_status(args)
+    return 0
+
+
+def cmd_stop(args) -> int:
+    for name in ("haproxy", *(f"web{port}" for port in (*WEB_PORTS, 8302)), "worker", "beat"):
+        terminate(name)
+    for port in (PRIMARY_PORT, REPLICA_PORT):
+        if pg_running(port):
+            pg_ctl(port, "stop", "-m", "fast")
+    if getattr(args, "wipe", False):
+        shutil.rmtree(VAR, ignore_errors=True)
+    print("stopped")
+    return 0
+
+
+def cmd_status(args) -> int:
+    state = _state()
+    print(f"primary  :{state['primary']}  {'running' if pg_running(state['primary']) else 'stopped'}")
+    if state.get("replica"):
+        replica = state["replica"]
+        print(
+            f"replica  :{replica}  {'running' if pg_running(replica) else 'stopped'}  {replica_state(state['primary'])}"
+        )
+        if pg_running(state["primary"]):
+            print(f"           lag {replica_lag(state['primary'])}")
+    for name in (*(f"web{port}" for port in WEB_PORTS), "haproxy", "worker", "beat"):
+        print(f"{name:<9}  {'pid ' + str(_pid(name)) if _pid(name) else 'stopped'}")
+    print(f"haproxy  http://127.0.0.1:{LB_PORT}/  stats http://127.0.0.1:{STATS_PORT}/  {haproxy_servers()}")
+    return 0
+
+
+# --- drills (docs/faults.md) ----------------------------------------------------------------------
+
+
+class Client:
+    """A logged-in browser-like session through HAProxy (cookies, CSRF), standard library only."""
+
+    def __init__(self, base: str = f"http://127.0.0.1:{LB_PORT}") -> None:
+        self.base = base
+        self.jar = CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def get(self, path: str, timeout: float = 30) -> tuple[int, dict, bytes]:
+        try:
+            with self.opener.open(self.base + path, timeout=timeout) as response:
+                return response.status, dict(response.headers), response.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, dict(exc.headers), exc.read()
+
+    def post(self, path: str, data: dict, timeout: float = 30) -> tuple[int, dict, bytes]:
+        body = urllib.parse.urlencode(data).encode()
+        request = urllib.request.Request(self.base + path, data=body, headers={"Referer": self.base + path})  # noqa: S310 - our own http URL
+        try:
+            with self.opener.open(request, timeout=timeout) as response:
+                return response.status, dict(response.headers), response.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, dict(exc.headers), exc.read()
+
+    def csrf(self, path: str) -> str:
+        _, _, body = self.get(path)
+        match = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)
+        return match.group(1).decode() if match else ""
+
+    def login(self, username: str = DEMO_USER) -> int:
+        sys.path.insert(0, str(ROOT))
+        from mes.demo_accounts import DEMO_PASSWORD
+
+        token = self.csrf("/accounts/login/")
+        status, _, _ = self.post(
+            "/accounts/login/", {"csrfmiddlewaretoken": token, "username": username, "password": DEMO_PASSWORD}
+        )
+        return status
+
+
+import urllib.parse  # noqa: E402 - used by Client.post
+
+
+class Load:
+    """Threads each looping GET `paths` through HAProxy; every answer counted, failures kept."""
+
+    def __init__(self, paths: list[str], threads: int = 6) -> None:
+        self.paths = paths
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.ok = 0
+        self.failures: list[tuple[float, str, str]] = []
+        self.sources: dict[str, int] = {}
+        self.times: list[float] = []
+        self.clients = [Client() for _ in range(threads)]
+        for client in self.clients:
+            if client.login() not in (200, 302):
+                raise SystemExit("drill: demo log-in failed (is the demo data there?)")
+        self.threads = [threading.Thread(target=self._loop, args=(c,), daemon=True) for c in self.clients]
+
+    def _loop(self, client: Client) -> None:
+        index = 0
+        while not self.stop.is_set():
+            path = self.paths[index % len(self.paths)]
+            index += 1
+            started = time.monotonic()
+            try:
+                status, headers, _ = client.get(path)
+                error = "" if status == 200 else f"HTTP {status}"
+            except Exception as exc:  # noqa: BLE001 - every failure is counted, whatever it is
+                status, headers, error = 0, {}, exc.__class__.__name__
+            with self.lock:
+                self.times.append(time.monotonic() - started)
+                if error:
+                    self.failures.append((time.time(), path, error))
+                else:
+                    self.ok += 1
+                    source = headers.get("X-MES-Read-From", "-")
+                    self.sources[source] = self.sources.get(source, 0) + 1
+
+    def __enter__(self) -> Load:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=60)
+
+    def figures(self) -> dict:
+        times = sorted(self.times) or [0.0]
+        return {
+            "requests": self.ok + len(self.failures),
+            "failed": len(self.failures),
+            "failures": [f"{path}: {error}" for _, path, error in self.failures[:10]],
+            "read_from": self.sources,
+            "p50_ms": round(times[len(times) // 2] * 1000, 1),
+            "p95_ms": round(times[int(len(times) * 0.95)] * 1000, 1),
+        }
+
+
+REPORT_PATHS = ["/reports/", "/audit/"]
+OPERATOR_PATHS = ["/", "/batches/", "/reports/"]
+
+
+def drill_web_kill() -> dict:
+    """SIGKILL one web node (its gunicorn master and workers at once) under load; HAProxy's health
+    check takes it out; count failed requests and how long until HAProxy marks it DOWN."""
+    victim = WEB_PORTS[1]
+    with Load(OPERATOR_PATHS, threads=6) as load:
+        time.sleep(8)
+        before = load.ok
+        killed_at = time.monotonic()
+        terminate(f"web{victim}", signal.SIGKILL, timeout=5)
+        down_after = wait_until(lambda: haproxy_servers().get(f"node{victim}", "").startswith("DOWN"), 30, "node DOWN")
+        time.sleep(10)
+        after_kill = load.ok - before
+    print(f"  node{victim} killed; HAProxy marked it DOWN after {down_after:.1f} s; restarting it")
+    start_web(_state(), victim)
+    back = wait_until(lambda: haproxy_servers().get(f"node{victim}") == "UP", 30, "node UP again")
+    return {
+        "drill": "web-kill",
+        **load.figures(),
+        "served_after_kill": after_kill,
+        "down_detected_s": round(down_after, 1),
+        "back_up_s": round(back, 1),
+        "seconds_under_load": round(time.monotonic() - killed_at + 8, 1),
+    }
+
+
+def drill_replica_stop() -> dict:
+    """Stop the replica while report pages are read; they must fall back to the primary with no
+    failed request. Commits wait for a synchronous standby, so with the replica down the drill
+    turns synchronous replication off (the documented degraded mode) and back on afterwards."""
+    state = _state()
+    primary, replica = state["primary"], state["replica"]
+    with Load(REPORT_PATHS, threads=4) as load:
+        time.sleep(8)
+        on_replica_before = dict(load.sources)
+        stopped_at = time.monotonic()
+        pg_ctl(replica, "stop", "-m", "fast")
+        set_synchronous(primary, on=False)
+        time.sleep(12)
+        during = {k: v - on_replica_before.get(k, 0) for k, v in load.sources.items()}
+        pg_ctl(replica, "start")
+        set_synchronous(primary, on=True)
+        back = wait_until(lambda: replica_state(primary) == "streaming", 60, "replica streaming again")
+        time.sleep(5)
+    return {
+        "drill": "replica-stop",
+        **load.figures(),
+        "read_from_before_stop": on_replica_before,
+        "read_from_while_stopped": during,
+        "replica_down_s": round(time.monotonic() - stopped_at, 1),
+        "replica_streaming_again_s": round(back, 1),
+    }
+
+
+def drill_failover() -> dict:
+    """Writes (audited log-ins) acknowledged through HAProxy while the primary is stopped with an
+    immediate shutdown (as a crash); the replica is promoted and the nodes restarted on it. Every
+    acknowledged write must be on the new primary, and the audit chain must verify there."""
+    state = _state()
+    old_primary, new_primary = state["primary"], state["replica"]
+    acknowledged: list[str] = []
+    failed: list[str] = []
+    stop = threading.Event()
+    marker = f"failover-{int(time.time())}"
+
+    def writer() -> None:
+        index = 0
+        while not stop.is_set():
+            index += 1
+            client = Client()
+            try:
+                # A failed log-in is an audited write of its own, with the attempted user name in it.
+                token = client.csrf("/accounts/login/")
+                name = f"{marker}-{threading.get_ident() % 1000}-{index}"
+                status, _, _ = client.post(
+                    "/accounts/login/", {"csrfmiddlewaretoken": token, "username": name, "password": "x" * 12}
+                )
+                (acknowledged if status == 200 else failed).append(name if status == 200 else f"HTTP {status}")
+            except Exception as exc:  # noqa: BLE001
+                failed.append(exc.__class__.__name__)
+            time.sleep(0.05)
+
+    threads = [threading.Thread(target=writer, daemon=True) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    time.sleep(8)
+    acknowledged_before = len(acknowledged)
+    stopped_at = time.monotonic()
+    pg_ctl(old_primary, "stop", "-m", "immediate")
+    _run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(_data_dir(new_primary)), "promote", "-w"]))
+    # The promoted server has no standby of its own yet: commits must not wait for one.
+    set_synchronous(new_primary, on=False)
+    promoted = time.monotonic() - stopped_at
+    state = {"primary": new_primary, "replica": None, "old_primary": old_primary}
+    _save_state(state)
+    for name in (*(f"web{port}" for port in WEB_PORTS), "worker", "beat"):
+        terminate(name)
+    for port in WEB_PORTS:
+        start_web(state, port)
+    start_celery(state)
+    wait_until(lambda: set(haproxy_servers().values()) == {"UP"}, 30, "nodes UP on the new primary")
+    count_before = len(acknowledged)
+    wait_until(lambda: len(acknowledged) > count_before, 60, "a write acknowledged on the new primary")
+    resumed = time.monotonic() - stopped_at
+    time.sleep(5)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=60)
+    found = set(
+        psql(
+            new_primary,
+            f"SELECT username FROM audit_auditevent WHERE action = 'auth.login_failed' AND username LIKE '{marker}-%'",
+            database=DATABASE,
+        ).split()
+    )
+    lost = [name for name in acknowledged if name not in found]
+    verified = subprocess.run(
+        [sys.executable, "manage.py", "verify_audit_trail"],
+        cwd=ROOT,
+        env=app_env(state),
+        capture_output=True,
+        text=True,
+    )
+    return {
+        "drill": "failover",
+        "acknowledged_before_stop": acknowledged_before,
+        "acknowledged": len(acknowledged),
+        "found_on_new_primary": len(found),
+        "acknowledged_but_lost": len(lost),
+        "failed_while_switching": len(failed),
+        "failure_kinds": sorted(set(failed))[:5],
+        "promoted_s": round(promoted, 1),
+        "service_resumed_s": round(resumed, 1),
+        "audit_chain": verified.stdout.strip().splitlines()[-1:]
+        if verified.returncode == 0
+        else verified.stderr[-300:],
+        "audit_chain_ok": verified.returncode == 0,
+    }
+
+
+def _failed_login(port: int, name: str, *, source: str, forged: str = "") -> int:
+    """A failed log-in (an audited write) sent from `source` to `port`, with a forged header if given."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30, source_address=(source, 0))
+    connection.request("GET", "/accounts/login/")
+    response = connection.getresponse()
+    body, cookie = response.read(), response.getheader("Set-Cookie", "").split(";")[0]
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1).decode()
+    form = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "username": name, "password": "x" * 12})
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Cookie": cookie,
+        "Referer": f"http://127.0.0.1:{port}/",
+    }
+    if forged:
+        headers["X-Forwarded-For"] = forged
+    connection.request("POST", "/accounts/login/", body=form, headers=headers)
+    status = connection.getresponse().status
+    connection.close()
+    return status
+
+
+def drill_client_address() -> dict:
+    """The audit trail records the real client behind HAProxy, and believes no header from anyone else:
+    through HAProxy from 127.0.0.5 (with a forged header) -> 127.0.0.5; straight to a node from
+    127.0.0.1 with a forged header -> 127.0.0.1."""
+    marker = f"addr-{int(time.time())}"
+    via_lb = _failed_login(LB_PORT, f"{marker}-lb", source="127.0.0.5", forged="10.6.6.6")
+    direct = _failed_login(WEB_PORTS[0], f"{marker}-direct", source="127.0.0.1", forged=PROXY_SOURCE + ", 10.6.6.6")
+    rows = psql(
+        _state()["primary"],
+        f"SELECT username, ip_address FROM audit_auditevent WHERE username LIKE '{marker}-%' ORDER BY seq",
+        database=DATABASE,
+    )
+    recorded = dict(line.split("|") for line in rows.splitlines())
+    return {
+        "drill": "client-address",
+        "statuses": [via_lb, direct],
+        "through_haproxy_from_127.0.0.5": recorded.get(f"{marker}-lb"),
+        "direct_from_127.0.0.1_forged_header": recorded.get(f"{marker}-direct"),
+        "ok": recorded.get(f"{marker}-lb") == "127.0.0.5" and recorded.get(f"{marker}-direct") == "127.0.0.1",
+    }
+
+
+DRILLS = {
+    "client-address": drill_client_address,
+    "web-kill": drill_web_kill,
+    "replica-stop": drill_replica_stop,
+    "failover": drill_failover,
+}
+
+
+def cmd_drill(args) -> int:
+    result = DRILLS[args.name]()
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    with open(VAR / "drills.jsonl", "a", encoding="utf-8") as out:
+        out.write(json.dumps({"at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **result}) + "\n")
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("start")
+    commands.add_parser("status")
+    stop = commands.add_parser("stop")
+    stop.add_argument("--wipe", action="store_true", help="also delete the var dir")
+    drill = commands.add_parser("drill")
+    drill.add_argument("name", choices=sorted(DRILLS))
+    args = parser.parse_args(argv)
+    return {"start": cmd_start, "stop": cmd_stop, "status": cmd_status, "drill": cmd_drill}[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
