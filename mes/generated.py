@@ -20,7 +20,7 @@ from functools import cache
 
 from django.conf import settings
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, trans_real
 
 _DECLARED: dict[str, re.Pattern[str]] = {}
 _WORDS: dict[str, frozenset[str]] = {}
@@ -130,8 +130,6 @@ def _catalogue() -> tuple[frozenset[str], tuple[tuple[str, re.Pattern[str]], ...
     that is stored (an integration message the MES did not apply) is written in English and read back
     by matching it against the catalogue. Django keeps no public list of msgids; `_catalog` of its
     translation objects is what its own JavaScript catalogue view reads."""
-    from django.utils.translation import trans_real
-
     msgids: set[str] = set()
     for code, _name in settings.LANGUAGES:
         if code != "en":

@@ -9,6 +9,7 @@ from django.utils.translation import get_language
 
 from audit.signatures import signature_is_valid, signatures_for
 from mes.generated import localized as _localized
+from mes.generated import localized_errors as _localized_errors
 from mes.units import quantity_text
 
 register = template.Library()
@@ -54,8 +55,6 @@ def localized(value):
 def localized_errors(value) -> list[str]:
     """A stored refusal (an integration message's errors, JSON or text), one message a line, in the
     reader's language."""
-    from mes.generated import localized_errors as _localized_errors
-
     return _localized_errors(value)
 
 
