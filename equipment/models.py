@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from audit.gmp import AuditBypassError, GMPModel
 from equipment.opcua.nodeids import validate_node_id
@@ -200,11 +201,13 @@ class LogbookKind(models.TextChoices):
     USE_START = "use_start", _("Use started")
     USE_END = "use_end", _("Use ended / shutdown")
     STATUS = "status", _("Status change")
-    CLEANING = "cleaning", _("Cleaning")
+    # The kind of a logbook line, not the machine's state: "Cleaning" here is a cleaning done (清洁),
+    # not "being cleaned" (清洁中), which an available machine's logbook would otherwise show.
+    CLEANING = "cleaning", pgettext_lazy("logbook entry kind", "Cleaning")
     DAILY_CHECK = "daily_check", _("Daily check")
     CALIBRATION = "calibration", _("Calibration")
     FAULT = "fault", _("Fault")
-    MAINTENANCE = "maintenance", _("Maintenance")
+    MAINTENANCE = "maintenance", pgettext_lazy("logbook entry kind", "Maintenance")
     REQUALIFICATION = "requalification", _("Requalification")
     COMMUNICATION = "communication", _("Communication")
 

@@ -20,6 +20,17 @@ from urllib.parse import urlsplit
 import httpx
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.translation import gettext_noop
+
+from mes.generated import GeneratedText
+
+# Why a delivery failed, stored with the message in English and shown in the reader's language.
+NO_COMPLETE_ANSWER = GeneratedText(gettext_noop("no complete answer within %(s)s s"))
+CANNOT_CONNECT_IN_TIME = GeneratedText(gettext_noop("cannot connect: no answer within %(s)s s"))
+NO_ANSWER = GeneratedText(gettext_noop("no answer within %(s)s s"))
+CANNOT_CONNECT = GeneratedText(gettext_noop("cannot connect: %(error)s"))
+CONNECTION_LOST = GeneratedText(gettext_noop("connection lost: %(error)s"))
+NOT_JSON = GeneratedText(gettext_noop("GET %(path)s answered something that is not JSON"))
 
 # 4xx answers that mean "try again later", not "this message is wrong".
 RETRYABLE_4XX = {408, 409, 423, 425, 429}
@@ -99,19 +110,19 @@ class HttpSession:
                     chunks.append(chunk)
                     size += len(chunk)
                     if time.monotonic() > deadline:
-                        raise DeliveryError(f"no complete answer within {self.timeout:g} s", timed_out=True)
+                        raise DeliveryError(NO_COMPLETE_ANSWER(s=f"{self.timeout:g}"), timed_out=True)
                     if size > MAX_RESPONSE_BYTES:
                         break  # only the start of an oversized answer is kept (for the error text)
                 return Response(raw.status_code, b"".join(chunks))
         except httpx.TimeoutException as exc:
             if isinstance(exc, httpx.ConnectTimeout):
-                raise DeliveryError(f"cannot connect: no answer within {connect_timeout(self.timeout):g} s") from exc
-            raise DeliveryError(f"no answer within {self.timeout:g} s", timed_out=True) from exc
+                raise DeliveryError(CANNOT_CONNECT_IN_TIME(s=f"{connect_timeout(self.timeout):g}")) from exc
+            raise DeliveryError(NO_ANSWER(s=f"{self.timeout:g}"), timed_out=True) from exc
         except httpx.ConnectError as exc:
-            raise DeliveryError(f"cannot connect: {exc}") from exc
+            raise DeliveryError(CANNOT_CONNECT(error=exc)) from exc
         except httpx.HTTPError as exc:
             # The connection broke after the request went out: the receiver may have it (retry = same key).
-            raise DeliveryError(f"connection lost: {exc.__class__.__name__}") from exc
+            raise DeliveryError(CONNECTION_LOST(error=exc.__class__.__name__)) from exc
 
     def post_message(self, path: str, payload, *, idempotency_key: str, kind: str) -> Response:
         """POST one message; raise DeliveryError unless the receiver accepted it (2xx)."""
@@ -131,7 +142,7 @@ class HttpSession:
         try:
             return response.json()
         except ValueError as exc:
-            raise DeliveryError(f"GET {path} answered something that is not JSON") from exc
+            raise DeliveryError(NOT_JSON(path=path)) from exc
 
 
 def system_timeout(system: str) -> float:

@@ -153,7 +153,13 @@ def localized_message(text: str | None) -> str:
         match = pattern.match(text)
         if match:
             return _fill(msgid, {k: localized_message(v) for k, v in match.groupdict().items()})
+    located = _LOCATION.match(text)  # "0.request_id: No inspection TR-1 in the MES." (a row's field)
+    if located:
+        return f"{located.group(1)}: {localized_message(located.group(2))}"
     return text
+
+
+_LOCATION = re.compile(r"([\w.\[\]-]+): (.+)\Z", re.DOTALL)
 
 
 def localized_errors(errors) -> list[str]:

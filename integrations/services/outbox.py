@@ -40,11 +40,15 @@ from django.db import connection, transaction
 from django.db.models import F, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from audit.services import audit_record
 from integrations.adapters import adapter
 from integrations.models import OutboxMessage, OutboxStatus, System
 from integrations.transport import DeliveryError, HttpSession, NotConfigured, max_exchange_seconds, system_timeout
+from mes.generated import GeneratedText
+
+NOT_CONNECTED = GeneratedText(gettext_noop("%(system)s is not connected: %(why)s"))
 
 logger = logging.getLogger("integrations.outbox")
 REPLAY_PERMISSION = "integrations.replay_message"
@@ -306,7 +310,7 @@ def outbox_deliver_batch(
     except NotConfigured as exc:
         token, messages = outbox_claim(system=system, limit=1)
         report.claimed = len(messages)
-        error = DeliveryError(_("%(system)s is not connected: %(why)s") % {"system": system.upper(), "why": exc})
+        error = DeliveryError(NOT_CONNECTED % {"system": system.upper(), "why": exc})
         for message in messages:
             _record_failure(token, message, error, report)
         return report

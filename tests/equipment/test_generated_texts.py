@@ -44,3 +44,14 @@ def test_an_english_logbook_line_stored_before_the_change_reads_chinese_to_a_chi
     with translation.override("zh-hans"):
         assert localized(stored) == "故障 F-00007 已撤销。"
     assert localized(stored) == stored
+
+
+def test_a_logbook_line_kind_is_not_read_as_the_machine_state():
+    """清洁中 ("being cleaned") is a state; a cleaning line in an available machine's logbook is 清洁."""
+    from equipment.models import EquipmentStatus, LogbookKind
+
+    with translation.override("zh-hans"):
+        assert str(LogbookKind.CLEANING.label) == "清洁"
+        assert str(LogbookKind.MAINTENANCE.label) == "维修"
+        assert str(EquipmentStatus.CLEANING.label) == "清洁中"
+    assert str(LogbookKind.CLEANING.label) == "Cleaning"

@@ -38,7 +38,7 @@ def test_a_refusal_is_stored_in_english_answered_in_the_callers_language_and_sho
     )
     assert response.status_code == 400
     answer = response.json()
-    assert "MES 中没有检验 TR-9。" in json.dumps(answer["errors"], ensure_ascii=False)  # the caller's language
+    assert "MES 中没有检验 TR-9。" in json.dumps(answer["errors"], ensure_ascii=False)  # in the caller's language
     assert "No inspection" not in json.dumps(answer, ensure_ascii=False)
     message = InboxMessage.objects.get(pk=answer["inbox_message"])
     assert message.status == InboxStatus.FAILED
@@ -57,5 +57,8 @@ def test_a_stored_english_refusal_reads_in_chinese_through_the_catalogue():
     with translation.override("zh-hans"):
         assert localized_message("No inspection TR-1 in the MES.") == "MES 中没有检验 TR-1。"
         assert localized_errors('{"results": ["No inspection TR-1 in the MES."]}') == ["results: MES 中没有检验 TR-1。"]
+        assert (
+            localized_message("0.request_id: No inspection TR-1 in the MES.") == "0.request_id: MES 中没有检验 TR-1。"
+        )
         assert localized_message("typed by a person") == "typed by a person"
     assert localized_message("No inspection TR-1 in the MES.") == "No inspection TR-1 in the MES."
