@@ -595,7 +595,7 @@ def drill_failover() -> dict:
     stop = threading.Event()
     marker = f"failover-{int(time.time())}"
 
-    def writer() -> None:
+    def writer(number: int) -> None:
         index = 0
         while not stop.is_set():
             index += 1
@@ -603,16 +603,16 @@ def drill_failover() -> dict:
             try:
                 # A failed log-in is an audited write of its own, with the attempted user name in it.
                 token = client.csrf("/accounts/login/")
-                name = f"{marker}-{threading.get_ident() % 1000}-{index}"
+                name = f"{marker}-{number}-{index}"
                 status, _, _ = client.post(
                     "/accounts/login/", {"csrfmiddlewaretoken": token, "username": name, "password": "x" * 12}
                 )
                 (acknowledged if status == 200 else failed).append(name if status == 200 else f"HTTP {status}")
             except Exception as exc:  # noqa: BLE001
                 failed.append(exc.__class__.__name__)
-            time.sleep(0.05)
+            time.sleep(0.05 if not failed or failed[-1] != "HTTP 503" else 0.5)
 
-    threads = [threading.Thread(target=writer, daemon=True) for _ in range(3)]
+    threads = [threading.Thread(target=writer, args=(number,), daemon=True) for number in range(3)]
     for thread in threads:
         thread.start()
     time.sleep(8)

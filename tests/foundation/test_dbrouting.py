@@ -13,11 +13,13 @@ import importlib.util
 import shutil
 import tempfile
 import time
+import types
 from pathlib import Path
 
 import dj_database_url
 import pytest
 from django.db import connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import HttpResponse
 from django.test import RequestFactory, override_settings
 
@@ -30,6 +32,15 @@ pytestmark = [
     pytest.mark.skipif(not (PG_BIN / "pg_basebackup").exists(), reason="PostgreSQL 15 binaries not installed"),
     pytest.mark.django_db(transaction=True),
 ]
+
+
+# Django's test case replaces ensure_connection on the class while a test runs, refusing aliases the
+# test did not list (the replica alias is added by the fixture, after the test case was built).
+_REAL_ENSURE_CONNECTION = BaseDatabaseWrapper.ensure_connection
+
+
+def _allow(connection) -> None:
+    connection.ensure_connection = types.MethodType(_REAL_ENSURE_CONNECTION, connection)
 
 
 def _cluster_module():
@@ -77,6 +88,7 @@ def replica_alias(pair, settings):
     full = connections.configure_settings({"default": settings.DATABASES["default"], REPLICA: config})[REPLICA]
     connections.settings[REPLICA] = full
     settings.DATABASES = {**settings.DATABASES, REPLICA: full}
+    _allow(connections[REPLICA])
     settings.DATABASE_ROUTERS = ["mes.dbrouting.ReplicaRouter"]
     settings.MES_REPLICA_LAG_CHECK_SECONDS = 0
     settings.MES_REPLICA_MAX_LAG_SECONDS = 5
@@ -205,6 +217,7 @@ def test_a_promoted_standby_is_not_read_as_a_replica(pair):
     with override_settings():
         full = connections.configure_settings({"default": config, REPLICA: config})[REPLICA]
         connections.settings[REPLICA] = full
+        _allow(connections[REPLICA])
         try:
             assert dbrouting.replica_lag_seconds() is None
         finally:
