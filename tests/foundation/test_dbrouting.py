@@ -19,7 +19,6 @@ from pathlib import Path
 import dj_database_url
 import pytest
 from django.db import connections, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import HttpResponse
 from django.test import RequestFactory, override_settings
 
@@ -34,13 +33,19 @@ pytestmark = [
 ]
 
 
-# Django's test case replaces ensure_connection on the class while a test runs, refusing aliases the
-# test did not list (the replica alias is added by the fixture, after the test case was built).
-_REAL_ENSURE_CONNECTION = BaseDatabaseWrapper.ensure_connection
+# Django's test case (and pytest-django's blocker) replace ensure_connection on the class while a test
+# runs, refusing aliases the test did not list: the replica alias is added by the fixture, after the test
+# case was built. pytest-django keeps the real method.
+_REAL = {}
+
+
+@pytest.fixture(autouse=True)
+def _real_ensure_connection(django_db_blocker):
+    _REAL["ensure_connection"] = django_db_blocker._real_ensure_connection
 
 
 def _allow(connection) -> None:
-    connection.ensure_connection = types.MethodType(_REAL_ENSURE_CONNECTION, connection)
+    connection.ensure_connection = types.MethodType(_REAL["ensure_connection"], connection)
 
 
 def _cluster_module():
