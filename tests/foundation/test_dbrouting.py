@@ -186,6 +186,8 @@ def test_lag_above_the_bound_reads_the_primary(replica_alias, settings):
     cluster, primary, replica = replica_alias
     assert dbrouting.replica_lag_seconds() is not None
     cluster.psql(replica, "SELECT pg_wal_replay_pause()", database=cluster.DATABASE)
+    paused = "SELECT pg_get_wal_replay_pause_state()"  # a pause is requested, then takes effect
+    cluster.wait_until(lambda: cluster.psql(replica, paused) == "paused", 10, "replay paused")
     try:
         # Asynchronous for this write only: with replay paused, a synchronous commit still returns
         # (the standby flushed it), but the replica does not show it.
