@@ -305,7 +305,6 @@ defaults
     retries 3
     option redispatch 1
     retry-on conn-failure empty-response
-    http-request disable-l7-retry if !METH_GET !METH_HEAD
 
 frontend http
     bind 127.0.0.1:{lb}
@@ -316,6 +315,7 @@ frontend http
 
 backend web
     balance leastconn
+    http-request disable-l7-retry if !METH_GET !METH_HEAD
     option httpchk
     http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host 127.0.0.1
     http-check expect status 200
@@ -434,18 +434,18 @@ class Client:
     def get(self, path: str, timeout: float = 30) -> tuple[int, dict, bytes]:
         try:
             with self.opener.open(self.base + path, timeout=timeout) as response:
-                return response.status, dict(response.headers), response.read()
+                return response.status, response.headers, response.read()
         except urllib.error.HTTPError as exc:
-            return exc.code, dict(exc.headers), exc.read()
+            return exc.code, exc.headers, exc.read()
 
     def post(self, path: str, data: dict, timeout: float = 30) -> tuple[int, dict, bytes]:
         body = urllib.parse.urlencode(data).encode()
         request = urllib.request.Request(self.base + path, data=body, headers={"Referer": self.base + path})  # noqa: S310 - our own http URL
         try:
             with self.opener.open(request, timeout=timeout) as response:
-                return response.status, dict(response.headers), response.read()
+                return response.status, response.headers, response.read()
         except urllib.error.HTTPError as exc:
-            return exc.code, dict(exc.headers), exc.read()
+            return exc.code, exc.headers, exc.read()
 
     def csrf(self, path: str) -> str:
         _, _, body = self.get(path)
@@ -469,7 +469,7 @@ import urllib.parse  # noqa: E402 - used by Client.post
 class Load:
     """Threads each looping GET `paths` through HAProxy; every answer counted, failures kept."""
 
-    def __init__(self, paths: list[str], threads: int = 6) -> None:
+    def __init__(self, paths: list[str], threads: int = 6, user: str = DEMO_USER) -> None:
         self.paths = paths
         self.stop = threading.Event()
         self.lock = threading.Lock()
@@ -479,7 +479,7 @@ class Load:
         self.times: list[float] = []
         self.clients = [Client() for _ in range(threads)]
         for client in self.clients:
-            if client.login() not in (200, 302):
+            if client.login(user) not in (200, 302):
                 raise SystemExit("drill: demo log-in failed (is the demo data there?)")
         self.threads = [threading.Thread(target=self._loop, args=(c,), daemon=True) for c in self.clients]
 
@@ -525,7 +525,9 @@ class Load:
         }
 
 
-REPORT_PATHS = ["/reports/", "/audit/"]
+REPORT_PATHS = ["/reports/", "/reports/production/"]
+# A log-in is a POST: it pins the browser to the primary for MES_READ_YOUR_WRITES_SECONDS (10).
+PIN_SECONDS = 11
 OPERATOR_PATHS = ["/", "/batches/", "/reports/"]
 
 
@@ -560,8 +562,8 @@ def drill_replica_stop() -> dict:
     turns synchronous replication off (the documented degraded mode) and back on afterwards."""
     state = _state()
     primary, replica = state["primary"], state["replica"]
-    with Load(REPORT_PATHS, threads=4) as load:
-        time.sleep(8)
+    with Load(REPORT_PATHS, threads=4, user="qa") as load:
+        time.sleep(PIN_SECONDS + 8)
         on_replica_before = dict(load.sources)
         stopped_at = time.monotonic()
         pg_ctl(replica, "stop", "-m", "fast")
@@ -593,7 +595,7 @@ def drill_failover() -> dict:
     stop = threading.Event()
     marker = f"failover-{int(time.time())}"
 
-    def writer() -> None:
+    def writer(number: int) -> None:
         index = 0
         while not stop.is_set():
             index += 1
@@ -601,16 +603,16 @@ def drill_failover() -> dict:
             try:
                 # A failed log-in is an audited write of its own, with the attempted user name in it.
                 token = client.csrf("/accounts/login/")
-                name = f"{marker}-{threading.get_ident() % 1000}-{index}"
+                name = f"{marker}-{number}-{index}"
                 status, _, _ = client.post(
                     "/accounts/login/", {"csrfmiddlewaretoken": token, "username": name, "password": "x" * 12}
                 )
                 (acknowledged if status == 200 else failed).append(name if status == 200 else f"HTTP {status}")
             except Exception as exc:  # noqa: BLE001
                 failed.append(exc.__class__.__name__)
-            time.sleep(0.05)
+            time.sleep(0.05 if not failed or failed[-1] != "HTTP 503" else 0.5)
 
-    threads = [threading.Thread(target=writer, daemon=True) for _ in range(3)]
+    threads = [threading.Thread(target=writer, args=(number,), daemon=True) for number in range(3)]
     for thread in threads:
         thread.start()
     time.sleep(8)
