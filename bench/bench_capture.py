@@ -134,6 +134,7 @@ def run(ctx) -> list[Figure]:
     from audit.context import audit_context
     from equipment.models import CaptureAlert, EndpointHealth, EquipmentTag, TagState
     from equipment.opcua.simulator import HangingServer, free_port
+    from mes.changecontrol import controlled_writes
 
     logging.getLogger("asyncua").setLevel(logging.CRITICAL)
     endpoints = [f"opc.tcp://127.0.0.1:{free_port()}/mes/capture{n}" for n in (1, 2)]
@@ -148,7 +149,7 @@ def run(ctx) -> list[Figure]:
         clean = _measure(since, SECONDS, polls)
         # second run: one bad tag, one hanging endpoint with one equipment on it
         hung = HangingServer()
-        with audit_context(action="bench.setup"):
+        with audit_context(action="bench.setup"), controlled_writes("bench fixture: a hanging endpoint"):
             bad = EquipmentTag.objects.create(
                 equipment=equipment[0], key="ghost", node_id="ns=2;s=CX-000.ghost", kind="process"
             )

@@ -32,13 +32,12 @@ class MaterialForm(forms.ModelForm):
 
     def __init__(self, *args, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["reason"].required = editing  # a new material's request says what it is by default
         if editing:
             self.fields["code"].disabled = True
-        else:
-            del self.fields["reason"]
 
     def validate_unique(self):
         pass  # the service answers a duplicate code in words
 
     def _post_clean(self):
-        pass  # model validation is the service's job
+        pass  # model validation (Material.clean) is the change request's job, on proposal and approval

@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.gmp import GMPModel
 from mes.models import LocalizedNameMixin
-from mes.units import Unit
+from mes.units import Unit, dimension
 from mes.workflow import StateMachine, Transition
 
 
@@ -50,6 +51,35 @@ class Material(GMPModel, LocalizedNameMixin):
 
     def __str__(self) -> str:
         return f"{self.code} {self.display_name}"
+
+    def clean(self) -> None:
+        """The material's rules, checked when a change is proposed and again when it is approved
+        (mes.changecontrol): the code is kept upper case and never changes, the unit stays within its
+        dimension, the retest period fits within the shelf life."""
+        self.code = (self.code or "").strip().upper()
+        errors = {}
+        if not self.code:
+            errors["code"] = _("Give the material code.")
+        if not (self.name or "").strip():
+            errors["name"] = _("Give the material name.")
+        if self.shelf_life_days is not None and self.shelf_life_days <= 0:
+            errors["shelf_life_days"] = _("The shelf life must be at least one day.")
+        if (
+            self.retest_days is not None
+            and self.shelf_life_days is not None
+            and self.retest_days > self.shelf_life_days
+        ):
+            errors["retest_days"] = _("The retest period cannot be longer than the shelf life.")
+        stored = type(self)._base_manager.filter(pk=self.pk).first() if self.pk else None
+        if stored is not None and stored.code != self.code:
+            errors["code"] = _("A material code never changes; create a new material instead.")
+        if stored is not None and self.unit in Unit.values and dimension(self.unit) != dimension(stored.unit):
+            errors["unit"] = _("%(old)s cannot become %(new)s: they measure different things.") % {
+                "old": stored.unit,
+                "new": self.unit,
+            }
+        if errors:
+            raise ValidationError(errors)
 
 
 # --- Storage locations --------------------------------------------------------------------------

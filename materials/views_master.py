@@ -53,33 +53,42 @@ def material_list(request):
     )
 
 
+def _proposed(request, change):
+    messages.success(
+        request,
+        _("Change request MDC-%(n)05d proposed. It takes effect once another person approves it.") % {"n": change.pk},
+    )
+    return redirect("administration:masterdata_detail", pk=change.pk)
+
+
 @permission_required("materials.add_material", raise_exception=True)
 def material_create_view(request):
+    """A new material is a change request (issue 16): it exists once another person approves it."""
     form = MaterialForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        values = {k: form.cleaned_data[k] for k in MATERIAL_FIELDS if k in form.cleaned_data}
         try:
-            material = material_create(user=request.user, **form.cleaned_data)
+            change = material_create(user=request.user, reason=form.cleaned_data.get("reason", ""), **values)
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
-            messages.success(request, _("Material %(code)s added.") % {"code": material.code})
-            return redirect("materials:material_list")
+            return _proposed(request, change)
     return render(request, "materials/material_form.html", {"form": form, "material": None})
 
 
 @permission_required("materials.change_material", raise_exception=True)
 def material_edit(request, pk: int):
+    """A change of a material is a change request: the record is untouched until it is approved."""
     material = get_object_or_404(Material, pk=pk)
     form = MaterialForm(request.POST or None, instance=material, editing=True)
     if request.method == "POST" and form.is_valid():
         values = {k: form.cleaned_data[k] for k in MATERIAL_FIELDS if k in form.cleaned_data and k != "code"}
         try:
-            material_update(
+            change = material_update(
                 user=request.user, material_id=material.pk, reason=form.cleaned_data.get("reason", ""), **values
             )
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
-            messages.success(request, _("Material %(code)s saved.") % {"code": material.code})
-            return redirect("materials:material_list")
+            return _proposed(request, change)
     return render(request, "materials/material_form.html", {"form": form, "material": material})

@@ -84,6 +84,17 @@ def _teardown_without_audit_triggers(self):
 TransactionTestCase._fixture_teardown = _teardown_without_audit_triggers
 
 
+# --- Master data under change control: fixtures may lay out plants, tests may not edit them ----------
+@pytest.hookimpl(hookwrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    """A fixture sets up master data as a seed does (mes.changecontrol.controlled_writes); the test body
+    that then edits a controlled field goes through an approved change request like anyone else."""
+    from mes.changecontrol import controlled_writes
+
+    with controlled_writes(f"test fixture {fixturedef.argname}"):
+        yield
+
+
 @pytest.fixture
 def owner_connection():
     """For tests that play the database owner (or a superuser tampering): `with owner_connection():`

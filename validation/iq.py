@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils.translation import gettext_noop
 
+from mes.changecontrol import masterdata_guard_tables, masterdata_trigger_name
 from validation.checks import Line, line
 
 ROOT = Path(settings.BASE_DIR)
@@ -145,6 +146,10 @@ def _trigger_lines(cursor) -> list[Line]:
         name = f"{table}_audit_upd"
         lines.append(line(area, gettext_noop("Audited-write trigger on GMP table %(table)s"), name, _present(name, enabled),
                           name in enabled, table=table))  # fmt: skip
+    for table in masterdata_guard_tables(connection):
+        name = masterdata_trigger_name(table)
+        lines.append(line(area, gettext_noop("Change-control trigger on master data table %(table)s"), name,
+                          _present(name, enabled), name in enabled, table=table))  # fmt: skip
     return lines
 
 

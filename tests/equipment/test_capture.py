@@ -33,7 +33,7 @@ from equipment.opcua.simulator import HangingServer, Simulator, SimulatorThread,
 from equipment.services import equipment_check_usable, opcua_poll
 from equipment.services.monitoring import _lock_key
 from equipment.services.tags import equipment_tags_import
-from mes.changecontrol import masterdata_change_approve
+from mes.changecontrol import controlled_writes, masterdata_change_approve
 from mes.models import MasterDataChange
 
 pytestmark = [pytest.mark.django_db, pytest.mark.req("EQP-9", "INT-3")]
@@ -195,7 +195,8 @@ def test_a_hanging_endpoint_is_bounded_and_delays_no_other_endpoint(machines, en
     hung = HangingServer()
     try:
         stuck = make_equipment("GRAN-09")
-        tags_configure(stuck, hung.url)
+        with controlled_writes("test: wire the equipment to a hanging endpoint"):
+            tags_configure(stuck, hung.url)
         results = {r.endpoint: r for r in opcua_poll()}
     finally:
         hung.close()
@@ -333,7 +334,8 @@ def test_tags_imported_from_csv_are_checked_all_or_nothing_and_proposed_effectiv
 def test_the_error_shown_follows_the_equipment_to_its_new_endpoint(make_equipment):
     eq = make_equipment("GRAN-07")
     dead = f"opc.tcp://127.0.0.1:{free_port()}/nothing-listens"
-    tags_configure(eq, dead)
+    with controlled_writes("test: wire the equipment to an endpoint where nothing listens"):
+        tags_configure(eq, dead)
     reset_links()
     opcua_poll(endpoint=dead)
     refused = EquipmentLive.objects.get(equipment=eq).last_error

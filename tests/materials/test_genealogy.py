@@ -81,10 +81,12 @@ def test_trace_csv_neutralises_a_formula_in_a_material_name(graph, client_for):
     """CSV injection (issue 15): a name beginning with "=" reaches the export as text, not a formula."""
     from audit.context import audit_context
     from materials.models import Lot
+    from mes.changecontrol import controlled_writes
 
     material = Lot.objects.get(code=graph["R2"]).material
     material.name = '=HYPERLINK("http://evil.example","x")'
-    with audit_context(action="test.material.rename", reason="hostile name"):
+    # arranging the hostile name (as an approved change would), not testing change control
+    with controlled_writes("test: a hostile material name"), audit_context(action="test.material.rename"):
         material.save()
     response = client_for("qc").get(f"/materials/lots/{graph['F1']}/trace.csv?direction=backward")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
