@@ -22,11 +22,11 @@ from django.utils.translation import gettext_noop
 from audit.context import audit_context
 from equipment.models import LogbookKind, MaintenancePlan, WorkOrder
 from equipment.services.logbook import logbook_write
+from mes.changecontrol import controlled_writes
 from mes.generated import GeneratedText
 
 PM_DUE_REASON = GeneratedText(gettext_noop("Preventive maintenance due: %(title)s (%(note)s)"))
 PM_WORK_ORDER_GENERATED = GeneratedText(gettext_noop("Work order %(wo)s generated. %(reason)s"))
-from mes.changecontrol import controlled_writes
 
 DUE_DAYS_AHEAD = 7  # a calendar plan's work order is generated this many days before its date
 DUE_USAGE_FRACTION = Decimal("0.8")  # ... and a usage plan's at 80 % of its interval
