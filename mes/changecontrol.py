@@ -252,7 +252,7 @@ def _guard_save(sender, instance, raw=False, update_fields=None, **kwargs) -> No
         names = ", ".join(str(_field(sender, n).verbose_name) for n in changed)
         raise ChangeControlError(
             _(
-                "%(record)s: %(fields)s are under change control and change only when another person "
+                "%(record)s: under change control (%(fields)s). These change only when another person "
                 "approves a change request."
             )
             % {"record": capfirst(sender._meta.verbose_name), "fields": names}

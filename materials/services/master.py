@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from materials.models import Material
 from mes.changecontrol import masterdata_propose
-from mes.models import MasterDataChange
+from mes.models import MasterDataChange, MasterDataChangeStatus
 
 MATERIAL_FIELDS = (
     "code",
@@ -44,6 +44,13 @@ def material_create(*, user, reason: str = "", **values) -> MasterDataChange:
     obj.code = (obj.code or "").strip().upper()
     if obj.code and Material.objects.filter(code=obj.code).exists():
         raise ValidationError({"code": _("Material code %(code)s already exists.") % {"code": obj.code}})
+    waiting = MasterDataChange.objects.filter(
+        object_type="materials.material", object_id="", status=MasterDataChangeStatus.PROPOSED, after__code=obj.code
+    )
+    if obj.code and waiting.exists():
+        raise ValidationError(
+            {"code": _("A new material %(code)s is already waiting for approval.") % {"code": obj.code}}
+        )
     return masterdata_propose(user=user, obj=obj, reason=reason or _("New material %(code)s") % {"code": obj.code})
 
 

@@ -11,8 +11,10 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from materials.models import Material
-from mes.models import Line
+from mes.changecontrol import masterdata_change_approve
+from mes.models import Line, MasterDataChange
 from orders.models import Recipe
+from tests.conftest import DEMO_PASSWORD, make_user
 from tests.orders.conftest import build_recipe, make_effective
 
 pytestmark = pytest.mark.django_db
@@ -177,9 +179,16 @@ def test_material_pages_create_and_change_through_services(plant, users, client_
         "retest_days": "365",
         "active": "on",
     }
+    # A new material is a change request: it exists once another person approves it (issue 16).
     assert client.post(reverse("materials:material_create"), data).status_code == 302
+    assert not Material.objects.filter(code="RM-EXC-040").exists()
+    assert "already waiting for approval" in client.post(reverse("materials:material_create"), data).text
+    second_qa = make_user("qa.second", "qa", first="Lan", last="Wu")
+    approve = MasterDataChange.objects.get(object_type="materials.material", status="proposed")
+    assert approve.proposed_by == users["qa"]
+    masterdata_change_approve(user=second_qa, change_id=approve.pk, password=DEMO_PASSWORD)
     material = Material.objects.get(code="RM-EXC-040")
-    assert AuditEvent.objects.filter(action="materials.material.create", object_id=str(material.pk)).exists()
+    assert material.name == "Croscarmellose sodium" and material.unit == "kg"
     dup = client.post(reverse("materials:material_create"), data)
     assert "already exists" in dup.text
     edit = reverse("materials:material_edit", args=[material.pk])
@@ -187,7 +196,13 @@ def test_material_pages_create_and_change_through_services(plant, users, client_
     assert "measure different things" in bad.text
     assert client.post(edit, {**data, "unit": "g", "reason": "supplier packs in grams"}).status_code == 302
     material.refresh_from_db()
+    assert material.unit == "kg"  # proposed, not yet effective
+    change = MasterDataChange.objects.get(object_id=str(material.pk), status="proposed")
+    assert change.before == {"unit": "kg"} and change.after == {"unit": "g"}
+    masterdata_change_approve(user=second_qa, change_id=change.pk, password=DEMO_PASSWORD)
+    material.refresh_from_db()
     assert material.unit == "g"
+    assert AuditEvent.objects.filter(object_id=str(material.pk)).exists()
     assert "RM-EXC-040" in client_for("planner").get(reverse("materials:material_list"), {"q": "040"}).text
     assert client_for("planner").get(reverse("materials:material_create")).status_code == 403
 
