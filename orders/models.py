@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from audit.canonical import jsonable
@@ -478,7 +478,15 @@ ORDER_MACHINE = StateMachine(
             signature="rejected",
             style="secondary",
         ),
-        Transition("rework", ("returned",), "draft", "orders.change_productionorder", _("Rework"), style="secondary"),
+        # A returned order goes back to draft to be edited again (重新编辑), not material rework (返工).
+        Transition(
+            "rework",
+            ("returned",),
+            "draft",
+            "orders.change_productionorder",
+            pgettext_lazy("order returned to draft", "Rework"),
+            style="secondary",
+        ),
         Transition(
             "approve", ("submitted",), "approved", "orders.approve_productionorder", _("Approve"), signature="approved"
         ),
