@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from django.db.utils import DatabaseError
 
 from audit.models import AuditEvent, Signature
+from audit.services import audit_record
 from equipment.models import EquipmentTag
 from equipment.opcua.config import tags_configure
 from mes.changecontrol import ChangeControlError, masterdata_change_approve, masterdata_propose
@@ -49,3 +50,16 @@ def test_the_approved_change_request_changes_the_limit_signed_in_one_transaction
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the database guard accepts the approval
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the database guard is PostgreSQL's (SQLite: ORM only)")
+def test_raw_sql_with_a_self_written_audit_event_is_still_refused_by_the_change_control_trigger(tag):
+    """The insider writes the audit event the GMP write guard wants, then the raw UPDATE: only the
+    change-control trigger stands between them and a silently widened limit."""
+    with pytest.raises(DatabaseError, match="MES-CHANGE-CONTROL"):
+        with transaction.atomic():
+            audit_record(action="equipment.tag.update", obj=tag, new={"high_limit": 99}, reason="quick fix")
+            with connection.cursor() as cursor:
+                cursor.execute("UPDATE equipment_equipmenttag SET high_limit = 99 WHERE id = %s", [tag.pk])
+    assert EquipmentTag.objects.get(pk=tag.pk).high_limit == 60.0
