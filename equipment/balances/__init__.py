@@ -4,6 +4,8 @@
 `mtsics`. A second protocol (Sartorius SBI) is one more module registering itself in DRIVERS.
 """
 
+# Each protocol module registers itself in DRIVERS when imported: importing the package loads them all.
+from equipment.balances import mtsics  # noqa: F401
 from equipment.balances.driver import (
     BalanceDisconnected,
     BalanceDriver,

@@ -15,6 +15,7 @@ from audit.context import audit_context
 from audit.gmp import AuditBypassError
 from audit.models import AuditEvent
 from materials.models import Material
+from mes.changecontrol import controlled_writes
 
 pytestmark = pytest.mark.django_db
 
@@ -157,7 +158,10 @@ def test_archive_export_writes_records_trail_files_and_a_checksummed_manifest(ma
     settings.MEDIA_ROOT = tmp_path / "media"
     (tmp_path / "media" / "reports").mkdir(parents=True)
     (tmp_path / "media" / "reports" / "batch-record-B1.pdf").write_bytes(b"%PDF-1.7 batch record")
-    with audit_context(actor=users["admin"], action="materials.material.update", reason="spec v2"):
+    with (
+        audit_context(actor=users["admin"], action="materials.material.update", reason="spec v2"),
+        controlled_writes("test: a material renamed (its history goes into the archive)"),
+    ):
         material.name = "Paracetamol (DC grade)"
         material.save()
     today = timezone.localdate()

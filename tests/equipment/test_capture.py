@@ -342,7 +342,10 @@ def test_the_error_shown_follows_the_equipment_to_its_new_endpoint(make_equipmen
     assert "Connection" in refused or "refused" in refused
     hung = HangingServer()
     try:
-        with audit_context(action="test.equipment.move", reason="PLC replaced"):
+        with (
+            audit_context(action="test.equipment.move", reason="PLC replaced"),
+            controlled_writes("test: the equipment moved to a hanging endpoint"),
+        ):
             eq.opcua_endpoint = hung.url
             eq.save()
         opcua_poll(endpoint=hung.url)

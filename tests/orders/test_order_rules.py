@@ -12,6 +12,7 @@ from django.utils import translation
 from audit.context import audit_context
 from audit.models import AuditEvent, Signature
 from materials.models import Material
+from mes.changecontrol import controlled_writes
 from mes.models import Line
 from mes.seed import DEMO_PASSWORD as PW
 from orders import services as s
@@ -143,7 +144,7 @@ def test_approval_checks_line_and_materials_and_says_what_is_missing(draft_order
     line.active = False
     api = Material.objects.get(code="RM-API-001")
     api.active = False
-    with audit_context(actor=users["admin"]):
+    with audit_context(actor=users["admin"]), controlled_writes("test: the material withdrawn before approval"):
         line.save()
         api.save()
     exc = refused(s.order_approve, user=users["supervisor"], order_id=draft_order.pk, password=PW)
