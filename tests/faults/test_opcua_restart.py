@@ -20,6 +20,7 @@ from equipment.opcua.link import reset_links
 from equipment.opcua.simulator import free_port
 from equipment.services import opcua_poll
 from equipment.services.monitoring import forget_memory
+from mes.changecontrol import controlled_writes
 from tests.equipment.conftest import equipment, make_equipment, plant  # noqa: F401 - fixtures
 from tests.faults.report import record
 from tests.faults.servers import Service, django_env, wait_until
@@ -51,7 +52,8 @@ def _poll_ok(endpoint: str) -> bool:
 @pytest.mark.django_db(transaction=True)
 def test_opcua_simulator_stop_shows_communication_lost_and_recovers(equipment, client_for):  # noqa: F811
     endpoint = f"opc.tcp://127.0.0.1:{free_port()}/mes/faults"
-    tags_configure(equipment, endpoint)
+    with controlled_writes("test: the equipment wired to the restarted simulator"):
+        tags_configure(equipment, endpoint)
     forget_memory()
     reset_links()
     supervisor = client_for("supervisor")

@@ -62,6 +62,9 @@ def pair():
 
     cluster = _cluster_module()
     primary, replica = (int(p) for p in os.environ.get("MES_TEST_PG_PAIR_PORTS", "55432,55433").split(","))
+    # Two xdist workers may each take part of this module: each starts its own pair on its own ports.
+    offset = 10 * int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
+    primary, replica = primary + offset, replica + offset
     for port in (primary, replica):
         if cluster._port_open(port):
             pytest.fail(f"port {port} is in use (a running `make cluster`? stop it first)")
