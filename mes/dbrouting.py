@@ -68,7 +68,7 @@ class _Health:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.checked = 0.0
+        self.checked = float("-inf")  # never measured (monotonic time may be small after a boot)
         self.lag: float | None = None  # None: unavailable
         self.down_until = 0.0
 
@@ -78,7 +78,7 @@ class _Health:
 
     def reset(self) -> None:
         with self.lock:
-            self.checked, self.lag, self.down_until = 0.0, None, 0.0
+            self.checked, self.lag, self.down_until = float("-inf"), None, 0.0
 
     def usable(self) -> bool:
         now = time.monotonic()
@@ -97,10 +97,13 @@ health = _Health()
 
 # Seconds since the last transaction the replica replayed, or 0 when it has replayed all it received
 # (an idle primary sends nothing, so "time since the last replay" alone would grow without a write).
+# WAL waiting to be replayed by a standby that has replayed no transaction since it started has no
+# measurable lag: unknown counts as too far behind (infinity), never as caught up.
 LAG_SQL = """
 SELECT pg_is_in_recovery(),
        CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
-            ELSE coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0) END
+            ELSE coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8,
+                          'Infinity'::float8) END
 """
 
 

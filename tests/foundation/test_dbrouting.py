@@ -185,19 +185,33 @@ def test_post_pins_the_browser_to_the_primary(replica_alias):
     assert int(_run(report_view, pinned).content) == _default_port()
 
 
-def test_lag_above_the_bound_reads_the_primary(replica_alias, settings):
-    cluster, primary, replica = replica_alias
-    assert dbrouting.replica_lag_seconds() is not None
+def _replay_paused(cluster, replica) -> None:
     cluster.psql(replica, "SELECT pg_wal_replay_pause()", database=cluster.DATABASE)
     paused = "SELECT pg_get_wal_replay_pause_state()"  # a pause is requested, then takes effect
     cluster.wait_until(lambda: cluster.psql(replica, paused) == "paused", 10, "replay paused")
+
+
+def _replicated_write(cluster, primary, replica, note: str) -> None:
+    """A row written on the primary and seen on the replica: the replica has replayed a transaction."""
+    cluster.psql(primary, f"INSERT INTO probe (note) VALUES ('{note}')", database=cluster.DATABASE)
+    seen = f"SELECT count(*) FROM probe WHERE note = '{note}'"
+    cluster.wait_until(lambda: cluster.psql(replica, seen, database=cluster.DATABASE) != "0", 10, "replayed")
+
+
+def test_lag_above_the_bound_reads_the_primary(replica_alias, settings):
+    cluster, primary, replica = replica_alias
+    assert dbrouting.replica_lag_seconds() is not None
+    # The lag is measured from the last replayed transaction's commit time: have one replayed first
+    # (a standby that has replayed none since it started has no figure; see the next test).
+    _replicated_write(cluster, primary, replica, "replayed")
+    _replay_paused(cluster, replica)
     try:
-        # Asynchronous for this write only: with replay paused, a synchronous commit still returns
-        # (the standby flushed it), but the replica does not show it.
+        # With replay paused a synchronous commit still returns (the standby flushed it), but the
+        # replica does not show it.
         cluster.psql(primary, "INSERT INTO probe (note) VALUES ('behind')", database=cluster.DATABASE)
         time.sleep(2.2)
         lag = dbrouting.replica_lag_seconds()
-        assert lag is not None and lag >= 2
+        assert lag is not None and 2 <= lag < 3600
         settings.MES_REPLICA_MAX_LAG_SECONDS = 1
         assert int(_run(report_view, RequestFactory().get("/reports/")).content) == _default_port()
     finally:
@@ -206,6 +220,32 @@ def test_lag_above_the_bound_reads_the_primary(replica_alias, settings):
     caught_up = lambda: (lag := dbrouting.replica_lag_seconds()) is not None and lag < 1  # noqa: E731
     cluster.wait_until(caught_up, 20, "replica caught up")
     assert int(_run(report_view, RequestFactory().get("/reports/")).content) == replica
+
+
+def test_unknown_lag_counts_as_behind(replica_alias, settings):
+    """A standby restarted with WAL still to replay and no transaction replayed since it started
+    has no lag figure (no replay timestamp): it is not read as caught up."""
+    cluster, primary, replica = replica_alias
+    # A checkpoint the standby has replayed becomes its restart point: on restart it replays from
+    # there, which holds no transaction, so it starts with no replay timestamp.
+    cluster.psql(primary, "CHECKPOINT")
+    _replicated_write(cluster, primary, replica, "before the checkpoint")
+    cluster.psql(primary, "CHECKPOINT")
+    target = cluster.psql(primary, "SELECT pg_current_wal_lsn()")
+    replayed = f"SELECT pg_last_wal_replay_lsn() >= '{target}'::pg_lsn"
+    cluster.wait_until(lambda: cluster.psql(replica, replayed) == "t", 10, "checkpoint replayed")
+    cluster.pg_ctl(replica, "restart", "-m", "fast")
+    cluster.wait_until(lambda: cluster.replica_state(primary) == "streaming", 30, "replica streaming")
+    dbrouting.health.reset()
+    connections[REPLICA].close()
+    _replay_paused(cluster, replica)
+    try:
+        cluster.psql(primary, "INSERT INTO probe (note) VALUES ('unreplayed')", database=cluster.DATABASE)
+        assert dbrouting.replica_lag_seconds() == float("inf")
+        assert int(_run(report_view, RequestFactory().get("/reports/")).content) == _default_port()
+    finally:
+        cluster.psql(replica, "SELECT pg_wal_replay_resume()", database=cluster.DATABASE)
+    cluster.wait_until(lambda: dbrouting.replica_lag_seconds() == 0, 20, "replica caught up")
 
 
 def test_replica_stopped_mid_flight_the_view_runs_again_on_the_primary(replica_alias, settings):
