@@ -10,7 +10,7 @@ from django.test import TransactionTestCase
 
 from mes.demo_accounts import DEMO_PASSWORD, DEMO_USERS
 
-pytest_plugins = ["tests.traceability", "tests.browser_fixtures"]
+pytest_plugins = ["tests.traceability", "tests.browser_fixtures", "tests.mail"]
 
 
 # --- Database roles: the suite runs as the runtime role -------------------------------------

@@ -5,13 +5,8 @@ server on loopback receives them."""
 from __future__ import annotations
 
 import email
-import socket
-import time
-from email import policy
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Message as MessageHandler
 from django.urls import reverse
 from django.utils import translation
 
@@ -26,35 +21,8 @@ from tests.conftest import make_user
 pytestmark = pytest.mark.django_db
 
 
-class Inbox(MessageHandler):
-    def __init__(self):
-        super().__init__()
-        self.messages: list[email.message.EmailMessage] = []
-
-    def handle_message(self, message):
-        self.messages.append(email.message_from_bytes(message.as_bytes(), policy=policy.default))
-
-
-@pytest.fixture
-def smtp(settings):
-    """A real SMTP server on loopback; Django sends to it with its SMTP backend."""
-    inbox = Inbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", port, False
-    yield inbox
-    controller.stop()
-
-
 def received(inbox, n: int) -> dict[str, email.message.EmailMessage]:
-    for _ in range(100):
-        if len(inbox.messages) >= n:
-            break
-        time.sleep(0.05)
+    inbox.wait_for(n)
     assert len(inbox.messages) == n
     return {m["To"]: m for m in inbox.messages}
 

@@ -5,11 +5,8 @@ by the demo users in the browser (tests/plantday/steps.py)."""
 from __future__ import annotations
 
 import datetime as dt
-import email
 import shutil
-import socket
 from decimal import Decimal
-from email import policy
 
 import pytest
 from django.utils import timezone
@@ -179,29 +176,7 @@ def opcua_simulator(plant_day, opcua_endpoint):
     sim.close()
 
 
-class Inbox:
-    """aiosmtpd handler keeping every message received."""
-
-    def __init__(self):
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        return "250 Message accepted for delivery"
-
-
 @pytest.fixture
-def smtp_inbox(settings):
-    """A real SMTP server on loopback; Django sends to it with its SMTP backend."""
-    from aiosmtpd.controller import Controller
-
-    inbox = Inbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", port, False
-    yield inbox
-    controller.stop()
+def smtp_inbox(smtp):
+    """The loopback SMTP server (tests/mail.py) under the plant day's name for it."""
+    return smtp

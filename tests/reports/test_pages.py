@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import email
 import io
-import socket
-import time
-from email import policy
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Message as MessageHandler
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -24,39 +18,6 @@ from tests.reports.conftest import DAY, move
 pytestmark = pytest.mark.django_db
 
 PERIOD = {"start": DAY.isoformat(), "end": DAY.isoformat()}
-
-
-class Inbox(MessageHandler):
-    def __init__(self):
-        super().__init__()
-        self.messages: list[email.message.EmailMessage] = []
-
-    def handle_message(self, message):
-        self.messages.append(email.message_from_bytes(message.as_bytes(), policy=policy.default))
-
-
-@pytest.fixture
-def smtp(settings):
-    """A real SMTP server on loopback; Django sends to it with its SMTP backend."""
-    inbox = Inbox()
-    with socket.socket() as probe:  # a free port on loopback
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    settings.EMAIL_USE_TLS = False
-    yield inbox
-    controller.stop()
-
-
-def wait_for(inbox, n=1):
-    for _ in range(50):
-        if len(inbox.messages) >= n:
-            return
-        time.sleep(0.05)
 
 
 @pytest.mark.req("REP-2")
@@ -137,7 +98,7 @@ def test_manual_distribution_needs_review_and_is_logged(client_for, batches, smt
     sup.post(url, {"action": "review", "password": password})
     page = sup.post(url, {"action": "distribute", "recipients": "boss@example.com, qa@example.com"})
     assert page.status_code == 200 and b"Sent." in page.content
-    wait_for(smtp)
+    smtp.wait_for(1)
     (msg,) = smtp.messages
     assert sorted(a.strip() for a in msg["To"].split(",")) == ["boss@example.com", "qa@example.com"]
     assert "Reviewed and signed by" in msg.get_body(("plain",)).get_content()
@@ -161,7 +122,7 @@ def test_subscription_runs_on_schedule_and_the_pdf_arrives(client_for, users, ba
     later = sub.next_run_at + dt.timedelta(minutes=1)
     (dist,) = services.subscriptions_run_due(now=later)
     assert dist.status == "sent" and dist.subscription == sub
-    wait_for(smtp)
+    smtp.wait_for(1)
     (msg,) = smtp.messages
     assert msg["To"] == "planner@example.com" and "not reviewed" in msg.get_body(("plain",)).get_content()
     (attachment,) = list(msg.iter_attachments())
