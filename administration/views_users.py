@@ -30,7 +30,7 @@ from administration.services.users import (
 )
 from audit.models import AuditEvent
 from audit.signatures import SignatureError
-from mes.languages import plant_language
+from mes.languages import plant_language, remember_language
 from mes.models import UserPreference
 from mes.roles import role_label
 from mes.security import account_unlock
@@ -236,7 +236,8 @@ def _language_context(subject) -> dict:
 
 @require_POST
 def account_language(request, pk: int):
-    """The person (own account) or an administrator sets the language of the person's e-mails."""
+    """The person (own account) or an administrator sets the person's language (screens at sign-in,
+    e-mails); one's own choice switches the screens at once."""
     if request.user.pk != pk and not request.user.has_perm(MANAGE):
         raise PermissionDenied
     get_object_or_404(User, pk=pk)
@@ -245,10 +246,14 @@ def account_language(request, pk: int):
     except (ValidationError, PermissionDenied) as exc:
         _report(request, exc)
     else:
-        messages.success(request, _("The language of e-mails was saved."))
-    if request.user.pk == pk:
-        return redirect("administration:my_account")
-    return redirect("administration:user_detail", pk=pk)
+        messages.success(request, _("The language was saved."))
+    if request.user.pk != pk:
+        return redirect("administration:user_detail", pk=pk)
+    response = redirect("administration:my_account")
+    language = request.POST.get("language", "")
+    if language in dict(settings.LANGUAGES):  # one's own choice applies to these screens at once
+        remember_language(response, language)
+    return response
 
 
 def account(request, pk: int):

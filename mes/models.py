@@ -31,7 +31,7 @@ class UserSecurity(models.Model):
 
 
 class UserPreference(models.Model):
-    """Per-user settings that are not security state: the language of the person's e-mails.
+    """Per-user settings that are not security state: the person's language (screens at sign-in, e-mails).
 
     Empty means "the plant's language" (settings.LANGUAGE_CODE, MES_LANGUAGE), so a plant that
     switches its language carries every user who never chose one along with it."""
@@ -39,7 +39,7 @@ class UserPreference(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="preference")
     language = models.CharField(
         _("language"), max_length=10, choices=settings.LANGUAGES, blank=True, default="", help_text=_(
-            "The language of the e-mails this person receives; empty: the plant's language."
+            "The screens' language at sign-in and the e-mails' language; empty: the plant's language."
         )
     )  # fmt: skip
 

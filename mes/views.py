@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 
 from mes.forms import LoginForm
 from mes.health import broker_reachable
+from mes.languages import chosen_language, remember_language
 from mes.registry import nav_items_for
 from mes.roles import role_codes, role_label
 from mes.workqueue import work_cards
@@ -58,6 +59,14 @@ class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        """Signed in: the screens switch to the person's own language, if they chose one."""
+        response = super().form_valid(form)
+        language = chosen_language(form.get_user())
+        if language:
+            remember_language(response, language)
+        return response
 
 
 def error_403(request, exception=None):
