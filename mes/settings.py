@@ -10,10 +10,10 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 
-import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from mes.dburl import database_url_parse
 from mes.env import env_bool, env_int, env_list, env_str, env_timezone, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -122,7 +122,7 @@ DATABASE_URL = env_url(
     schemes=("sqlite", "postgres", "postgresql", "pgsql"),
 )
 DATABASES = {
-    "default": dj_database_url.parse(
+    "default": database_url_parse(
         DATABASE_URL,
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0),
         # A persistent connection is checked before a request reuses it: after a database restart the
@@ -148,7 +148,7 @@ DATABASE_OWNER_URL = env_str("DATABASE_OWNER_URL", "")
 MES_DB_OWNER: dict = {}
 if DATABASE_OWNER_URL:
     env_url("DATABASE_OWNER_URL", DATABASE_OWNER_URL, schemes=("postgres", "postgresql", "pgsql"))
-    _owner = dj_database_url.parse(DATABASE_OWNER_URL)
+    _owner = database_url_parse(DATABASE_OWNER_URL)
     MES_DB_OWNER = {key: _owner[key] for key in ("USER", "PASSWORD", "HOST", "PORT")}
 # Streaming replica (docs/deployment.md, mes/dbrouting.py): pages marked read-only read from it while its
 # replay lag is below the bound and the browser wrote nothing in the last seconds; absent, everything
@@ -162,7 +162,7 @@ MES_READ_YOUR_WRITES_SECONDS = env_int("MES_READ_YOUR_WRITES_SECONDS", 10, minim
 MES_DB_ROUTING_HEADER = env_bool("MES_DB_ROUTING_HEADER", False)
 if DATABASE_REPLICA_URL:
     env_url("DATABASE_REPLICA_URL", DATABASE_REPLICA_URL, schemes=("postgres", "postgresql", "pgsql"))
-    DATABASES["replica"] = dj_database_url.parse(
+    DATABASES["replica"] = database_url_parse(
         DATABASE_REPLICA_URL, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"], conn_health_checks=True
     )
     # A stopped replica must cost a request one short wait, not the default connect timeout.
