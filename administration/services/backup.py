@@ -69,7 +69,13 @@ def _pg_params(settings_dict: dict) -> tuple[list[str], dict]:
     env = {**os.environ}
     if settings_dict.get("PASSWORD"):
         env["PGPASSWORD"] = settings_dict["PASSWORD"]
+    if _target_session_attrs(settings_dict):  # a multi-host URL: dump from / restore to the primary
+        env["PGTARGETSESSIONATTRS"] = _target_session_attrs(settings_dict)
     return args, env
+
+
+def _target_session_attrs(settings_dict: dict) -> str:
+    return (settings_dict.get("OPTIONS") or {}).get("target_session_attrs", "")
 
 
 def _pg_connect(settings_dict: dict, dbname: str | None = None):
@@ -79,6 +85,7 @@ def _pg_connect(settings_dict: dict, dbname: str | None = None):
         user=settings_dict.get("USER") or None,
         password=settings_dict.get("PASSWORD") or None,
         dbname=dbname or settings_dict["NAME"],
+        target_session_attrs=_target_session_attrs(settings_dict) or "any",
     )
 
 

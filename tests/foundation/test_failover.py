@@ -22,6 +22,7 @@ import pytest
 from django.core.signals import request_finished, request_started
 from django.db import DatabaseError, connections
 
+from administration.services import backup
 from mes.dburl import database_url_parse
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -140,3 +141,14 @@ def test_after_promotion_the_same_process_writes_to_the_new_primary(failover_ali
         cursor.execute("SELECT note FROM probe ORDER BY id")
         notes = [row[0] for row in cursor.fetchall()]
     assert notes[0] == "before" and notes[-1].startswith("after-")
+
+
+def test_backup_and_restore_reach_the_primary_of_a_multi_host_url():
+    """pg_dump/pg_restore and the backup's own connections are told to take the writable server."""
+    config = database_url_parse(
+        "postgres://mes_owner@127.0.0.1:55482,127.0.0.1:55483/mes?target_session_attrs=read-write"
+    )
+    args, env = backup._pg_params(config)
+    assert args[:4] == ["-h", "127.0.0.1,127.0.0.1", "-p", "55482,55483"]
+    assert env["PGTARGETSESSIONATTRS"] == "read-write"
+    assert "PGTARGETSESSIONATTRS" not in backup._pg_params(database_url_parse("postgres://u@h:5432/mes"))[1]
