@@ -45,6 +45,9 @@ BEGIN
     LOCK TABLE {PARENT} IN ACCESS EXCLUSIVE MODE;
     SELECT count(*) INTO waiting FROM {DEFAULT} WHERE source_ts >= lower AND source_ts < upper;
     IF waiting > 0 THEN
+        -- rows written earlier in this transaction still owe their tag check: settle it now, a table
+        -- with pending trigger events cannot be dropped
+        SET CONSTRAINTS {PARENT}_tag_id_fk IMMEDIATE;
         ALTER TABLE {PARENT} DETACH PARTITION {DEFAULT};
         ALTER TABLE {DEFAULT} RENAME TO {DEFAULT}_moving;
         PERFORM mes_reading_partition_attach('{DEFAULT}', 'DEFAULT');
