@@ -4,7 +4,7 @@ Rewrites `equipment_tagreading` under an ACCESS EXCLUSIVE lock: the table is ren
 table with the same columns, constraints and indexes takes its name (primary key (id, source_ts)),
 one partition per month that holds rows (plus the current month, the next three and DEFAULT) is
 created, every row is copied, the old table dropped. Capture waits meanwhile (pollers retry at the
-next tick). Measured here: about 5 s per million readings (docs/deployment.md).
+next tick). Measured here: 15 to 22 s per million readings (docs/deployment.md, upgrade note).
 """
 
 from django.db import migrations
