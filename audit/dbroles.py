@@ -10,7 +10,8 @@ After every migrate the owner grants the runtime role exactly what the applicati
 - their history tables, the audit events and the signatures: SELECT, INSERT (append only);
 - the chain head: SELECT and the row lock the append takes (UPDATE of its id column only; a trigger
   refuses any update that is not the link trigger moving it);
-- every other table: SELECT, INSERT, UPDATE, DELETE; migrations' record: SELECT.
+- every other table: SELECT, INSERT, UPDATE, DELETE; migrations' record: SELECT;
+- a partition (machine readings' months): the same as its partitioned parent.
 
 `runtime_role_problems` is the system check shown by `check --deploy` and the System status page.
 """
