@@ -10,7 +10,8 @@ After every migrate the owner grants the runtime role exactly what the applicati
 - their history tables, the audit events and the signatures: SELECT, INSERT (append only);
 - the chain head: SELECT and the row lock the append takes (UPDATE of its id column only; a trigger
   refuses any update that is not the link trigger moving it);
-- every other table: SELECT, INSERT, UPDATE, DELETE; migrations' record: SELECT.
+- every other table: SELECT, INSERT, UPDATE, DELETE; migrations' record: SELECT;
+- a partition (machine readings' months): the same as its partitioned parent.
 
 `runtime_role_problems` is the system check shown by `check --deploy` and the System status page.
 """
@@ -29,6 +30,8 @@ from audit.history import history_model_of
 
 HEAD_TABLE = "audit_chainhead"
 _CREDENTIALS = ("USER", "PASSWORD", "HOST", "PORT")
+# what the runtime role may do on GMP tables, on append-only tables, on every other table
+_PRIVILEGES = ("SELECT, INSERT, UPDATE", "SELECT, INSERT", "SELECT, INSERT, UPDATE, DELETE")
 
 
 def gmp_models() -> list:
@@ -95,14 +98,29 @@ def runtime_grants(connection) -> str | None:
         f"GRANT SELECT ON {HEAD_TABLE}, django_migrations TO {r}",
         f"GRANT UPDATE (id) ON {HEAD_TABLE} TO {r}",
     ]
-    for tables, privileges in ((gmp, "SELECT, INSERT, UPDATE"), (append_only, "SELECT, INSERT"),
-                               (other, "SELECT, INSERT, UPDATE, DELETE")):  # fmt: skip
+    for tables, privileges in zip((gmp, append_only, other), _PRIVILEGES, strict=True):
         if tables:
             statements.append(f"GRANT {privileges} ON {', '.join(_quoted(t) for t in sorted(tables))} TO {r}")
     with connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)
+        _grant_partitions(cursor, r, (gmp, append_only, other))
     return role
+
+
+def _grant_partitions(cursor, role: str, groups) -> None:
+    """A partition carries its parent's grants (the REVOKE above took them): the runtime role reads and
+    writes through the parent, and the partition functions give every new partition the same."""
+    for tables, granted in zip(groups, _PRIVILEGES, strict=True):
+        if not tables:
+            continue
+        cursor.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "JOIN pg_class p ON p.oid = i.inhparent WHERE c.relispartition AND p.relname = ANY(%s)",
+            [sorted(tables)],
+        )
+        for (partition,) in cursor.fetchall():
+            cursor.execute(f"GRANT {granted} ON {_quoted(partition)} TO {role}")
 
 
 # --- the system check -----------------------------------------------------------------------------

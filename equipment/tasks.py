@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from equipment.services import partitions as services_partitions
 from equipment.services.monitoring import opcua_poll
 from equipment.services.pm import pm_due_generate
 
@@ -20,3 +21,9 @@ def poll_opcua() -> dict:
 def pm_generate_work_orders() -> int:
     """Beat task: open the work orders of the preventive maintenance plans that are due (idempotent)."""
     return len(pm_due_generate())
+
+
+@shared_task(ignore_result=True)
+def reading_partitions_ensure() -> dict:
+    """Beat task: machine readings' partitions for this month and the next three (idempotent)."""
+    return services_partitions.reading_partitions_ensure()

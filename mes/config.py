@@ -148,6 +148,17 @@ PARAMETERS: list[ParameterDef] = [
         "d",
     ),
     ParameterDef(
+        "retention.readings_months",
+        "retention",
+        gettext_lazy("Keep machine readings online for"),
+        ParameterType.INTEGER,
+        _setting("MES_READINGS_RETENTION_MONTHS", 24),
+        D(3),
+        D(600),
+        "mo",
+        gettext_lazy("Older months may be retired (manage.py readings_retire) once an archive covers them."),
+    ),
+    ParameterDef(
         "process.default_tolerance_percent",
         "process",
         gettext_lazy("Default weighing tolerance"),

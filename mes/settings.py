@@ -365,6 +365,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "equipment-opcua-poll": {"task": "equipment.tasks.poll_opcua", "schedule": 1.0, "options": {"expires": 5}},
     "equipment-pm-work-orders": {"task": "equipment.tasks.pm_generate_work_orders", "schedule": 900.0},
+    # Machine readings: next months' partitions ahead of time (PostgreSQL; idempotent).
+    "equipment-reading-partitions": {"task": "equipment.tasks.reading_partitions_ensure", "schedule": 6 * 3600.0},
     "backup-daily": {"task": "administration.tasks.backup_run", "schedule": 24 * 3600.0},
     # Sends every report subscription that is due (REP-3); the due time is in the database.
     "reports-subscriptions": {"task": "reports.tasks.subscriptions_run_due", "schedule": 300.0},

@@ -58,13 +58,14 @@ _original_teardown = TransactionTestCase._fixture_teardown
 
 
 def _teardown_without_audit_triggers(self):
-    """Test-database teardown empties every table; the owner lifts the audit (append-only) and
-    retention (no delete) triggers for it."""
+    """Test-database teardown empties every table; the owner lifts the audit (append-only), retention
+    (no delete) and machine readings' (append-only, per partition) triggers for it."""
     from django.db import connections
 
     from administration.retention import retention_install, retention_lift
     from audit.db import install_append_only, remove_append_only
     from audit.dbroles import as_owner
+    from equipment import partitions
 
     aliases = self._databases_names(include_mirrors=False)
     with contextlib.ExitStack() as stack:
@@ -73,12 +74,14 @@ def _teardown_without_audit_triggers(self):
         for alias in aliases:
             remove_append_only(connections[alias])
             retention_lift(connections[alias])
+            partitions.guards_lift(connections[alias])
         try:
             _original_teardown(self)
         finally:
             for alias in aliases:
                 install_append_only(connections[alias])
                 retention_install(connections[alias])
+                partitions.guards_install(connections[alias])
 
 
 TransactionTestCase._fixture_teardown = _teardown_without_audit_triggers

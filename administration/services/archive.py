@@ -5,7 +5,7 @@ trail), the audit events and signatures of the period, and the stored files (PDF
 records or written in the period, with a manifest of SHA-256 checksums:
 
     archive-2026-01-01_2026-03-31-<stamp>/
-        records/<app.model>.jsonl   audit_trail.jsonl   signatures.jsonl   files/...
+        records/<app.model>.jsonl   audit_trail.jsonl   signatures.jsonl   readings.jsonl   files/...
         manifest.json   manifest.sha256
 
 Records stay in the database: the archive is an additional, verifiable copy, not a move.
@@ -28,6 +28,7 @@ from administration.services.backup import sha256_file
 from audit.canonical import jsonable
 from audit.models import AuditEvent, Signature
 from audit.services import audit_record, object_label
+from equipment.models import TagReading
 
 _EVENT_FIELDS = (
     "seq",
@@ -99,6 +100,7 @@ def archive_export(*, actor=None, date_from: dt.date, date_to: dt.date, director
         ),
     )
     counts["files"] = _copy_files(target, files, start, end)
+    counts["tag_readings"], counts["tag_readings_by_month"] = _export_readings(target, start, end)
     manifest = _manifest(target, date_from, date_to, counts, events)
     with transaction.atomic():
         audit_record(
@@ -128,6 +130,25 @@ def _export_records(target: Path, touched: dict[str, set[str]]) -> tuple[dict, s
             files.update(str(getattr(record, name)) for name in file_fields if getattr(record, name))
         counts[label] = _write_jsonl(target / "records" / f"{label}.jsonl", rows)
     return counts, files
+
+
+def _export_readings(target: Path, start: dt.datetime, end: dt.datetime) -> tuple[int, dict[str, int]]:
+    """Machine readings with their source time in the period, and how many per month (UTC): what
+    manage.py readings_retire checks before it drops a month's partition."""
+    by_month: dict[str, int] = defaultdict(int)
+    readings = TagReading.objects.filter(source_ts__gte=start, source_ts__lt=end).order_by("source_ts", "id")
+
+    def rows():
+        for r in readings.select_related("tag").iterator(chunk_size=5000):
+            by_month[f"{r.source_ts.astimezone(dt.UTC):%Y-%m}"] += 1
+            yield {
+                "id": r.id, "equipment": r.tag.equipment_id, "tag": r.tag.key, "value": r.value,
+                "text": r.text_value, "status_code": r.status_code, "source_ts": r.source_ts,
+                "server_ts": r.server_ts, "received_at": r.received_at, "clock_suspect": r.clock_suspect,
+            }  # fmt: skip
+
+    total = _write_jsonl(target / "readings.jsonl", rows())
+    return total, dict(sorted(by_month.items()))
 
 
 def _copy_files(target: Path, referenced: set[str], start: dt.datetime, end: dt.datetime) -> int:
