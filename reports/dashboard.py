@@ -16,7 +16,7 @@ from django.apps import apps
 from django.db.models import Count, IntegerField, Min, Q, Sum
 from django.db.models.functions import Cast
 
-from batches.models import Batch, EntryCorrection
+from batches.models import EntryCorrection, HistoricalBatch
 from reports import kpis, sources
 from reports.sources import Filters
 
@@ -75,7 +75,7 @@ def right_first_time(filters: Filters) -> kpis.RftResult:
 def _not_right_first_time() -> Q:
     """Batches ever sent back for correction, with a corrected eBR entry, or linked to a deviation
     (what `sources.batch_facts` counts as corrections and deviations)."""
-    bad = Q(id__in=Batch.history.filter(status="correction_requested").values("id"))
+    bad = Q(id__in=HistoricalBatch.objects.filter(status="correction_requested").values("id"))
     bad |= Q(id__in=EntryCorrection.objects.values("batch_id"))
     try:
         link = apps.get_model("quality", "DeviationLink")
@@ -103,7 +103,7 @@ def schedule_adherence(filters: Filters, now: dt.datetime) -> kpis.AdherenceResu
     qs = sources.batch_queryset(filters).filter(order__isnull=False)
     planned_end = dict(qs.values_list("id", "order__planned_end"))
     done = dict(
-        Batch.history.filter(status="completed", id__in=qs.values("id"))
+        HistoricalBatch.objects.filter(status="completed", id__in=qs.values("id"))
         .values("id")
         .annotate(t=Min("history_date"))
         .values_list("id", "t")
