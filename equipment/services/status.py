@@ -38,13 +38,15 @@ from equipment.models import (
 from equipment.services.logbook import logbook_write
 from equipment.services.pm import pm_interlock, pm_usage_record
 from mes.config import config_get_or_default
-from mes.generated import GeneratedText, localized
+from mes.generated import GeneratedText, english, localized
 from mes.workflow import transition_apply
 
 USE_STARTED = GeneratedText(gettext_noop("Use started for batch %(batch)s%(step)s."))
 SHUT_DOWN_DIRTY = GeneratedText(gettext_noop("Shut down after batch %(batch)s; now dirty."))
 TAKEN_OUT_OF_SERVICE = GeneratedText(gettext_noop("Taken out of service."))
 RETURNED_TO_SERVICE = GeneratedText(gettext_noop("Returned to service; awaiting requalification."))
+REQUALIFIED_NOTES = GeneratedText(gettext_noop("Requalified: %(notes)s"))
+REQUALIFIED = GeneratedText(gettext_noop("Requalified."))
 
 S = EquipmentStatus
 CALIBRATION_WARNING_DAYS = 7
@@ -266,7 +268,7 @@ def status_apply(
             kind=kind,
             user=user,
             reason=reason,
-            text=text or str(transition.label),
+            text=text or english(transition.label),  # stored in English, shown localized
             from_status=before.get("status", ""),
             to_status=obj.status,
             **(log or {}),
@@ -410,7 +412,7 @@ def equipment_requalify(
             user=user,
             reason=reason,
             kind=LogbookKind.REQUALIFICATION,
-            text=(_("Requalified: %(notes)s") % {"notes": notes}) if notes else _("Requalified."),
+            text=REQUALIFIED_NOTES(notes=notes) if notes else REQUALIFIED(),
         )
         signature_create(
             signer=user, obj=meaning_obj or eq, meaning="approved", reason=reason, action="equipment.requalify"
