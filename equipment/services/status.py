@@ -38,7 +38,7 @@ from equipment.models import (
 from equipment.services.logbook import logbook_write
 from equipment.services.pm import pm_interlock, pm_usage_record
 from mes.config import config_get_or_default
-from mes.generated import GeneratedText, english, localized
+from mes.generated import GeneratedText, localized
 from mes.workflow import transition_apply
 
 USE_STARTED = GeneratedText(gettext_noop("Use started for batch %(batch)s%(step)s."))
@@ -268,7 +268,7 @@ def status_apply(
             kind=kind,
             user=user,
             reason=reason,
-            text=text or english(transition.label),  # stored in English, shown localized
+            text=text or str(transition.label),
             from_status=before.get("status", ""),
             to_status=obj.status,
             **(log or {}),
