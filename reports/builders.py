@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from batches.models import Batch, BatchStatus
 from equipment.models import Equipment
 from equipment.services.oee import Oee, oee_for_equipment
 from materials.models import LedgerEntry
+from mes.generated import GeneratedText, localized
 from mes.units import Unit
 from reports import charts, kpis, sources
 from reports import spc as spc_mod
@@ -26,6 +27,15 @@ from reports.models import ReportKind
 from reports.sources import Filters
 
 DETAIL_ROWS = 100
+
+# Report titles are stored in English and shown in the reader's language (mes.generated): a report an
+# English user generated reads Chinese to a Chinese reader, and the other way round.
+TITLE_PRODUCTION = GeneratedText(gettext_noop("Production report"))
+TITLE_QUALITY = GeneratedText(gettext_noop("Quality report"))
+TITLE_EFFICIENCY = GeneratedText(gettext_noop("Efficiency report (OEE)"))
+TITLE_INVENTORY = GeneratedText(gettext_noop("Inventory near expiry"))
+TITLE_SPC = GeneratedText(gettext_noop("SPC of critical parameters"))
+TITLE_BATCH = GeneratedText(gettext_noop("Batch production report %(batch)s"))
 EXPIRY_DAYS = 30
 
 
@@ -56,6 +66,7 @@ class ReportData:
     charts: list = field(default_factory=list)
     notes: list = field(default_factory=list)
     batch: object = None
+    record_title: str = ""  # what the Report row stores: English, shown through `localized`
 
     def table(self, key: str) -> Table:
         return next(t for t in self.tables if t.key == key)
@@ -73,7 +84,7 @@ def production(filters: Filters) -> ReportData:
     """Output vs plan, yield, right-first-time, cycle time and schedule adherence of the period."""
     batches = sources.batch_queryset(filters)
     facts = sources.batch_facts(batches)
-    data = ReportData(ReportKind.PRODUCTION, gettext("Production report"), filters)
+    data = _report(ReportKind.PRODUCTION, TITLE_PRODUCTION(), filters)
     rft = kpis.right_first_time(facts)
     adherence = kpis.schedule_adherence(facts, timezone.now())
     by_product = kpis.output_vs_plan(facts, "product")
@@ -132,6 +143,11 @@ def production(filters: Filters) -> ReportData:
     return data
 
 
+def _report(kind: str, record_title: str, filters: Filters) -> ReportData:
+    """A report's data titled in the active language (page, PDF) and in English for the stored record."""
+    return ReportData(kind, localized(record_title), filters, record_title=record_title)
+
+
 def _unit_label(unit: str) -> str:
     return str(dict(Unit.choices).get(unit, unit)) or "—"
 
@@ -160,7 +176,7 @@ def batch_report(batch) -> ReportData:
     (fact,) = sources.batch_facts(one)
     day = timezone.localdate()
     filters = Filters(fact.started_at.date() if fact.started_at else day, day)
-    data = ReportData(ReportKind.BATCH, gettext("Batch production report %(batch)s") % {"batch": batch.number}, filters)
+    data = _report(ReportKind.BATCH, TITLE_BATCH(batch=batch.number), filters)
     data.batch = batch
     y = kpis.batch_yield(fact)
     cycle = _minutes(fact)
@@ -203,7 +219,7 @@ def quality(filters: Filters) -> ReportData:
     facts = sources.batch_facts(sources.batch_queryset(filters))
     rft = kpis.right_first_time(facts)
     matrix = kpis.deviations_by_class_and_cause(sources.deviation_facts(filters), sources.deviation_classes())
-    data = ReportData(ReportKind.QUALITY, gettext("Quality report"), filters)
+    data = _report(ReportKind.QUALITY, TITLE_QUALITY(), filters)
     data.summary = [
         (_("Right first time"), f"{_pct(rft.pct)} ({rft.right_first_time}/{rft.finished})"),
         (_("Deviations"), matrix.total),
@@ -238,7 +254,7 @@ def efficiency(filters: Filters) -> ReportData:
     for eq in equipment:
         key = eq.line.code if eq.line else "—"
         lines.setdefault(key, Oee(key)).add(per[eq.pk])
-    data = ReportData(ReportKind.EFFICIENCY, gettext("Efficiency report (OEE)"), filters)
+    data = _report(ReportKind.EFFICIENCY, TITLE_EFFICIENCY(), filters)
     cols = [_("Equipment / line"), _("Availability (%)"), _("Performance (%)"), _("Quality (%)"), _("OEE (%)")]
 
     def row(o: Oee) -> list:
@@ -264,7 +280,7 @@ def efficiency(filters: Filters) -> ReportData:
 def inventory(filters: Filters) -> ReportData:
     """Lots with stock expiring within EXPIRY_DAYS days of the report's last day."""
     rows = kpis.near_expiry(sources.lot_rows(filters), filters.end, EXPIRY_DAYS)
-    data = ReportData(ReportKind.INVENTORY, gettext("Inventory near expiry"), filters)
+    data = _report(ReportKind.INVENTORY, TITLE_INVENTORY(), filters)
     data.summary = [(_("Lots expiring within %(days)s days") % {"days": EXPIRY_DAYS}, len(rows))]
     data.tables.append(
         Table("expiry", gettext("Lots near expiry"),
@@ -276,7 +292,7 @@ def inventory(filters: Filters) -> ReportData:
 
 def spc(filters: Filters) -> ReportData:
     """I-MR chart, Western Electric violations and Cp/Cpk of each critical parameter."""
-    data = ReportData(ReportKind.SPC, gettext("SPC of critical parameters"), filters)
+    data = _report(ReportKind.SPC, TITLE_SPC(), filters)
     rows = []
     for p in sources.critical_parameters():
         product = p.step.recipe.product.code

@@ -43,7 +43,7 @@ def _store(*, data: builders.ReportData, user, batch=None) -> Report:
     with transaction.atomic(), audit_context(actor=user, action="reports.report.generate"):
         report = Report.objects.create(
             kind=data.kind,
-            title=str(data.title)[:200],
+            title=(data.record_title or str(data.title))[:200],
             period_start=data.filters.start,
             period_end=data.filters.end,
             filters=data.filters.as_dict(),

@@ -45,6 +45,8 @@ USE_STARTED = GeneratedText(gettext_noop("Use started for batch %(batch)s%(step)
 SHUT_DOWN_DIRTY = GeneratedText(gettext_noop("Shut down after batch %(batch)s; now dirty."))
 TAKEN_OUT_OF_SERVICE = GeneratedText(gettext_noop("Taken out of service."))
 RETURNED_TO_SERVICE = GeneratedText(gettext_noop("Returned to service; awaiting requalification."))
+REQUALIFIED_NOTES = GeneratedText(gettext_noop("Requalified: %(notes)s"))
+REQUALIFIED = GeneratedText(gettext_noop("Requalified."))
 
 S = EquipmentStatus
 CALIBRATION_WARNING_DAYS = 7
@@ -410,7 +412,7 @@ def equipment_requalify(
             user=user,
             reason=reason,
             kind=LogbookKind.REQUALIFICATION,
-            text=(_("Requalified: %(notes)s") % {"notes": notes}) if notes else _("Requalified."),
+            text=REQUALIFIED_NOTES(notes=notes) if notes else REQUALIFIED(),
         )
         signature_create(
             signer=user, obj=meaning_obj or eq, meaning="approved", reason=reason, action="equipment.requalify"

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from audit.signatures import signatures_for
 from equipment.models import EquipmentStatus, FaultStatus, LogbookEntry, WorkOrderStatus
@@ -14,7 +14,10 @@ from equipment.services import (
     equipment_calibration_record,
     equipment_check_usable,
     equipment_end_use,
+    equipment_requalify,
+    equipment_return_to_service,
     equipment_start_use,
+    equipment_take_out_of_service,
     fault_dismiss,
     fault_report,
     workorder_complete,
@@ -22,6 +25,7 @@ from equipment.services import (
     workorder_requalify,
     workorder_start,
 )
+from mes.generated import localized
 from tests.equipment.conftest import fresh
 
 pytestmark = pytest.mark.django_db
@@ -152,3 +156,15 @@ def test_return_to_service_needs_requalification_by_someone_else(equipment, user
         equipment_requalify(equipment=equipment, user=tech, password=password)
     equipment_requalify(equipment=equipment, user=sup, password=password, notes="OQ protocol OQ-77 passed")
     assert fresh(equipment).status == EquipmentStatus.AVAILABLE
+
+
+def test_requalification_logbook_line_is_stored_in_english_and_read_in_chinese(equipment, users, password):
+    """A requalification signed in the Chinese UI stores English and reads Chinese (mes.generated)."""
+    sup, tech = users["supervisor"], users["maintenance"]
+    equipment_take_out_of_service(equipment=equipment, user=sup, reason="Vendor overhaul")
+    equipment_return_to_service(equipment=equipment, user=tech, reason="Overhaul finished")
+    with translation.override("zh-hans"):
+        equipment_requalify(equipment=equipment, user=sup, password=password, notes="OQ-77")
+        entry = LogbookEntry.objects.filter(equipment=equipment).latest("pk")
+        assert entry.text == "Requalified: OQ-77"
+        assert localized(entry.text) == "已再确认：OQ-77"

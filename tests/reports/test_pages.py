@@ -6,6 +6,7 @@ import io
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import load_workbook
 
 from audit.models import AuditEvent
@@ -195,3 +196,17 @@ def test_generated_report_list_has_no_n_plus_one(client_for, batches, users, dja
     with django_assert_max_num_queries(12):
         page = c.get(reverse("reports:report_list"))
     assert page.status_code == 200 and page.content.count(b"badge-warn") >= 3
+
+
+def test_report_title_is_stored_in_english_and_read_in_the_readers_language(client_for, batches, users):
+    """A report a Chinese user generated reads English to an English reader, and the other way round."""
+    with translation.override("zh-hans"):
+        zh_made = services.report_generate(kind="production", filters=Filters(DAY, DAY), user=users["analyst"])
+    assert zh_made.title == "Production report"
+    en_page = client_for("qa").get(reverse("reports:report_detail", args=[zh_made.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    assert "Production report" in en_page.content.decode()
+    detail = reverse("reports:report_detail", args=[zh_made.pk])
+    zh_page = client_for("qa").get(detail, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "生产报告" in zh_page and "Production report" not in zh_page
+    listing = client_for("qa").get(reverse("reports:report_list"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "生产报告" in listing
