@@ -33,6 +33,7 @@ from batches.services.reexecute import step_reopen
 from equipment.models import LogbookEntry, LogbookKind
 from materials.models import DispenseEntry, GenealogyEdge, Lot
 from mes.generated import localized
+from mes.units import quantity_text
 from mes.workflow import transition_apply, user_may
 
 KINDS = {
@@ -183,7 +184,7 @@ def _manual_weights(batch: Batch) -> list[RecordException]:
             f"{d.lot.material.code} · {d.container_code}",
             _("%(net)s %(unit)s typed by %(who)s, verified by %(verifier)s. Reason: %(reason)s")
             % {
-                "net": d.net.normalize(),
+                "net": quantity_text(d.net, 6),
                 "unit": d.unit,
                 "who": d.weighed_by.get_full_name() or d.weighed_by.get_username(),
                 "verifier": d.verified_by.get_full_name() or d.verified_by.get_username(),

@@ -24,8 +24,16 @@ from equipment.models import LogbookKind, MaintenancePlan, WorkOrder
 from equipment.services.logbook import logbook_write
 from mes.changecontrol import controlled_writes
 from mes.generated import GeneratedText
+from mes.units import quantity_text
 
 PM_DUE_REASON = GeneratedText(gettext_noop("Preventive maintenance due: %(title)s (%(note)s)"))
+# A plan may count days, hours and batches at once: its reason names each, and each part is a declared
+# sentence, so the stored (English) reason reads wholly in the reader's language.
+PM_DUE_REASON_2 = GeneratedText(gettext_noop("Preventive maintenance due: %(title)s (%(note)s, %(note2)s)"))
+PM_DUE_REASON_3 = GeneratedText(gettext_noop("Preventive maintenance due: %(title)s (%(note)s, %(note2)s, %(note3)s)"))
+PM_DUE_ON = GeneratedText(gettext_noop("due on %(date)s"))
+PM_HOURS_USED = GeneratedText(gettext_noop("%(used)s of %(limit)s h"))
+PM_BATCHES_USED = GeneratedText(gettext_noop("%(used)s of %(limit)s batches"))
 PM_WORK_ORDER_GENERATED = GeneratedText(gettext_noop("Work order %(wo)s generated. %(reason)s"))
 
 DUE_DAYS_AHEAD = 7  # a calendar plan's work order is generated this many days before its date
@@ -37,6 +45,14 @@ class PlanState:
     due: bool
     overdue: str  # words for the interlock ("" while not overdue)
     note: str  # what is due next, in words
+    parts: tuple[str, ...] = ()  # the note's parts, one per counter
+
+
+def _due_reason(title: str, parts: tuple[str, ...]) -> str:
+    """The stored reason of a generated work order: English, one declared sentence per part count."""
+    parts = parts or ("",)
+    sentence = {1: PM_DUE_REASON, 2: PM_DUE_REASON_2, 3: PM_DUE_REASON_3}[len(parts)]
+    return sentence(title=title, **dict(zip(("note", "note2", "note3"), parts, strict=False)))
 
 
 def pm_plan_state(plan: MaintenancePlan, today: dt.date) -> PlanState:
@@ -50,12 +66,12 @@ def pm_plan_state(plan: MaintenancePlan, today: dt.date) -> PlanState:
     if plan.interval_hours:
         notes.append(
             _("%(used)s of %(limit)s h")
-            % {"used": plan.used_hours.normalize(), "limit": plan.interval_hours.normalize()}
+            % {"used": quantity_text(plan.used_hours, 1), "limit": quantity_text(plan.interval_hours, 1)}
         )
         due |= plan.used_hours >= plan.interval_hours * DUE_USAGE_FRACTION
         if plan.used_hours >= plan.interval_hours and not overdue:
             overdue = _("%(used)s operating hours used of %(limit)s") % {
-                "used": plan.used_hours.normalize(), "limit": plan.interval_hours.normalize(),
+                "used": quantity_text(plan.used_hours, 1), "limit": quantity_text(plan.interval_hours, 1),
             }  # fmt: skip
     if plan.interval_batches:
         notes.append(_("%(used)s of %(limit)s batches") % {"used": plan.used_batches, "limit": plan.interval_batches})
@@ -64,7 +80,7 @@ def pm_plan_state(plan: MaintenancePlan, today: dt.date) -> PlanState:
             overdue = _("%(used)s batches since the last one (every %(limit)s)") % {
                 "used": plan.used_batches, "limit": plan.interval_batches,
             }  # fmt: skip
-    return PlanState(due=due or bool(overdue), overdue=overdue, note=", ".join(notes))
+    return PlanState(due=due or bool(overdue), overdue=overdue, note=", ".join(notes), parts=tuple(notes))
 
 
 def pm_interlock(eq, today: dt.date, reasons: list[str], warnings: list[str]) -> None:
@@ -95,7 +111,7 @@ def pm_due_generate(*, today: dt.date | None = None) -> list[WorkOrder]:
                 state = pm_plan_state(plan, today)
             if plan.open_work_order_id or not state.due:
                 continue
-            reason = PM_DUE_REASON % {"title": plan.title, "note": state.note}
+            reason = _due_reason(plan.title, state.parts)
             with audit_context(action="equipment.pm.work_order", reason=reason[:100]):
                 wo = WorkOrder.objects.create(equipment=plan.equipment, plan=plan, created_by=None)
                 plan.open_work_order = wo

@@ -38,7 +38,7 @@ from equipment.models import (
 from equipment.services.logbook import logbook_write
 from equipment.services.pm import pm_interlock, pm_usage_record
 from mes.config import config_get_or_default
-from mes.generated import GeneratedText, localized
+from mes.generated import GeneratedText, english, localized
 from mes.workflow import transition_apply
 
 USE_STARTED = GeneratedText(gettext_noop("Use started for batch %(batch)s%(step)s."))
@@ -268,7 +268,7 @@ def status_apply(
             kind=kind,
             user=user,
             reason=reason,
-            text=text or str(transition.label),
+            text=text or english(transition.label),  # stored in English, read in the reader's language
             from_status=before.get("status", ""),
             to_status=obj.status,
             **(log or {}),
@@ -418,3 +418,11 @@ def equipment_requalify(
             signer=user, obj=meaning_obj or eq, meaning="approved", reason=reason, action="equipment.requalify"
         )
     return eq
+
+
+def transition_lines_declare() -> None:
+    """Each transition's label, the logbook line written when no other text is given, is a declared
+    generated sentence: stored in English, shown in the reader's language. Called once the apps are
+    ready (the English form of a lazy label needs the translation machinery)."""
+    for transition in EQUIPMENT_MACHINE.transitions:
+        GeneratedText(english(transition.label))

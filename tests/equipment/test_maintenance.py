@@ -25,6 +25,7 @@ from equipment.services import (
     workorder_requalify,
     workorder_start,
 )
+from equipment.services.status import status_apply
 from mes.generated import localized
 from tests.equipment.conftest import fresh
 
@@ -168,3 +169,16 @@ def test_requalification_logbook_line_is_stored_in_english_and_read_in_chinese(e
         entry = LogbookEntry.objects.filter(equipment=equipment).latest("pk")
         assert entry.text == "Requalified: OQ-77"
         assert localized(entry.text) == "已再确认：OQ-77"
+
+
+def test_a_state_change_line_is_stored_in_english_and_read_in_the_readers_language(equipment, users):
+    """A transition taken with no text of its own logs its label: from the Chinese UI it is stored in
+    English and reads Chinese to a Chinese reader, English to an English one."""
+    with translation.override("zh-hans"):
+        status_apply(equipment=equipment, name="start_maintenance", user=users["maintenance"])
+        entry = LogbookEntry.objects.filter(equipment=equipment).latest("pk")
+        assert entry.text == "Start maintenance"
+        chinese = localized(entry.text)
+    assert chinese != entry.text and not any(c.isascii() and c.isalpha() for c in chinese), chinese
+    with translation.override("en"):
+        assert localized(entry.text) == "Start maintenance"

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from audit.context import audit_context
 from equipment.models import MaintenancePlan, WorkOrder
@@ -22,6 +22,7 @@ from equipment.services import (
     workorder_start,
 )
 from equipment.services.pm import pm_due_generate
+from mes.generated import localized
 from tests.equipment.conftest import fresh
 
 pytestmark = pytest.mark.django_db
@@ -87,3 +88,21 @@ def test_pm_page_lists_overdue_plans_first(equipment, make_equipment, client_for
     with django_assert_max_num_queries(12):
         page = client.get(reverse("equipment:pm_plans")).content.decode()
     assert page.index("pm-GRAN-01") < page.index("pm-GRAN-02") and "Overdue: blocks use" in page
+
+
+def test_a_generated_work_order_reads_wholly_in_the_readers_language(equipment, make_batch, users):
+    """A plan counting days, hours and batches: the logbook line names each counter; it is stored in
+    English (whoever's request ran the beat) and every part of it reads Chinese to a Chinese reader."""
+    today = timezone.localdate()
+    plan = _plan(equipment, interval_days=30, next_due_on=today + dt.timedelta(days=3), interval_hours=Decimal("100"))
+    with translation.override("zh-hans"):
+        assert len(pm_due_generate()) == 1
+    entry = equipment.logbook.filter(text__startswith="Work order").latest("pk")
+    due = (today + dt.timedelta(days=3)).isoformat()
+    assert entry.text.endswith(f"Preventive maintenance due: Lubrication (due on {due}, 0 of 100 h)")
+    with translation.override("zh-hans"):
+        chinese = localized(entry.text)
+    assert chinese != entry.text and WorkOrder.objects.get(plan=plan).number in chinese
+    for english_word in ("Work order", "generated", "Preventive maintenance", "due on", " of ", " h)"):
+        assert english_word not in chinese, chinese
+    assert due in chinese and "Lubrication" in chinese
