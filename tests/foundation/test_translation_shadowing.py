@@ -15,6 +15,7 @@ from administration.models import ChangeStatus
 from integrations.models import InboxStatus
 from mes.models import MasterDataChangeStatus
 from orders.models import OrderStatus
+from quality.models import InspectionStatus
 from reports.models import DistributionStatus
 from tests.foundation.test_i18n import CATALOGUES, ROOT
 
@@ -23,7 +24,7 @@ from tests.foundation.test_i18n import CATALOGUES, ROOT
 # Do not grow this list: give a new ambiguous word a context (pgettext / {% trans ... context %}).
 SAME_MEANING = {
     "A rejection needs a reason.", "Action", "Administration", "Batches", "Blocked", "By", "Change",
-    "Created", "Description", "Due", "Equipment", "Generated", "Group", "History", "In progress", "Key",
+    "Created", "Description", "Equipment", "Generated", "Group", "History", "In progress", "Key",
     "Kind", "Name", "Old value", "Open", "Planned", "QC release", "Raised", "Rejected", "Remove", "Result",
     "Returned", "Search", "To", "You do not have permission to perform this action.", "by", "description",
     "inactive", "instruction", "kind", "raised at", "result",
@@ -58,3 +59,4 @@ def test_words_that_meant_something_else_in_context(zh):
     assert str(InboxStatus.FAILED.label) == "失败"
     assert str(DistributionStatus.FAILED.label) == "失败"
     assert tr.pgettext("navigation", "Maintenance") == "维护维修"
+    assert str(InspectionStatus.DUE.label) == "待检"  # not 到期 (expired), next to the due date
