@@ -59,4 +59,5 @@ def test_words_that_meant_something_else_in_context(zh):
     assert str(InboxStatus.FAILED.label) == "失败"
     assert str(DistributionStatus.FAILED.label) == "失败"
     assert tr.pgettext("navigation", "Maintenance") == "维护维修"
-    assert str(InspectionStatus.DUE.label) == "待检"  # not 到期 (expired), next to the due date
+    assert str(InspectionStatus.DUE.label) == "待检"
+    assert tr.pgettext("CAPA", "Action") == "措施"  # the measure to take, not admin's 动作
