@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from audit.gmp import GMPModel
 from audit.models import SignatureMeaning
@@ -52,7 +53,7 @@ class ConfigParameter(GMPModel):
 class ChangeStatus(models.TextChoices):
     PROPOSED = "proposed", _("Proposed")
     EFFECTIVE = "effective", _("Approved and effective")
-    REJECTED = "rejected", _("Rejected")
+    REJECTED = "rejected", pgettext_lazy("change request", "Rejected")
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
@@ -116,7 +117,7 @@ CHANGE_MACHINE = StateMachine(
             (ChangeStatus.PROPOSED,),
             ChangeStatus.REJECTED,
             "administration.approve_configchange",
-            _("Reject"),
+            pgettext_lazy("change request", "Reject"),
             signature=SignatureMeaning.REJECTED,
             reason_required=True,
             style="danger",
@@ -206,7 +207,7 @@ class PeriodicReview(GMPModel):
 class RoleRequestStatus(models.TextChoices):
     PROPOSED = "proposed", _("Waiting for approval")
     EFFECTIVE = "effective", _("Approved and effective")
-    REJECTED = "rejected", _("Rejected")
+    REJECTED = "rejected", pgettext_lazy("change request", "Rejected")
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
@@ -273,7 +274,7 @@ ROLE_REQUEST_MACHINE = StateMachine(
             (RoleRequestStatus.PROPOSED,),
             RoleRequestStatus.REJECTED,
             "administration.approve_rolerequest",
-            _("Reject"),
+            pgettext_lazy("change request", "Reject"),
             signature=SignatureMeaning.REJECTED,
             reason_required=True,
             style="danger",

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from audit.gmp import GMPModel
 
@@ -116,7 +117,7 @@ class OutboxMessage(models.Model):
 class InboxStatus(models.TextChoices):
     RECEIVED = "received", _("Received")
     PROCESSED = "processed", _("Processed")
-    FAILED = "failed", _("Failed")
+    FAILED = "failed", pgettext_lazy("processing status", "Failed")
     PARKED = "parked", _("Waiting for a module")
 
 

@@ -36,7 +36,7 @@ from django.db.models.signals import pre_save
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from audit.canonical import jsonable
 from audit.context import audit_context
@@ -57,7 +57,7 @@ MASTERDATA_MACHINE = StateMachine(
             signature=SignatureMeaning.APPROVED,
         ),
         Transition(
-            "reject", (St.PROPOSED,), St.REJECTED, APPROVE, gettext_lazy("Reject"),
+            "reject", (St.PROPOSED,), St.REJECTED, APPROVE, pgettext_lazy("change request", "Reject"),
             signature=SignatureMeaning.REJECTED, reason_required=True, style="danger",
         ),
         Transition(

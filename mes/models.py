@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from audit.gmp import GMPModel
@@ -115,7 +115,7 @@ class Line(GMPModel, LocalizedNameMixin):
 class MasterDataChangeStatus(models.TextChoices):
     PROPOSED = "proposed", _("Waiting for approval")
     EFFECTIVE = "effective", _("Approved and effective")
-    REJECTED = "rejected", _("Rejected")
+    REJECTED = "rejected", pgettext_lazy("change request", "Rejected")
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 

@@ -369,7 +369,7 @@ class OrderStatus(models.TextChoices):
     SUBMITTED = "submitted", _("Submitted")
     RETURNED = "returned", _("Returned")
     APPROVED = "approved", _("Approved")
-    RELEASED = "released", _("Released")
+    RELEASED = "released", pgettext_lazy("order status", "Released")
     IN_PROGRESS = "in_progress", _("In progress")
     COMPLETED = "completed", _("Completed")
     CLOSED = "closed", _("Closed")

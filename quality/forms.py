@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from materials.models import Material
 from quality.models import CAPAKind, DeviationClass, DeviationSource, DeviationStatus, InspectionType, LimitKind
@@ -104,7 +105,7 @@ class CloseForm(SignatureForm):
 
 class CAPACreateForm(forms.Form):
     kind = forms.ChoiceField(label=_("Type"), choices=CAPAKind.choices)
-    action = forms.CharField(label=_("Action"), widget=forms.Textarea(attrs={"rows": 2}))
+    action = forms.CharField(label=pgettext_lazy("CAPA", "Action"), widget=forms.Textarea(attrs={"rows": 2}))
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=None)
     due_date = forms.DateField(label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}))
 

@@ -17,10 +17,9 @@ PERIOD_KINDS = [(k, v) for k, v in ReportKind.choices if k != ReportKind.BATCH]
 
 
 def _products():
-    return [("", _("All products"))] + [
-        (c, f"{c} {n}")
-        for c, n in Material.objects.filter(type="finished").order_by("code").values_list("code", "name")
-    ]
+    """The finished products, named in the reader's language (display_name) like everywhere else."""
+    products = Material.objects.filter(type="finished").order_by("code")
+    return [("", _("All products"))] + [(m.code, f"{m.code} {m.display_name}") for m in products]
 
 
 def _lines():

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from audit.gmp import GMPModel
 from mes.workflow import StateMachine, Transition
@@ -148,7 +149,7 @@ class Subscription(GMPModel):
 
 class DistributionStatus(models.TextChoices):
     SENT = "sent", _("Sent")
-    FAILED = "failed", _("Failed")
+    FAILED = "failed", pgettext_lazy("processing status", "Failed")
 
 
 class Distribution(GMPModel):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.template.loader import render_to_string
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
 from reports.builders import ReportData
 
@@ -16,7 +16,7 @@ def report_header(data: ReportData, *, generated_at, data_version: int, status: 
     )
     rows = [
         (gettext("Period"), f"{f.start.isoformat()} – {f.end.isoformat()}"),
-        (gettext("Filters"), filters or gettext("none")),
+        (pgettext("report parameters", "Filters"), filters or gettext("none")),
         (gettext("Generated at"), generated_at.strftime("%Y-%m-%d %H:%M:%S %Z")),
         (gettext("Data version"), gettext("audit trail entry %(seq)s") % {"seq": data_version}),
     ]

@@ -2,7 +2,7 @@ from django import template
 from django.urls import reverse
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext
 
 from equipment.models import MACHINE_STATE_CODES, MachineState
 from equipment.opcua.nodeids import status_words as words
@@ -46,7 +46,7 @@ def reading_value(tag, reading):
     if tag.kind == "state":
         return str(MACHINE_STATE_CODES.get(int(reading.value), MachineState.UNKNOWN).label)
     if tag.kind == "alarm":
-        return gettext("Active") if reading.value else gettext("No alarm")
+        return pgettext("alarm reading", "Active") if reading.value else gettext("No alarm")
     text = f"{reading.value:,.3f}".rstrip("0").rstrip(".") if tag.kind == "process" else f"{reading.value:,.0f}"
     return f"{text} {tag.unit}".strip()
 

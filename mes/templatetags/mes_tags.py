@@ -10,6 +10,7 @@ from django.utils.translation import get_language
 from audit.signatures import signature_is_valid, signatures_for
 from mes.generated import localized as _localized
 from mes.generated import localized_errors as _localized_errors
+from mes.roles import role_label as _role_label
 from mes.units import quantity_text
 
 register = template.Library()
@@ -43,6 +44,12 @@ def cell(value):
     if isinstance(value, Decimal | float):
         return quantity_text(value)
     return value
+
+
+@register.filter
+def role_label(code) -> str:
+    """A role code (group name, "qc") as people call the role, in the reader's language ("QC 检验员")."""
+    return _role_label(str(code))
 
 
 @register.filter

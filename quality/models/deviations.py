@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from audit.gmp import GMPModel
@@ -166,6 +168,16 @@ class DeviationLink(GMPModel):
 
     def __str__(self) -> str:
         return self.label or f"{self.object_type}#{self.object_id}"
+
+    @property
+    def type_label(self) -> str:
+        """The record type as people call it ("物料批"), found by name in the app registry so this app
+        still imports no other app's models; the stored code ("materials.lot") if that model is gone."""
+        try:
+            model = apps.get_model(self.object_type)
+        except (LookupError, ValueError):
+            return self.object_type
+        return capfirst(model._meta.verbose_name)
 
 
 DEVIATION_MACHINE = StateMachine(

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from audit.gmp import GMPModel
 from mes.workflow import StateMachine, Transition
@@ -14,7 +15,7 @@ from quality.models.specs import InspectionType, LimitKind, _plain
 
 
 class InspectionStatus(models.TextChoices):
-    DUE = "due", _("Due")
+    DUE = "due", pgettext_lazy("inspection status", "Due")
     IN_TESTING = "in_testing", _("In testing")
     PASSED = "passed", _("Passed")
     FAILED = "failed", _("Failed")

@@ -261,3 +261,15 @@ def test_users_list_has_bounded_queries(client_for, users, django_assert_max_num
     admin = client_for("admin")
     with django_assert_max_num_queries(14):
         assert admin.get(reverse("administration:user_list"), {"show": "all"}).status_code == 200
+
+
+def test_the_user_list_names_roles_as_people_call_them_in_the_readers_language(client_for, users):
+    """The roles column showed the group codes ("qc", "planner") in the Chinese screens (issue 17)."""
+    _create(users, username="zhou.min", roles=("qc",))
+    admin = client_for("admin")
+    english = admin.get(reverse("administration:user_list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "QC inspector / reviewer" in english
+    admin.cookies["django_language"] = "zh-hans"
+    chinese = admin.get(reverse("administration:user_list")).content.decode()
+    assert "质量控制员（检验/审核）" in chinese
+    assert "<td>qc</td>" not in chinese

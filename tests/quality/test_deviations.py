@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from audit.context import audit_context
@@ -226,3 +227,13 @@ def test_earlier_step_signatures_stay_valid_after_later_steps(users, password):
     services.deviation_close(user=users["qa"], deviation_id=dev.pk, closure_summary="ok", password=password)
     dev.refresh_from_db()
     assert all(signature_is_valid(s, dev) for s in signatures_for(dev))
+
+
+def test_a_linked_record_type_reads_as_people_call_it_in_the_readers_language(users, client_for):
+    """The deviation page printed "materials.lot" on the Chinese screens (issue 17)."""
+    dev = raise_dev(users, "minor", links=[("materials.lot", 3, "L-3"), ("gone.model", 1, "X-1")])
+    qa = client_for("qa")
+    qa.cookies["django_language"] = "zh-hans"
+    page = qa.get(reverse("quality:deviation_detail", args=[dev.pk])).content.decode()
+    assert "<td>物料批</td>" in page
+    assert "<td>gone.model</td>" in page  # a type no longer installed still says what it was

@@ -59,6 +59,14 @@ def test_production_page_shows_the_computed_figures(client_for, batches):
     assert ("FG-A", 2, 300.0, 287.0, "kg", 95.7) in rows  # fmt: skip
 
 
+def test_the_product_filter_names_products_in_the_readers_language(client_for, plant):
+    """The report pages' product list showed the English names on the Chinese screens (issue 17)."""
+    client = client_for("supervisor")
+    client.cookies["django_language"] = "zh-hans"
+    html = client.get(reverse("reports:report", args=["production"]), PERIOD).content.decode()
+    assert "FG-A 片剂" in html and "Product FG-A" not in html
+
+
 @pytest.mark.req("REP-2")
 def test_pdf_header_states_period_filters_time_and_data_version_in_chinese(batches):
     from django.utils import translation
