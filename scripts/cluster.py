@@ -118,8 +118,14 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.1) -> f
 def pg_ctl(port: int, *args: str) -> None:
     data = _data_dir(port)
     options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1"
-    argv = [str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(LOGS / f"pg{port}.log"), "-w"]
-    _run(_as_postgres([*argv, *args]))
+    log = LOGS / f"pg{port}.log"
+    # -t 180: on a loaded machine a start or a promotion may take longer than pg_ctl's default minute
+    argv = [str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(log), "-w", "-t", "180"]
+    try:
+        _run(_as_postgres([*argv, *args]))
+    except SystemExit as failure:  # say why: the server's own log is removed with a test's directory
+        tail = log.read_text(errors="replace")[-2000:] if log.exists() else "(no server log)"
+        raise SystemExit(f"{failure}\nserver log (last lines):\n{tail}") from None
 
 
 def pg_running(port: int) -> bool:
