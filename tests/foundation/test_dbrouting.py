@@ -1,7 +1,8 @@
 """Read routing against a real streaming replica (mes/dbrouting.py).
 
-The module starts a PostgreSQL 15 primary and a `pg_basebackup -R` standby of it on the cluster's ports
-(55432/55433, or MES_TEST_PG_PAIR_PORTS) with scripts/cluster.py's own functions, and registers the
+The module starts a PostgreSQL 15 primary and a `pg_basebackup -R` standby of it (ports 25432/25433, or
+MES_TEST_PG_PAIR_PORTS: outside the kernel's ephemeral range 32768-60999, where a client connection of
+the suite may hold the port) with scripts/cluster.py's own functions, and registers the
 standby as the `replica` alias for the test. The views below answer which server ran their query
 (`inet_server_port()`), so each test sees where a read really went: the test database (default) or the
 standby. Skipped only when the PostgreSQL 15 binaries are not installed.
@@ -61,7 +62,7 @@ def pair():
     import os
 
     cluster = _cluster_module()
-    primary, replica = (int(p) for p in os.environ.get("MES_TEST_PG_PAIR_PORTS", "55432,55433").split(","))
+    primary, replica = (int(p) for p in os.environ.get("MES_TEST_PG_PAIR_PORTS", "25432,25433").split(","))
     # Two xdist workers may each take part of this module: each starts its own pair on its own ports.
     offset = 10 * int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
     primary, replica = primary + offset, replica + offset

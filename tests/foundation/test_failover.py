@@ -1,7 +1,7 @@
 """Failover without restarting (issue 20): a multi-host DATABASE_URL (mes/dburl.py) against a real pair.
 
 The module starts a PostgreSQL 15 primary and its synchronous `pg_basebackup -R` standby with
-scripts/cluster.py's own functions, on ports of its own (55482/55483, or MES_TEST_PG_FAILOVER_PORTS;
+scripts/cluster.py's own functions, on ports of its own (25482/25483, outside the ephemeral port range, or MES_TEST_PG_FAILOVER_PORTS;
 +10 per xdist worker, as tests/foundation/test_dbrouting.py does), and registers the pair as one
 `failover` alias parsed from `postgres://...@h:p1,h:p2/mes?target_session_attrs=read-write`. The primary
 is then stopped (immediate, as a crash) and the standby promoted: the same Django process writes again
@@ -58,7 +58,7 @@ def _cluster_module():
 def pair():
     """A primary and its synchronous streaming standby, as `make cluster` makes them, in a temporary dir."""
     cluster = _cluster_module()
-    primary, replica = (int(p) for p in os.environ.get("MES_TEST_PG_FAILOVER_PORTS", "55482,55483").split(","))
+    primary, replica = (int(p) for p in os.environ.get("MES_TEST_PG_FAILOVER_PORTS", "25482,25483").split(","))
     offset = 10 * int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
     primary, replica = primary + offset, replica + offset
     for port in (primary, replica):
