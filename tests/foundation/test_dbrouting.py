@@ -10,12 +10,8 @@ standby. Skipped only when the PostgreSQL 15 binaries are not installed.
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
-import tempfile
 import time
 import types
-from pathlib import Path
 
 import dj_database_url
 import pytest
@@ -25,9 +21,8 @@ from django.test import RequestFactory, override_settings
 
 from mes import dbrouting
 from mes.dbrouting import PIN_COOKIE, REPLICA, ReplicaRouter, ReplicaRoutingMiddleware, replica_reads
+from tests.foundation.pgpair import PG_BIN, pg_pair
 
-ROOT = Path(__file__).resolve().parents[2]
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 pytestmark = [
     pytest.mark.skipif(not (PG_BIN / "pg_basebackup").exists(), reason="PostgreSQL 15 binaries not installed"),
     pytest.mark.django_db(transaction=True),
@@ -49,40 +44,14 @@ def _allow(connection) -> None:
     connection.ensure_connection = types.MethodType(_REAL["ensure_connection"], connection)
 
 
-def _cluster_module():
-    spec = importlib.util.spec_from_file_location("mes_cluster_script", ROOT / "scripts" / "cluster.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def pair():
     """A primary and its streaming standby, as `make cluster` makes them, in a temporary directory."""
-    import os
-
-    cluster = _cluster_module()
-    primary, replica = (int(p) for p in os.environ.get("MES_TEST_PG_PAIR_PORTS", "25432,25433").split(","))
-    # Two xdist workers may each take part of this module: each starts its own pair on its own ports.
-    offset = 10 * int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
-    primary, replica = primary + offset, replica + offset
-    for port in (primary, replica):
-        if cluster._port_open(port):
-            pytest.fail(f"port {port} is in use (a running `make cluster`? stop it first)")
-    root = Path(tempfile.mkdtemp(prefix="mes-pgpair-"))
-    cluster.VAR, cluster.LOGS, cluster.RUN = root, root / "log", root / "run"
-    cluster.PRIMARY_PORT, cluster.REPLICA_PORT = primary, replica
-    cluster.LOGS.mkdir(parents=True)
-    try:
-        cluster.pg_init_primary()
-        cluster.psql(primary, "CREATE TABLE probe (id serial PRIMARY KEY, note text)", database=cluster.DATABASE)
-        cluster.pg_make_replica(primary, replica)
-        yield cluster, primary, replica
-    finally:
-        for port in (replica, primary):
-            if cluster.pg_running(port):
-                cluster.pg_ctl(port, "stop", "-m", "immediate")
-        shutil.rmtree(root, ignore_errors=True)
+    with pg_pair(
+        module="mes_cluster_script", ports_variable="MES_TEST_PG_PAIR_PORTS", default_ports="25432,25433",
+        prefix="mes-pgpair-",
+    ) as made:  # fmt: skip
+        yield made
 
 
 @pytest.fixture

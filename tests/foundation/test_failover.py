@@ -11,12 +11,7 @@ PostgreSQL 15 binaries are not installed.
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import shutil
-import tempfile
 import types
-from pathlib import Path
 
 import pytest
 from django.core.signals import request_finished, request_started
@@ -24,9 +19,8 @@ from django.db import DatabaseError, connections
 
 from administration.services import backup
 from mes.dburl import database_url_parse
+from tests.foundation.pgpair import pg_pair
 
-ROOT = Path(__file__).resolve().parents[2]
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 ALIAS = "failover"
 
 
@@ -47,37 +41,14 @@ def test_a_single_host_url_is_parsed_as_before():
     assert (config["HOST"], config["PORT"], config["NAME"]) == ("db.plant", 6432, "mes")
 
 
-def _cluster_module():
-    spec = importlib.util.spec_from_file_location("mes_cluster_script_failover", ROOT / "scripts" / "cluster.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture
 def pair():
     """A primary and its synchronous streaming standby, as `make cluster` makes them, in a temporary dir."""
-    cluster = _cluster_module()
-    primary, replica = (int(p) for p in os.environ.get("MES_TEST_PG_FAILOVER_PORTS", "25482,25483").split(","))
-    offset = 10 * int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
-    primary, replica = primary + offset, replica + offset
-    for port in (primary, replica):
-        if cluster._port_open(port):
-            pytest.fail(f"port {port} is in use")
-    root = Path(tempfile.mkdtemp(prefix="mes-pgfailover-"))
-    cluster.VAR, cluster.LOGS, cluster.RUN = root, root / "log", root / "run"
-    cluster.PRIMARY_PORT, cluster.REPLICA_PORT = primary, replica
-    cluster.LOGS.mkdir(parents=True)
-    try:
-        cluster.pg_init_primary()
-        cluster.psql(primary, "CREATE TABLE probe (id serial PRIMARY KEY, note text)", database=cluster.DATABASE)
-        cluster.pg_make_replica(primary, replica)  # ends with synchronous commit on
-        yield cluster, primary, replica
-    finally:
-        for port in (replica, primary):
-            if cluster.pg_running(port):
-                cluster.pg_ctl(port, "stop", "-m", "immediate")
-        shutil.rmtree(root, ignore_errors=True)
+    with pg_pair(
+        module="mes_cluster_script_failover", ports_variable="MES_TEST_PG_FAILOVER_PORTS",
+        default_ports="25482,25483", prefix="mes-pgfailover-",
+    ) as made:  # fmt: skip
+        yield made
 
 
 @pytest.fixture
