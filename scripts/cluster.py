@@ -5,11 +5,11 @@
     scripts/cluster.py status          what runs, replica lag, HAProxy's view of the nodes
     scripts/cluster.py stop            stop everything it started (the data stays in the var dir)
     scripts/cluster.py stop --wipe     ... and delete the var dir
-    scripts/cluster.py drill client-address | web-kill | replica-stop | failover     (docs/faults.md)
+    scripts/cluster.py drill client-address | web-kill | web-drain | replica-stop | failover  (docs/faults.md)
 
-Ports (loopback only): PostgreSQL primary 55432, replica 55433; gunicorn nodes 8300, 8301 (8302 is
-free for a third); HAProxy 8399, its stats page 8398. Redis: the shared server's database MES_CLUSTER_REDIS_DB
-(49). Everything lives in MES_CLUSTER_DIR (var/cluster): the two data directories, logs, pid files
+Ports (loopback only, all defined in the PORTS block below): gunicorn nodes 8300, 8301 (8302 is free for
+a third); PostgreSQL primary 8354, replica 8355; HAProxy 8399, its stats page 8398 (and an admin socket,
+run/haproxy.sock). Redis: the shared server's database MES_CLUSTER_REDIS_DB (49). Everything lives in MES_CLUSTER_DIR (var/cluster): the two data directories, logs, pid files
 and the web nodes' MES_VAR_DIR (one shared directory, as on an NFS volume in a plant).
 
 PostgreSQL: `initdb` as the postgres user (trust on loopback: a local drill cluster, no password);
@@ -28,34 +28,44 @@ from __future__ import annotations
 
 import argparse
 import csv
+import http.client
 import io
 import json
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from http.cookiejar import CookieJar
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 PG_BIN = Path(os.environ.get("MES_PG_BIN", "/usr/lib/postgresql/15/bin"))
 VAR = Path(os.environ.get("MES_CLUSTER_DIR", ROOT / "var" / "cluster")).resolve()
 REDIS_DB = int(os.environ.get("MES_CLUSTER_REDIS_DB", "49"))
-PRIMARY_PORT, REPLICA_PORT = 55432, 55433
-WEB_PORTS = (8300, 8301)
-LB_PORT, STATS_PORT = 8399, 8398
+# --- PORTS: every port the cluster listens on, defined here only (docs/deployment.md and docs/faults.md
+# quote them). One block, 8300-8399, below the kernel's ephemeral range (32768-60999), where any client
+# connection's local end may hold a port ("Address already in use", as 55432 was), and clear of the rest of
+# the system: 8000 `make run`, 8101 balance simulator, 8765 load benchmark, 4840 OPC UA, 1883 MQTT, 9100
+# label printer, 5432/6379 the shared PostgreSQL and Redis, 25432-25493 the tests' PostgreSQL pairs.
+WEB_PORTS = (8300, 8301)  # gunicorn nodes; 8302 is free for a third
+PRIMARY_PORT, REPLICA_PORT = 8354, 8355  # PostgreSQL, first roles (after a failover state.json says which)
+STATS_PORT, LB_PORT = 8398, 8399  # HAProxy's stats page and its front end
 PROXY_SOURCE = "127.0.0.2"  # HAProxy's source address towards the nodes: the one trusted proxy
 DATABASE = "mes"
 SLOT = "mes_replica"
 STATE = VAR / "state.json"
 RUN = VAR / "run"
+ADMIN_SOCKET = RUN / "haproxy.sock"
 LOGS = VAR / "log"
 DEMO_USER = os.environ.get("MES_CLUSTER_USER", "supervisor")
 
@@ -96,8 +106,6 @@ def psql(port: int, sql: str, *, user: str = "postgres", database: str = "postgr
 
 
 def _port_open(port: int, host: str = "127.0.0.1") -> bool:
-    import socket
-
     with socket.socket() as s:
         s.settimeout(0.3)
         return s.connect_ex((host, port)) == 0
@@ -323,6 +331,8 @@ def start_web(state: dict, port: int) -> None:
 HAPROXY_CFG = """# written by scripts/cluster.py: HAProxy in front of the drill cluster's web nodes
 global
     maxconn 2000
+    # The admin socket: `drill web-drain` takes a node out with `set server web/NODE state drain`.
+    stats socket {admin} mode 600 level admin
 
 defaults
     mode http
@@ -360,23 +370,48 @@ listen stats
 """
 
 
+def haproxy_config(*, lb: int, stats: int, admin: Path, nodes: list[int]) -> str:
+    """HAPROXY_CFG for a front end on `lb` and one server per web node port (tests use it too)."""
+    servers = "\n".join(f"    server node{port} 127.0.0.1:{port}" for port in nodes)
+    return HAPROXY_CFG.format(lb=lb, stats=stats, source=PROXY_SOURCE, servers=servers, admin=admin)
+
+
 def start_haproxy() -> None:
-    servers = "\n".join(f"    server node{port} 127.0.0.1:{port}" for port in WEB_PORTS)
     config = VAR / "haproxy.cfg"
-    config.write_text(HAPROXY_CFG.format(lb=LB_PORT, stats=STATS_PORT, source=PROXY_SOURCE, servers=servers))
+    config.write_text(haproxy_config(lb=LB_PORT, stats=STATS_PORT, admin=ADMIN_SOCKET, nodes=list(WEB_PORTS)))
     _run(["haproxy", "-c", "-q", "-f", str(config)])
     spawn("haproxy", ["haproxy", "-db", "-f", str(config)], dict(os.environ))
     wait_until(lambda: _port_open(LB_PORT), 20, "haproxy listening")
 
 
-def haproxy_servers() -> dict[str, str]:
-    """HAProxy's own view of each web node (UP / DOWN ...), from its stats CSV."""
+def haproxy_stats() -> dict[str, dict[str, str]]:
+    """HAProxy's own figures for each web node, from its stats CSV: status (UP, DOWN, DRAIN ...), scur
+    (requests open on the node now), stot (requests sent to it so far)."""
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{STATS_PORT}/;csv", timeout=2) as response:
             text = response.read().decode().lstrip("# ")
     except OSError:
         return {}
-    return {row["svname"]: row["status"] for row in csv.DictReader(io.StringIO(text)) if row["pxname"] == "web"}
+    return {row["svname"]: row for row in csv.DictReader(io.StringIO(text)) if row["pxname"] == "web"}
+
+
+def haproxy_servers() -> dict[str, str]:
+    """HAProxy's view of each web node: UP / DOWN / DRAIN ..."""
+    return {name: row["status"] for name, row in haproxy_stats().items() if name != "BACKEND"}
+
+
+def haproxy_figure(server: str, column: str) -> int:
+    return int(haproxy_stats()[server][column] or 0)
+
+
+def haproxy_admin(command: str) -> str:
+    """One command on HAProxy's admin socket (HAProxy answers and closes); its answer."""
+    with socket.socket(socket.AF_UNIX) as connection:
+        connection.settimeout(5)
+        connection.connect(str(ADMIN_SOCKET))
+        connection.sendall(command.encode() + b"\n")
+        answer = b"".join(iter(lambda: connection.recv(4096), b""))
+    return answer.decode().strip()
 
 
 def start_celery(state: dict) -> None:
@@ -394,6 +429,8 @@ def cmd_start(args) -> int:
     for directory in (VAR, RUN, LOGS, VAR / "var"):
         directory.mkdir(parents=True, exist_ok=True)
     state = _state()
+    if {state["primary"], state.get("replica")} - {PRIMARY_PORT, REPLICA_PORT, None}:
+        raise SystemExit(f"{VAR} holds a cluster made on other ports ({state}): `scripts/cluster.py stop --wipe` first")
     fresh = not _data_dir(PRIMARY_PORT).exists()
     if fresh:
         print(f"initdb: primary on {PRIMARY_PORT}")
@@ -423,9 +460,13 @@ def cmd_start(args) -> int:
 
 
 def cmd_stop(args) -> int:
-    for name in ("haproxy", *(f"web{port}" for port in (*WEB_PORTS, 8302)), "worker", "beat"):
+    # Every node with a pid file (a third one started by hand too) and every data directory there is,
+    # whatever ports the script that made them used.
+    nodes = sorted(path.stem for path in RUN.glob("web*.pid"))
+    for name in ("haproxy", *nodes, "worker", "beat"):
         terminate(name)
-    for port in (PRIMARY_PORT, REPLICA_PORT):
+    for data in sorted(VAR.glob("pg[0-9]*")):
+        port = int(data.name[2:])
         if pg_running(port):
             pg_ctl(port, "stop", "-m", "fast")
     if getattr(args, "wipe", False):
@@ -493,47 +534,46 @@ class Client:
         return status
 
 
-import urllib.parse  # noqa: E402 - used by Client.post
+class Attempt(NamedTuple):
+    started: float  # time.monotonic()
+    ended: float
+    what: str  # the path, or the writer's user name
+    error: str  # "" when it succeeded
 
 
-class Load:
-    """Threads each looping GET `paths` through HAProxy; every answer counted, failures kept."""
+class Threads:
+    """Threads each sending one request after another through HAProxy until the `with` block ends; every
+    attempt kept with its start, end and outcome. A subclass says what a request is (`label`, `send`)."""
 
-    def __init__(self, paths: list[str], threads: int = 6, user: str = DEMO_USER) -> None:
-        self.paths = paths
+    pause_after_ok = pause_after_error = 0.0
+
+    def __init__(self, threads: int) -> None:
         self.stop = threading.Event()
         self.lock = threading.Lock()
-        self.ok = 0
-        self.failures: list[tuple[float, str, str]] = []
-        self.sources: dict[str, int] = {}
-        self.times: list[float] = []
-        self.clients = [Client() for _ in range(threads)]
-        for client in self.clients:
-            if client.login(user) not in (200, 302):
-                raise SystemExit("drill: demo log-in failed (is the demo data there?)")
-        self.threads = [threading.Thread(target=self._loop, args=(c,), daemon=True) for c in self.clients]
+        self.attempts: list[Attempt] = []
+        self.threads = [threading.Thread(target=self._loop, args=(n,), daemon=True) for n in range(threads)]
 
-    def _loop(self, client: Client) -> None:
+    def label(self, number: int, index: int) -> str:
+        raise NotImplementedError
+
+    def send(self, number: int, what: str) -> str:
+        """One request of thread `number`: "" when it succeeded, else what went wrong."""
+        raise NotImplementedError
+
+    def _loop(self, number: int) -> None:
         index = 0
         while not self.stop.is_set():
-            path = self.paths[index % len(self.paths)]
             index += 1
-            started = time.monotonic()
+            what, started = self.label(number, index), time.monotonic()
             try:
-                status, headers, _ = client.get(path)
-                error = "" if status == 200 else f"HTTP {status}"
+                error = self.send(number, what)
             except Exception as exc:  # noqa: BLE001 - every failure is counted, whatever it is
-                status, headers, error = 0, {}, exc.__class__.__name__
+                error = exc.__class__.__name__
             with self.lock:
-                self.times.append(time.monotonic() - started)
-                if error:
-                    self.failures.append((time.time(), path, error))
-                else:
-                    self.ok += 1
-                    source = headers.get("X-MES-Read-From", "-")
-                    self.sources[source] = self.sources.get(source, 0) + 1
+                self.attempts.append(Attempt(started, time.monotonic(), what, error))
+            time.sleep(self.pause_after_error if error else self.pause_after_ok)
 
-    def __enter__(self) -> Load:
+    def __enter__(self):
         for thread in self.threads:
             thread.start()
         return self
@@ -543,13 +583,55 @@ class Load:
         for thread in self.threads:
             thread.join(timeout=60)
 
+    def failed(self) -> list[Attempt]:
+        with self.lock:
+            return [attempt for attempt in self.attempts if attempt.error]
+
+    def in_flight(self, start: float, end: float) -> list[Attempt]:
+        """The attempts that were under way at some moment between `start` and `end`."""
+        with self.lock:
+            return [attempt for attempt in self.attempts if attempt.started < end and attempt.ended > start]
+
+
+class Load(Threads):
+    """Logged-in users each looping GET over `paths`; the answers counted by the server that read the
+    database for them (X-MES-Read-From)."""
+
+    def __init__(self, paths: list[str], threads: int = 6, user: str = DEMO_USER) -> None:
+        super().__init__(threads)
+        self.paths = paths
+        self.sources: dict[str, int] = {}
+        self.clients = [Client() for _ in range(threads)]
+        for client in self.clients:
+            if client.login(user) not in (200, 302):
+                raise SystemExit("drill: demo log-in failed (is the demo data there?)")
+
+    def label(self, number: int, index: int) -> str:
+        return self.paths[index % len(self.paths)]
+
+    def send(self, number: int, what: str) -> str:
+        status, headers, _ = self.clients[number].get(what)
+        if status != 200:
+            return f"HTTP {status}"
+        with self.lock:
+            source = headers.get("X-MES-Read-From", "-")
+            self.sources[source] = self.sources.get(source, 0) + 1
+        return ""
+
+    def served(self) -> int:
+        with self.lock:
+            return sum(1 for attempt in self.attempts if not attempt.error)
+
     def figures(self) -> dict:
-        times = sorted(self.times) or [0.0]
+        failed = self.failed()
+        with self.lock:
+            times = sorted(attempt.ended - attempt.started for attempt in self.attempts) or [0.0]
+            requests = len(self.attempts)
         return {
-            "requests": self.ok + len(self.failures),
-            "failed": len(self.failures),
-            "failures": [f"{path}: {error}" for _, path, error in self.failures[:10]],
-            "read_from": self.sources,
+            "requests": requests,
+            "failed": len(failed),
+            "failures": [f"{attempt.what}: {attempt.error}" for attempt in failed[:10]],
+            "read_from": dict(self.sources),
             "p50_ms": round(times[len(times) // 2] * 1000, 1),
             "p95_ms": round(times[int(len(times) * 0.95)] * 1000, 1),
         }
@@ -563,26 +645,82 @@ OPERATOR_PATHS = ["/", "/batches/", "/reports/"]
 
 def drill_web_kill() -> dict:
     """SIGKILL one web node (its gunicorn master and workers at once) under load; HAProxy's health
-    check takes it out; count failed requests and how long until HAProxy marks it DOWN."""
+    check takes it out. Counted: the requests in flight when the signal went (the users' side, through
+    HAProxy to either node; and HAProxy's count of requests open on the killed node just before), the
+    failures, and whether every failure was one of those in flight (a request sent after the signal must
+    not fail: HAProxy retries a refused connection or an empty answer on the other node); how long until
+    HAProxy marked the node DOWN."""
     victim = WEB_PORTS[1]
+    server = f"node{victim}"
     with Load(OPERATOR_PATHS, threads=6) as load:
         time.sleep(8)
-        before = load.ok
+        before = load.served()
+        open_on_node = haproxy_figure(server, "scur")
+        signalled_at = time.monotonic()
+        os.killpg(_pid(f"web{victim}"), signal.SIGKILL)  # the whole group: the master and its workers
         killed_at = time.monotonic()
-        terminate(f"web{victim}", signal.SIGKILL, timeout=5)
-        down_after = wait_until(lambda: haproxy_servers().get(f"node{victim}", "").startswith("DOWN"), 30, "node DOWN")
+        terminate(f"web{victim}", signal.SIGKILL, timeout=5)  # waits for the processes to be gone
+        gone_at = time.monotonic()
+        wait_until(lambda: haproxy_servers().get(server, "").startswith("DOWN"), 30, "node DOWN")
+        down_after = time.monotonic() - killed_at
         time.sleep(10)
-        after_kill = load.ok - before
-    print(f"  node{victim} killed; HAProxy marked it DOWN after {down_after:.1f} s; restarting it")
+        after_kill = load.served() - before
+    print(f"  {server} killed; HAProxy marked it DOWN after {down_after:.1f} s; restarting it")
     start_web(_state(), victim)
-    back = wait_until(lambda: haproxy_servers().get(f"node{victim}") == "UP", 30, "node UP again")
+    back = wait_until(lambda: haproxy_servers().get(server) == "UP", 30, "node UP again")
+    in_flight = load.in_flight(signalled_at, killed_at)
+    failed = load.failed()
     return {
         "drill": "web-kill",
         **load.figures(),
+        "in_flight_at_kill": len(in_flight),
+        "open_on_node_at_kill_haproxy": open_on_node,
+        "failed_in_flight": sum(1 for attempt in failed if attempt in in_flight),
+        "failed_not_in_flight": sum(1 for attempt in failed if attempt not in in_flight),
+        "every_failure_in_flight": all(attempt in in_flight for attempt in failed),
+        "started_while_dying": sum(1 for a in load.attempts if killed_at <= a.started < gone_at),
+        "processes_gone_after_ms": round((gone_at - killed_at) * 1000, 1),
         "served_after_kill": after_kill,
         "down_detected_s": round(down_after, 1),
         "back_up_s": round(back, 1),
-        "seconds_under_load": round(time.monotonic() - killed_at + 8, 1),
+    }
+
+
+def drill_web_drain() -> dict:
+    """Planned maintenance, the graceful counterpart of web-kill under the same load: HAProxy stops
+    sending the node new requests (`set server web/NODE state drain` on its admin socket); once the node
+    has no request open, gunicorn gets SIGTERM (it finishes what it has and exits); the node stays out
+    10 s (an upgrade), is started again, passes its health check and is put back (`state ready`).
+    Counted: failed requests (0 expected), requests HAProxy sent the node while it was drained (0)."""
+    node = WEB_PORTS[1]
+    server = f"node{node}"
+    with Load(OPERATOR_PATHS, threads=6) as load:
+        time.sleep(8)
+        open_at_drain = haproxy_figure(server, "scur")
+        drained_at = time.monotonic()
+        haproxy_admin(f"set server web/{server} state drain")
+        sent_at_drain = haproxy_figure(server, "stot")
+        idle_after = wait_until(lambda: haproxy_figure(server, "scur") == 0, 60, "no request open on the node")
+        terminate(f"web{node}", signal.SIGTERM, timeout=30)
+        stopped_after = time.monotonic() - drained_at
+        time.sleep(10)
+        start_web(_state(), node)
+        wait_until(lambda: haproxy_servers().get(server) == "DRAIN", 60, "node passing its health check")
+        sent_while_drained = haproxy_figure(server, "stot") - sent_at_drain
+        haproxy_admin(f"set server web/{server} state ready")
+        wait_until(lambda: haproxy_servers().get(server) == "UP", 30, "node UP")
+        ready_at, sent_at_ready = time.monotonic(), haproxy_figure(server, "stot")
+        time.sleep(5)
+        sent_after_ready = haproxy_figure(server, "stot") - sent_at_ready
+    return {
+        "drill": "web-drain",
+        **load.figures(),
+        "open_on_node_at_drain_haproxy": open_at_drain,
+        "node_idle_after_s": round(idle_after, 1),
+        "node_stopped_after_s": round(stopped_after, 1),
+        "sent_to_node_while_drained": sent_while_drained,
+        "sent_to_node_5s_after_ready": sent_after_ready,
+        "out_of_service_s": round(ready_at - drained_at, 1),
     }
 
 
@@ -614,55 +752,33 @@ def drill_replica_stop() -> dict:
     }
 
 
-class Writers:
-    """Threads each sending audited writes (failed log-ins, each with its own user name) through
-    HAProxy in a loop; every attempt kept with its start and end (monotonic) and outcome."""
+class Writers(Threads):
+    """Audited writes through HAProxy: failed log-ins, each with its own user name (MARKER-thread-index)."""
+
+    pause_after_ok, pause_after_error = 0.05, 0.5
 
     def __init__(self, marker: str, threads: int = 3) -> None:
+        super().__init__(threads)
         self.marker = marker
-        self.stop = threading.Event()
-        self.lock = threading.Lock()
-        self.attempts: list[tuple[float, float, str, str]] = []  # started, ended, name, error ("" = ok)
-        self.threads = [threading.Thread(target=self._loop, args=(n,), daemon=True) for n in range(threads)]
 
-    def _one(self, name: str) -> str:
+    def label(self, number: int, index: int) -> str:
+        return f"{self.marker}-{number}-{index}"
+
+    def send(self, number: int, what: str) -> str:
         client = Client()
-        try:
-            token = client.csrf("/accounts/login/")
-            form = {"csrfmiddlewaretoken": token, "username": name, "password": "x" * 12}
-            status, _, _ = client.post("/accounts/login/", form)
-            return "" if status == 200 else f"HTTP {status}"
-        except Exception as exc:  # noqa: BLE001 - every failure is counted, whatever it is
-            return exc.__class__.__name__
-
-    def _loop(self, number: int) -> None:
-        index = 0
-        while not self.stop.is_set():
-            index += 1
-            name, started = f"{self.marker}-{number}-{index}", time.monotonic()
-            error = self._one(name)
-            with self.lock:
-                self.attempts.append((started, time.monotonic(), name, error))
-            time.sleep(0.5 if error else 0.05)
+        token = client.csrf("/accounts/login/")
+        form = {"csrfmiddlewaretoken": token, "username": what, "password": "x" * 12}
+        status, _, _ = client.post("/accounts/login/", form)
+        return "" if status == 200 else f"HTTP {status}"
 
     def acknowledged(self) -> list[str]:
         with self.lock:
-            return [name for _, _, name, error in self.attempts if not error]
+            return [attempt.what for attempt in self.attempts if not attempt.error]
 
     def first_ok_started_after(self, moment: float) -> float | None:
         with self.lock:
-            ends = [end for start, end, _, error in self.attempts if start >= moment and not error]
+            ends = [a.ended for a in self.attempts if a.started >= moment and not a.error]
         return min(ends, default=None)
-
-    def __enter__(self) -> Writers:
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop.set()
-        for thread in self.threads:
-            thread.join(timeout=60)
 
 
 def drill_failover() -> dict:
@@ -732,8 +848,6 @@ def drill_failover() -> dict:
 
 def _failed_login(port: int, name: str, *, source: str, forged: str = "") -> int:
     """A failed log-in (an audited write) sent from `source` to `port`, with a forged header if given."""
-    import http.client
-
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30, source_address=(source, 0))
     connection.request("GET", "/accounts/login/")
     response = connection.getresponse()
@@ -778,6 +892,7 @@ def drill_client_address() -> dict:
 DRILLS = {
     "client-address": drill_client_address,
     "web-kill": drill_web_kill,
+    "web-drain": drill_web_drain,
     "replica-stop": drill_replica_stop,
     "failover": drill_failover,
 }
