@@ -117,9 +117,9 @@ def test_after_promotion_the_same_process_writes_to_the_new_primary(failover_ali
 def test_backup_and_restore_reach_the_primary_of_a_multi_host_url():
     """pg_dump/pg_restore and the backup's own connections are told to take the writable server."""
     config = database_url_parse(
-        "postgres://mes_owner@127.0.0.1:55482,127.0.0.1:55483/mes?target_session_attrs=read-write"
+        "postgres://mes_owner@127.0.0.1:25482,127.0.0.1:25483/mes?target_session_attrs=read-write"
     )
     args, env = backup._pg_params(config)
-    assert args[:4] == ["-h", "127.0.0.1,127.0.0.1", "-p", "55482,55483"]
+    assert args[:4] == ["-h", "127.0.0.1,127.0.0.1", "-p", "25482,25483"]
     assert env["PGTARGETSESSIONATTRS"] == "read-write"
     assert "PGTARGETSESSIONATTRS" not in backup._pg_params(database_url_parse("postgres://u@h:5432/mes"))[1]
