@@ -1,14 +1,25 @@
 """The audit trail records the client's real address behind a load balancer, and only a configured
-proxy is believed: a client that writes X-Forwarded-For itself is recorded under its own address."""
+proxy is believed: a client that writes X-Forwarded-For itself is recorded under its own address.
+
+The last test goes through a real HAProxy on loopback with `make cluster`'s own configuration
+(scripts/cluster.py: it connects to the node from 127.0.0.2, the trusted proxy, drops the client's
+X-Forwarded-For and writes its own); its front end listens on 25380 (+10 per xdist worker, or
+MES_TEST_HAPROXY_PORT), outside the kernel's ephemeral port range. Skipped only without haproxy."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import tempfile
 import urllib.request
+from pathlib import Path
 
 import pytest
 
 from audit.models import AuditEvent
 from mes.clientaddr import client_address
+from tests.foundation.pgpair import cluster_module
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -65,3 +76,45 @@ def test_a_spoofed_header_over_real_http_is_ignored(settings, live_server, users
     )
     opener.open(request)
     assert _login_event("qa").ip_address == "127.0.0.1"
+
+
+@pytest.fixture
+def balancer(live_server, settings):
+    """HAProxy as `make cluster` configures it, in front of the live server: (cluster module, HAProxy's
+    port, the node's port)."""
+    cluster = cluster_module("mes_cluster_script_balancer")
+    offset = 10 * int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
+    port = int(os.environ.get("MES_TEST_HAPROXY_PORT", "25380")) + offset
+    if cluster._port_open(port) or cluster._port_open(port + 1):
+        pytest.fail(f"port {port} or {port + 1} is in use")
+    settings.MES_TRUSTED_PROXIES = [f"{cluster.PROXY_SOURCE}/32"]  # as the cluster's nodes have it
+    root = Path(tempfile.mkdtemp(prefix="mes-haproxy-"))
+    config = root / "haproxy.cfg"
+    node = int(live_server.url.rsplit(":", 1)[1])
+    config.write_text(cluster.haproxy_config(lb=port, stats=port + 1, admin=root / "admin.sock", nodes=[node]))
+    with open(root / "haproxy.log", "wb") as log:
+        process = subprocess.Popen(["haproxy", "-db", "-f", str(config)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        cluster.STATS_PORT = port + 1
+        cluster.wait_until(lambda: cluster.haproxy_servers().get(f"node{node}") == "UP", 30, "node UP in HAProxy")
+        yield cluster, port, node
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _failed_login_address(username: str) -> str:
+    return AuditEvent.objects.get(action="auth.login_failed", username=username).ip_address
+
+
+@pytest.mark.skipif(shutil.which("haproxy") is None, reason="haproxy not installed")
+def test_through_a_real_haproxy_the_client_is_recorded_and_forged_headers_are_not(balancer, users):
+    cluster, port, node = balancer
+    # From 127.0.0.5 through HAProxy, with an X-Forwarded-For of the client's own making.
+    assert cluster._failed_login(port, "via-haproxy", source="127.0.0.5", forged="10.6.6.6") == 200
+    assert _failed_login_address("via-haproxy") == "127.0.0.5"
+    # Straight to the node from 127.0.0.1, forging a header that names the proxy: not believed.
+    forged = f"{cluster.PROXY_SOURCE}, 10.6.6.6"
+    assert cluster._failed_login(node, "straight-to-node", source="127.0.0.1", forged=forged) == 200
+    assert _failed_login_address("straight-to-node") == "127.0.0.1"
