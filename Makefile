@@ -56,7 +56,7 @@ load: install-dev
 
 ## make cluster: the scaled-out shape on loopback (scripts/cluster.py): PostgreSQL primary + streaming
 ## replica, two gunicorn nodes behind HAProxy on http://127.0.0.1:8399, Celery worker + beat;
-## make cluster CLUSTER_ARGS=stop | status | "drill web-kill" (docs/deployment.md, docs/faults.md)
+## make cluster CLUSTER_ARGS=stop | status | "drill web-drain" (docs/deployment.md, docs/faults.md)
 CLUSTER_ARGS ?= start
 cluster: install
 	$(BIN)/python scripts/cluster.py $(CLUSTER_ARGS)
