@@ -321,7 +321,7 @@ def terminate(name: str, sig: int = signal.SIGTERM, timeout: float = 20) -> None
 
 
 def start_web(state: dict, port: int) -> None:
-    argv = [str(BIN / "gunicorn"), "mes.wsgi:application", "--bind", f"127.0.0.1:{port}"]
+    argv = [str(BIN / "gunicorn"), "mes.wsgi:application", "--bind", f"127.0.0.1:{port}", "--no-control-socket"]
     argv += ["--workers", "2", "--threads", "4", "--graceful-timeout", "5", "--timeout", "60"]
     argv += ["--access-logfile", str(LOGS / f"access-{port}.log")]
     spawn(f"web{port}", argv, app_env(state))

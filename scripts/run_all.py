@@ -20,6 +20,7 @@ PROCESSES = {
         "mes.wsgi:application",
         "--bind",
         f"{HOST}:{PORT}",
+        "--no-control-socket",
         "--workers",
         "2",
         "--threads",

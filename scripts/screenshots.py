@@ -305,7 +305,7 @@ def main() -> int:
     if "--keep-db" not in sys.argv or not (WORK / "db.sqlite3").exists():
         prepare(env)
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
-    args = [gunicorn, "mes.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "2"]
+    args = [gunicorn, "mes.wsgi:application", "--bind", f"127.0.0.1:{port}", "--no-control-socket", "--workers", "2"]
     server = subprocess.Popen(args, cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:

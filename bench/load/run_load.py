@@ -97,7 +97,7 @@ def prepare(reuse: bool) -> dict:
 
 def start_servers() -> list[subprocess.Popen]:
     log = open(OUT / "servers.log", "w")  # noqa: SIM115 - kept open for the servers' lifetime
-    web = [str(BIN / "gunicorn"), "mes.wsgi:application", "--bind", f"127.0.0.1:{PORT}", "--workers", str(WORKERS),
+    web = [str(BIN / "gunicorn"), "mes.wsgi:application", "--bind", f"127.0.0.1:{PORT}", "--no-control-socket", "--workers", str(WORKERS),
            "--threads", str(THREADS), "--graceful-timeout", "5", "--access-logfile", str(OUT / "access.log")]  # fmt: skip
     worker = [str(BIN / "celery"), "-A", "mes", "worker", "--loglevel", "warning", "--concurrency", "2",
               "--max-tasks-per-child", "50", "-n", f"load{PORT}@%h"]  # fmt: skip

@@ -193,7 +193,7 @@ class Service:
 
 def gunicorn(env: dict, *, workers: int = 2, threads: int = 4) -> tuple[Service, str]:
     port = free_port()
-    argv = [str(BIN / "gunicorn"), "mes.wsgi:application", "--bind", f"127.0.0.1:{port}"]
+    argv = [str(BIN / "gunicorn"), "mes.wsgi:application", "--bind", f"127.0.0.1:{port}", "--no-control-socket"]
     argv += ["--workers", str(workers), "--threads", str(threads), "--graceful-timeout", "5", "--timeout", "60"]
     service = Service(argv, env, "gunicorn")
     wait_until(lambda: _port_open(port), 60, what="gunicorn listening")
