@@ -178,12 +178,17 @@ def step_screen(request, number: str, step: int):
     return render(request, "batches/step.html", context)
 
 
-def _entry(request, step_id: int) -> int:
-    """The id of the step's entry the form names (404 for another step's entry)."""
-    entry = Entry.objects.filter(pk=_int(request.POST.get("entry")), step_id=step_id).values_list("pk", flat=True)
-    if not entry:
+def _entry(request, number: str, step: int) -> int:
+    """The id of the entry the form names, of this batch's step (404 for another step's entry or an
+    unknown step): one query for the step and the entry."""
+    entry = (
+        Entry.objects.filter(pk=_int(request.POST.get("entry")), step__batch__number=number, step__number=step)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if entry is None:
         raise Http404
-    return entry[0]
+    return entry
 
 
 def _int(value) -> int:
@@ -195,12 +200,16 @@ def _int(value) -> int:
 
 def _step_action(request, number: str, step: int):
     """One operator action on the step (POST). The services load and lock what they change, so only
-    the step's id is looked up here (the batch number and the step number must match, as before)."""
-    current = StepExecution.objects.filter(batch__number=number, number=step).values_list("pk", flat=True).first()
-    if current is None:
-        raise Http404
+    the step's id is looked up here (the batch number and the step number must match, as before); a
+    value's entry is looked up with its step in one query."""
     user = request.user
     op = request.POST.get("op")
+    if op in ("record", "correct"):
+        entry = _entry(request, number, step)
+    else:
+        current = StepExecution.objects.filter(batch__number=number, number=step).values_list("pk", flat=True).first()
+        if current is None:
+            raise Http404
     password = request.POST.get("password", "")
     if op == "start":
         _attempt(
@@ -218,7 +227,7 @@ def _step_action(request, number: str, step: int):
             s.entry_record,
             _("Value recorded."),
             user=user,
-            entry=_entry(request, current),
+            entry=entry,
             value=request.POST.get("value", ""),
             version=request.POST.get("version", "0") or 0,
             comment=request.POST.get("comment", ""),
@@ -231,7 +240,7 @@ def _step_action(request, number: str, step: int):
             s.entry_correct,
             _("Value corrected."),
             user=user,
-            entry=_entry(request, current),
+            entry=entry,
             value=request.POST.get("value", ""),
             version=request.POST.get("version", "0") or 0,
             reason=request.POST.get("reason", ""),
