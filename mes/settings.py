@@ -459,7 +459,9 @@ LOGGING = {
     },
 }
 
-MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+# Django's default: a page's messages ride in a signed cookie (the session only when they do not fit),
+# so an operator's action and the page after it do not each write the session row.
+MESSAGE_STORAGE = "django.contrib.messages.storage.fallback.FallbackStorage"
 
 # --- Weigh & dispense (issue 19) ------------------------------------------------------------------
 # The network label printer for dispensed containers' ZPL labels (raw TCP, port 9100 by convention);
