@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, Q, prefetch_related_objects
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -152,7 +152,10 @@ def step_screen(request, number: str, step: int):
     user = request.user
     steps = s.step_outline(batch)
     prefix = reverse("batches:step", args=[batch.number, 0]).removesuffix("0/")  # one reverse, not one per step
-    entries = list(current.entries.select_related("entered_by").prefetch_related("corrections__corrected_by"))
+    entries = list(current.entries.select_related("entered_by"))
+    # The page lists corrections under recorded values only: a step with nothing recorded (every step
+    # before its scan) asks for none.
+    prefetch_related_objects([e for e in entries if e.recorded], "corrections__corrected_by")
     for e in entries:
         e.reading = s.machine_reading(e, current) if e.equipment_tag else None
     usability = None
