@@ -145,10 +145,13 @@ def step_screen(request, number: str, step: int):
     """The operator's one-step screen: scan to start, record values, sign, second-person verify."""
     if request.method == "POST":
         return _step_action(request, number, step)
-    batch = get_object_or_404(Batch.objects.select_related("product"), number=number)  # what the screen shows
+    # The step with its batch (and what the screen shows of both) in one query; 404 for either unknown.
     current = get_object_or_404(
-        StepExecution.objects.select_related("equipment", "performed_by"), batch=batch, number=step
+        StepExecution.objects.select_related("batch__product", "equipment", "performed_by"),
+        batch__number=number,
+        number=step,
     )
+    batch = current.batch
     user = request.user
     steps = s.step_outline(batch)
     prefix = reverse("batches:step", args=[batch.number, 0]).removesuffix("0/")  # one reverse, not one per step
