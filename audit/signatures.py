@@ -212,7 +212,9 @@ def signature_sign(
 
 
 def signatures_for(obj: models.Model) -> list[Signature]:
-    return list(Signature.objects.filter(object_type=object_label(obj), object_id=str(obj.pk)).select_related("signer"))
+    """The record's signatures. Each row holds its printed name, meaning and time (what is shown), so
+    the signer's account is not joined."""
+    return list(Signature.objects.filter(object_type=object_label(obj), object_id=str(obj.pk)))
 
 
 def signature_is_valid(signature: Signature, obj: models.Model) -> bool:
