@@ -18,8 +18,9 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from audit.signatures import SignatureError
 from batches import services as s
-from batches.models import BATCH_MACHINE, Batch, BatchStatus, Entry, EntryCorrection, StepExecution
+from batches.models import BATCH_MACHINE, Batch, BatchStatus, EntryCorrection, StepExecution
 from batches.pdf import record_context
+from batches.selectors import entry_id_of, step_id_of
 from batches.services.gates import step_materials
 from batches.services.hooks import release_decisions
 from batches.services.rework import batch_create_rework, rework_of
@@ -187,11 +188,7 @@ def step_screen(request, number: str, step: int):
 def _entry(request, number: str, step: int) -> int:
     """The id of the entry the form names, of this batch's step (404 for another step's entry or an
     unknown step): one query for the step and the entry."""
-    entry = (
-        Entry.objects.filter(pk=_int(request.POST.get("entry")), step__batch__number=number, step__number=step)
-        .values_list("pk", flat=True)
-        .first()
-    )
+    entry = entry_id_of(number, step, _int(request.POST.get("entry")))
     if entry is None:
         raise Http404
     return entry
@@ -213,7 +210,7 @@ def _step_action(request, number: str, step: int):
     if op in ("record", "correct"):
         entry = _entry(request, number, step)
     else:
-        current = StepExecution.objects.filter(batch__number=number, number=step).values_list("pk", flat=True).first()
+        current = step_id_of(number, step)
         if current is None:
             raise Http404
     password = request.POST.get("password", "")
