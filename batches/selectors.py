@@ -35,3 +35,15 @@ def entry_id_of(number: str, step: int, entry: int) -> int | None:
         f" JOIN {Batch._meta.db_table} b ON b.id = s.batch_id WHERE e.id = %s AND b.number = %s AND s.number = %s"
     )
     return _one(Entry, sql, [entry, number, step])
+
+
+def step_outline_rows(batch_id: int) -> list[tuple[int, int, str, bool]]:
+    """(id, number, status, allow_parallel) of the batch's steps in step order: the step screen and the
+    start check read it on every request."""
+    sql = (
+        f"SELECT id, number, status, allow_parallel FROM {StepExecution._meta.db_table}"
+        " WHERE batch_id = %s ORDER BY number, id"
+    )
+    with connections[router.db_for_read(StepExecution)].cursor() as cursor:
+        cursor.execute(sql, [batch_id])
+        return [(pk, number, status, bool(parallel)) for pk, number, status, parallel in cursor.fetchall()]

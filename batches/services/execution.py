@@ -31,6 +31,7 @@ from batches.models import (
     StepStatus,
     refuse_if_archived,
 )
+from batches.selectors import step_outline_rows
 from batches.services.gates import step_materials
 from batches.services.hooks import OUT_OF_RANGE, YIELD_OUT_OF_LIMITS, raise_deviation
 from batches.services.preparation import batch_bom_lines
@@ -107,7 +108,7 @@ class StepLink:
 
 def step_outline(batch: Batch) -> list[StepLink]:
     """The batch's steps in order, as StepLinks (one narrow query)."""
-    return [StepLink(*row) for row in batch.steps.values_list("pk", "number", "status", "allow_parallel")]
+    return [StepLink(*row) for row in step_outline_rows(batch.pk)]
 
 
 def step_blockers(step: StepExecution, steps: list[StepExecution] | list[StepLink]) -> list[str]:
