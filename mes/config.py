@@ -362,10 +362,10 @@ def _read(name: str) -> str | None:
     return _local_read(name)
 
 
-# Parameters every page reads (the idle time-out: the middleware and the page; whether a signature asks
-# for the user ID: the page's signature dialog). The first of them a request reads fetches them all in one
-# cache round trip instead of one each.
-PER_PAGE = ("auth.idle_timeout_minutes", "auth.signature_full_first")
+# Parameters every page reads (the idle time-out: the middleware and the page; the roles that need a
+# second factor: its middleware; whether a signature asks for the user ID: the page's signature dialog).
+# The first of them a request reads fetches them all in one cache round trip instead of one each.
+PER_PAGE = ("auth.idle_timeout_minutes", "auth.totp_roles", "auth.signature_full_first")
 
 
 def _read_many(names: list[str]) -> dict[str, str | None]:
