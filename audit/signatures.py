@@ -159,8 +159,9 @@ def signature_check_password(*, user, password: str, purpose: str = "", username
             raise SignatureError(_("The user ID or password is not correct. Nothing was signed."))
         raise SignatureError(_("The password is not correct. Nothing was signed."))
     guard.register_success(user=user, kind="signature")
-    if request is not None and getattr(request, "session", None) is not None:
-        request.session[SESSION_KEY] = True
+    session = getattr(request, "session", None) if request is not None else None
+    if session is not None and not session.get(SESSION_KEY):  # set once: a session written anew costs a save
+        session[SESSION_KEY] = True
 
 
 def signature_create(*, signer, obj: models.Model, meaning: str, reason: str = "", action: str = "") -> Signature:
@@ -211,7 +212,9 @@ def signature_sign(
 
 
 def signatures_for(obj: models.Model) -> list[Signature]:
-    return list(Signature.objects.filter(object_type=object_label(obj), object_id=str(obj.pk)).select_related("signer"))
+    """The record's signatures. Each row holds its printed name, meaning and time (what is shown), so
+    the signer's account is not joined."""
+    return list(Signature.objects.filter(object_type=object_label(obj), object_id=str(obj.pk)))
 
 
 def signature_is_valid(signature: Signature, obj: models.Model) -> bool:

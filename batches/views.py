@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, Q, prefetch_related_objects
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,8 +18,9 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from audit.signatures import SignatureError
 from batches import services as s
-from batches.models import BATCH_MACHINE, Batch, BatchStatus, Entry, EntryCorrection, StepExecution
+from batches.models import BATCH_MACHINE, Batch, BatchStatus, EntryCorrection, StepExecution
 from batches.pdf import record_context
+from batches.selectors import entry_id_of, step_id_of
 from batches.services.gates import step_materials
 from batches.services.hooks import release_decisions
 from batches.services.rework import batch_create_rework, rework_of
@@ -145,14 +146,20 @@ def step_screen(request, number: str, step: int):
     """The operator's one-step screen: scan to start, record values, sign, second-person verify."""
     if request.method == "POST":
         return _step_action(request, number, step)
-    batch = get_object_or_404(Batch.objects.select_related("product"), number=number)  # what the screen shows
+    # The step with its batch (and what the screen shows of both) in one query; 404 for either unknown.
     current = get_object_or_404(
-        StepExecution.objects.select_related("equipment", "performed_by"), batch=batch, number=step
+        StepExecution.objects.select_related("batch__product", "equipment", "performed_by"),
+        batch__number=number,
+        number=step,
     )
+    batch = current.batch
     user = request.user
     steps = s.step_outline(batch)
     prefix = reverse("batches:step", args=[batch.number, 0]).removesuffix("0/")  # one reverse, not one per step
-    entries = list(current.entries.select_related("entered_by").prefetch_related("corrections__corrected_by"))
+    entries = list(current.entries.select_related("entered_by"))
+    # The page lists corrections under recorded values only: a step with nothing recorded (every step
+    # before its scan) asks for none.
+    prefetch_related_objects([e for e in entries if e.recorded], "corrections__corrected_by")
     for e in entries:
         e.reading = s.machine_reading(e, current) if e.equipment_tag else None
     usability = None
@@ -178,12 +185,13 @@ def step_screen(request, number: str, step: int):
     return render(request, "batches/step.html", context)
 
 
-def _entry(request, step_id: int) -> int:
-    """The id of the step's entry the form names (404 for another step's entry)."""
-    entry = Entry.objects.filter(pk=_int(request.POST.get("entry")), step_id=step_id).values_list("pk", flat=True)
-    if not entry:
+def _entry(request, number: str, step: int) -> int:
+    """The id of the entry the form names, of this batch's step (404 for another step's entry or an
+    unknown step): one query for the step and the entry."""
+    entry = entry_id_of(number, step, _int(request.POST.get("entry")))
+    if entry is None:
         raise Http404
-    return entry[0]
+    return entry
 
 
 def _int(value) -> int:
@@ -195,12 +203,16 @@ def _int(value) -> int:
 
 def _step_action(request, number: str, step: int):
     """One operator action on the step (POST). The services load and lock what they change, so only
-    the step's id is looked up here (the batch number and the step number must match, as before)."""
-    current = StepExecution.objects.filter(batch__number=number, number=step).values_list("pk", flat=True).first()
-    if current is None:
-        raise Http404
+    the step's id is looked up here (the batch number and the step number must match, as before); a
+    value's entry is looked up with its step in one query."""
     user = request.user
     op = request.POST.get("op")
+    if op in ("record", "correct"):
+        entry = _entry(request, number, step)
+    else:
+        current = step_id_of(number, step)
+        if current is None:
+            raise Http404
     password = request.POST.get("password", "")
     if op == "start":
         _attempt(
@@ -218,7 +230,7 @@ def _step_action(request, number: str, step: int):
             s.entry_record,
             _("Value recorded."),
             user=user,
-            entry=_entry(request, current),
+            entry=entry,
             value=request.POST.get("value", ""),
             version=request.POST.get("version", "0") or 0,
             comment=request.POST.get("comment", ""),
@@ -231,7 +243,7 @@ def _step_action(request, number: str, step: int):
             s.entry_correct,
             _("Value corrected."),
             user=user,
-            entry=_entry(request, current),
+            entry=entry,
             value=request.POST.get("value", ""),
             version=request.POST.get("version", "0") or 0,
             reason=request.POST.get("reason", ""),

@@ -54,6 +54,11 @@ def _user_key(user_id: int) -> str:
     return f"mes:perm:user:{user_id}"
 
 
+def local_generation() -> int:
+    """This process's permission generation: answers kept on a user object are valid while it holds."""
+    return _local["gen"]
+
+
 def role_permissions(user, compute) -> frozenset[str]:
     """The user's role (model-level) permissions: `compute()` (the database) once per generation."""
     return _entry(user, compute)[0]

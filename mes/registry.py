@@ -72,8 +72,16 @@ def nav_items() -> list[NavItem]:
 
 
 def nav_items_for(user) -> list[NavItem]:
-    """The navigation entries the user may use (the menu and the home page's shortcuts ask alike)."""
-    return [i for i in _nav_items() if i.permission is None or permcache.holds(user, i.permission)]
+    """The navigation entries the user may use (the menu and the home page's shortcuts ask alike).
+
+    Kept on the user object as its permission answers are (mes.permcache.holds): the home page asks
+    twice per request."""
+    generation = permcache.local_generation()
+    kept = getattr(user, "_mes_nav_items", None)
+    if kept is None or kept[0] != generation:
+        items = [i for i in _nav_items() if i.permission is None or permcache.holds(user, i.permission)]
+        kept = user._mes_nav_items = (generation, items)
+    return list(kept[1])
 
 
 @functools.cache

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -29,7 +29,15 @@ def signature_full_first() -> bool:
 
 
 def security_is_locked(user) -> bool:
-    return UserSecurity.objects.filter(user_id=user.pk, locked_at__isnull=False).exists()
+    """Whether the account is locked. Asked on every request (the session's user is loaded through the
+    lock-out-aware backend) and at every signature: plain SQL on the primary, because building the
+    ORM's exists() cost several times the query itself."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {UserSecurity._meta.db_table} WHERE user_id = %s AND locked_at IS NOT NULL LIMIT 1",
+            [user.pk],
+        )
+        return cursor.fetchone() is not None
 
 
 def security_register_failure(*, username: str, kind: str) -> bool:
@@ -65,10 +73,14 @@ def security_register_failure(*, username: str, kind: str) -> bool:
 
 
 def security_register_success(*, user, kind: str) -> None:
-    """A successful log-in or signature ends the run of failures."""
-    UserSecurity.objects.filter(user_id=user.pk, locked_at__isnull=True).exclude(failed_attempts=0).update(
-        failed_attempts=0
-    )
+    """A successful log-in or signature ends the run of failures (plain SQL: every signature runs it, and
+    the ORM's update cost more CPU to build than to run)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {UserSecurity._meta.db_table} SET failed_attempts = 0"
+            " WHERE user_id = %s AND locked_at IS NULL AND failed_attempts <> 0",
+            [user.pk],
+        )
 
 
 def account_unlock(*, actor, user, reason: str) -> None:

@@ -197,6 +197,8 @@ LOGOUT_REDIRECT_URL = "login"
 MES_LOCKOUT_THRESHOLD = env_int("MES_LOCKOUT_THRESHOLD", 5, minimum=1, maximum=20)
 # Minutes without activity after which a session is ended.
 MES_IDLE_TIMEOUT_MINUTES = env_int("MES_IDLE_TIMEOUT_MINUTES", 15, minimum=1, maximum=480)
+# Django's database sessions, read with one plain statement per request (mes/sessions.py).
+SESSION_ENGINE = "mes.sessions"
 SESSION_COOKIE_AGE = 12 * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
@@ -459,7 +461,9 @@ LOGGING = {
     },
 }
 
-MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+# Django's default: a page's messages ride in a signed cookie (the session only when they do not fit),
+# so an operator's action and the page after it do not each write the session row.
+MESSAGE_STORAGE = "django.contrib.messages.storage.fallback.FallbackStorage"
 
 # --- Weigh & dispense (issue 19) ------------------------------------------------------------------
 # The network label printer for dispensed containers' ZPL labels (raw TCP, port 9100 by convention);

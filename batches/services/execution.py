@@ -31,6 +31,7 @@ from batches.models import (
     StepStatus,
     refuse_if_archived,
 )
+from batches.selectors import step_outline_rows
 from batches.services.gates import step_materials
 from batches.services.hooks import OUT_OF_RANGE, YIELD_OUT_OF_LIMITS, raise_deviation
 from batches.services.preparation import batch_bom_lines
@@ -107,7 +108,7 @@ class StepLink:
 
 def step_outline(batch: Batch) -> list[StepLink]:
     """The batch's steps in order, as StepLinks (one narrow query)."""
-    return [StepLink(*row) for row in batch.steps.values_list("pk", "number", "status", "allow_parallel")]
+    return [StepLink(*row) for row in step_outline_rows(batch.pk)]
 
 
 def step_blockers(step: StepExecution, steps: list[StepExecution] | list[StepLink]) -> list[str]:
@@ -120,7 +121,13 @@ def step_blockers(step: StepExecution, steps: list[StepExecution] | list[StepLin
 
 
 def _lock_step(step_id: int) -> StepExecution:
-    return StepExecution.objects.select_for_update(of=("self",)).select_related("batch", "equipment").get(pk=step_id)
+    """The step, locked, with its batch (and the batch's recipe: the executor's training is checked on it)
+    and its equipment."""
+    return (
+        StepExecution.objects.select_for_update(of=("self",))
+        .select_related("batch__recipe", "equipment")
+        .get(pk=step_id)
+    )
 
 
 # --- confirm (scan) and start a step ---------------------------------------------------------
@@ -128,44 +135,48 @@ def step_start(*, user, step: StepExecution | int, scan: str, how: str = How.SCA
     """Scan the equipment barcode (or the step code when no equipment is used) to start the step."""
 
     step_id = step.pk if isinstance(step, StepExecution) else step
-    current = StepExecution.objects.select_related("batch__recipe").get(pk=step_id)
-    batch = current.batch
-    require_executor(user, batch)
-    _running(batch, current)
-    code = (scan or "").strip().upper()
-    if current.status != StepStatus.PENDING:
-        raise ValidationError(_("Step %(n)s has already been started.") % {"n": current.number})
-    blockers = step_blockers(current, step_outline(batch))
-    if blockers:
-        raise ValidationError(blockers)
-    equipment = None
-    if current.equipment_class:
-        equipment = Equipment.objects.filter(code__iexact=code).select_related("equipment_class").first()
-        if equipment is None:
-            raise ValidationError(_("“%(c)s” is not a known equipment barcode.") % {"c": scan})
-        if equipment.equipment_class.code != current.equipment_class:
+    with transaction.atomic():
+        # One load of the step, locked, for the checks and the write (it was read, then read again locked).
+        current = _lock_step(step_id)
+        batch = current.batch
+        require_executor(user, batch)
+        _running(batch, current)
+        code = (scan or "").strip().upper()
+        if current.status != StepStatus.PENDING:
+            raise ValidationError(_("Step %(n)s has already been started.") % {"n": current.number})
+        blockers = step_blockers(current, step_outline(batch))
+        if blockers:
+            raise ValidationError(blockers)
+        equipment = None
+        if current.equipment_class:
+            equipment = Equipment.objects.filter(code__iexact=code).select_related("equipment_class").first()
+            if equipment is None:
+                raise ValidationError(_("“%(c)s” is not a known equipment barcode.") % {"c": scan})
+            if equipment.equipment_class.code != current.equipment_class:
+                raise ValidationError(
+                    _("%(e)s is a %(cls)s; this step needs a %(need)s.")
+                    % {"e": equipment.code, "cls": equipment.equipment_class.code, "need": current.equipment_class}
+                )
+            if equipment.current_batch_id != batch.pk:
+                verdict = equipment_check_usable(equipment=equipment, product=batch.product)
+                if not verdict.ok:
+                    raise ValidationError([_("%(e)s cannot be used:") % {"e": equipment.code}, *verdict.reasons])
+        elif code != step_code(current).upper():
             raise ValidationError(
-                _("%(e)s is a %(cls)s; this step needs a %(need)s.")
-                % {"e": equipment.code, "cls": equipment.equipment_class.code, "need": current.equipment_class}
+                _("This barcode is not step %(n)s of batch %(b)s.") % {"n": current.number, "b": batch}
             )
-        if equipment.current_batch_id != batch.pk:
-            verdict = equipment_check_usable(equipment=equipment, product=batch.product)
-            if not verdict.ok:
-                raise ValidationError([_("%(e)s cannot be used:") % {"e": equipment.code}, *verdict.reasons])
-    elif code != step_code(current).upper():
-        raise ValidationError(_("This barcode is not step %(n)s of batch %(b)s.") % {"n": current.number, "b": batch})
-    with transaction.atomic(), audit_context(actor=user, action="batches.step.start"):
-        locked = _lock_step(step_id)
-        if locked.status != StepStatus.PENDING:
-            raise EntryConflict(_("Step %(n)s was started by someone else just now.") % {"n": locked.number})
-        if equipment is not None and equipment.current_batch_id != batch.pk:
-            equipment_start_use(equipment=equipment, batch=batch, user=user, step=f"{locked.number}. {locked.title}")
-        locked.status = StepStatus.ACTIVE
-        locked.equipment = equipment
-        locked.started_by = user
-        locked.started_at = timezone.now()
-        locked.start_how = how if how in How.values else How.MANUAL
-        locked.save()
+        with audit_context(actor=user, action="batches.step.start"):
+            locked = current  # locked before its status was checked: nobody can have started it since
+            if equipment is not None and equipment.current_batch_id != batch.pk:
+                equipment_start_use(
+                    equipment=equipment, batch=batch, user=user, step=f"{locked.number}. {locked.title}"
+                )
+            locked.status = StepStatus.ACTIVE
+            locked.equipment = equipment
+            locked.started_by = user
+            locked.started_at = timezone.now()
+            locked.start_how = how if how in How.values else How.MANUAL
+            locked.save()
     return locked
 
 
@@ -252,71 +263,86 @@ def entry_record(
     the version the user saw: if someone recorded the value meanwhile, nothing is overwritten.
     """
     entry_id = entry.pk if isinstance(entry, Entry) else entry
-    current = Entry.objects.select_related("batch__recipe", "step__equipment").get(pk=entry_id)
-    batch, step = current.batch, current.step
-    require_executor(user, batch)
-    _running(batch, step)
-    if step.status != StepStatus.ACTIVE:
-        raise ValidationError(_("Start step %(n)s first (scan its barcode).") % {"n": step.number})
-    comment, override_reason = (comment or "").strip(), (override_reason or "").strip()
-    value = (value or "").strip()
-    reading = machine_reading(current, step)
-    machine_text = _fmt_number(reading.value) if reading is not None else ""
-    if not value and reading is not None:
-        value, how = machine_text, How.MACHINE
-    if not value:
-        raise ValidationError(_("Enter a value for %(n)s.") % {"n": current.display_name})
-    number, ok = _parse(current, value)
-    value = stored_value(current, value)
-    if reading is not None:
-        if number is not None and number == Decimal(machine_text):
-            how = How.MACHINE
-        elif not override_reason:
-            raise ValidationError(
-                _("%(n)s was read from the machine (%(v)s %(u)s). Give a reason to record another value.")
-                % {"n": current.display_name, "v": machine_text, "u": current.unit}
-            )
-        else:
-            how = How.MANUAL
-    elif current.equipment_tag:
-        # Bound to a machine tag but nothing was captured: typing it is an exception the review sees.
-        if not override_reason:
-            raise ValidationError(
-                _(
-                    "%(n)s must be read from the machine, but no value of %(t)s has been captured. Give a reason"
-                    " to type it: it will be flagged as missing machine data for the review."
+    with transaction.atomic():
+        # One load of the entry, locked, for the checks and the write (it was read, then read again locked).
+        current = _lock_entry(entry_id)
+        batch, step = current.batch, current.step
+        require_executor(user, batch)
+        _running(batch, step)
+        if step.status != StepStatus.ACTIVE:
+            raise ValidationError(_("Start step %(n)s first (scan its barcode).") % {"n": step.number})
+        comment, override_reason = (comment or "").strip(), (override_reason or "").strip()
+        value = (value or "").strip()
+        reading = machine_reading(current, step)
+        machine_text = _fmt_number(reading.value) if reading is not None else ""
+        if not value and reading is not None:
+            value, how = machine_text, How.MACHINE
+        if not value:
+            raise ValidationError(_("Enter a value for %(n)s.") % {"n": current.display_name})
+        number, ok = _parse(current, value)
+        value = stored_value(current, value)
+        if reading is not None:
+            if number is not None and number == Decimal(machine_text):
+                how = How.MACHINE
+            elif not override_reason:
+                raise ValidationError(
+                    _("%(n)s was read from the machine (%(v)s %(u)s). Give a reason to record another value.")
+                    % {"n": current.display_name, "v": machine_text, "u": current.unit}
                 )
-                % {"n": current.display_name, "t": current.equipment_tag}
-            )
-        how = How.MANUAL
-    if not ok and not comment:
-        raise ValidationError(value_refusal(current, value))
-    with transaction.atomic(), audit_context(actor=user, action="batches.entry.record", reason=comment):
-        locked = Entry.objects.select_for_update(of=("self",)).select_related("step__batch").get(pk=entry_id)
-        _check_version(locked, version)  # the step and batch joined: the audit event names the entry by them
-        locked.value = value
-        locked.numeric_value = number
-        locked.in_range = ok
-        locked.comment = comment
-        locked.how = how if how in How.values else How.MANUAL
-        locked.machine_value = machine_text
-        locked.override_reason = override_reason if current.equipment_tag and how != How.MACHINE else ""
-        locked.entered_by = user
-        locked.entered_at = timezone.now()
-        locked.version += 1
-        if not ok:
-            locked.deviation_ref = raise_deviation(
-                user=user,
-                batch=batch,
-                title=OUT_OF_RANGE(n=current.name, s=step.number),
-                description=OUT_OF_RANGE_DESCRIPTION
-                % {"v": value, "u": current.unit, "l": english_limits(current), "c": comment},
-                source="parameter",
-                classification="major" if current.critical else "minor",
-                links=[locked],
-            )
-        locked.save()
+            else:
+                how = How.MANUAL
+        elif current.equipment_tag:
+            # Bound to a machine tag but nothing was captured: typing it is an exception the review sees.
+            if not override_reason:
+                raise ValidationError(
+                    _(
+                        "%(n)s must be read from the machine, but no value of %(t)s has been captured. Give a reason"
+                        " to type it: it will be flagged as missing machine data for the review."
+                    )
+                    % {"n": current.display_name, "t": current.equipment_tag}
+                )
+            how = How.MANUAL
+        if not ok and not comment:
+            raise ValidationError(value_refusal(current, value))
+        with audit_context(actor=user, action="batches.entry.record", reason=comment):
+            locked = current
+            _check_version(locked, version)
+            locked.value = value
+            locked.numeric_value = number
+            locked.in_range = ok
+            locked.comment = comment
+            locked.how = how if how in How.values else How.MANUAL
+            locked.machine_value = machine_text
+            locked.override_reason = override_reason if current.equipment_tag and how != How.MACHINE else ""
+            locked.entered_by = user
+            locked.entered_at = timezone.now()
+            locked.version += 1
+            if not ok:
+                locked.deviation_ref = raise_deviation(
+                    user=user,
+                    batch=batch,
+                    title=OUT_OF_RANGE(n=current.name, s=step.number),
+                    description=OUT_OF_RANGE_DESCRIPTION
+                    % {"v": value, "u": current.unit, "l": english_limits(current), "c": comment},
+                    source="parameter",
+                    classification="major" if current.critical else "minor",
+                    links=[locked],
+                )
+            locked.save()
     return locked
+
+
+def _lock_entry(entry_id: int) -> Entry:
+    """The entry, locked, with what its checks read (batch and recipe, step and equipment). The step's
+    batch is the entry's own batch row: the audit event names the entry by both without another query."""
+    entry = (
+        Entry.objects.select_for_update(of=("self",))
+        .select_related("batch__recipe", "step__equipment")
+        .get(pk=entry_id)
+    )
+    if entry.step.batch_id == entry.batch_id:
+        entry.step.batch = entry.batch
+    return entry
 
 
 def _check_version(locked: Entry, version) -> None:
@@ -352,8 +378,9 @@ def step_sign(*, user, step: StepExecution | int, password: str, material_except
     _signed_already(current, user)
     if current.status != StepStatus.ACTIVE:
         raise ValidationError(_("Step %(n)s is not in progress.") % {"n": current.number})
-    _capture_machine_values(user, current)
     entries = list(current.entries.all())
+    if _capture_machine_values(user, current, entries):
+        entries = list(current.entries.all())  # read again: the captured values were recorded
     no_machine = [e.display_name for e in entries if not e.recorded and e.equipment_tag]
     if no_machine:
         raise ValidationError(
@@ -406,11 +433,15 @@ def _verified_already(step: StepExecution, verifier) -> None:
         raise AlreadyDone(_("Step %(n)s is already verified by you.") % {"n": step.number})
 
 
-def _capture_machine_values(user, step: StepExecution) -> None:
-    """Unrecorded values bound to a machine tag take the captured machine value at sign-off."""
-    for entry in step.entries.filter(entered_at__isnull=True).exclude(equipment_tag=""):
-        if machine_reading(entry, step) is not None:
+def _capture_machine_values(user, step: StepExecution, entries: list[Entry]) -> bool:
+    """Unrecorded values bound to a machine tag take the captured machine value at sign-off. The step's
+    entries are those just loaded (no query of their own); True when a value was recorded."""
+    captured = False
+    for entry in entries:
+        if entry.entered_at is None and entry.equipment_tag and machine_reading(entry, step) is not None:
             entry_record(user=user, entry=entry, value="", version=entry.version, how=How.MACHINE)
+            captured = True
+    return captured
 
 
 def step_complete(step: StepExecution) -> bool:

@@ -61,13 +61,14 @@ def step_materials(step: StepExecution) -> list[StepMaterial]:
     waste), in the material's stock unit; the required quantity is scaled to the batch size.
     """
 
-    record = BatchRecord.objects.filter(batch_id=step.batch_id).first()
-    if record is None:
+    # The snapshot alone: the record's other columns (its PDF, balance, checksum) are not read here.
+    snapshot = BatchRecord.objects.filter(batch_id=step.batch_id).values_list("snapshot", flat=True).first()
+    if snapshot is None:
         return []
-    lines = [b for b in record.snapshot.get("bom", []) if b.get("step_number") == step.number]
+    lines = [b for b in snapshot.get("bom", []) if b.get("step_number") == step.number]
     if not lines:
         return []
-    factor = batch_scale(step.batch, record.snapshot)
+    factor = batch_scale(step.batch, snapshot)
     materials = Material.objects.in_bulk([b["material"] for b in lines], field_name="code")
     result = []
     for b in sorted(lines, key=lambda b: b["position"]):
