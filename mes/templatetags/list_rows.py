@@ -10,12 +10,12 @@ same functions the template called (escape, the fast `truncatechars`/`date`, `lo
 
 from __future__ import annotations
 
+import html
 from urllib.parse import quote
 
 from django import template
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
-from django.utils.html import escape
 from django.utils.safestring import SafeString
 from django.utils.timezone import template_localtime
 
@@ -46,6 +46,11 @@ class _Path:
         return reverse(self.name, args=texts)
 
 
+def escape(value) -> str:
+    """django.utils.html.escape for the plain values of a row (without its lazy-string wrapper)."""
+    return html.escape(str(value))
+
+
 def _local_date(value, fmt: str) -> str:
     return date(template_localtime(value), fmt)
 
@@ -63,10 +68,11 @@ def _audit_row(e, detail: _Path, history: _Path) -> str:
         url = escape(history(e.object_type, e.object_id or "-"))
         record = f'<a href="{url}">{escape(e.object_type)} {escape(truncatechars(e.object_repr, 40))}</a>'
     changes = "".join(_audit_change(name, old, new) for name, old, new in e.changes()[:4])
+    at = template_localtime(e.timestamp)
     return (
         f'\n    <tr><td><a href="{escape(detail(e.seq))}">{e.seq}</a></td>\n'
-        f'      <td><span class="nowrap">{escape(_local_date(e.timestamp, "Y-m-d"))}</span> '
-        f'<span class="nowrap">{escape(_local_date(e.timestamp, "H:i:s"))}</span></td>'
+        f'      <td><span class="nowrap">{escape(date(at, "Y-m-d"))}</span> '
+        f'<span class="nowrap">{escape(date(at, "H:i:s"))}</span></td>'
         f"<td>{escape(e.username)}</td><td><code>{dotted_breaks(e.action)}</code></td>\n"
         f'      <td class="record">{record}</td>\n'
         f'      <td class="changes">{changes}</td>\n'
