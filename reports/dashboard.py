@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.apps import apps
-from django.db.models import Count, IntegerField, Min, Q, Sum
+from django.db.models import Count, IntegerField, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Cast
 
 from batches.models import EntryCorrection, HistoricalBatch
@@ -100,16 +100,19 @@ def _int(field: str):
 
 def schedule_adherence(filters: Filters, now: dt.datetime) -> kpis.AdherenceResult:
     """Batches with a planned end (their order's): on time, late, still open past it."""
-    qs = sources.batch_queryset(filters).filter(order__isnull=False)
-    planned_end = dict(qs.values_list("id", "order__planned_end"))
-    done = dict(
-        HistoricalBatch.objects.filter(status="completed", id__in=qs.values("id"))
+    # One query: each batch's first completion is a correlated subquery, so the costly batch set is
+    # built and compiled once (it was twice: the batches, then their completions by batch id).
+    first_done = (
+        HistoricalBatch.objects.filter(status="completed", id=OuterRef("pk"))
         .values("id")
         .annotate(t=Min("history_date"))
-        .values_list("id", "t")
+        .values("t")
     )
-    facts = [
-        kpis.BatchFact(i, "", "", "", "", Decimal(0), planned_end=end, completed_at=done.get(i))
-        for i, end in planned_end.items()
-    ]
+    rows = (
+        sources.batch_queryset(filters)
+        .filter(order__isnull=False)
+        .annotate(done=Subquery(first_done))
+        .values_list("id", "order__planned_end", "done")
+    )
+    facts = [kpis.BatchFact(i, "", "", "", "", Decimal(0), planned_end=end, completed_at=done) for i, end, done in rows]
     return kpis.schedule_adherence(facts, now)

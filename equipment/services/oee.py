@@ -132,14 +132,20 @@ def oee_for_equipment(equipment: list[Equipment], start: dt.datetime, end: dt.da
         changes[eq_id].append((at, to))
     kinds = (TagKind.STATE, TagKind.GOOD_COUNT, TagKind.REJECT_COUNT)
     last_before = TagReading.objects.filter(tag=OuterRef("pk"), source_ts__lte=start).order_by("-source_ts")
-    tags = list(
-        EquipmentTag.objects.filter(equipment_id__in=ids, kind__in=kinds).annotate(
-            v0=Subquery(last_before.values("value")[:1]), s0=Subquery(last_before.values("status_code")[:1])
-        )
-    )
+    # Tags as plain rows grouped by equipment: the dashboard asks for every equipment of the plant on
+    # each request, and model instances and a scan of all tags per equipment were a share of its CPU.
+    tags: dict[int, list[tuple]] = defaultdict(list)
+    for tag in (
+        EquipmentTag.objects.filter(equipment_id__in=ids, kind__in=kinds)
+        .annotate(v0=Subquery(last_before.values("value")[:1]), s0=Subquery(last_before.values("status_code")[:1]))
+        .order_by("pk")
+        .values_list("pk", "equipment_id", "kind", "v0", "s0")
+    ):
+        tags[tag[1]].append(tag)
     readings: dict[int, list] = defaultdict(list)
+    tag_ids = [tag[0] for rows in tags.values() for tag in rows]
     for tag_id, ts, value, status in (
-        TagReading.objects.filter(tag__in=tags, source_ts__gt=start, source_ts__lt=end)
+        TagReading.objects.filter(tag_id__in=tag_ids, source_ts__gt=start, source_ts__lt=end)
         .order_by("source_ts")
         .values_list("tag_id", "source_ts", "value", "status_code")
     ):
@@ -151,16 +157,16 @@ def oee_for_equipment(equipment: list[Equipment], start: dt.datetime, end: dt.da
         item = Oee(eq.code, has_rate=eq.ideal_rate_per_min is not None)
         item.planned_s = sum((e - s).total_seconds() for s, e, v in planned if v == EquipmentStatus.IN_USE)
         good = reject = 0.0
-        for tag in (t for t in tags if t.equipment_id == eq.pk):
-            series = readings[tag.pk]
-            if tag.kind == TagKind.STATE:
-                v0 = tag.v0 if tag.s0 is not None and tag.s0 >> 30 == 0 else None
+        for tag_id, _eq, kind, first, first_status in tags[eq.pk]:
+            series = readings[tag_id]
+            if kind == TagKind.STATE:
+                v0 = first if first_status is not None and first_status >> 30 == 0 else None
                 running = segments(v0, series, start, end)
                 item.run_s += overlap_seconds(planned, EquipmentStatus.IN_USE, running, 1.0)
-            elif tag.kind == TagKind.GOOD_COUNT:
-                good += counter_increase(tag.v0, [v for _, v in series])
+            elif kind == TagKind.GOOD_COUNT:
+                good += counter_increase(first, [v for _, v in series])
             else:
-                reject += counter_increase(tag.v0, [v for _, v in series])
+                reject += counter_increase(first, [v for _, v in series])
         item.good, item.total = good, good + reject
         if eq.ideal_rate_per_min is not None:
             item.ideal_count = float(eq.ideal_rate_per_min) * item.run_s / 60.0
