@@ -18,25 +18,32 @@ import datetime as dt
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
 from django.db.models import QuerySet
 from django.db.models.query import ValuesListIterable
 
-# Values no real query uses: microsecond-exact instants of 1901 (one per parameter of a query).
+# Values no real query uses: microsecond-exact instants of 1901, large negative ids.
 SENTINEL_BASE = dt.datetime(1901, 1, 1, 0, 0, 0, 4242, tzinfo=dt.UTC)
+SENTINEL_ID = -424_242_000
 
 
-def sentinel(n: int) -> dt.datetime:
-    """The n-th sentinel instant (to stand for a datetime parameter while the SQL is compiled)."""
-    return SENTINEL_BASE + dt.timedelta(seconds=n)
+def sentinel(n: int, like) -> dt.datetime | int:
+    """The n-th sentinel of the type of `like` (a datetime or an id), standing for that parameter
+    while the SQL is compiled."""
+    if isinstance(like, dt.datetime):
+        return SENTINEL_BASE + dt.timedelta(seconds=n)
+    if type(like) is int:
+        return SENTINEL_ID - n
+    raise TypeError(f"no sentinel for {type(like).__name__}")
 
 
 class PreparedQuery:
     """`build(*values)` returns a values_list() queryset of `model`; `rows(key, *values)` its rows, as
     tuples in the values_list's order (what iterating the queryset gives).
 
-    `key` names the query's shape (what changes the SQL text, such as which optional filters apply);
-    `values` are datetimes that only change its parameters."""
+    `key` names the query's shape (what changes the SQL text, such as which optional filters apply,
+    how many ids a list holds); `values` are datetimes and ids that only change its parameters."""
 
     def __init__(self, model, build: Callable[..., QuerySet]):
         self.model, self.build = model, build
@@ -46,7 +53,11 @@ class PreparedQuery:
         alias = router.db_for_read(self.model)  # the replica inside replica_reads, as the queryset's
         compiled = self._compiled.get((key, alias))
         if compiled is None:
-            compiled = _compile(self.build(*(sentinel(n) for n in range(len(values)))), alias, len(values))
+            marks = [sentinel(n, value) for n, value in enumerate(values)]
+            try:
+                compiled = _compile(self.build(*marks), alias, marks)
+            except EmptyResultSet:  # e.g. `pk__in` of no ids: the ORM answers without a query
+                compiled = None
             if compiled is None:  # not reusable as it stands: the ORM's own run, with the real values
                 return list(self.build(*values))
             self._compiled[(key, alias)] = compiled
@@ -73,15 +84,15 @@ class _Compiled:
     converters: tuple  # (column, (functions, expression)): the ORM's conversions after reading
 
 
-def _compile(qs: QuerySet, alias: str, count: int) -> _Compiled | None:
+def _compile(qs: QuerySet, alias: str, sentinels: list) -> _Compiled | None:
     if qs._iterable_class is not ValuesListIterable:
         return None
     compiler = qs.query.get_compiler(using=alias)
     sql, params = compiler.as_sql()
     converters = tuple(compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]]).items())
-    marks = {sentinel(n): n for n in range(count)}
-    slots = tuple((i, marks[p]) for i, p in enumerate(params) if isinstance(p, dt.datetime) and p in marks)
-    if {index for _i, index in slots} != set(range(count)):  # each value has its place(s)
+    marks = {(type(p), p): n for n, p in enumerate(sentinels)}
+    slots = tuple((i, marks[(type(p), p)]) for i, p in enumerate(params) if (type(p), p) in marks)
+    if {index for _i, index in slots} != set(range(len(sentinels))):  # each value has its place(s)
         return None
     # Django 5.2 selects a values_list's columns in its order (ValuesListIterable takes rows as they come).
     return _Compiled(sql, tuple(params), slots, compiler.col_count, converters)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Max
 from django.utils import timezone
 
@@ -54,3 +55,19 @@ def test_a_query_whose_values_the_orm_transforms_is_not_kept(users):
     assert prepared.rows("all", start, end) == list(_by_day(start, end))
     assert ("test.c",) in prepared.rows("all", start, end)
     assert prepared._compiled == {}
+
+
+def _usernames(*ids):
+    return get_user_model().objects.filter(pk__in=ids).order_by("pk").values_list("pk", "username")
+
+
+def test_ids_are_parameters_too_keyed_by_their_number(users):
+    prepared = PreparedQuery(get_user_model(), _usernames)
+    qa, operator = users["qa"].pk, users["operator"].pk
+    assert (
+        prepared.rows(2, qa, operator) == list(_usernames(qa, operator)) == sorted([(qa, "qa"), (operator, "operator")])
+    )
+    assert prepared.rows(1, operator) == [(operator, "operator")]
+    assert prepared.rows(1, qa) == [(qa, "qa")]
+    assert prepared.rows(0) == []  # no ids: the ORM answers without asking (nothing compiled)
+    assert {key for key, _alias in prepared._compiled} == {1, 2}
