@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from materials.models import EXPIRED, EXPIRED_LABEL, Location, LotStatus, Material
+from mes import widgets
 from mes.units import Unit
 
 
@@ -44,11 +45,18 @@ STATUS_FILTER_CHOICES = [("", _("All")), *LotStatus.choices, (EXPIRED, EXPIRED_L
 
 
 class LotFilterForm(forms.Form):
-    q = forms.CharField(label=_("Lot / supplier lot"), required=False)
-    status = forms.ChoiceField(label=_("Status"), choices=STATUS_FILTER_CHOICES, required=False)
-    material = forms.ModelChoiceField(Material.objects.all(), label=_("Material"), required=False)
-    expires_within = forms.IntegerField(label=_("Expires within (days)"), min_value=0, max_value=3650, required=False)
-    location = forms.ModelChoiceField(Location.objects.all(), label=_("Location"), required=False)
+    # mes.widgets: the same HTML as Django's widgets, rendered without their templates (the list's CPU)
+    q = forms.CharField(label=_("Lot / supplier lot"), required=False, widget=widgets.TextInput)
+    status = forms.ChoiceField(label=_("Status"), choices=STATUS_FILTER_CHOICES, required=False, widget=widgets.Select)
+    material = forms.ModelChoiceField(
+        Material.objects.all(), label=_("Material"), required=False, widget=widgets.Select
+    )
+    expires_within = forms.IntegerField(
+        label=_("Expires within (days)"), min_value=0, max_value=3650, required=False, widget=widgets.NumberInput
+    )
+    location = forms.ModelChoiceField(
+        Location.objects.all(), label=_("Location"), required=False, widget=widgets.Select
+    )
 
 
 class StatusActionForm(forms.Form):

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.apps import apps
-from django.db.models import Count, IntegerField, Min, Q, Sum
+from django.db.models import Count, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Cast
 
-from batches.models import EntryCorrection, HistoricalBatch
+from batches.models import Batch, EntryCorrection, HistoricalBatch
+from mes.prepared import PreparedQuery
 from reports import kpis, sources
 from reports.sources import Filters
 
@@ -37,8 +38,18 @@ def period_summary(filters: Filters) -> PeriodSummary:
     planned quantity, produced quantity (a correlated sum of the batch's output ledger entries) and
     the finished batches with and without a correction or a deviation.
     """
+    output, total, failed = [], 0, 0
+    for code, unit, n, planned, produced, finished, not_rft in _rows(SUMMARY, _summary_rows, filters):
+        actual = produced or Decimal(0)
+        output.append(kpis.OutputRow(code, n, planned, actual, kpis._pct(actual, planned), unit))
+        total, failed = total + finished, failed + not_rft
+    good = total - failed
+    return PeriodSummary(output, kpis.RftResult(total, good, kpis._pct(good, total)))
+
+
+def _summary_rows(filters) -> QuerySet:
     finished = Q(status__in=kpis.FINISHED_STATES)
-    rows = (
+    return (
         sources.batch_queryset(filters)
         .annotate(actual=sources.batch_output())
         .values("product__code", "unit")  # kilograms and pieces are never added up together
@@ -50,16 +61,27 @@ def period_summary(filters: Filters) -> PeriodSummary:
             failed=Count("id", filter=finished & _not_right_first_time()),
         )
         .order_by("product__code", "unit")
+        .values_list("product__code", "unit", "n", "planned", "produced", "finished", "failed")
     )
-    output, total, failed = [], 0, 0
-    for r in rows:
-        actual = r["produced"] or Decimal(0)
-        output.append(
-            kpis.OutputRow(r["product__code"], r["n"], r["planned"], actual, kpis._pct(actual, r["planned"]), r["unit"])
-        )
-        total, failed = total + r["finished"], failed + r["failed"]
-    good = total - failed
-    return PeriodSummary(output, kpis.RftResult(total, good, kpis._pct(good, total)))
+
+
+@dataclass(frozen=True)
+class _Period:
+    """What `sources.batch_queryset` reads of a Filters, the period given as instants (sentinels while
+    a prepared query is compiled)."""
+
+    start_dt: dt.datetime
+    end_dt: dt.datetime
+    product: str = ""
+    line: str = ""
+
+
+def _rows(prepared: PreparedQuery, build, filters: Filters, *more: dt.datetime) -> list[tuple]:
+    """The rows of `build(filters, *more)`: compiled once per process for the whole plant (the
+    dashboard's case); a product or line filter goes through the ORM as it is."""
+    if filters.product or filters.line:
+        return list(build(filters, *more))
+    return prepared.rows("plant", filters.start_dt, filters.end_dt, *more)
 
 
 def output_by_product(filters: Filters) -> list[kpis.OutputRow]:
@@ -100,16 +122,34 @@ def _int(field: str):
 
 def schedule_adherence(filters: Filters, now: dt.datetime) -> kpis.AdherenceResult:
     """Batches with a planned end (their order's): on time, late, still open past it."""
-    qs = sources.batch_queryset(filters).filter(order__isnull=False)
-    planned_end = dict(qs.values_list("id", "order__planned_end"))
-    done = dict(
-        HistoricalBatch.objects.filter(status="completed", id__in=qs.values("id"))
-        .values("id")
-        .annotate(t=Min("history_date"))
-        .values_list("id", "t")
-    )
     facts = [
-        kpis.BatchFact(i, "", "", "", "", Decimal(0), planned_end=end, completed_at=done.get(i))
-        for i, end in planned_end.items()
+        kpis.BatchFact(i, "", "", "", "", Decimal(0), planned_end=end, completed_at=done)
+        for i, end, done in _rows(ADHERENCE, _adherence_rows, filters)
     ]
     return kpis.schedule_adherence(facts, now)
+
+
+def _adherence_rows(filters) -> QuerySet:
+    """Batches of the period with a planned end (their order's) and their first completion. One query:
+    the completion is a correlated subquery, so the costly batch set is built once."""
+    first_done = (
+        HistoricalBatch.objects.filter(status="completed", id=OuterRef("pk"))
+        .values("id")
+        .annotate(t=Min("history_date"))
+        .values("t")
+    )
+    return (
+        sources.batch_queryset(filters)
+        .filter(order__isnull=False)
+        .annotate(done=Subquery(first_done))
+        .values_list("id", "order__planned_end", "done")
+    )
+
+
+def _prepared(build) -> PreparedQuery:
+    return PreparedQuery(Batch, lambda start, end, *more: build(_Period(start, end), *more))
+
+
+# The dashboard's two costly aggregates, compiled once per process (mes.prepared).
+SUMMARY = _prepared(_summary_rows)
+ADHERENCE = _prepared(_adherence_rows)

@@ -114,7 +114,10 @@ def dashboard(request):
     planned = sum(r.planned for r in out)
     actual = sum(r.actual for r in out)
     adherence = dashboard_figures.schedule_adherence(filters, now)
-    running = Batch.objects.filter(status="in_progress").count()
+    statuses = dict(
+        (s, n) for s, n in Batch.objects.values_list("status").annotate(n=_count()).order_by("status")
+    )  # fmt: skip
+    running = statuses.get("in_progress", 0)  # from the status chart's counts: one query less
     expiring = dashboard_figures.expiring_lot_count(today, builders.EXPIRY_DAYS)
     to_review = Report.objects.filter(status=ReportStatus.GENERATED).count()
     open_devs = _open_deviations()
@@ -141,9 +144,6 @@ def dashboard(request):
         + [None if v is None else round(v * 100, 1) for v in (o.availability, o.performance, o.quality, o.oee)]
         for o in lines.values()
     ]
-    statuses = dict(
-        (s, n) for s, n in Batch.objects.values_list("status").annotate(n=_count()).order_by("status")
-    )  # fmt: skip
     return render(
         request,
         "reports/dashboard.html",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.utils import timezone
 
@@ -78,3 +80,12 @@ def test_dashboard_expiring_lots_count_as_the_inventory_report(plant, users):
     listed = kpis.near_expiry(sources.lot_rows(f), today, builders.EXPIRY_DAYS)
     assert len(listed) == 3
     assert dashboard.expiring_lot_count(today, builders.EXPIRY_DAYS) == len(listed)
+
+
+def test_the_dashboard_aggregates_are_compiled_once(batches):
+    """Issue 20: their SQL is kept per process (mes.prepared) and run with each period's bounds."""
+    for day in (DAY, DAY - dt.timedelta(days=1)):
+        dashboard.period_summary(Filters(day, day))
+        dashboard.schedule_adherence(Filters(day, day), timezone.now())
+    assert len(dashboard.SUMMARY._compiled) == len(dashboard.ADHERENCE._compiled) == 1
+    assert dashboard.right_first_time(Filters(DAY - dt.timedelta(days=1), DAY - dt.timedelta(days=1))).finished == 0

@@ -1,0 +1,98 @@
+"""Read queries compiled once per process: the ORM builds and compiles their SQL, later calls only run it.
+
+The reports dashboard asks a dozen aggregate queries on every request; building their querysets
+(filters, subqueries, annotations) and compiling them to SQL was most of the page's CPU, though the
+SQL text never changes: only the values in it (the period's bounds, "now") do. A PreparedQuery
+builds its queryset once with sentinel values, keeps the compiled SQL and the positions of the
+sentinels among its parameters, and from then on runs that SQL with the real values.
+
+It keeps nothing read from the database: each call runs the query. It compiles anew (and never
+keeps the result) when the SQL would not be reusable as it stands: a sentinel the ORM changed or
+did not pass as a parameter. Rows are converted as the ORM converts them (its converters, kept
+with the SQL).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connections, router
+from django.db.models import QuerySet
+from django.db.models.query import ValuesListIterable
+
+# Values no real query uses: microsecond-exact instants of 1901, large negative ids.
+SENTINEL_BASE = dt.datetime(1901, 1, 1, 0, 0, 0, 4242, tzinfo=dt.UTC)
+SENTINEL_ID = -424_242_000
+
+
+def sentinel(n: int, like) -> dt.datetime | int:
+    """The n-th sentinel of the type of `like` (a datetime or an id), standing for that parameter
+    while the SQL is compiled."""
+    if isinstance(like, dt.datetime):
+        return SENTINEL_BASE + dt.timedelta(seconds=n)
+    if type(like) is int:
+        return SENTINEL_ID - n
+    raise TypeError(f"no sentinel for {type(like).__name__}")
+
+
+class PreparedQuery:
+    """`build(*values)` returns a values_list() queryset of `model`; `rows(key, *values)` its rows, as
+    tuples in the values_list's order (what iterating the queryset gives).
+
+    `key` names the query's shape (what changes the SQL text, such as which optional filters apply,
+    how many ids a list holds); `values` are datetimes and ids that only change its parameters."""
+
+    def __init__(self, model, build: Callable[..., QuerySet]):
+        self.model, self.build = model, build
+        self._compiled: dict[tuple, _Compiled] = {}
+
+    def rows(self, key: Hashable, *values) -> list[tuple]:
+        alias = router.db_for_read(self.model)  # the replica inside replica_reads, as the queryset's
+        compiled = self._compiled.get((key, alias))
+        if compiled is None:
+            marks = [sentinel(n, value) for n, value in enumerate(values)]
+            try:
+                compiled = _compile(self.build(*marks), alias, marks)
+            except EmptyResultSet:  # e.g. `pk__in` of no ids: the ORM answers without a query
+                compiled = None
+            if compiled is None:  # not reusable as it stands: the ORM's own run, with the real values
+                return list(self.build(*values))
+            self._compiled[(key, alias)] = compiled
+        params = list(compiled.params)
+        for position, index in compiled.slots:
+            params[position] = values[index]
+        connection = connections[alias]
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            rows = [list(row[: compiled.width]) for row in cursor.fetchall()]
+        for row in rows:  # SQLCompiler.apply_converters
+            for position, (functions, expression) in compiled.converters:
+                for convert in functions:
+                    row[position] = convert(row[position], expression, connection)
+        return [tuple(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    params: tuple
+    slots: tuple[tuple[int, int], ...]  # (parameter position, index of the value)
+    width: int  # the selected columns (the rows may carry ordering columns after them)
+    converters: tuple  # (column, (functions, expression)): the ORM's conversions after reading
+
+
+def _compile(qs: QuerySet, alias: str, sentinels: list) -> _Compiled | None:
+    if qs._iterable_class is not ValuesListIterable:
+        return None
+    compiler = qs.query.get_compiler(using=alias)
+    sql, params = compiler.as_sql()
+    converters = tuple(compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]]).items())
+    marks = {(type(p), p): n for n, p in enumerate(sentinels)}
+    slots = tuple((i, marks[(type(p), p)]) for i, p in enumerate(params) if (type(p), p) in marks)
+    if {index for _i, index in slots} != set(range(len(sentinels))):  # each value has its place(s)
+        return None
+    # Django 5.2 selects a values_list's columns in its order (ValuesListIterable takes rows as they come).
+    return _Compiled(sql, tuple(params), slots, compiler.col_count, converters)
