@@ -59,7 +59,10 @@ def quantity_text(quantity: Decimal | int | float | str, places: int = 3) -> str
 
 # The unit as people read it, by stored code. Metric symbols read the same in every language; a count
 # has a word ("pcs", 件). Codes are stored as they are; only the label shown is translated.
-_LABELS = {"pcs": pgettext_lazy("unit of measure", "pcs")}
+_LABELS = {
+    "pcs": pgettext_lazy("unit of measure", "pcs"),
+    "blisters/min": pgettext_lazy("unit of measure", "blisters/min"),  # a blister machine's speed
+}
 
 
 def unit_label(code) -> str:
