@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from batches.models import Entry
+from batches.services.execution import OUT_OF_RANGE_DESCRIPTION
 from batches.services.hooks import OUT_OF_RANGE
 from mes.generated import GeneratedText, localized
 from quality.models import Deviation
@@ -79,3 +80,11 @@ def test_an_equipment_fault_deviation_raised_from_a_chinese_screen_reads_in_each
     with translation.override("zh-hans"):
         details = " ".join(x.detail for x in s.batch_exceptions(batch) if x.kind == "deviation")
     assert "生产过程中设备故障：GRAN-01" in details
+
+
+def test_an_out_of_range_count_in_pieces_reads_in_the_readers_language():
+    stored = OUT_OF_RANGE_DESCRIPTION(v="27", u="pcs", l="28 – 30", c="two blisters short")
+    assert stored == "27 pcs recorded, limits 28 – 30. Comment: two blisters short"
+    with translation.override("zh-hans"):
+        shown = localized(stored)
+    assert "27 件" in shown and "pcs" not in shown and "recorded" not in shown
