@@ -13,6 +13,7 @@ from audit.signatures import SignatureError
 from batches import services as s
 from batches.models import Batch
 from batches.services import batch_bom_lines, batch_preparation
+from batches.services.execution import machine_reading
 from equipment.models import Equipment
 from equipment.services import equipment_cleaning_finish, equipment_cleaning_start, equipment_daily_check_record
 from equipment.services.care import checklist_for
@@ -20,9 +21,13 @@ from materials.models import Location
 from materials.seed import demo_release_on_evidence
 from materials.services import lot_issue_to_batch, lot_receive, lot_suggest_fefo
 from mes.seed import DEMO_PASSWORD
+from mes.units import quantity_text
 
 SEED_ORDER = 40
 PW = DEMO_PASSWORD
+# The demo plant has no OPC UA server: a value bound to a machine tag is typed from the machine's display,
+# as an operator does when the link is down, and the batch review lists it as missing machine data.
+NO_MACHINE_VALUE = "Machine link down: value read from the machine display"
 
 
 def _user(name):
@@ -93,9 +98,15 @@ def _run_steps(batch, count: int, lots_needed: bool) -> None:
             )
             scan = eq.code if eq else ""
         s.step_start(user=op, step=step, scan=scan)
+        step.refresh_from_db()
         for entry in step.entries.all():
-            value = entry.expected_answer or str((entry.target or entry.minimum or 1).normalize())
-            s.entry_record(user=op, entry=entry, value=value, version=entry.version)
+            value = entry.expected_answer or quantity_text(entry.target or entry.minimum or 1)  # "130", not "1.3E+2"
+            reason = ""
+            if entry.equipment_tag and machine_reading(entry, step) is not None:
+                value = ""  # taken from the machine
+            elif entry.equipment_tag:
+                reason = NO_MACHINE_VALUE  # the review sees it as missing machine data
+            s.entry_record(user=op, entry=entry, value=value, version=entry.version, override_reason=reason)
         s.step_sign(user=op, step=step, password=PW)
         step.refresh_from_db()
         if step.verifier_required:

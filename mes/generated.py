@@ -8,14 +8,18 @@ sentence and translates it with the stored values. Text a person typed is shown 
 
 A value may be empty, may itself be a declared sentence (a fault's description inside a logbook
 line), or be a word the sentence declares translatable (`words=("source",)`: a choice label or a
-verdict, stored in English with `english(label)`): both are shown in the reader's language too. Never translate on write: a record stored in Chinese because the
-request was Chinese reads Chinese to everyone, which is the fault this module exists to prevent.
+verdict, stored in English with `english(label)`): both are shown in the reader's language too. A
+value may also be shown through a function the sentence declares (`shown={"qty": unit_in_text}`: a
+quantity's unit, a test's Chinese name found by its English one). Never translate on write: a record
+stored in Chinese because the request was Chinese reads Chinese to everyone, which is the fault this
+module exists to prevent.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from functools import cache
 
 from django.conf import settings
@@ -24,6 +28,7 @@ from django.utils.translation import gettext, trans_real
 
 _DECLARED: dict[str, re.Pattern[str]] = {}
 _WORDS: dict[str, frozenset[str]] = {}
+_SHOWN: dict[str, dict[str, Callable[[str], str]]] = {}
 _FIELD = re.compile(r"%\((\w+)\)[sd]")
 _DEPTH = 4  # a sentence inside a sentence inside ...: enough for every real nesting, bounded for safety
 
@@ -48,11 +53,14 @@ def _literal_length(msgid: str) -> int:
 class GeneratedText:
     """One generated sentence: `text(**values)` is what the record stores (English)."""
 
-    def __init__(self, msgid: str, *, words: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, msgid: str, *, words: tuple[str, ...] = (), shown: dict[str, Callable[[str], str]] | None = None
+    ) -> None:
         self.msgid = msgid
         self._format = _FIELD.sub(lambda m: f"%({m.group(1)})s", msgid)
         _DECLARED[msgid] = _pattern(msgid)
         _WORDS[msgid] = frozenset(words)
+        _SHOWN[msgid] = dict(shown or {})
         # The most specific sentence first: of two readings recognising as much, it is the one kept.
         ordered = sorted(_DECLARED.items(), key=lambda item: -_literal_length(item[0]))
         _DECLARED.clear()
@@ -89,11 +97,11 @@ def _parse(text: str, depth: int) -> tuple[int, str]:
         match = pattern.match(text)
         if match is None:
             continue
-        words, covered, values = _WORDS[msgid], len(text), {}
+        words, shown, covered, values = _WORDS[msgid], _SHOWN[msgid], len(text), {}
         for key, value in match.groupdict().items():
             covered -= len(value)
-            if key in words:
-                values[key] = gettext(value) if value else value
+            if key in words or key in shown:
+                values[key] = (shown[key](value) if key in shown else gettext(value)) if value else value
                 covered += len(value) if values[key] != value else 0  # a word recognised is wording too
             else:
                 inner, values[key] = _parse(value, depth + 1)

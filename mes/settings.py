@@ -110,7 +110,7 @@ TEMPLATES = [
                 "administration.context_processors.administration",
             ],
             # Same output as Django's truncatechars and date, less CPU on list pages (see the module).
-            "builtins": ["mes.templatetags.fast_filters"],
+            "builtins": ["mes.templatetags.fast_filters", "mes.templatetags.units"],
         },
     },
 ]

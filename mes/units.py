@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 
 class Unit(models.TextChoices):
@@ -55,3 +55,34 @@ def quantity_text(quantity: Decimal | int | float | str, places: int = 3) -> str
     value = Decimal(str(quantity)).quantize(Decimal(1).scaleb(-places))
     text = format(value, "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+# The unit as people read it, by stored code. Metric symbols read the same in every language; a count
+# has a word ("pcs", 件). Codes are stored as they are; only the label shown is translated.
+_LABELS = {
+    "pcs": pgettext_lazy("unit of measure", "pcs"),
+    "blisters/min": pgettext_lazy("unit of measure", "blisters/min"),  # a blister machine's speed
+}
+
+
+def unit_label(code) -> str:
+    """A stored unit code as the reader reads it ("pcs" → 件 in Chinese); unknown codes as stored."""
+    code = "" if code is None else str(code)
+    label = _LABELS.get(code)
+    return str(label) if label is not None else code
+
+
+def quantity_label(quantity, unit, places: int = 3) -> str:
+    """A quantity with its unit in the reader's language ("6000 件", "1.5 kg"); "—" without a number."""
+    if quantity is None or quantity == "":
+        return "—"
+    return f"{quantity_text(quantity, places)} {unit_label(unit)}".strip()
+
+
+def unit_in_text(text: str) -> str:
+    """A stored quantity text ending in a unit code ("6000 pcs", "98 – 102 pcs") with the unit as the
+    reader reads it; any other text as stored."""
+    head, sep, last = (text or "").rpartition(" ")
+    if sep and last in _LABELS:
+        return f"{head} {unit_label(last)}"
+    return text or ""

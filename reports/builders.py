@@ -20,7 +20,7 @@ from equipment.models import Equipment
 from equipment.services.oee import Oee, oee_for_equipment
 from materials.models import LedgerEntry
 from mes.generated import GeneratedText, localized
-from mes.units import Unit
+from mes.units import quantity_label, unit_label
 from reports import charts, kpis, sources
 from reports import spc as spc_mod
 from reports.models import ReportKind
@@ -100,18 +100,18 @@ def production(filters: Filters) -> ReportData:
     output_cols = [_("Group"), _("Batches"), _("Planned"), _("Produced"), _("Unit"), _("Output vs plan (%)")]
     data.tables.append(
         Table("output_product", gettext("Output vs plan per product"), output_cols,
-              [[r.key, r.batches, r.planned, r.actual, r.unit, r.pct] for r in by_product])
+              [[r.key, r.batches, r.planned, r.actual, unit_label(r.unit), r.pct] for r in by_product])
     )  # fmt: skip
     by_line = kpis.output_vs_plan(facts, "line")
     data.tables.append(
         Table("output_line", gettext("Output vs plan per line"), output_cols,
-              [[r.key, r.batches, r.planned, r.actual, r.unit, r.pct] for r in by_line])
+              [[r.key, r.batches, r.planned, r.actual, unit_label(r.unit), r.pct] for r in by_line])
     )  # fmt: skip
     yield_cols = [_("Group"), _("Batches"), _("Planned"), _("Produced"), _("Unit"), _("Yield (%)"), _("Outside limits")]
     for by, title in (("product", gettext("Yield per product")), ("line", gettext("Yield per line"))):
         data.tables.append(
             Table(f"yield_{by}", title, yield_cols,
-                  [[r.key, r.batches, r.planned, r.actual, r.unit, r.yield_pct, r.out_of_limits]
+                  [[r.key, r.batches, r.planned, r.actual, unit_label(r.unit), r.yield_pct, r.out_of_limits]
                    for r in kpis.yields(facts, by)])
         )  # fmt: skip
     status = _status_labels()
@@ -119,7 +119,7 @@ def production(filters: Filters) -> ReportData:
         Table("batches", gettext("Batches"),
               [_("Batch"), _("Product"), _("Line"), _("Status"), _("Planned"), _("Produced"), _("Unit"), _("Yield (%)"),
                _("Cycle time (min)"), _("Recipe time (min)"), _("Corrections"), _("Deviations"), _("On time")],
-              [[f.number, f.product, f.line, status.get(f.status, f.status), f.planned, f.actual, f.unit,
+              [[f.number, f.product, f.line, status.get(f.status, f.status), f.planned, f.actual, unit_label(f.unit),
                 kpis.batch_yield(f),
                 _minutes(f), f.recipe_minutes, f.corrections, f.deviations, _on_time(f)] for f in facts],
               detail=True)
@@ -149,7 +149,7 @@ def _report(kind: str, record_title: str, filters: Filters) -> ReportData:
 
 
 def _unit_label(unit: str) -> str:
-    return str(dict(Unit.choices).get(unit, unit)) or "—"
+    return unit_label(unit) or "—"
 
 
 def _status_labels() -> dict[str, str]:
@@ -185,8 +185,8 @@ def batch_report(batch) -> ReportData:
         (_("Product"), fact.product),
         (_("Line"), fact.line or "—"),
         (_("Status"), batch.get_status_display()),
-        (_("Planned"), f"{fact.planned} {fact.unit}"),
-        (_("Produced"), f"{fact.actual} {fact.unit}" if fact.actual is not None else "—"),
+        (_("Planned"), quantity_label(fact.planned, fact.unit)),
+        (_("Produced"), quantity_label(fact.actual, fact.unit)),
         (_("Yield (%)"), _pct(y)),
         (_("Yield limits (%)"), f"{fact.yield_min} – {fact.yield_max}" if fact.yield_min is not None else "—"),
         (_("Cycle time (min)"), cycle if cycle is not None else "—"),
@@ -203,7 +203,7 @@ def batch_report(batch) -> ReportData:
     )
     data.tables.append(
         Table("materials", gettext("Materials"), [_("Time"), _("Movement"), _("Material"), _("Lot"), _("Quantity"), _("Unit")],
-              [[timezone.localtime(t).strftime("%Y-%m-%d %H:%M"), e, m, lot, q, u] for t, e, m, lot, q, u in entries])
+              [[timezone.localtime(t).strftime("%Y-%m-%d %H:%M"), e, m, lot, q, unit_label(u)] for t, e, m, lot, q, u in entries])
     )  # fmt: skip
     steps = kpis.step_cycle_times(sources.step_times(one))
     data.tables.append(
@@ -285,7 +285,7 @@ def inventory(filters: Filters) -> ReportData:
     data.tables.append(
         Table("expiry", gettext("Lots near expiry"),
               [_("Lot"), _("Material"), _("Expiry date"), _("Days left"), _("Stock"), _("Unit")],
-              [[r.lot, r.material, r.expiry, r.days_left, r.stock, r.unit] for r in rows])
+              [[r.lot, r.material, r.expiry, r.days_left, r.stock, unit_label(r.unit)] for r in rows])
     )  # fmt: skip
     return data
 

@@ -3,7 +3,8 @@
 Builds a fresh demo database (SQLite under var/screenshots), starts the web server on a free port,
 signs in as each demo user in headless Chromium (a 1280x800 tablet viewport) and captures their first
 screen and the pages in `ROLES`, in English and Chinese. Run: `.venv/bin/python scripts/screenshots.py`
-(`--keep-db` reuses the demo database of the previous run, to iterate on pages quickly).
+(`--keep-db` reuses the demo database of the previous run, to iterate on pages quickly; `--only NAME,...`
+retakes only those pages, e.g. `--only batch-review` after a change to the review page).
 """
 
 from __future__ import annotations
@@ -234,11 +235,11 @@ def sign_in(browser, base: str, username: str, lang: str):
     return ctx, page
 
 
-def shoot(base: str) -> None:
+def shoot(base: str, only: set[str] | None = None) -> None:
     from playwright.sync_api import sync_playwright
 
     OUT.mkdir(parents=True, exist_ok=True)
-    pages = {role.username: role.pages for role in ROLES}
+    pages = {role.username: [p for p in role.pages if only is None or p.name in only] for role in ROLES}
     with sync_playwright() as pw:
         # One browser per language, each started in that language's OS locale: Chromium formats date
         # inputs by it (yyyy/mm/dd on a Chinese tablet; Debian needs the chromium-l10n package).
@@ -250,9 +251,12 @@ def shoot(base: str) -> None:
             )
         }
         for username in DEMO_USERS:
+            if only is not None and not pages.get(username):
+                continue
             for lang, suffix in (("en", "en"), ("zh-hans", "zh")):
                 ctx, page = sign_in(browsers[lang], base, username, lang)
-                page.screenshot(path=str(OUT / f"{username}-home-{suffix}.png"))
+                if only is None:
+                    page.screenshot(path=str(OUT / f"{username}-home-{suffix}.png"))
                 for target in pages.get(username, []):
                     open_page(page, target)
                     page.screenshot(path=str(OUT / f"{target.name}-{suffix}.png"))
@@ -298,6 +302,14 @@ def wait_until_up(base: str, seconds: float = 60) -> None:
             time.sleep(0.5)
 
 
+def _only() -> set[str] | None:
+    """The page names after `--only` (comma-separated), or None: every page and first screen."""
+    if "--only" not in sys.argv:
+        return None
+    names = sys.argv[sys.argv.index("--only") + 1]
+    return {name.strip() for name in names.split(",") if name.strip()}
+
+
 def main() -> int:
     port = free_port()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{WORK / 'db.sqlite3'}", "MES_VAR_DIR": str(WORK)}
@@ -310,10 +322,13 @@ def main() -> int:
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(base)
-        shoot(base)
+        shoot(base, _only())
     finally:
         server.terminate()
         server.wait(10)
+    if _only() is not None:  # a few pages retaken: the page of roles keeps its text
+        print(f"screenshots in {OUT.relative_to(ROOT)}")
+        return 0
     ROLES_DOC.write_text(roles_markdown(), encoding="utf-8")
     print(f"screenshots in {OUT.relative_to(ROOT)}, roles in {ROLES_DOC.relative_to(ROOT)}")
     return 0

@@ -41,6 +41,7 @@ from materials.models import Lot
 from materials.services import lot_create_output
 from materials.services.balance import batch_material_balance
 from mes.generated import GeneratedText
+from mes.units import unit_label
 from mes.workflow import AlreadyDone, transition_apply, user_may
 from orders.services.training import training_is_current
 
@@ -48,7 +49,7 @@ YIELD_OUTSIDE = GeneratedText(gettext_noop("Yield %(y)s %% is outside %(lo)s–%
 
 # The limits of a yes/no check are an answer word ("Yes"), stored in English and shown translated.
 OUT_OF_RANGE_DESCRIPTION = GeneratedText(
-    gettext_noop("%(v)s %(u)s recorded, limits %(l)s. Comment: %(c)s"), words=("l",)
+    gettext_noop("%(v)s %(u)s recorded, limits %(l)s. Comment: %(c)s"), words=("l",), shown={"u": unit_label}
 )
 STEP_EXECUTED_AGAIN = GeneratedText(gettext_noop("Step executed again"))
 END_OF_BATCH = GeneratedText(gettext_noop("End of batch %(b)s"))

@@ -15,7 +15,7 @@ from batches.models import BatchRecord, StepExecution
 from batches.services.preparation import batch_scale
 from materials.models import Material
 from materials.services.issue import issued_to_batch
-from mes.units import convert
+from mes.units import convert, unit_label
 
 
 @dataclass
@@ -41,7 +41,7 @@ class StepMaterial:
             "i": _num(self.issued),
             "lo": _num(self.low),
             "hi": _num(self.high),
-            "u": self.unit,
+            "u": unit_label(self.unit),
         }
 
     def as_record(self) -> dict:

@@ -14,10 +14,11 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_noop
+from django.utils.translation import get_language, gettext_noop
 
 from audit.services import audit_record
 from mes.generated import GeneratedText
+from orders.models import ProcessParameter, StepCheck
 
 # What the quality app registered, by name (see quality_register).
 _QUALITY: dict[str, Any] = {}
@@ -57,9 +58,25 @@ def release_decisions() -> dict[str, Callable[..., Any]]:
     return dict(_QUALITY.get("release_decisions", {}))
 
 
-# Generated deviation titles: stored in English, shown in the reader's language (mes.generated).
-OUT_OF_RANGE = GeneratedText(gettext_noop("Out of range: %(n)s in step %(s)s"))
-OUT_OF_RANGE_AFTER_CORRECTION = GeneratedText(gettext_noop("Out of range after correction: %(n)s"))
+def recorded_name_shown(name: str) -> str:
+    """A recorded value's English name (a recipe's parameter or check, as a stored title holds it) by
+    its Chinese name, for a reader of Chinese; as stored otherwise or when no recipe names it."""
+    if not (get_language() or "").startswith("zh"):
+        return name
+    for model, english, chinese in ((ProcessParameter, "name", "name_zh"), (StepCheck, "question", "question_zh")):
+        found = model.objects.filter(**{english: name}).exclude(**{chinese: ""}).order_by("-pk")
+        shown = found.values_list(chinese, flat=True).first()
+        if shown:
+            return shown
+    return name
+
+
+# Generated deviation titles: stored in English, shown in the reader's language (mes.generated), the
+# value's name by the recipe's Chinese name.
+OUT_OF_RANGE = GeneratedText(gettext_noop("Out of range: %(n)s in step %(s)s"), shown={"n": recorded_name_shown})
+OUT_OF_RANGE_AFTER_CORRECTION = GeneratedText(
+    gettext_noop("Out of range after correction: %(n)s"), shown={"n": recorded_name_shown}
+)
 YIELD_OUT_OF_LIMITS = GeneratedText(gettext_noop("Yield or material balance out of limits: %(b)s"))
 
 

@@ -33,7 +33,7 @@ from batches.services.reexecute import step_reopen
 from equipment.models import LogbookEntry, LogbookKind
 from materials.models import DispenseEntry, GenealogyEdge, Lot
 from mes.generated import localized
-from mes.units import quantity_text
+from mes.units import quantity_text, unit_label
 from mes.workflow import transition_apply, user_may
 
 KINDS = {
@@ -185,7 +185,7 @@ def _manual_weights(batch: Batch) -> list[RecordException]:
             _("%(net)s %(unit)s typed by %(who)s, verified by %(verifier)s. Reason: %(reason)s")
             % {
                 "net": quantity_text(d.net, 6),
-                "unit": d.unit,
+                "unit": unit_label(d.unit),
                 "who": d.weighed_by.get_full_name() or d.weighed_by.get_username(),
                 "verifier": d.verified_by.get_full_name() or d.verified_by.get_username(),
                 "reason": d.manual_reason,
@@ -249,11 +249,11 @@ def batch_deviations(batch: Batch, steps: list[StepExecution], entries: list[Ent
 
 def _exception_detail(kind: str, e: Entry, corrections: list) -> str:
     if kind == "out_of_range":
-        return f"{e.value} {e.unit} ({e.limits_text}) — {e.comment}"
+        return f"{e.value} {unit_label(e.unit)} ({e.limits_text}) — {e.comment}"
     if kind == "machine_overridden":
         return f"{e.machine_value} → {e.value}: {e.override_reason}"
     if kind == "machine_missing":
-        return f"{e.value} {e.unit} ({e.equipment_tag}): {e.override_reason}"
+        return f"{e.value} {unit_label(e.unit)} ({e.equipment_tag}): {e.override_reason}"
     if kind == "corrected":
         c = corrections[-1]
         return f"{c.old_value} → {c.new_value}: {c.reason}"

@@ -25,7 +25,7 @@ from batches.services.hooks import quality_hook
 from materials.models import StockBalance
 from mes.generated import GeneratedText
 from mes.models import Line
-from mes.units import convert, quantity_text
+from mes.units import convert, quantity_text, unit_label
 from mes.workflow import user_may
 from orders.services.orders import _check_operators
 from orders.services.recipes import effective_recipe
@@ -67,7 +67,7 @@ def _rework_quantity(lot, recipe) -> Decimal:
     if stock > standard:
         raise ValidationError(
             _("Lot %(lot)s holds %(q)s %(u)s, more than the rework batch size of %(std)s %(u)s.")
-            % {"lot": lot.code, "q": quantity_text(stock), "u": lot.unit, "std": quantity_text(standard)}
+            % {"lot": lot.code, "q": quantity_text(stock), "u": unit_label(lot.unit), "std": quantity_text(standard)}
         )
     return stock
 

@@ -7,8 +7,8 @@ import datetime as dt
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from audit.context import audit_context
 from audit.signatures import signature_check_password, signature_create
@@ -28,7 +28,23 @@ from equipment.services.maintenance import fault_report
 from equipment.services.status import logbook_write, status_apply
 from mes.generated import GeneratedText, english
 
-DAILY_CHECK_FAILED = GeneratedText(gettext_noop("Daily check failed: %(items)s"))
+
+def _checklist_name_shown(name: str) -> str:
+    """A checklist item's English name (as a stored sentence holds it) by its Chinese name, if it has one."""
+    named = ChecklistItem.objects.filter(name=name).exclude(name_zh="").order_by("-pk")
+    return named.values_list("name_zh", flat=True).first() or name
+
+
+def failed_items_shown(stored: str) -> str:
+    """The failed items of a daily check as stored ("Guard intact — cracked; ...") with each item's name
+    in the reader's language; what the operator wrote about it as written."""
+    if not (get_language() or "").startswith("zh"):
+        return stored
+    parts = (part.partition(" — ") for part in stored.split("; "))
+    return "; ".join(f"{_checklist_name_shown(name)}{sep}{note}" for name, sep, note in parts)
+
+
+DAILY_CHECK_FAILED = GeneratedText(gettext_noop("Daily check failed: %(items)s"), shown={"items": failed_items_shown})
 DAILY_CHECK_PASSED = GeneratedText(gettext_noop("Daily check passed (%(n)d items)."))
 CLEANING_STARTED = GeneratedText(gettext_noop("Cleaning started (%(kind)s)."), words=("kind",))
 CLEANING_STARTED_SOP = GeneratedText(gettext_noop("Cleaning started (%(kind)s, %(sop)s)."), words=("kind",))

@@ -14,12 +14,13 @@ from django.utils.translation import gettext_noop
 
 from materials.models import EntryType, LedgerEntry
 from materials.requirements import Requirement
-from materials.services.common import fmt
+from materials.services.common import fmt_stored
 from mes.generated import GeneratedText
-from mes.units import convert
+from mes.units import convert, unit_in_text
 
 CONSUMPTION_OUTSIDE_TOLERANCE = GeneratedText(
-    gettext_noop("%(code)s: %(used)s consumed, the recipe allows %(req)s ± %(tol)s %%.")
+    gettext_noop("%(code)s: %(used)s consumed, the recipe allows %(req)s ± %(tol)s %%."),
+    shown={"used": unit_in_text, "req": unit_in_text},  # "6000 pcs" reads "6000 件" in Chinese
 )
 NO_OUTPUT = GeneratedText(gettext_noop("No output has been recorded for this batch."))
 YIELD_BELOW = GeneratedText(gettext_noop("Yield %(y)s %% is below the limit of %(low)s %%."))
@@ -120,8 +121,8 @@ def batch_material_balance(
                     CONSUMPTION_OUTSIDE_TOLERANCE
                     % {
                         "code": line.code,
-                        "used": fmt(line.consumed, line.unit),
-                        "req": fmt(line.required, line.unit),
+                        "used": fmt_stored(line.consumed, line.unit),
+                        "req": fmt_stored(line.required, line.unit),
                         "tol": req.tolerance_pct,
                     },
                     line.code,

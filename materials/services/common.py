@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
 from materials.models import Location, Lot, Material
-from mes.units import convert
+from mes.units import convert, unit_label
 from mes.workflow import user_may
 
 QUANT = Decimal("0.001")
@@ -83,9 +83,17 @@ def check_storage(material: Material, location: Location) -> None:
         )
 
 
+def _number(quantity: Decimal) -> str:
+    if quantity == quantity.to_integral():
+        return format(quantity.normalize(), "f")
+    return format(quantity, "f").rstrip("0")
+
+
 def fmt(quantity: Decimal, unit: str) -> str:
-    """A quantity as an operator reads it: no trailing zeros, with its unit."""
-    text = (
-        format(quantity.normalize(), "f") if quantity == quantity.to_integral() else format(quantity, "f").rstrip("0")
-    )
-    return f"{text} {unit}"
+    """A quantity as an operator reads it: no trailing zeros, with its unit in the reader's language."""
+    return f"{_number(quantity)} {unit_label(unit)}"
+
+
+def fmt_stored(quantity: Decimal, unit: str) -> str:
+    """A quantity as a stored (English) generated sentence holds it: the unit's code ("6000 pcs")."""
+    return f"{_number(quantity)} {unit}"

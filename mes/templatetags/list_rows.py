@@ -22,6 +22,7 @@ from django.utils.timezone import template_localtime
 from mes.generated import localized
 from mes.templatetags.fast_filters import date, truncatechars
 from mes.templatetags.mes_tags import dotted_breaks
+from mes.units import unit_label
 
 register = template.Library()
 
@@ -100,12 +101,12 @@ def _lot_row(lot, detail: _Path, batch_word: str) -> str:
     else:
         source = f'{escape(lot.supplier)} <span class="muted small">{escape(lot.supplier_lot)}</span>'
     return (
-        f'\n    <tr><td><a class="strong" href="{escape(detail(lot.code))}">{escape(lot.code)}</a></td>\n'
+        f'\n    <tr><td class="ident"><a class="strong" href="{escape(detail(lot.code))}">{escape(lot.code)}</a></td>\n'
         f'      <td>{escape(material.code)}<div class="small muted">{escape(material.display_name)}</div></td>\n'
         f'      <td><span class="badge badge-{escape(lot.status_tone)}">{escape(lot.get_effective_status_display())}'
         "</span></td>\n"
         f'      <td class="nowrap">{escape(_local_date(lot.expiry_date, "Y-m-d"))}</td>\n'
-        f'      <td class="num">{floatformat(lot.stock, "-3")} {escape(lot.unit)}</td>\n'
+        f'      <td class="num">{floatformat(lot.stock, "-3")} {escape(unit_label(lot.unit))}</td>\n'
         f"      <td>{source}</td>\n"
         f'      <td class="nowrap small">{escape(_local_date(lot.received_at, "Y-m-d H:i"))}</td></tr>\n  '
     )

@@ -25,7 +25,7 @@ from audit.models import Signature
 from audit.services import object_label
 from materials.models import Material
 from mes.models import Line
-from mes.units import convert, dimension, quantity_text
+from mes.units import convert, dimension, quantity_text, unit_label
 from mes.workflow import transition_apply, user_may
 from orders.batching import batch_make
 from orders.events import order_completed, order_released
@@ -326,7 +326,7 @@ def order_problems(order: ProductionOrder) -> list[str]:
     if dimension(order.unit) != dimension(recipe.unit):
         problems.append(
             _("The order is in %(u)s but the recipe in %(r)s; they cannot be converted.")
-            % {"u": order.unit, "r": recipe.unit}
+            % {"u": unit_label(order.unit), "r": unit_label(recipe.unit)}
         )
     return problems
 
@@ -555,7 +555,7 @@ def _batch_sizes(order: ProductionOrder, count: int) -> list[Decimal]:
                 )
                 % {
                     "size": quantity_text(max(sizes)),
-                    "unit": order.unit,
+                    "unit": unit_label(order.unit),
                     "std": quantity_text(standard),
                     "needed": needed,
                 }

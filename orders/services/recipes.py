@@ -22,7 +22,7 @@ from audit.context import audit_context
 from audit.signatures import signature_check_password
 from materials.models import Material, MaterialType
 from mes.generated import GeneratedText
-from mes.units import dimension
+from mes.units import dimension, unit_label
 from mes.workflow import transition_apply, user_may
 from orders.models import (
     RECIPE_MACHINE,
@@ -147,7 +147,7 @@ def recipe_create(
         raise ValidationError(
             {
                 "unit": _("%(unit)s does not measure %(product)s (kept in %(pu)s).")
-                % {"unit": unit, "product": product.code, "pu": product.unit}
+                % {"unit": unit_label(unit), "product": product.code, "pu": unit_label(product.unit)}
             }
         )
     with transaction.atomic():
@@ -262,7 +262,7 @@ def recipe_bom_line_save(*, user, recipe_id: int, line_id: int | None = None, **
                 raise ValidationError(
                     {
                         "unit": _("%(unit)s does not measure %(code)s (kept in %(mu)s).")
-                        % {"unit": unit, "code": material.code, "mu": material.unit}
+                        % {"unit": unit_label(unit), "code": material.code, "mu": unit_label(material.unit)}
                     }
                 )
         instance = recipe.bom_lines.select_for_update().get(pk=line_id) if line_id else None

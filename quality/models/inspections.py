@@ -7,11 +7,27 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_noop, pgettext_lazy
 
 from audit.gmp import GMPModel
+from mes.generated import GeneratedText, localized
+from mes.units import unit_in_text
 from mes.workflow import StateMachine, Transition
 from quality.models.specs import InspectionType, LimitKind, _plain
+
+# A result as records store it (a deviation's text, a signature's content): English, whatever the language
+# of the person who entered it; shown in the reader's language (mes.generated).
+RESULT_PASS = GeneratedText(gettext_noop("Pass"))
+RESULT_FAIL = GeneratedText(gettext_noop("Fail"))
+RESULT_CONFORMS = GeneratedText(gettext_noop("conforms"))
+RESULT_NOT_CONFORMING = GeneratedText(gettext_noop("does not conform"))
+RESULT_TEXT_CONFORMS = GeneratedText(gettext_noop("%(text)s (conforms)"))
+RESULT_TEXT_NOT_CONFORMING = GeneratedText(gettext_noop("%(text)s (does not conform)"))
+
+
+def result_shown(stored: str) -> str:
+    """A stored result or limit ("Fail", "7 pcs", "cloudy (does not conform)") in the reader's language."""
+    return unit_in_text(localized(stored))
 
 
 class InspectionStatus(models.TextChoices):
@@ -105,7 +121,7 @@ class Inspection(GMPModel):
         """The completion signature binds the inspection and every current result."""
         content = super().signature_content()
         content["results"] = [
-            {"item": r.item_id, "value": r.display_value, "conforms": r.conforms}
+            {"item": r.item_id, "value": r.stored_value, "conforms": r.conforms}
             for r in self.results.filter(current=True).order_by("item_id", "pk")
         ]
         return content
@@ -205,11 +221,19 @@ class Result(GMPModel):
         return f"{self.item.name}: {self.display_value}"
 
     @property
-    def display_value(self) -> str:
+    def stored_value(self) -> str:
+        """The result as records store it: English words, the unit's code ("7 pcs", "Fail"). The same in
+        every language, so a signature binds the same content whoever reads it."""
         if self.item.kind == LimitKind.NUMERIC:
             unit = f" {self.item.unit}" if self.item.unit else ""
             return f"{_plain(self.value_numeric)}{unit}"
         if self.item.kind == LimitKind.PASS_FAIL:
-            return str(_("Pass") if self.passed else _("Fail"))
-        verdict = _("conforms") if self.passed else _("does not conform")
-        return f"{self.value_text} ({verdict})" if self.value_text else str(verdict)
+            return RESULT_PASS() if self.passed else RESULT_FAIL()
+        if self.value_text:
+            return (RESULT_TEXT_CONFORMS if self.passed else RESULT_TEXT_NOT_CONFORMING)(text=self.value_text)
+        return RESULT_CONFORMS() if self.passed else RESULT_NOT_CONFORMING()
+
+    @property
+    def display_value(self) -> str:
+        """The result in the reader's language ("7 件", "不合格")."""
+        return result_shown(self.stored_value)

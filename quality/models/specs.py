@@ -12,6 +12,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from audit.gmp import GMPModel
+from mes.units import unit_label
 from mes.workflow import StateMachine, Transition
 
 
@@ -134,7 +135,7 @@ class TestItem(GMPModel):
     def limit_text(self) -> str:
         """The acceptance limit as QC reads it on the worklist: "98.0 – 102.0 %", "≤ 0.5 %", "Pass"."""
         if self.kind == LimitKind.NUMERIC:
-            unit = f" {self.unit}" if self.unit else ""
+            unit = f" {unit_label(self.unit)}" if self.unit else ""
             lo, hi = _plain(self.lower_limit), _plain(self.upper_limit)
             if lo is not None and hi is not None:
                 return f"{lo} – {hi}{unit}"
@@ -152,6 +153,15 @@ class TestItem(GMPModel):
         if self.lower_limit is not None and value < self.lower_limit:
             return False
         return not (self.upper_limit is not None and value > self.upper_limit)
+
+
+def test_name_shown(name: str) -> str:
+    """A test's English name (as a generated sentence stores it) in the reader's language: the Chinese
+    name its specification items give it, for a reader of Chinese; else as stored."""
+    if not (get_language() or "").startswith("zh"):
+        return name
+    named = TestItem.objects.filter(name=name).exclude(name_zh="").order_by("-pk")
+    return named.values_list("name_zh", flat=True).first() or name
 
 
 def _plain(value: Decimal | None) -> str | None:

@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -15,7 +15,7 @@ from audit.context import audit_context
 from audit.signatures import signature_check_password
 from materials.models import Lot, LotStatus
 from materials.services import lot_block, lot_reject, lot_release
-from mes.generated import GeneratedText
+from mes.generated import GeneratedText, english
 from mes.workflow import transition_apply
 from quality.events import inspection_opened, sample_taken
 from quality.models import (
@@ -34,17 +34,32 @@ from quality.models import (
     TestItem,
 )
 from quality.models.common import next_number
+from quality.models.inspections import result_shown
+from quality.models.specs import test_name_shown
 from quality.selectors import open_deviations_for
 from quality.services.common import require
 from quality.services.deviations import Link, deviation_raise
 from quality.services.specs import effective_spec
 
+# Stored in English, shown in the reader's language (mes.generated): the test by its Chinese name, the
+# result, the limit and the inspection type in Chinese for a reader of Chinese.
+_OOS_SHOWN = {"test": test_name_shown, "value": result_shown, "limit": result_shown}
 OOS_DESCRIPTION = GeneratedText(
-    gettext_noop("%(test)s result %(value)s is outside the limit %(limit)s (inspection %(n)s, specification %(spec)s).")
+    gettext_noop(
+        "%(test)s result %(value)s is outside the limit %(limit)s "
+        "(inspection %(n)s, specification %(material)s · %(type)s v%(v)s)."
+    ),
+    words=("type",),
+    shown=_OOS_SHOWN,
 )
-
-# Stored in English, shown in the reader's language (mes.generated).
-OOS_TITLE = GeneratedText(gettext_noop("OOS: %(test)s of lot %(lot)s"))
+# Deviations raised before the specification was stored by its parts: still read in the reader's language.
+OOS_DESCRIPTION_BEFORE_2026_12 = GeneratedText(
+    gettext_noop(
+        "%(test)s result %(value)s is outside the limit %(limit)s (inspection %(n)s, specification %(spec)s)."
+    ),
+    shown=_OOS_SHOWN,
+)
+OOS_TITLE = GeneratedText(gettext_noop("OOS: %(test)s of lot %(lot)s"), shown={"test": test_name_shown})
 
 # Which inspection a new lot needs, by material type (a batch's output lot by its product's type).
 TYPE_FOR_MATERIAL = {
@@ -177,17 +192,21 @@ def _raise_oos(user, inspection: Inspection, result: Result) -> None:
     links = [_lot_link(inspection.lot), Link("quality.inspection", inspection.pk, inspection.number)]
     if inspection.batch_id:
         links.append(Link("batches.batch", inspection.batch_id, str(inspection.batch)))
+    spec = inspection.specification
+    with translation.override("en"):  # the stored sentence is English whoever entered the result
+        limit = item.limit_text
     deviation = deviation_raise(
         user=user,
         title=OOS_TITLE(test=item.name, lot=inspection.lot.code),
-        description=OOS_DESCRIPTION
-        % {
-            "test": item.name,
-            "value": result.display_value,
-            "limit": item.limit_text,
-            "n": inspection.number,
-            "spec": inspection.specification,
-        },
+        description=OOS_DESCRIPTION(
+            test=item.name,
+            value=result.stored_value,
+            limit=limit,
+            n=inspection.number,
+            material=spec.material.code,
+            type=english(InspectionType(spec.inspection_type).label),
+            v=spec.version,
+        ),
         source="oos",
         classification="major",
         links=links,

@@ -8,11 +8,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.context import audit_context
 from equipment.access import ACCESS
 from equipment.models import Equipment, EquipmentLive, EquipmentStatus, FaultReport, WorkOrder
-from equipment.services import equipment_start_use, fault_report
+from equipment.services import equipment_daily_check_record, equipment_start_use, fault_report
 from equipment.services.care import checklist_for
 from mes.access import ALL_ROLES
+from mes.changecontrol import controlled_writes
 from tests.equipment.conftest import fresh
 
 pytestmark = pytest.mark.django_db
@@ -228,3 +230,25 @@ def test_detail_page_queries_do_not_grow_with_the_logbook(equipment, users, clie
         )
     with django_assert_max_num_queries(30):
         assert client.get(reverse("equipment:detail", args=[equipment.pk])).status_code == 200
+
+
+def test_a_failed_daily_check_reads_with_the_items_chinese_name(equipment, users, client_for):
+    """The fault of a failed daily check stores the item's English name; a Chinese reader reads its
+    Chinese name (issue 17: "日常点检不合格：Guard intact — ..." on the maintenance page)."""
+    items = checklist_for(equipment)
+    item = items[0]
+    item.name_zh = "防护罩完好"
+    with controlled_writes("test: the checklist item has its Chinese name"), audit_context(action="test.setup"):
+        item.save()
+    answers = {i.pk: (True, "") for i in items}
+    answers[item.pk] = (False, "cracked")
+    equipment_daily_check_record(equipment=equipment, user=users["operator"], answers=answers)
+    fault = FaultReport.objects.get(equipment=equipment)
+    assert fault.description == f"Daily check failed: {item.name} — cracked"
+    tech = client_for("maintenance")
+    tech.cookies["django_language"] = "zh-hans"
+    zh = tech.get(reverse("equipment:workorders")).content.decode()
+    assert "日常点检不合格：防护罩完好 — cracked" in zh and item.name not in zh
+    tech.cookies["django_language"] = "en"
+    en = tech.get(reverse("equipment:workorders")).content.decode()
+    assert f"Daily check failed: {item.name} — cracked" in en

@@ -24,11 +24,11 @@ AUDIT_LOOP = """{% load mes_tags %}{% for e in page %}
       <td>{{ e.reason|localized|truncatechars:60 }}</td></tr>
   {% endfor %}"""
 LOT_LOOP = """{% load i18n %}{% for lot in page %}
-    <tr><td><a class="strong" href="{% url 'materials:lot_detail' lot.code %}">{{ lot.code }}</a></td>
+    <tr><td class="ident"><a class="strong" href="{% url 'materials:lot_detail' lot.code %}">{{ lot.code }}</a></td>
       <td>{{ lot.material.code }}<div class="small muted">{{ lot.material.display_name }}</div></td>
       <td><span class="badge badge-{{ lot.status_tone }}">{{ lot.get_effective_status_display }}</span></td>
       <td class="nowrap">{{ lot.expiry_date|date:"Y-m-d" }}</td>
-      <td class="num">{{ lot.stock|floatformat:"-3" }} {{ lot.unit }}</td>
+      <td class="num">{{ lot.stock|floatformat:"-3" }} {{ lot.unit|unit_label }}</td>
       <td>{% if lot.produced_by %}{% trans "batch" %} {{ lot.produced_by.number }}{% else %}{{ lot.supplier }} <span class="muted small">{{ lot.supplier_lot }}</span>{% endif %}</td>
       <td class="nowrap small">{{ lot.received_at|date:"Y-m-d H:i" }}</td></tr>
   {% endfor %}"""

@@ -53,8 +53,10 @@ def test_quality_pages_of_the_demo_plant(new_page, password):
     assert page.locator("[data-testid=form-close]").count() == 0  # QC cannot close a major deviation
     page.goto("/quality/inspections/")
     # Every released demo lot was tested against an effective specification (issue 16), so the quarantined
-    # insulin lot has its incoming inspection due as well.
-    assert page.locator("[data-testid=worklist] tbody tr").count() == 3
+    # insulin lot has its incoming inspection due as well; the completed demo batch's finished-goods lot
+    # waits for its finished-product inspection.
+    assert page.locator("[data-testid=worklist] tbody tr").count() == 4
+    assert page.locator("[data-testid=worklist] tbody tr", has_text="FG-MET-500").count() == 1
     screenshot(page, "quality-worklist")
     page.locator("[data-testid=worklist] tr", has_text="RM-EXC-030").locator("a").click()
     page.wait_for_selector("[data-testid=results]")

@@ -50,4 +50,4 @@ def test_one_chart_per_unit_so_an_axis_never_mixes_kg_and_pieces(mixed_units):
     data = builders.production(_filters())
     assert len(data.charts) == 2
     assert "(kg)" in data.charts[0] and "IM-GRN-500" in data.charts[0] and "FP-TAB-500" not in data.charts[0]
-    assert "(pieces)" in data.charts[1] and "FP-TAB-500" in data.charts[1]
+    assert "(pcs)" in data.charts[1] and "FP-TAB-500" in data.charts[1]
