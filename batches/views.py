@@ -58,14 +58,28 @@ def _batch(number: str) -> Batch:
 @permission_required(VIEW, raise_exception=True)
 def batch_list(request):
     status = request.GET.get("status", "")
-    qs = Batch.objects.select_related("product", "line", "order").annotate(
-        steps_total=Count("steps", distinct=True),
-        steps_done=Count("steps", filter=Q(steps__status__in=["done", "verified"]), distinct=True),
-    )
+    qs = Batch.objects.select_related("product", "line", "order")
     if status in BatchStatus.values:
         qs = qs.filter(status=status)
     page = Paginator(qs.order_by("-created_at", "-id"), 50).get_page(request.GET.get("page"))
+    _count_steps(page.object_list)
     return render(request, "batches/list.html", {"page": page, "status": status, "statuses": BatchStatus.choices})
+
+
+def _count_steps(batches) -> None:
+    """Steps done / steps of the listed batches, in one grouped query over their steps only. Counting
+    with the list query (a join and GROUP BY over every batch, before the page is cut) took ~300 ms of
+    PostgreSQL on a plant with a few thousand batches, and the page count joined the steps as well."""
+    batches = list(batches)
+    counts = {
+        row["batch_id"]: row
+        for row in StepExecution.objects.filter(batch__in=batches)
+        .values("batch_id")
+        .annotate(total=Count("id"), done=Count("id", filter=Q(status__in=["done", "verified"])))
+    }
+    for batch in batches:
+        row = counts.get(batch.pk, {})
+        batch.steps_total, batch.steps_done = row.get("total", 0), row.get("done", 0)
 
 
 @require_POST

@@ -34,7 +34,10 @@ BIN = Path(sys.executable).parent
 DB_URL = os.environ.get("MES_LOAD_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mes_load_run")
 REDIS_URL = os.environ.get("MES_LOAD_REDIS_URL", "redis://127.0.0.1:6379/4")
 PORT = os.environ.get("MES_LOAD_PORT", "8765")
-WORKERS, THREADS = 4, 4
+# gunicorn's shape; the capacity run compares shapes (one process's threads share its GIL, so a long page
+# stalls the requests of its sibling threads).
+WORKERS = int(os.environ.get("MES_LOAD_WORKERS", "4"))
+THREADS = int(os.environ.get("MES_LOAD_THREADS", "4"))
 OPERATOR_TARGET_MS = 300.0
 TITLE = "Load: 50 operators and 10 office users on gunicorn, PostgreSQL and Redis (issue 11)"
 OUT = ROOT / "var" / "load"

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from batches.models import Entry
+from batches.models import Entry, StepExecution
 from tests.batches.conftest import PW
 
 
@@ -46,3 +46,18 @@ def test_list_and_review_pages(running, client, users, django_assert_max_num_que
         assert client.get(reverse("batches:list")).status_code == 200
     page = client.get(reverse("batches:review", kwargs={"number": running["batch"].number}))
     assert page.status_code == 200
+
+
+def test_batch_list_counts_each_listed_batchs_steps(running, client, users, django_assert_max_num_queries):
+    """The "steps done" column is counted for the page's batches only, in one grouped query (neither the page
+    count nor the page's query joins every batch's steps)."""
+    batch = running["batch"]
+    steps = StepExecution.objects.filter(batch=batch)
+    total, done = steps.count(), steps.filter(status__in=["done", "verified"]).count()
+    client.force_login(users["qc"])
+    client.get(reverse("batches:list"))
+    with django_assert_max_num_queries(8) as captured:
+        page = client.get(reverse("batches:list"))
+    assert f"{done} / {total}".encode() in page.content and total > 0
+    step_queries = [q["sql"] for q in captured.captured_queries if "batches_stepexecution" in q["sql"]]
+    assert len(step_queries) == 1 and "GROUP BY" in step_queries[0]
