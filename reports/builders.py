@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from batches.models import Batch, BatchStatus
 from equipment.models import Equipment
 from equipment.services.oee import Oee, oee_for_equipment
-from materials.models import LedgerEntry
+from materials.models import EntryType, LedgerEntry
 from mes.generated import GeneratedText, localized
 from mes.units import quantity_label, unit_label
 from reports import charts, kpis, sources
@@ -203,7 +203,7 @@ def batch_report(batch) -> ReportData:
     )
     data.tables.append(
         Table("materials", gettext("Materials"), [_("Time"), _("Movement"), _("Material"), _("Lot"), _("Quantity"), _("Unit")],
-              [[timezone.localtime(t).strftime("%Y-%m-%d %H:%M"), e, m, lot, q, unit_label(u)] for t, e, m, lot, q, u in entries])
+              [[timezone.localtime(t).strftime("%Y-%m-%d %H:%M"), _movement(e), m, lot, q, unit_label(u)] for t, e, m, lot, q, u in entries])
     )  # fmt: skip
     steps = kpis.step_cycle_times(sources.step_times(one))
     data.tables.append(
@@ -212,6 +212,11 @@ def batch_report(batch) -> ReportData:
               [[r.step, r.title, r.executions, r.expected_min, r.mean_actual_min, r.ratio_pct] for r in steps])
     )  # fmt: skip
     return data
+
+
+def _movement(code: str) -> str:
+    """A ledger movement as the reader names it ("issue" → Issue to batch / 投料); unknown codes as stored."""
+    return str(EntryType(code).label) if code in EntryType.values else code
 
 
 def quality(filters: Filters) -> ReportData:

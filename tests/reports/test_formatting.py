@@ -8,6 +8,7 @@ from decimal import Decimal as D
 
 import pytest
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from reports import builders, sources
 from reports.kpis import BatchFact
@@ -51,3 +52,13 @@ def test_one_chart_per_unit_so_an_axis_never_mixes_kg_and_pieces(mixed_units):
     assert len(data.charts) == 2
     assert "(kg)" in data.charts[0] and "IM-GRN-500" in data.charts[0] and "FP-TAB-500" not in data.charts[0]
     assert "(pcs)" in data.charts[1] and "FP-TAB-500" in data.charts[1]
+
+
+def test_batch_report_names_material_movements_in_the_readers_language():
+    """The batch report's materials table shows a movement as people name it, not its stored code."""
+    with translation.override("zh-hans"):
+        assert builders._movement("issue") == "发料到批次"
+    with translation.override("en"):
+        assert builders._movement("issue") == "Issue to batch"
+        assert builders._movement("output") == "Production output"
+    assert builders._movement("unheard-of") == "unheard-of"
