@@ -3,7 +3,8 @@
 The plant is seeded as for the load test (bench/load/seed_load.py) with as many operators as the
 last step needs (plus one, who verifies the last one's batch). gunicorn, the Celery worker and
 PostgreSQL stay up for the whole run; each step runs locust with N paced operators and the 10 office
-users for `--step-time` after all of them are running (the ramp's log-ins are not counted). A step
+users for `--step-time`, counted from SETTLE_SECONDS after all of them are running (the ramp's log-ins
+and each person's first pages are not counted: a shift does not start all at once). A step
 passes when no request failed and the p95 of every operator action is below 300 ms. The steps go on
 until one fails: the knee is the last step that passed, reported with its throughput and the
 machine's load average during it (the machine is shared: other work weighs on the figures).
@@ -25,6 +26,8 @@ TITLE = "Load: capacity of one box, paced operators raised until p95 > 300 ms or
 STEPS = "50,100,150,200,300,400,500,600"
 OFFICE = 10
 GOAL_OPERATORS = 400
+# The step's figures count from this long after the ramp (bench/load/locustfile.py SETTLE_SECONDS).
+SETTLE_SECONDS = 20
 
 
 def _seconds(text: str) -> int:
@@ -36,7 +39,8 @@ def _step_result(stats: Path) -> dict:
     """Worst operator p95, failures and throughput of one step, from locust's stats file."""
     rows = list(csv.DictReader(stats.open(encoding="utf-8")))
     total = next(r for r in rows if r["Name"] == "Aggregated")
-    actions = [r for r in rows if r["Name"] != "Aggregated" and rl.is_operator_action(r["Name"])]
+    # A page asked only as a person starts (home, batch detail) may have no request once the figures count.
+    actions = [r for r in rows if r["Name"] != "Aggregated" and rl.is_operator_action(r["Name"]) and r["95%"] != "N/A"]
     worst = max(actions, key=lambda r: float(r["95%"]), default=None)
     return {
         "rps": float(total["Requests/s"]),
@@ -51,8 +55,9 @@ def _step_result(stats: Path) -> dict:
 def _one_step(operators: int, step_time: str, seeded: int, web_pid: int) -> dict:
     spawn_rate = max(5, operators // 10)  # the ramp takes about ten seconds, whatever the step
     ramp = (operators + OFFICE) / spawn_rate
-    run_time = f"{int(ramp + _seconds(step_time)) + 5}s"
-    extra = {"MES_LOAD_OPERATORS": str(operators), "MES_LOAD_OFFICE": str(OFFICE), "MES_LOAD_SEEDED": str(seeded)}
+    run_time = f"{int(ramp + SETTLE_SECONDS + _seconds(step_time)) + 5}s"
+    extra = {"MES_LOAD_OPERATORS": str(operators), "MES_LOAD_OFFICE": str(OFFICE), "MES_LOAD_SEEDED": str(seeded),
+             "MES_LOAD_SETTLE_SECONDS": str(SETTLE_SECONDS)}  # fmt: skip
     sampler = rl.LoadSampler()
     sampler.baseline = rl.postgres_backend_cpu()
     cpu_before = rl.group_cpu_seconds(web_pid)

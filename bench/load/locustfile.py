@@ -18,7 +18,8 @@ import os
 import random
 import re
 
-from locust import HttpUser, between, task
+import gevent
+from locust import HttpUser, between, events, task
 
 PASSWORD = os.environ.get("MES_LOAD_PASSWORD", "Pharma-MES-2026!")
 OPERATORS = int(os.environ.get("MES_LOAD_OPERATORS", "50"))
@@ -37,6 +38,11 @@ RECORD_FORM = re.compile(
 )
 ERROR = re.compile(r'class="msg msg-error"[^>]*>([^<]*)<')
 REVIEW_LINK = re.compile(r'href="(/batches/[A-Z0-9-]+/)"')
+
+# Seconds after the last user started before the figures count (capacity mode): every simulated person
+# logs in and opens the home page, the batch list and the batch detail as it starts, so the end of the
+# ramp is a log-in storm no plant has at once; the steady pace of the shift is what a step measures.
+SETTLE_SECONDS = float(os.environ.get("MES_LOAD_SETTLE_SECONDS", "0"))
 
 _operator_ids = itertools.count()
 _office_ids = itertools.count()
@@ -205,3 +211,19 @@ class Office(MesUser):
         self.page("/audit/", "audit trail")
         if random.random() < 0.5:
             self.page("/audit/?action=batches.entry.record", "audit trail (filtered)")
+
+
+_ENVIRONMENT: dict = {}
+
+
+@events.init.add_listener
+def _keep_environment(environment, runner=None, **_kwargs) -> None:
+    _ENVIRONMENT["runner"] = runner or environment.runner
+
+
+@events.spawning_complete.add_listener
+def _count_after_settling(user_count: int, **_kwargs) -> None:
+    """With MES_LOAD_SETTLE_SECONDS, the statistics restart that long after the ramp (see SETTLE_SECONDS)."""
+    runner = _ENVIRONMENT.get("runner")
+    if SETTLE_SECONDS > 0 and runner is not None:
+        gevent.spawn_later(SETTLE_SECONDS, runner.stats.reset_all)
