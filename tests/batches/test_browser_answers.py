@@ -24,7 +24,7 @@ def test_yes_no_buttons_and_a_double_clicked_sign(transactional_db, running, use
     page.wait_for_load_state("load")
     page.context.add_cookies([{"name": "django_language", "value": language, "url": page.url}])
     page.goto(f"/batches/{batch.number}/step/10/")
-    page.wait_for_function("document.activeElement && document.activeElement.name === 'scan'")
+    page.wait_for_selector("[name=scan]:focus")
     page.keyboard.type("GRAN-01\n")
     page.wait_for_selector("[data-testid=sign-step]")
     speed = Entry.objects.get(batch=batch, name="Impeller speed")

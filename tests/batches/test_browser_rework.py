@@ -75,7 +75,7 @@ def test_the_rework_batch_is_started_and_run_from_the_pages(transactional_db, ru
     op, op_problems = _as(new_page, "operator")
     op.goto(f"/materials/issue/{batch.number}/")
     op.click("[data-testid=line]:has-text('IM-GRN-500')")
-    op.wait_for_function("document.activeElement && document.activeElement.name === 'lot_code'")
+    op.wait_for_selector("[name=lot_code]:focus")
     op.keyboard.type(lot.code)
     with op.expect_navigation():
         op.keyboard.press("Enter")

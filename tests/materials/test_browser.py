@@ -78,13 +78,11 @@ def _run(new_page, users, password, api, batch, wh):
     op.goto(f"/materials/issue/{batch.number}/")
     op.click("[data-testid=line]")
     op.wait_for_selector("[data-scan-field]")
-    op.wait_for_function(
-        "document.activeElement && document.activeElement.name === 'lot_code'"
-    )  # focused for the wedge scanner
+    op.wait_for_selector("[name=lot_code]:focus")  # focused for the wedge scanner
     screenshot(op, "materials-issue-scan")
     op.keyboard.type(f"{lot.code}/002\n")  # what a keyboard-wedge scanner sends
     op.wait_for_selector("[data-testid=issue-form]")
-    op.wait_for_function("document.activeElement && document.activeElement.name === 'quantity'")
+    op.wait_for_selector("[name=quantity]:focus")
     op.keyboard.type("30\n")  # the line needs 25 kg ± 2 %
     op.wait_for_selector("[data-testid=refusal]")
     assert "Too much" in op.inner_text("[data-testid=refusal]")

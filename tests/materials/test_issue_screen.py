@@ -82,10 +82,10 @@ def test_scanner_after_a_refused_scan_types_into_an_empty_focused_field(
     page.wait_for_load_state("load")
     page.context.add_cookies([{"name": "django_language", "value": language, "url": page.url}])
     page.goto(f"/materials/issue/{batch.number}/?line={requirement_token(line, batch)}")
-    page.wait_for_function("document.activeElement && document.activeElement.name === 'lot_code'")
+    page.wait_for_selector("[name=lot_code]:focus")
     page.keyboard.type(f"{wrong.code}\n")  # a keyboard-wedge scanner: the code, then Enter
     page.wait_for_selector("[data-testid=refusal]")
-    page.wait_for_function("document.activeElement && document.activeElement.name === 'lot_code'")
+    page.wait_for_selector("[name=lot_code]:focus")
     assert page.input_value("#id_lot_code") == ""
     screenshot(page, f"materials-issue-refused-scan-{language}")
     page.keyboard.type(f"{right.code}\n")  # the next scan is read on its own, not appended to the last

@@ -44,7 +44,7 @@ def machines_report_their_values(day: Day, simulator) -> None:
 def _issue_line(page, material_code: str, lot_code: str, quantity: str) -> None:
     """Scan-first issue of one bill-of-materials line, checked by the second operator."""
     page.click(f"[data-testid=line]:has-text('{material_code}')")
-    page.wait_for_function("document.activeElement && document.activeElement.name === 'lot_code'")
+    page.wait_for_selector("[name=lot_code]:focus")
     page.keyboard.type(lot_code)  # a keyboard-wedge scanner types the barcode, then Enter
     with page.expect_navigation():
         page.keyboard.press("Enter")

@@ -103,7 +103,7 @@ def operator_reworks_the_granules(day: Day) -> None:
     page, batch, lot = day.page("operator"), day.made["rework_batch"], day.made["cmo_lot"]
     goto(page, f"/materials/issue/{batch.number}/")
     page.click("[data-testid=line]:has-text('IM-GRN-500')")
-    page.wait_for_function("document.activeElement && document.activeElement.name === 'lot_code'")
+    page.wait_for_selector("[name=lot_code]:focus")
     page.keyboard.type(lot.code)
     with page.expect_navigation():
         page.keyboard.press("Enter")
