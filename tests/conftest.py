@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import os
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.test import TransactionTestCase
 
+from mes.config import config_cache_clear
 from mes.demo_accounts import DEMO_PASSWORD, DEMO_USERS
 
 pytest_plugins = ["tests.traceability", "tests.browser_fixtures", "tests.mail"]
@@ -174,3 +177,17 @@ def _english_by_default():
     translation.activate("en")
     yield
     translation.deactivate()
+
+
+@pytest.fixture
+def shared_cache(settings):
+    """The production cache (Redis, REDIS_URL of this test run) instead of the tests' LocMem, empty at the
+    start and the end; the configuration's per-process copy is dropped too, so values come through it."""
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        pytest.fail("this test needs the Redis server of the test run (REDIS_URL)")
+    settings.CACHES = {"default": {"BACKEND": "mes.cache.PlantRedisCache", "LOCATION": url}}
+    cache.clear()
+    config_cache_clear()
+    yield
+    cache.clear()

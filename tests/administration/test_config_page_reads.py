@@ -3,30 +3,15 @@ an approved change is in force on the next page all the same."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
 from administration.models import ConfigParameter
 from administration.services.config import config_change_approve, config_propose
-from mes.config import PER_PAGE, config_cache_clear
+from mes.config import PER_PAGE
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def shared_cache(settings):
-    """The production cache (Redis, REDIS_URL of this test run) instead of the tests' LocMem."""
-    url = os.environ.get("REDIS_URL")
-    if not url:
-        pytest.fail("these tests need the Redis server of the test run (REDIS_URL)")
-    settings.CACHES = {"default": {"BACKEND": "mes.cache.PlantRedisCache", "LOCATION": url}}
-    cache.clear()
-    config_cache_clear()
-    yield
-    cache.clear()
 
 
 def _idle_timeout_on_page(client) -> str:

@@ -3,25 +3,10 @@ the object grant (django-guardian) is prefetched per request, never carried into
 
 from __future__ import annotations
 
-import os
-
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def shared_cache(settings):
-    """The production cache (Redis, REDIS_URL of this test run) instead of the tests' LocMem."""
-    url = os.environ.get("REDIS_URL")
-    if not url:
-        pytest.fail("this test needs the Redis server of the test run (REDIS_URL)")
-    settings.CACHES = {"default": {"BACKEND": "mes.cache.PlantRedisCache", "LOCATION": url}}
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def test_an_operator_taken_off_the_batch_mid_session_cannot_start_its_step(running, shared_cache, users, client):

@@ -3,24 +3,10 @@ while the user is signed in is honoured on their next request, with the shared (
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from django.core.cache import cache
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def shared_cache(settings):
-    """The production cache (Redis, REDIS_URL of this test run) instead of the tests' LocMem."""
-    url = os.environ.get("REDIS_URL")
-    if not url:
-        pytest.fail("these tests need the Redis server of the test run (REDIS_URL)")
-    settings.CACHES = {"default": {"BACKEND": "mes.cache.PlantRedisCache", "LOCATION": url}}
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def test_role_permissions_are_served_from_the_shared_cache(shared_cache, users, client_for):
