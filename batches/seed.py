@@ -25,7 +25,8 @@ from mes.units import quantity_text
 
 SEED_ORDER = 40
 PW = DEMO_PASSWORD
-# The demo plant has no OPC UA server: a value bound to a machine tag is typed from the machine's display,
+# The seed runs before the OPC UA simulator has delivered a reading, and several demo recipe values are
+# bound to node ids no equipment tag captures: a value with no reading is typed from the machine's display,
 # as an operator does when the link is down, and the batch review lists it as missing machine data.
 NO_MACHINE_VALUE = "Machine link down: value read from the machine display"
 
