@@ -377,7 +377,8 @@ def _read_many(names: list[str]) -> dict[str, str | None]:
 
 
 def _shared_read_many(names: list[str]) -> dict[str, str | None]:
-    """As _shared_read, for several parameters in one cache round trip."""
+    """Several parameters in one cache round trip: the generation and each value kept with the generation
+    it was read under; a value kept under an older generation (an approval since) is read again."""
     keys = {name: f"mes:config:value:{name}" for name in names}
     found = cache.get_many([_GENERATION_KEY, *keys.values()])
     generation = found.get(_GENERATION_KEY)
@@ -396,17 +397,7 @@ def _shared_read_many(names: list[str]) -> dict[str, str | None]:
 
 def _shared_read(name: str) -> str | None:
     """One cache round trip: the generation and the value kept with the generation it was read under."""
-    key = f"mes:config:value:{name}"
-    found = cache.get_many([_GENERATION_KEY, key])
-    generation = found.get(_GENERATION_KEY)
-    if generation is None:
-        generation = cache.get_or_set(_GENERATION_KEY, uuid.uuid4().hex, None)
-    entry = found.get(key)
-    if entry is not None and entry[0] == generation:
-        return entry[1]
-    stored = _stored_value(name)
-    cache.set(key, (generation, stored), 3600)
-    return stored
+    return _shared_read_many([name])[name]
 
 
 # Without a shared cache, each process keeps the values it read, valid while the generation file
