@@ -14,10 +14,11 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import get_language, gettext_noop
+from django.utils.translation import gettext_noop
 
 from audit.services import audit_record
 from mes.generated import GeneratedText
+from mes.names import chinese_name
 from orders.models import ProcessParameter, StepCheck
 
 # What the quality app registered, by name (see quality_register).
@@ -61,14 +62,8 @@ def release_decisions() -> dict[str, Callable[..., Any]]:
 def recorded_name_shown(name: str) -> str:
     """A recorded value's English name (a recipe's parameter or check, as a stored title holds it) by
     its Chinese name, for a reader of Chinese; as stored otherwise or when no recipe names it."""
-    if not (get_language() or "").startswith("zh"):
-        return name
-    for model, english, chinese in ((ProcessParameter, "name", "name_zh"), (StepCheck, "question", "question_zh")):
-        found = model.objects.filter(**{english: name}).exclude(**{chinese: ""}).order_by("-pk")
-        shown = found.values_list(chinese, flat=True).first()
-        if shown:
-            return shown
-    return name
+    shown = chinese_name(ProcessParameter, "name", "name_zh", name)
+    return shown if shown != name else chinese_name(StepCheck, "question", "question_zh", name)
 
 
 # Generated deviation titles: stored in English, shown in the reader's language (mes.generated), the

@@ -27,12 +27,12 @@ from equipment.models import (
 from equipment.services.maintenance import fault_report
 from equipment.services.status import logbook_write, status_apply
 from mes.generated import GeneratedText, english
+from mes.names import chinese_name
 
 
 def _checklist_name_shown(name: str) -> str:
     """A checklist item's English name (as a stored sentence holds it) by its Chinese name, if it has one."""
-    named = ChecklistItem.objects.filter(name=name).exclude(name_zh="").order_by("-pk")
-    return named.values_list("name_zh", flat=True).first() or name
+    return chinese_name(ChecklistItem, "name", "name_zh", name)
 
 
 def failed_items_shown(stored: str) -> str:

@@ -12,6 +12,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from audit.gmp import GMPModel
+from mes.names import chinese_name
 from mes.units import unit_label
 from mes.workflow import StateMachine, Transition
 
@@ -158,10 +159,7 @@ class TestItem(GMPModel):
 def test_name_shown(name: str) -> str:
     """A test's English name (as a generated sentence stores it) in the reader's language: the Chinese
     name its specification items give it, for a reader of Chinese; else as stored."""
-    if not (get_language() or "").startswith("zh"):
-        return name
-    named = TestItem.objects.filter(name=name).exclude(name_zh="").order_by("-pk")
-    return named.values_list("name_zh", flat=True).first() or name
+    return chinese_name(TestItem, "name", "name_zh", name)
 
 
 def _plain(value: Decimal | None) -> str | None:
