@@ -18,6 +18,7 @@ import argparse
 import csv
 import json
 import os
+import time
 from pathlib import Path
 
 from bench.load import run_load as rl
@@ -52,7 +53,7 @@ def _step_result(stats: Path) -> dict:
     }
 
 
-def _one_step(operators: int, step_time: str, seeded: int, web_pid: int) -> dict:
+def _one_step(operators: int, step_time: str, seeded: int, web_pid: int, worker_pid: int) -> dict:
     spawn_rate = max(5, operators // 10)  # the ramp takes about ten seconds, whatever the step
     ramp = (operators + OFFICE) / spawn_rate
     run_time = f"{int(ramp + SETTLE_SECONDS + _seconds(step_time)) + 5}s"
@@ -61,11 +62,20 @@ def _one_step(operators: int, step_time: str, seeded: int, web_pid: int) -> dict
     sampler = rl.LoadSampler()
     sampler.baseline = rl.postgres_backend_cpu()
     cpu_before = rl.group_cpu_seconds(web_pid)
+    worker_before = rl.group_cpu_seconds(worker_pid)
     sampler.start()
-    stats, _locust_cpu = rl.run_locust(operators + OFFICE, run_time, spawn_rate=spawn_rate, extra_env=extra, reset=True)
+    started = time.monotonic()
+    stats, locust_cpu = rl.run_locust(operators + OFFICE, run_time, spawn_rate=spawn_rate, extra_env=extra, reset=True)
+    wall = time.monotonic() - started
     sampler.stopping.set()
+    sampler.backends.update(rl.postgres_backend_cpu())
     result = _step_result(stats)
-    result.update(operators=operators, load=sampler.samples, web_cpu=rl.group_cpu_seconds(web_pid) - cpu_before)
+    web_cpu = rl.group_cpu_seconds(web_pid) - cpu_before
+    # Cores each part used over the whole locust run (ramp and settling included): where the two cores went.
+    worker_cpu = rl.group_cpu_seconds(worker_pid) - worker_before
+    cores = {"gunicorn": web_cpu / wall, "PostgreSQL": sampler.postgres_cpu / wall, "Celery": worker_cpu / wall,
+             "locust": locust_cpu / wall}  # fmt: skip
+    result.update(operators=operators, load=sampler.samples, web_cpu=web_cpu, cores=cores)
     result["passed"] = result["failures"] == 0 and result["p95_worst"] < rl.OPERATOR_TARGET_MS
     return result
 
@@ -76,6 +86,10 @@ def _load_note(samples: list[float]) -> str:
     return f"load average median {sorted(samples)[len(samples) // 2]:.1f}, max {max(samples):.1f} on {os.cpu_count()} cores"
 
 
+def _cores_note(cores: dict) -> str:
+    return "cores used: " + ", ".join(f"{name} {used:.2f}" for name, used in cores.items()) if cores else ""
+
+
 def figures(steps: list[dict], chain: tuple[bool, str], counts: dict) -> list:
     from bench.run import Figure
 
@@ -83,7 +97,8 @@ def figures(steps: list[dict], chain: tuple[bool, str], counts: dict) -> list:
     for s in steps:
         note = (
             f"{s['operators']} operators + {OFFICE} office users: {s['requests']} requests, {s['failures']} failed;"
-            f" worst operator p95 {s['p95_worst']:.0f} ms ({s['p95_worst_name']}); {_load_note(s['load'])}"
+            f" worst operator p95 {s['p95_worst']:.0f} ms ({s['p95_worst_name']}); {_load_note(s['load'])};"
+            f" {_cores_note(s.get('cores', {}))}"
         )
         result.append(Figure(f"Step of {s['operators']} operators: throughput", s["rps"], "req/s", "reference",
                              s["passed"], note))  # fmt: skip
@@ -129,7 +144,7 @@ def main(argv: list[str]) -> int:
     try:
         for operators in steps:
             print(f"== step: {operators} operators for {args.step_time}", flush=True)
-            step = _one_step(operators, args.step_time, seeded_count, procs[0].pid)
+            step = _one_step(operators, args.step_time, seeded_count, procs[0].pid, procs[1].pid)
             done.append(step)
             print(f"   {json.dumps(step)}", flush=True)
             if not step["passed"]:
