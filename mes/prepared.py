@@ -77,9 +77,9 @@ class PreparedQuery:
 
 
 class PreparedInstance:
-    """`build(pk)` returns a queryset of `model` filtered by that primary key (select_related and
+    """`build(pk)` returns a queryset of `model` filtered by one id (select_related and
     select_for_update allowed); `get(pk)` the instance `build(pk).get()` gives, its related records
-    loaded alike, or `model.DoesNotExist`.
+    loaded alike, or `model.DoesNotExist`; `all(pk)` the instances `list(build(pk))` gives.
 
     For the records an action loads (and locks) on every request: the ORM compiles the join of
     select_related once per process; each call runs that SQL and builds the instances as the ORM
@@ -92,14 +92,31 @@ class PreparedInstance:
         self._for_write: bool | None = None
 
     def get(self, pk: int):
+        rows, compiled, alias = self._rows(pk, 2)
+        if rows is None:  # not reusable as compiled: the ORM's own run
+            return self.build(pk).get()
+        if not rows:
+            raise self.model.DoesNotExist(f"{self.model._meta.object_name} matching query does not exist.")
+        if len(rows) > 1:
+            raise self.model.MultipleObjectsReturned(f"get() returned more than one {self.model._meta.object_name}")
+        return _instance(rows[0], compiled, alias)
+
+    def all(self, pk: int) -> list:
+        """Every instance `build(pk)` gives, in its order (`list(build(pk))`)."""
+        rows, compiled, alias = self._rows(pk, None)
+        if rows is None:
+            return list(self.build(pk))
+        return [_instance(row, compiled, alias) for row in rows]
+
+    def _rows(self, pk: int, limit: int | None):
         if self._for_write is None:  # a locking query reads where the ORM's would: the primary
             self._for_write = bool(self.build(SENTINEL_ID)._for_write)
         alias = router.db_for_write(self.model) if self._for_write else router.db_for_read(self.model)
         compiled = self._compiled.get(alias)
         if compiled is None:
             compiled = _compile_instance(self.build(SENTINEL_ID), alias)
-            if compiled is None:  # not reusable as it stands: the ORM's own run
-                return self.build(pk).get()
+            if compiled is None:
+                return None, None, alias
             self._compiled[alias] = compiled
         connection = connections[alias]
         if compiled.locks and connection.get_autocommit():
@@ -108,19 +125,20 @@ class PreparedInstance:
         params[compiled.slot] = pk
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
-            rows = [list(row[: compiled.width]) for row in cursor.fetchmany(2)]
-        if not rows:
-            raise self.model.DoesNotExist(f"{self.model._meta.object_name} matching query does not exist.")
-        if len(rows) > 1:
-            raise self.model.MultipleObjectsReturned(f"get() returned more than one {self.model._meta.object_name}")
-        row = rows[0]
-        for position, (functions, expression) in compiled.converters:  # SQLCompiler.apply_converters
-            for convert in functions:
-                row[position] = convert(row[position], expression, connection)
-        obj = compiled.model.from_db(alias, compiled.init_list, row[compiled.start : compiled.end])
-        for populator in compiled.populators:  # ModelIterable: the select_related records
-            populator.populate(row, obj)
-        return obj
+            found = cursor.fetchmany(limit) if limit else cursor.fetchall()
+        return [list(row[: compiled.width]) for row in found], compiled, alias
+
+
+def _instance(row: list, compiled: _CompiledInstance, alias: str):
+    """The instance of one row, as ModelIterable builds it."""
+    connection = connections[alias]
+    for position, (functions, expression) in compiled.converters:  # SQLCompiler.apply_converters
+        for convert in functions:
+            row[position] = convert(row[position], expression, connection)
+    obj = compiled.model.from_db(alias, compiled.init_list, row[compiled.start : compiled.end])
+    for populator in compiled.populators:  # the select_related records
+        populator.populate(row, obj)
+    return obj
 
 
 @dataclass(frozen=True)

@@ -136,6 +136,17 @@ _STEP_LOCKED = PreparedInstance(
 )
 
 
+_ENTRIES = PreparedInstance(Entry, lambda step_id: Entry.objects.filter(step_id=step_id))
+
+
+def _step_entries(step: StepExecution) -> list[Entry]:
+    """The step's entries in their order (`step.entries.all()`), each knowing its step."""
+    entries = _ENTRIES.all(step.pk)
+    for entry in entries:
+        entry.step = step
+    return entries
+
+
 def _lock_step(step_id: int) -> StepExecution:
     """The step, locked, with its batch (and the batch's recipe: the executor's training is checked on it)
     and its equipment."""
@@ -390,9 +401,9 @@ def step_sign(*, user, step: StepExecution | int, password: str, material_except
     _signed_already(current, user)
     if current.status != StepStatus.ACTIVE:
         raise ValidationError(_("Step %(n)s is not in progress.") % {"n": current.number})
-    entries = list(current.entries.all())
+    entries = _step_entries(current)
     if _capture_machine_values(user, current, entries):
-        entries = list(current.entries.all())  # read again: the captured values were recorded
+        entries = _step_entries(current)  # read again: the captured values were recorded
     no_machine = [e.display_name for e in entries if not e.recorded and e.equipment_tag]
     if no_machine:
         raise ValidationError(

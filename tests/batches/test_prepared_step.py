@@ -28,6 +28,14 @@ def test_the_prepared_step_is_the_orms_step_with_its_related_records(running):
         execution._STEP.get(-1)
 
 
+def test_the_prepared_entries_are_the_steps_entries_in_their_order(running):
+    for step in StepExecution.objects.filter(batch=running["batch"]).order_by("number"):
+        orm = list(step.entries.all())
+        got = execution._step_entries(step)
+        assert [_fields(e) for e in got] == [_fields(e) for e in orm]
+        assert all(e.step is step for e in got)
+
+
 def _locked(pk: int) -> StepExecution:
     with transaction.atomic():
         return execution._lock_step(pk)
