@@ -171,7 +171,9 @@ def signature_create(*, signer, obj: models.Model, meaning: str, reason: str = "
     clean_free_text(reason)  # no invisible direction controls in a signed reason
     content_hash = obj.content_hash()
     now = timezone.now()
-    with transaction.atomic():
+    # savepoint=False (as audit_record): no extra round trips; a failure here fails the caller's whole
+    # action (a signed record without its signature is never committed).
+    with transaction.atomic(savepoint=False):
         event = audit_record(
             action="signature.sign",
             actor=signer,

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
 from django.db.models import QuerySet
-from django.db.models.query import ValuesListIterable
+from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
+from django.db.transaction import TransactionManagementError
 
 # Values no real query uses: microsecond-exact instants of 1901, large negative ids.
 SENTINEL_BASE = dt.datetime(1901, 1, 1, 0, 0, 0, 4242, tzinfo=dt.UTC)
@@ -73,6 +74,121 @@ class PreparedQuery:
                 for convert in functions:
                     row[position] = convert(row[position], expression, connection)
         return [tuple(row) for row in rows]
+
+
+class PreparedInstance:
+    """`build(pk)` returns a queryset of `model` filtered by one id (select_related and
+    select_for_update allowed); `get(pk)` the instance `build(pk).get()` gives, its related records
+    loaded alike, or `model.DoesNotExist`; `all(pk)` the instances `list(build(pk))` gives.
+
+    For the records an action loads (and locks) on every request: the ORM compiles the join of
+    select_related once per process; each call runs that SQL and builds the instances as the ORM
+    does (its converters and related populators, kept with the SQL). A locking query is refused
+    outside a transaction, as the ORM refuses it."""
+
+    def __init__(self, model, build: Callable[[int], QuerySet]):
+        self.model, self.build = model, build
+        self._compiled: dict[str, _CompiledInstance] = {}
+        self._for_write: bool | None = None
+
+    def get(self, pk: int):
+        rows, compiled, alias = self._rows(pk, 2)
+        if rows is None:  # not reusable as compiled: the ORM's own run
+            return self.build(pk).get()
+        if not rows:
+            raise self.model.DoesNotExist(f"{self.model._meta.object_name} matching query does not exist.")
+        if len(rows) > 1:
+            raise self.model.MultipleObjectsReturned(f"get() returned more than one {self.model._meta.object_name}")
+        return _instance(rows[0], compiled, alias)
+
+    def all(self, pk: int) -> list:
+        """Every instance `build(pk)` gives, in its order (`list(build(pk))`)."""
+        rows, compiled, alias = self._rows(pk, None)
+        if rows is None:
+            return list(self.build(pk))
+        return [_instance(row, compiled, alias) for row in rows]
+
+    def _rows(self, pk: int, limit: int | None):
+        if self._for_write is None:  # a locking query reads where the ORM's would: the primary
+            self._for_write = bool(self.build(SENTINEL_ID)._for_write)
+        alias = router.db_for_write(self.model) if self._for_write else router.db_for_read(self.model)
+        compiled = self._compiled.get(alias)
+        if compiled is None:
+            compiled = _compile_instance(self.build(SENTINEL_ID), alias)
+            if compiled is None:
+                return None, None, alias
+            self._compiled[alias] = compiled
+        connection = connections[alias]
+        if compiled.locks and connection.get_autocommit():
+            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+        params = list(compiled.params)
+        params[compiled.slot] = pk
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            found = cursor.fetchmany(limit) if limit else cursor.fetchall()
+        return [list(row[: compiled.width]) for row in found], compiled, alias
+
+
+def _instance(row: list, compiled: _CompiledInstance, alias: str):
+    """The instance of one row, as ModelIterable builds it."""
+    connection = connections[alias]
+    for position, (functions, expression) in compiled.converters:  # SQLCompiler.apply_converters
+        for convert in functions:
+            row[position] = convert(row[position], expression, connection)
+    obj = compiled.model.from_db(alias, compiled.init_list, row[compiled.start : compiled.end])
+    for populator in compiled.populators:  # the select_related records
+        populator.populate(row, obj)
+    return obj
+
+
+@dataclass(frozen=True)
+class _CompiledInstance:
+    sql: str
+    params: tuple
+    slot: int  # the position of the primary key among the parameters
+    width: int
+    converters: tuple
+    model: type
+    init_list: list
+    start: int
+    end: int
+    populators: list
+    locks: bool
+
+
+def _compile_instance(qs: QuerySet, alias: str) -> _CompiledInstance | None:
+    query = qs.query
+    if (
+        qs._iterable_class is not ModelIterable
+        or qs._prefetch_related_lookups
+        or qs._known_related_objects
+        or query.annotation_select
+        or query.extra_select
+        or query.deferred_loading != (frozenset(), True)
+    ):
+        return None
+    compiler = query.get_compiler(using=alias)
+    sql, params = compiler.as_sql()  # raises outside a transaction for select_for_update, as the ORM
+    slots = [i for i, p in enumerate(params) if type(p) is int and p == SENTINEL_ID]
+    if len(slots) != 1:
+        return None
+    select, klass_info = compiler.select, compiler.klass_info
+    converters = tuple(compiler.get_converters([s[0] for s in select[: compiler.col_count]]).items())
+    fields = klass_info["select_fields"]
+    start, end = fields[0], fields[-1] + 1
+    return _CompiledInstance(
+        sql=sql,
+        params=tuple(params),
+        slot=slots[0],
+        width=compiler.col_count,
+        converters=converters,
+        model=klass_info["model"],
+        init_list=[f[0].target.attname for f in select[start:end]],
+        start=start,
+        end=end,
+        populators=get_related_populators(klass_info, select, alias),
+        locks=bool(query.select_for_update),
+    )
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from materials.models import Lot
 from materials.services import lot_create_output
 from materials.services.balance import batch_material_balance
 from mes.generated import GeneratedText
+from mes.prepared import PreparedInstance
 from mes.units import unit_label
 from mes.workflow import AlreadyDone, transition_apply, user_may
 from orders.services.training import training_is_current
@@ -121,14 +122,35 @@ def step_blockers(step: StepExecution, steps: list[StepExecution] | list[StepLin
     return [_("Step %(n)s is not finished yet.") % {"n": s.number} for s in earlier if not s.finished]
 
 
+# The step with its batch (and the batch's recipe: the executor's training is checked on it) and its
+# equipment, read (the checks before the signature's password) and read locked (the write): their SQL
+# compiled once per process (mes.prepared), every call a query.
+_STEP = PreparedInstance(
+    StepExecution, lambda pk: StepExecution.objects.select_related("batch__recipe", "equipment").filter(pk=pk)
+)
+_STEP_LOCKED = PreparedInstance(
+    StepExecution,
+    lambda pk: (
+        StepExecution.objects.select_for_update(of=("self",)).select_related("batch__recipe", "equipment").filter(pk=pk)
+    ),
+)
+
+
+_ENTRIES = PreparedInstance(Entry, lambda step_id: Entry.objects.filter(step_id=step_id))
+
+
+def _step_entries(step: StepExecution) -> list[Entry]:
+    """The step's entries in their order (`step.entries.all()`), each knowing its step."""
+    entries = _ENTRIES.all(step.pk)
+    for entry in entries:
+        entry.step = step
+    return entries
+
+
 def _lock_step(step_id: int) -> StepExecution:
     """The step, locked, with its batch (and the batch's recipe: the executor's training is checked on it)
     and its equipment."""
-    return (
-        StepExecution.objects.select_for_update(of=("self",))
-        .select_related("batch__recipe", "equipment")
-        .get(pk=step_id)
-    )
+    return _STEP_LOCKED.get(step_id)
 
 
 # --- confirm (scan) and start a step ---------------------------------------------------------
@@ -373,15 +395,15 @@ def step_sign(*, user, step: StepExecution | int, password: str, material_except
     the operator records why the step is signed without them (an exception the review shows).
     """
     step_id = step.pk if isinstance(step, StepExecution) else step
-    current = StepExecution.objects.select_related("batch__recipe", "equipment").get(pk=step_id)
+    current = _STEP.get(step_id)
     require_executor(user, current.batch)
     _running(current.batch, current)
     _signed_already(current, user)
     if current.status != StepStatus.ACTIVE:
         raise ValidationError(_("Step %(n)s is not in progress.") % {"n": current.number})
-    entries = list(current.entries.all())
+    entries = _step_entries(current)
     if _capture_machine_values(user, current, entries):
-        entries = list(current.entries.all())  # read again: the captured values were recorded
+        entries = _step_entries(current)  # read again: the captured values were recorded
     no_machine = [e.display_name for e in entries if not e.recorded and e.equipment_tag]
     if no_machine:
         raise ValidationError(
@@ -457,7 +479,7 @@ def step_needs_verification(step: StepExecution) -> bool:
 def step_verify(*, user, step: StepExecution | int, verifier_username: str, password: str) -> StepExecution:
     """A second person verifies a critical step with their own user ID and password, never the performer."""
     step_id = step.pk if isinstance(step, StepExecution) else step
-    current = StepExecution.objects.select_related("batch").get(pk=step_id)
+    current = _STEP.get(step_id)
     batch = current.batch
     _running(batch, current)
     verifier = get_user_model().objects.filter(username=(verifier_username or "").strip(), is_active=True).first()

@@ -23,7 +23,8 @@ CEILINGS = {
     "step": 10,
     "start": 36,
     "record": 14,
-    "sign": 31,
+    "sign": 29,  # 31 before the signature's audit event and row were written without a savepoint of their own
+    "verify": 27,  # 29 before, alike
     "orders": 10,
     "lots": 10,
     "review list": 7,
@@ -62,10 +63,17 @@ def test_operator_pages_stay_within_their_query_ceilings(running, client_for, us
     sign = {"op": "sign", "signature_username": "operator", "password": PW, "reason": "",
             "material_exception_reason": "materials weighed on the paper record"}  # fmt: skip
     counts["sign"], page = _count(lambda: operator.post(url, sign))
-    print(counts)
     assert page.status_code == 302
     entry.step.refresh_from_db()
     assert entry.step.status in ("done", "verified"), [str(m) for m in operator.get(url).context["messages"]]
+    assert entry.step.verifier_required  # the second person's verify is measured too
+    verifier = client_for("operator2")
+    verifier.get("/")
+    check = {"op": "verify", "verifier": "operator2", "password": PW}
+    counts["verify"], page = _count(lambda: verifier.post(url, check))
+    entry.step.refresh_from_db()
+    assert page.status_code == 302 and entry.step.status == "verified"
+    print(counts)
     over = {k: v for k, v in counts.items() if v > CEILINGS[k]}
     assert over == {}, f"over the ceiling: {over} (ceilings {CEILINGS})"
 
