@@ -32,6 +32,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.utils.functional import LazyObject, empty
 from guardian.ctypes import get_content_type
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
@@ -70,7 +71,11 @@ def holds(user, perm: str) -> bool:
     A page asks this dozens of times (the menu, the work cards); Django's `has_perm` walks every
     authentication backend on each call. The answer is the same: an inactive user holds nothing, an
     active superuser everything, anyone else what the model backend grants (the object backend grants
-    nothing without a record)."""
+    nothing without a record).
+
+    The request's user is a lazy object whose every attribute read goes through its proxy (three
+    Python calls); the checks read the user it wraps, the same object (an attribute kept is kept on it)."""
+    user = _unwrapped(user)
     if not user.is_active:
         return False
     if user.is_superuser:
@@ -79,6 +84,15 @@ def holds(user, perm: str) -> bool:
     if kept is None or kept[0] != _local["gen"]:
         kept = user._mes_all_perms = (_local["gen"], frozenset(user.get_all_permissions()))
     return perm in kept[1]
+
+
+def _unwrapped(user):
+    """The user a lazy `request.user` stands for (set up if not yet), else `user` itself."""
+    if isinstance(user, LazyObject):
+        if user._wrapped is empty:
+            user._setup()
+        return user._wrapped
+    return user
 
 
 def role_codes(user) -> list[str]:

@@ -14,8 +14,10 @@ import html
 from urllib.parse import quote
 
 from django import template
+from django.conf import settings
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
+from django.utils.formats import localize
 from django.utils.safestring import SafeString
 from django.utils.timezone import template_localtime
 
@@ -110,3 +112,25 @@ def _lot_row(lot, detail: _Path, batch_word: str) -> str:
         f"      <td>{source}</td>\n"
         f'      <td class="nowrap small">{escape(_local_date(lot.received_at, "Y-m-d H:i"))}</td></tr>\n  '
     )
+
+
+@register.filter
+def step_buttons(links, current) -> SafeString:
+    """The step screen's bar of step buttons (batches/step.html), one per step of the batch, `current`
+    highlighted: `links` are the view's (step, url) pairs. A batch of many steps ran the loop's lookups,
+    tag and localized number once per step on the page every operator action redirects to."""
+    return SafeString(
+        "".join(
+            f'<a class="btn {"btn-primary" if st.pk == current.pk else "btn-secondary"}" '
+            f'href="{escape(url)}">{escape(_number(st.number))}</a>'
+            for st, url in links
+        )
+    )
+
+
+def _number(value) -> str:
+    """`{{ value }}` of a number: an int without thousand separators is its digits; the rest as Django
+    localizes it."""
+    if type(value) is int and not settings.USE_THOUSAND_SEPARATOR:
+        return str(value)
+    return str(localize(value))

@@ -12,7 +12,7 @@ from django.template import engines
 from django.utils import timezone, translation
 
 from audit.models import AuditEvent
-from batches.models import Batch
+from batches.models import Batch, StepExecution
 from materials.models import Lot, Material
 
 # The loops as they were in audit/event_list.html and materials/lot_list.html.
@@ -105,3 +105,24 @@ def test_lot_rows_are_the_template_loop(language):
         new, old = _render(NEW_LOTS, _lots()), _render(LOT_LOOP, _lots())
     assert new == old
     assert ("批次 B-26/0001" if language == "zh-hans" else "batch B-26/0001") in new
+
+
+# The step buttons' loop as it was in batches/step.html.
+STEP_LOOP = """{% for st, url in step_links %}<a class="btn {% if st.pk == step.pk %}btn-primary{% else %}btn-secondary{% endif %}" href="{{ url }}">{{ st.number }}</a>{% endfor %}"""
+NEW_STEPS = "{% load list_rows %}{{ step_links|step_buttons:step }}"
+
+
+@pytest.mark.parametrize("grouping", [False, True])
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_step_buttons_are_the_template_loop(language, grouping, settings):
+    settings.USE_THOUSAND_SEPARATOR = grouping
+    steps = [StepExecution(pk=pk, number=n) for pk, n in [(7, 10), (8, 20), (9, 1000), (10, 12345678), (11, 0)]]
+    links = [(st, f"/batches/B-26/0001 <&'\">/steps/{st.number}/") for st in steps]
+    with translation.override(language):
+        for current in (steps[1], steps[3], StepExecution(pk=99, number=5)):
+            context = {"step_links": links, "step": current}
+            old = engines["django"].from_string(STEP_LOOP).render(context)
+            new = engines["django"].from_string(NEW_STEPS).render(context)
+            assert new == old
+            assert old.count("btn-primary") == (current in steps)
+    assert engines["django"].from_string(NEW_STEPS).render({"step_links": [], "step": steps[0]}) == ""

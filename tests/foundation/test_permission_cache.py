@@ -61,6 +61,24 @@ def test_holds_answers_as_has_perm_for_every_permission(users):
     assert not holds(model.objects.get(username="perm-inactive"), "quality.view_capa")
 
 
+def test_holds_through_a_lazy_request_user_answers_as_the_user(users):
+    """The request's user is a SimpleLazyObject: holds reads the user it wraps (set up on first use)
+    and gives the same answers, keeping its permission set on that user."""
+    from django.contrib.auth import get_user_model
+    from django.utils.functional import SimpleLazyObject, empty
+
+    from mes.permcache import holds
+
+    model = get_user_model()
+    for name in ("qa", "operator", "planner"):
+        lazy = SimpleLazyObject(lambda name=name: model.objects.get(username=users[name].username))
+        reference = model.objects.get(username=users[name].username)
+        assert lazy._wrapped is empty
+        perms = ["batches.execute_batch", "quality.view_capa", "materials.view_lot", "no.such_perm"]
+        assert [holds(lazy, p) for p in perms] == [reference.has_perm(p) for p in perms], name
+        assert lazy._wrapped is not empty and hasattr(lazy._wrapped, "_mes_all_perms")
+
+
 def test_a_permission_granted_in_the_same_request_is_seen(users):
     """A service that changes a grant and asks again in the same process gets the new answer."""
     from django.contrib.auth.models import Permission
