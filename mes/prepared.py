@@ -65,15 +65,25 @@ class PreparedQuery:
         params = list(compiled.params)
         for position, index in compiled.slots:
             params[position] = values[index]
-        connection = connections[alias]
-        with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, params)
-            rows = [list(row[: compiled.width]) for row in cursor.fetchall()]
-        for row in rows:  # SQLCompiler.apply_converters
-            for position, (functions, expression) in compiled.converters:
-                for convert in functions:
-                    row[position] = convert(row[position], expression, connection)
+        rows = _fetch(connections[alias], compiled.sql, params, compiled.width)
+        for row in rows:
+            _convert(row, compiled.converters, connections[alias])
         return [tuple(row) for row in rows]
+
+
+def _fetch(connection, sql: str, params: list, width: int, limit: int | None = None) -> list[list]:
+    """The rows of compiled SQL, cut to its selected columns (ordering columns may follow them)."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchmany(limit) if limit else cursor.fetchall()
+    return [list(row[:width]) for row in found]
+
+
+def _convert(row: list, converters: tuple, connection) -> None:
+    """SQLCompiler.apply_converters on one row, in place."""
+    for position, (functions, expression) in converters:
+        for convert in functions:
+            row[position] = convert(row[position], expression, connection)
 
 
 class PreparedInstance:
@@ -123,18 +133,12 @@ class PreparedInstance:
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         params = list(compiled.params)
         params[compiled.slot] = pk
-        with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, params)
-            found = cursor.fetchmany(limit) if limit else cursor.fetchall()
-        return [list(row[: compiled.width]) for row in found], compiled, alias
+        return _fetch(connection, compiled.sql, params, compiled.width, limit), compiled, alias
 
 
 def _instance(row: list, compiled: _CompiledInstance, alias: str):
     """The instance of one row, as ModelIterable builds it."""
-    connection = connections[alias]
-    for position, (functions, expression) in compiled.converters:  # SQLCompiler.apply_converters
-        for convert in functions:
-            row[position] = convert(row[position], expression, connection)
+    _convert(row, compiled.converters, connections[alias])
     obj = compiled.model.from_db(alias, compiled.init_list, row[compiled.start : compiled.end])
     for populator in compiled.populators:  # the select_related records
         populator.populate(row, obj)
