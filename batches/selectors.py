@@ -10,6 +10,16 @@ from __future__ import annotations
 from django.db import connections, router
 
 from batches.models import Batch, Entry, StepExecution
+from mes.prepared import PreparedInstance
+
+# The step screen's step with its batch (and the batch's product), its equipment and who performed it:
+# the ORM's select_related join, compiled once per process (mes.prepared), every call a query.
+_SCREEN_STEP = PreparedInstance(
+    StepExecution,
+    lambda number, step: StepExecution.objects.select_related("batch__product", "equipment", "performed_by").filter(
+        batch__number=number, number=step
+    ),
+)
 
 
 def _one(model, sql: str, params: list) -> int | None:
@@ -26,6 +36,15 @@ def step_id_of(number: str, step: int) -> int | None:
         " WHERE b.number = %s AND s.number = %s"
     )
     return _one(StepExecution, sql, [number, step])
+
+
+def screen_step(number: str, step: int) -> StepExecution | None:
+    """Step `step` of batch `number` as the step screen shows it (batch, product, equipment, performer
+    loaded with it), or None."""
+    try:
+        return _SCREEN_STEP.get(number, step)
+    except StepExecution.DoesNotExist:
+        return None
 
 
 def entry_id_of(number: str, step: int, entry: int) -> int | None:

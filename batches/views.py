@@ -20,7 +20,7 @@ from audit.signatures import SignatureError
 from batches import services as s
 from batches.models import BATCH_MACHINE, Batch, BatchStatus, EntryCorrection, StepExecution
 from batches.pdf import record_context
-from batches.selectors import entry_id_of, step_id_of
+from batches.selectors import entry_id_of, screen_step, step_id_of
 from batches.services.gates import step_materials
 from batches.services.hooks import release_decisions
 from batches.services.rework import batch_create_rework, rework_of
@@ -161,11 +161,9 @@ def step_screen(request, number: str, step: int):
     if request.method == "POST":
         return _step_action(request, number, step)
     # The step with its batch (and what the screen shows of both) in one query; 404 for either unknown.
-    current = get_object_or_404(
-        StepExecution.objects.select_related("batch__product", "equipment", "performed_by"),
-        batch__number=number,
-        number=step,
-    )
+    current = screen_step(number, step)
+    if current is None:
+        raise Http404
     batch = current.batch
     user = request.user
     steps = s.step_outline(batch)

@@ -24,19 +24,53 @@ from django.db.models import QuerySet
 from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
 from django.db.transaction import TransactionManagementError
 
-# Values no real query uses: microsecond-exact instants of 1901, large negative ids.
+# Values no real query uses: microsecond-exact instants of 1901, odd strings, and integers near the top
+# of a 32-bit integer column's range (inside it, so that the ORM keeps them as parameters of positive
+# and plain integer fields alike: a value outside a field's range compiles to no query at all).
 SENTINEL_BASE = dt.datetime(1901, 1, 1, 0, 0, 0, 4242, tzinfo=dt.UTC)
-SENTINEL_ID = -424_242_000
+SENTINEL_ID = 2_042_424_242
+SENTINEL_TEXT = "~mes-prepared-sentinel-{n}~"
 
 
-def sentinel(n: int, like) -> dt.datetime | int:
-    """The n-th sentinel of the type of `like` (a datetime or an id), standing for that parameter
-    while the SQL is compiled."""
+def sentinel(n: int, like) -> dt.datetime | int | str:
+    """The n-th sentinel of the type of `like` (a datetime, an id or a string), standing for that
+    parameter while the SQL is compiled."""
     if isinstance(like, dt.datetime):
         return SENTINEL_BASE + dt.timedelta(seconds=n)
     if type(like) is int:
         return SENTINEL_ID - n
+    if type(like) is str:
+        return SENTINEL_TEXT.format(n=n)
     raise TypeError(f"no sentinel for {type(like).__name__}")
+
+
+def _slots(params, sentinels: list) -> tuple[tuple[int, int], ...] | None:
+    """(parameter position, index of the value) of each sentinel among the compiled parameters, or None
+    when a value has no place of its own (the ORM changed it, or answered it without a parameter)."""
+    marks = {_mark(p): n for n, p in enumerate(sentinels)}
+    slots = tuple((i, marks[_mark(p)]) for i, p in enumerate(params) if _mark(p) in marks)
+    if {index for _i, index in slots} != set(range(len(sentinels))):
+        return None
+    return slots
+
+
+def _mark(param) -> tuple:
+    # The ORM may pass an integer wrapped in the driver's sized type (psycopg's Int4 for a positive
+    # integer field): the same number.
+    if isinstance(param, int) and not isinstance(param, bool):
+        return (int, int(param))
+    return (type(param), param)
+
+
+def _bind(params: tuple, slots: tuple[tuple[int, int], ...], values: tuple) -> list:
+    bound = list(params)
+    for position, index in slots:
+        value, compiled = values[index], params[position]
+        # An integer as the ORM passed its sentinel: wrapped in the same sized integer type, if it was.
+        if isinstance(compiled, int) and type(compiled) not in (int, bool) and type(value) is int:
+            value = type(compiled)(value)
+        bound[position] = value
+    return bound
 
 
 class PreparedQuery:
@@ -62,9 +96,7 @@ class PreparedQuery:
             if compiled is None:  # not reusable as it stands: the ORM's own run, with the real values
                 return list(self.build(*values))
             self._compiled[(key, alias)] = compiled
-        params = list(compiled.params)
-        for position, index in compiled.slots:
-            params[position] = values[index]
+        params = _bind(compiled.params, compiled.slots, values)
         rows = _fetch(connections[alias], compiled.sql, params, compiled.width)
         for row in rows:
             _convert(row, compiled.converters, connections[alias])
@@ -87,52 +119,54 @@ def _convert(row: list, converters: tuple, connection) -> None:
 
 
 class PreparedInstance:
-    """`build(pk)` returns a queryset of `model` filtered by one id (select_related and
-    select_for_update allowed); `get(pk)` the instance `build(pk).get()` gives, its related records
-    loaded alike, or `model.DoesNotExist`; `all(pk)` the instances `list(build(pk))` gives.
+    """`build(*values)` returns a queryset of `model` filtered by those values (ids or strings, such as
+    a primary key, or a batch number and a step number; select_related and select_for_update allowed);
+    `get(*values)` the instance `build(*values).get()` gives, its related records loaded alike, or
+    `model.DoesNotExist`; `all(*values)` the instances `list(build(*values))` gives.
 
     For the records an action loads (and locks) on every request: the ORM compiles the join of
     select_related once per process; each call runs that SQL and builds the instances as the ORM
     does (its converters and related populators, kept with the SQL). A locking query is refused
     outside a transaction, as the ORM refuses it."""
 
-    def __init__(self, model, build: Callable[[int], QuerySet]):
+    def __init__(self, model, build: Callable[..., QuerySet]):
         self.model, self.build = model, build
-        self._compiled: dict[str, _CompiledInstance] = {}
+        self._compiled: dict[tuple, _CompiledInstance] = {}
         self._for_write: bool | None = None
 
-    def get(self, pk: int):
-        rows, compiled, alias = self._rows(pk, 2)
+    def get(self, *values):
+        rows, compiled, alias = self._rows(values, 2)
         if rows is None:  # not reusable as compiled: the ORM's own run
-            return self.build(pk).get()
+            return self.build(*values).get()
         if not rows:
             raise self.model.DoesNotExist(f"{self.model._meta.object_name} matching query does not exist.")
         if len(rows) > 1:
             raise self.model.MultipleObjectsReturned(f"get() returned more than one {self.model._meta.object_name}")
         return _instance(rows[0], compiled, alias)
 
-    def all(self, pk: int) -> list:
-        """Every instance `build(pk)` gives, in its order (`list(build(pk))`)."""
-        rows, compiled, alias = self._rows(pk, None)
+    def all(self, *values) -> list:
+        """Every instance `build(*values)` gives, in its order (`list(build(*values))`)."""
+        rows, compiled, alias = self._rows(values, None)
         if rows is None:
-            return list(self.build(pk))
+            return list(self.build(*values))
         return [_instance(row, compiled, alias) for row in rows]
 
-    def _rows(self, pk: int, limit: int | None):
+    def _rows(self, values: tuple, limit: int | None):
+        marks = [sentinel(n, value) for n, value in enumerate(values)]
         if self._for_write is None:  # a locking query reads where the ORM's would: the primary
-            self._for_write = bool(self.build(SENTINEL_ID)._for_write)
+            self._for_write = bool(self.build(*marks)._for_write)
         alias = router.db_for_write(self.model) if self._for_write else router.db_for_read(self.model)
-        compiled = self._compiled.get(alias)
+        key = (alias, *(type(v) for v in values))  # an id passed as a string would compile otherwise
+        compiled = self._compiled.get(key)
         if compiled is None:
-            compiled = _compile_instance(self.build(SENTINEL_ID), alias)
+            compiled = _compile_instance(self.build(*marks), alias, marks)
             if compiled is None:
                 return None, None, alias
-            self._compiled[alias] = compiled
+            self._compiled[key] = compiled
         connection = connections[alias]
         if compiled.locks and connection.get_autocommit():
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
-        params = list(compiled.params)
-        params[compiled.slot] = pk
+        params = _bind(compiled.params, compiled.slots, values)
         return _fetch(connection, compiled.sql, params, compiled.width, limit), compiled, alias
 
 
@@ -149,7 +183,7 @@ def _instance(row: list, compiled: _CompiledInstance, alias: str):
 class _CompiledInstance:
     sql: str
     params: tuple
-    slot: int  # the position of the primary key among the parameters
+    slots: tuple[tuple[int, int], ...]  # (parameter position, index of the value)
     width: int
     converters: tuple
     model: type
@@ -160,7 +194,7 @@ class _CompiledInstance:
     locks: bool
 
 
-def _compile_instance(qs: QuerySet, alias: str) -> _CompiledInstance | None:
+def _compile_instance(qs: QuerySet, alias: str, sentinels: list) -> _CompiledInstance | None:
     query = qs.query
     if (
         qs._iterable_class is not ModelIterable
@@ -172,9 +206,12 @@ def _compile_instance(qs: QuerySet, alias: str) -> _CompiledInstance | None:
     ):
         return None
     compiler = query.get_compiler(using=alias)
-    sql, params = compiler.as_sql()  # raises outside a transaction for select_for_update, as the ORM
-    slots = [i for i, p in enumerate(params) if type(p) is int and p == SENTINEL_ID]
-    if len(slots) != 1:
+    try:
+        sql, params = compiler.as_sql()  # raises outside a transaction for select_for_update, as the ORM
+    except EmptyResultSet:  # the ORM answers it without a query
+        return None
+    slots = _slots(params, sentinels)
+    if slots is None:
         return None
     select, klass_info = compiler.select, compiler.klass_info
     converters = tuple(compiler.get_converters([s[0] for s in select[: compiler.col_count]]).items())
@@ -183,7 +220,7 @@ def _compile_instance(qs: QuerySet, alias: str) -> _CompiledInstance | None:
     return _CompiledInstance(
         sql=sql,
         params=tuple(params),
-        slot=slots[0],
+        slots=slots,
         width=compiler.col_count,
         converters=converters,
         model=klass_info["model"],
@@ -210,9 +247,8 @@ def _compile(qs: QuerySet, alias: str, sentinels: list) -> _Compiled | None:
     compiler = qs.query.get_compiler(using=alias)
     sql, params = compiler.as_sql()
     converters = tuple(compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]]).items())
-    marks = {(type(p), p): n for n, p in enumerate(sentinels)}
-    slots = tuple((i, marks[(type(p), p)]) for i, p in enumerate(params) if (type(p), p) in marks)
-    if {index for _i, index in slots} != set(range(len(sentinels))):  # each value has its place(s)
+    slots = _slots(params, sentinels)
+    if slots is None:  # each value must have its place(s)
         return None
     # Django 5.2 selects a values_list's columns in its order (ValuesListIterable takes rows as they come).
     return _Compiled(sql, tuple(params), slots, compiler.col_count, converters)

@@ -7,8 +7,10 @@ import pytest
 from django.db import connection, transaction
 from django.db.transaction import TransactionManagementError
 
+from batches import selectors
 from batches.models import StepExecution
 from batches.services import execution
+from tests.batches.conftest import PW
 
 
 def _fields(obj) -> dict:
@@ -49,3 +51,40 @@ def test_the_prepared_lock_is_refused_outside_a_transaction(running, monkeypatch
     with pytest.raises(TransactionManagementError):
         execution._lock_step(step.pk)
     execution._STEP.get(step.pk)  # a plain read needs no transaction
+
+
+def _screen_orm(number: str, step: int) -> StepExecution:
+    return StepExecution.objects.select_related("batch__product", "equipment", "performed_by").get(
+        batch__number=number, number=step
+    )
+
+
+def test_the_step_screens_step_is_the_orms_step_by_batch_number_and_step_number(running, users):
+    """The step screen reads its step by the batch number (a string) and the step number through SQL
+    compiled once: each call binds its own values (not the first call's), and the step's batch, product,
+    equipment and performer are the ORM's."""
+    batch = running["batch"]
+    steps = list(StepExecution.objects.filter(batch=batch).order_by("number"))
+    first = steps[0]
+    _perform(first, users["operator"])  # a performer to load
+    for step in steps[:4]:
+        orm, got = _screen_orm(batch.number, step.number), selectors.screen_step(batch.number, step.number)
+        assert _fields(got) == _fields(orm)
+        assert _fields(got.batch) == _fields(orm.batch) and _fields(got.batch.product) == _fields(orm.batch.product)
+        assert (got.equipment and _fields(got.equipment)) == (orm.equipment and _fields(orm.equipment))
+        assert (got.performed_by and _fields(got.performed_by)) == (orm.performed_by and _fields(orm.performed_by))
+    assert selectors.screen_step(batch.number, first.number).performed_by == users["operator"]
+    assert len(selectors._SCREEN_STEP._compiled) == 1  # one compiled statement served every call
+    assert selectors.screen_step(batch.number, 99999) is None
+    assert selectors.screen_step(batch.number + "X", first.number) is None
+    assert selectors.screen_step("' OR '1'='1", first.number) is None  # a value, never SQL text
+
+
+def _perform(step, operator) -> None:
+    scan = {"GRAN": "GRAN-01", "FBD": "FBD-01"}.get(step.equipment_class or "") or execution.step_code(step)
+    execution.step_start(user=operator, step=step, scan=scan)
+    for entry in step.entries.all():
+        value = entry.expected_answer or str(entry.target or entry.minimum or 1)
+        execution.entry_record(user=operator, entry=entry, value=value, version=entry.version, comment="noted")
+    reason = "Test: materials are not what this test is about"
+    execution.step_sign(user=operator, step=step, password=PW, material_exception_reason=reason)
