@@ -216,7 +216,12 @@ def signature_sign(
 def signatures_for(obj: models.Model) -> list[Signature]:
     """The record's signatures. Each row holds its printed name, meaning and time (what is shown), so
     the signer's account is not joined."""
-    return list(Signature.objects.filter(object_type=object_label(obj), object_id=str(obj.pk)))
+    return list(signatures_of_record(object_label(obj), str(obj.pk)))
+
+
+def signatures_of_record(label: str, object_id: str) -> models.QuerySet[Signature]:
+    """The signatures of the record `label` (an object label) / `object_id`, in their order."""
+    return Signature.objects.filter(object_type=label, object_id=object_id)
 
 
 def signature_is_valid(signature: Signature, obj: models.Model) -> bool:

@@ -137,6 +137,16 @@ _STEP_LOCKED = PreparedInstance(
 
 
 _ENTRIES = PreparedInstance(Entry, lambda step_id: Entry.objects.filter(step_id=step_id))
+# The second person named on a verification: an active account by its user ID (`.first()`'s order).
+_ACTIVE_USER = PreparedInstance(
+    get_user_model(), lambda username: get_user_model().objects.filter(username=username, is_active=True).order_by("pk")
+)
+
+
+def _active_user(username: str):
+    """The active account with this user ID, or None."""
+    found = _ACTIVE_USER.all((username or "").strip())
+    return found[0] if found else None
 
 
 def _step_entries(step: StepExecution) -> list[Entry]:
@@ -482,7 +492,7 @@ def step_verify(*, user, step: StepExecution | int, verifier_username: str, pass
     current = _STEP.get(step_id)
     batch = current.batch
     _running(batch, current)
-    verifier = get_user_model().objects.filter(username=(verifier_username or "").strip(), is_active=True).first()
+    verifier = _active_user(verifier_username)
     if verifier is not None:
         _verified_already(current, verifier)
     if not step_needs_verification(current):

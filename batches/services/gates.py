@@ -15,7 +15,21 @@ from batches.models import BatchRecord, StepExecution
 from batches.services.preparation import batch_scale
 from materials.models import Material
 from materials.services.issue import issued_to_batch
+from mes.prepared import PreparedQuery
 from mes.units import convert, unit_label
+
+# The snapshot alone (the record's other columns: its PDF, balance, checksum, are not read here), asked
+# on every sign and on the step screen of a running step: compiled once per process (mes.prepared).
+_SNAPSHOT = PreparedQuery(
+    BatchRecord,
+    lambda batch_id: BatchRecord.objects.filter(batch_id=batch_id).order_by("id").values_list("snapshot")[:1],
+)
+
+
+def batch_snapshot(batch_id: int) -> dict | None:
+    """The master-record snapshot frozen in the batch's record, or None before the batch has a record."""
+    rows = _SNAPSHOT.rows("snapshot", batch_id)
+    return rows[0][0] if rows else None
 
 
 @dataclass
@@ -61,8 +75,7 @@ def step_materials(step: StepExecution) -> list[StepMaterial]:
     waste), in the material's stock unit; the required quantity is scaled to the batch size.
     """
 
-    # The snapshot alone: the record's other columns (its PDF, balance, checksum) are not read here.
-    snapshot = BatchRecord.objects.filter(batch_id=step.batch_id).values_list("snapshot", flat=True).first()
+    snapshot = batch_snapshot(step.batch_id)
     if snapshot is None:
         return []
     lines = [b for b in snapshot.get("bom", []) if b.get("step_number") == step.number]

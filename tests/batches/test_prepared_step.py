@@ -4,12 +4,16 @@ field values, its batch, recipe and equipment loaded alike; the lock refused out
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.transaction import TransactionManagementError
 
+from audit.signatures import signature_is_valid, signatures_for
 from batches import selectors
-from batches.models import StepExecution
-from batches.services import execution
+from batches.models import BatchRecord, StepExecution
+from batches.services import execution, gates
+from mes.changecontrol import controlled_writes
+from mes.templatetags import mes_tags
 from tests.batches.conftest import PW
 
 
@@ -88,3 +92,42 @@ def _perform(step, operator) -> None:
         execution.entry_record(user=operator, entry=entry, value=value, version=entry.version, comment="noted")
     reason = "Test: materials are not what this test is about"
     execution.step_sign(user=operator, step=step, password=PW, material_exception_reason=reason)
+
+
+def test_the_signatures_a_page_shows_are_the_records_signatures_through_compiled_sql(running, users):
+    """The signatures block of the step screen (and of the batch and its review) reads a record's
+    signatures through SQL compiled once: the same rows, in the same order, as the ORM's query, for each
+    record asked (not the first one's), and none for a record without any."""
+    steps = list(StepExecution.objects.filter(batch=running["batch"]).order_by("number")[:2])
+    _perform(steps[0], users["operator"])
+    for record in (steps[0], steps[1], running["batch"]):
+        shown = mes_tags.signatures_of(record)["signatures"]
+        assert [_fields(s["signature"]) for s in shown] == [_fields(s) for s in signatures_for(record)]
+        assert [s["valid"] for s in shown] == [signature_is_valid(s, record) for s in signatures_for(record)]
+    assert len(mes_tags.signatures_of(steps[0])["signatures"]) >= 1
+    assert mes_tags.signatures_of(steps[1])["signatures"] == []
+    assert len(mes_tags._SIGNATURES._compiled) == 1
+
+
+def test_the_verifier_named_on_a_verification_is_found_as_the_orm_finds_them(running, users):
+    """The second person's user ID is looked up through SQL compiled once: the active account with that
+    user ID (surrounding blanks ignored), None for an unknown, empty or deactivated one."""
+    User = get_user_model()
+    orm = User.objects.filter(username="operator2", is_active=True).first()
+    assert execution._active_user("operator2") == orm and execution._active_user(" operator2 ") == orm
+    assert execution._active_user("operator") == users["operator"]  # each call its own value
+    assert execution._active_user("nobody-here") is None and execution._active_user("") is None
+    with controlled_writes("test: a deactivated account cannot verify"):
+        User.objects.filter(pk=orm.pk).update(is_active=False)
+    assert execution._active_user("operator2") is None
+    assert len(execution._ACTIVE_USER._compiled) == 1
+
+
+def test_the_batch_snapshot_read_for_a_steps_materials_is_the_orms(running):
+    """Signing a step (and the step screen of a running step) reads the batch record's snapshot through
+    SQL compiled once: the ORM's value for a batch with a record, None for one without."""
+    batch = running["batch"]
+    orm = BatchRecord.objects.filter(batch_id=batch.pk).values_list("snapshot", flat=True).first()
+    assert orm is not None and gates.batch_snapshot(batch.pk) == orm
+    assert gates.batch_snapshot(-5) is None
+    assert len(gates._SNAPSHOT._compiled) == 1
