@@ -20,7 +20,7 @@ from audit.signatures import SignatureError
 from batches import services as s
 from batches.models import BATCH_MACHINE, Batch, BatchStatus, EntryCorrection, StepExecution
 from batches.pdf import record_context
-from batches.selectors import entry_id_of, screen_step, step_id_of
+from batches.selectors import entry_id_of, screen_entries, screen_step, step_id_of
 from batches.services.gates import step_materials
 from batches.services.hooks import release_decisions
 from batches.services.rework import batch_create_rework, rework_of
@@ -168,7 +168,7 @@ def step_screen(request, number: str, step: int):
     user = request.user
     steps = s.step_outline(batch)
     prefix = reverse("batches:step", args=[batch.number, 0]).removesuffix("0/")  # one reverse, not one per step
-    entries = list(current.entries.select_related("entered_by"))
+    entries = screen_entries(current)
     # The page lists corrections under recorded values only: a step with nothing recorded (every step
     # before its scan) asks for none.
     prefetch_related_objects([e for e in entries if e.recorded], "corrections__corrected_by")

@@ -131,3 +131,20 @@ def test_the_batch_snapshot_read_for_a_steps_materials_is_the_orms(running):
     assert orm is not None and gates.batch_snapshot(batch.pk) == orm
     assert gates.batch_snapshot(-5) is None
     assert len(gates._SNAPSHOT._compiled) == 1
+
+
+def test_the_step_screens_values_are_the_orms_with_who_entered_them(running, users):
+    """The step screen reads a step's values (and who entered each) through SQL compiled once: the
+    ORM's rows in the ORM's order, each knowing its step, for each step asked (not the first one's)."""
+    steps = list(StepExecution.objects.filter(batch=running["batch"]).order_by("number"))
+    _perform(steps[0], users["operator"])  # values entered by someone, to load with them
+    for step in steps:
+        orm = list(step.entries.select_related("entered_by"))
+        got = selectors.screen_entries(step)
+        assert [_fields(e) for e in got] == [_fields(e) for e in orm]
+        assert [e.entered_by and _fields(e.entered_by) for e in got] == [
+            e.entered_by and _fields(e.entered_by) for e in orm
+        ]
+        assert all(e.step is step for e in got)
+    assert {e.entered_by for e in selectors.screen_entries(steps[0])} == {users["operator"]}
+    assert len(selectors._SCREEN_ENTRIES._compiled) == 1
