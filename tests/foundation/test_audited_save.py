@@ -45,6 +45,37 @@ def test_an_audited_update_is_two_statements_with_history_and_event(sample, user
     assert _verified()
 
 
+def test_an_update_writes_only_the_columns_whose_value_changed(sample, users):
+    """The row update names the changed columns only; the row, its history version and its audit event
+    all hold the new value, and the columns left out keep theirs."""
+    sample.title, sample.author = "S-2", users["qa"]
+    with CaptureQueriesContext(connection) as queries, audit_context(actor=users["qa"]):
+        sample.save()
+    update = next(q["sql"] for q in queries.captured_queries if f'UPDATE "{Sample._meta.db_table}"' in q["sql"])
+    assert '"title"' in update and '"author_id"' in update
+    assert '"quantity"' not in update and '"status"' not in update
+    stored = Sample.objects.get(pk=sample.pk)
+    assert (stored.title, stored.author, stored.quantity, stored.status) == ("S-2", users["qa"], 1, "draft")
+    version = sample.history.first()
+    assert (version.title, version.author_id, version.quantity) == ("S-2", users["qa"].pk, 1)
+    assert _events(sample)[-1].new == {"author": users["qa"].pk, "title": "S-2"}
+    assert _verified()
+
+
+def test_a_save_naming_its_columns_writes_those_only(sample, users):
+    """A caller's own update_fields is kept (the changed columns are not added to it), and the audit
+    event says what was written: a field changed in memory but not saved is no change of the record."""
+    sample.title, sample.quantity = "S-2", 7
+    with audit_context(actor=users["qa"]):
+        sample.save(update_fields=["quantity"])
+    stored = Sample.objects.get(pk=sample.pk)
+    assert (stored.title, stored.quantity) == ("S-1", 7)
+    event = _events(sample)[-1]
+    assert (set(event.old), set(event.new)) == ({"quantity"}, {"quantity"})
+    assert (float(event.old["quantity"]), float(event.new["quantity"])) == (1, 7)
+    assert _verified()
+
+
 def test_creation_keeps_its_history_version_and_event(sample, users):
     first = sample.history.get()
     assert (first.history_type, first.title, first.history_user) == ("+", "S-1", users["qa"])
