@@ -35,6 +35,7 @@ def audit_record(
     username: str = "",
     also: Any = None,
     head: tuple[int, str] | None = None,
+    then: Any = None,
 ) -> AuditEvent:
     """Append one event to the audit trail, in the caller's transaction.
 
@@ -45,6 +46,9 @@ def audit_record(
     audited save costs one round trip less (audit.history).
     `head`: (seq, hash) of the chain head when this transaction has just locked it and no event
     was appended since (audit.saveround), so it is not read a second time.
+    `then`: one more INSERT that names the event (`sql` with `{event}` where the event's id goes,
+    `params`, `written(row_id, event_id)`, and `write(event_id)` where it runs on its own): the
+    signature row of a signature event, stored in the event's statement (audit.signatures).
     """
     if actor is None:
         actor = current_actor()
@@ -71,7 +75,7 @@ def audit_record(
         "request_id": info.request_id if info else "",
         "ip_address": info.ip_address if info else "",
     }
-    return _append(fields, also, head)
+    return _append(fields, also, head, then)
 
 
 _INSERT = (
@@ -90,13 +94,13 @@ def append_count() -> int:
     return getattr(_local, "appends", 0)
 
 
-def _append(fields: dict, also: Any = None, head: tuple[int, str] | None = None) -> AuditEvent:
+def _append(fields: dict, also: Any = None, head: tuple[int, str] | None = None, then: Any = None) -> AuditEvent:
     """The critical section: lock the head, link, insert, move the head. Raw SQL keeps it short,
     because every other writer waits for this lock until our transaction commits."""
     # savepoint=False: no extra round trips; a failure here must fail the caller's whole action anyway.
     with transaction.atomic(savepoint=False):
         with audit_cursor() as cursor:
-            row = head
+            row = head or _head_appended_here()
             if row is None:
                 cursor.execute("SELECT seq, hash FROM audit_chainhead WHERE id = 1" + _for_update())
                 row = cursor.fetchone()
@@ -132,31 +136,79 @@ def _append(fields: dict, also: Any = None, head: tuple[int, str] | None = None)
             _local.appends = (
                 append_count() + 1
             )  # before the insert: a head read before this append is no longer trusted
-            event_id = _insert_and_move_head(cursor, params, seq, digest, also)
+            event_id = _insert_and_move_head(cursor, params, seq, digest, also, then)
+            _remember_head(seq, digest)
     event = AuditEvent(id=event_id, seq=seq, timestamp=now, prev_hash=prev_hash, hash=digest, **fields)
     event._state.adding = False
     return event
 
 
-def _insert_and_move_head(cursor, params: list, seq: int, digest: str, also: Any = None) -> int:
+def _remember_head(seq: int, digest: str) -> None:
+    """The head this append left, for the next append of the same transaction: the transaction holds
+    the head's row lock from now until it ends, so nobody else can move it. A no-op commit hook marks
+    the append: Django drops the hooks of a savepoint rolled back, so a surviving mark means the
+    append (and the head it left) is still part of the transaction; once it commits (or rolls back),
+    Django empties the hooks and the next transaction reads the head."""
+
+    def appended() -> None:
+        """The mark: does nothing when the transaction commits."""
+
+    transaction.on_commit(appended)
+    _local.head = (appended, seq, digest)
+
+
+def _head_appended_here() -> tuple[int, str] | None:
+    """(seq, hash) of the head this transaction's last append left, when it is still part of the
+    transaction; None otherwise (the head is then read and locked). Were it ever wrong, the database's
+    link trigger (audit.db) would refuse the event, never link it elsewhere."""
+    known = getattr(_local, "head", None)
+    if known is None or not connection.in_atomic_block:
+        return None
+    mark, seq, digest = known
+    if any(hook[1] is mark for hook in connection.run_on_commit):
+        return seq, digest
+    return None
+
+
+def _insert_and_move_head(cursor, params: list, seq: int, digest: str, also: Any = None, then: Any = None) -> int:
     if connection.vendor == "postgresql":
         # The database's link trigger (audit.db) checks that the event extends the chain at the head
         # and moves the head: the runtime role cannot move it itself.
-        if also is None:
+        if also is None and then is None:
             cursor.execute(_INSERT, params)
             return cursor.fetchone()[0]
-        cursor.execute(
-            f"WITH also AS ({also.sql}), ins AS ({_INSERT}) SELECT (SELECT id FROM ins), (SELECT * FROM also)",
-            [*also.params, *params],
-        )
-        row = cursor.fetchone()
-        also.written(row[1])
-        return row[0]
+        return _insert_with(cursor, params, also, then)
     if also is not None:
         also.write()
     cursor.execute(_INSERT, params)
     event_id = cursor.fetchone()[0]
     cursor.execute("UPDATE audit_chainhead SET seq = %s, hash = %s WHERE id = 1", [seq, digest])
+    if then is not None:
+        then.write(event_id)
+    return event_id
+
+
+def _insert_with(cursor, params: list, also: Any, then: Any) -> int:
+    """The event, and the rows written with it, in one data-modifying statement (PostgreSQL): the
+    record's history version before it, a row naming the event (its signature) after it."""
+    ctes, values, selected = [], [], ["(SELECT id FROM ins)"]
+    if also is not None:
+        ctes.append(f"also AS ({also.sql})")
+        values += also.params
+        selected.append("(SELECT * FROM also)")
+    ctes.append(f"ins AS ({_INSERT})")
+    values += params
+    if then is not None:
+        ctes.append(f"then_ AS ({then.sql.format(event='(SELECT id FROM ins)')})")
+        values += then.params
+        selected.append("(SELECT id FROM then_)")
+    cursor.execute(f"WITH {', '.join(ctes)} SELECT {', '.join(selected)}", values)
+    row = list(cursor.fetchone())
+    event_id = row.pop(0)
+    if also is not None:
+        also.written(row.pop(0))
+    if then is not None:
+        then.written(row.pop(0), event_id)
     return event_id
 
 
