@@ -31,7 +31,9 @@ class LockoutAwareBackend(ModelBackend):
         key = quote(model._meta.pk.column)
         sql = (
             f"SELECT u.*, EXISTS (SELECT 1 FROM {quote(UserSecurity._meta.db_table)} s"
-            f" WHERE s.user_id = u.{key} AND s.locked_at IS NOT NULL) AS mes_locked"
+            f" WHERE s.user_id = u.{key} AND s.locked_at IS NOT NULL) AS mes_locked,"
+            f" EXISTS (SELECT 1 FROM {quote(UserSecurity._meta.db_table)} s"
+            f" WHERE s.user_id = u.{key} AND s.failed_attempts <> 0) AS mes_failing"
             f" FROM {quote(model._meta.db_table)} u WHERE u.{key} = %s"
         )
         # A raw query set: the fields' database converters apply as with .get() (SQLite's dates too).
@@ -41,6 +43,8 @@ class LockoutAwareBackend(ModelBackend):
         user = found[0]
         if user.__dict__.pop("mes_locked"):
             return None
+        # No failed attempt to forget when the request began: its signatures need not reset the count.
+        user.mes_failing = bool(user.__dict__.pop("mes_failing"))
         return user if ModelBackend.user_can_authenticate(self, user) else None
 
     def get_all_permissions(self, user_obj, obj=None):

@@ -74,7 +74,11 @@ def security_register_failure(*, username: str, kind: str) -> bool:
 
 def security_register_success(*, user, kind: str) -> None:
     """A successful log-in or signature ends the run of failures (plain SQL: every signature runs it, and
-    the ORM's update cost more CPU to build than to run)."""
+    the ORM's update cost more CPU to build than to run). Skipped for the session's user when the
+    request began with no failure counted (`mes.auth_backends` reads it with the user): a failure
+    counted by another request since then is kept, which errs toward locking, never away from it."""
+    if getattr(user, "mes_failing", True) is False:
+        return
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {UserSecurity._meta.db_table} SET failed_attempts = 0"

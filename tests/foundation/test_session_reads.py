@@ -6,9 +6,13 @@ import datetime as dt
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.signatures import SignatureError, signature_check_password
+from mes.auth_backends import LockoutAwareBackend
 from mes.models import UserSecurity
 
 pytestmark = pytest.mark.django_db
@@ -50,3 +54,29 @@ def test_the_user_read_with_the_session_is_the_whole_account(client_for, users):
     stored = get_user_model().objects.get(pk=users["qa"].pk)
     assert user.pk == stored.pk and user.last_login == stored.last_login and user.is_active is True
     assert user.get_full_name() == stored.get_full_name() and not hasattr(user, "mes_locked")
+
+
+def _resets(queries) -> int:
+    table = UserSecurity._meta.db_table
+    return sum(q["sql"].startswith("UPDATE") and table in q["sql"] for q in queries.captured_queries)
+
+
+@pytest.mark.req("SEC-3")
+def test_a_signature_forgets_the_failures_counted_when_the_request_began(users, password):
+    """The session's user is read with whether failed attempts are counted: a signature resets them
+    then (as before), and skips the reset when there were none. A failure counted by another request
+    after this one began is kept (it errs toward locking the account, never away from it)."""
+    backend, qc = LockoutAwareBackend(), users["qc"]
+    clean = backend.get_user(qc.pk)
+    assert clean.mes_failing is False
+    with CaptureQueriesContext(connection) as queries:
+        signature_check_password(user=clean, password=password)
+    assert _resets(queries) == 0
+    with pytest.raises(SignatureError):
+        signature_check_password(user=qc, password="not-the-password")  # another tablet, meanwhile
+    signature_check_password(user=clean, password=password)
+    assert UserSecurity.objects.get(user=qc).failed_attempts == 1  # kept: counted after `clean` was read
+    failing = backend.get_user(qc.pk)
+    assert failing.mes_failing is True
+    signature_check_password(user=failing, password=password)
+    assert UserSecurity.objects.get(user=qc).failed_attempts == 0
