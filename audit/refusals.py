@@ -119,7 +119,9 @@ def _statement_may_be_refused(sql: str) -> bool:
     application table (those are refused at COMMIT when unaudited), and any UPDATE of the audit tables.
     Reads (a SELECT, a read-only CTE) and the audit trail's own statements are not."""
     upper = sql.lstrip().upper()
-    if upper.startswith(("SELECT", "SAVEPOINT", "RELEASE", "ROLLBACK TO", "WITH ALSO AS", "WITH UPD AS")):
+    if upper.startswith(
+        ("SELECT", "SAVEPOINT", "RELEASE", "ROLLBACK TO", "WITH ALSO AS", "WITH UPD AS", "WITH INS AS")
+    ):
         return False
     if upper.startswith(("INSERT", "UPDATE")):
         return upper.startswith(("UPDATE AUDIT_", 'UPDATE "AUDIT_'))
