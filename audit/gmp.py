@@ -183,8 +183,8 @@ class GMPModel(models.Model):
 
     def _written_columns(self, changed: list[str]) -> list[str] | None:
         """The columns an update writes: those whose value changed, and those the trail leaves out
-        (it cannot tell whether they changed): a step signed changes four of its thirty columns, and
-        building and sending the other twenty-six was a tenth of the signature's CPU. None (every
+        (it cannot tell whether they changed): a signed step changes a handful of its 25 columns,
+        and preparing and sending the others was CPU spent on every operator action. None (every
         column) when the key itself changed."""
         if self._meta.pk.name in changed:
             return None
