@@ -12,4 +12,4 @@ RUN useradd --system --uid 1000 mes && mkdir -p /app/var /app/staticfiles && cho
 USER mes
 RUN DATABASE_URL=sqlite:////tmp/build.sqlite3 python manage.py collectstatic --no-input -v 0
 EXPOSE 8000
-CMD ["gunicorn", "mes.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--threads", "4", "--access-logfile", "-"]
+CMD ["gunicorn", "mes.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "8", "--threads", "2", "--access-logfile", "-"]

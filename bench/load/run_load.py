@@ -2,7 +2,7 @@
 
 1. creates a fresh database (MES_LOAD_DATABASE_URL, default .../mes_load_run), migrates it and
    seeds the load plant (bench/load/seed_load.py);
-2. starts gunicorn as in production (Dockerfile: 4 workers x 4 threads) and one Celery worker,
+2. starts gunicorn as in production (Dockerfile: 8 workers x 2 threads) and one Celery worker,
    with REDIS_URL (MES_LOAD_REDIS_URL, default redis://127.0.0.1:6379/4);
 3. runs locust headless: 50 operators and 10 office users (bench/load/locustfile.py) for
    MES_LOAD_RUN_TIME (default 5m), sampling the load average every 10 s;
@@ -36,8 +36,8 @@ REDIS_URL = os.environ.get("MES_LOAD_REDIS_URL", "redis://127.0.0.1:6379/4")
 PORT = os.environ.get("MES_LOAD_PORT", "8765")
 # gunicorn's shape; the capacity run compares shapes (one process's threads share its GIL, so a long page
 # stalls the requests of its sibling threads).
-WORKERS = int(os.environ.get("MES_LOAD_WORKERS", "4"))
-THREADS = int(os.environ.get("MES_LOAD_THREADS", "4"))
+WORKERS = int(os.environ.get("MES_LOAD_WORKERS", "8"))
+THREADS = int(os.environ.get("MES_LOAD_THREADS", "2"))
 OPERATOR_TARGET_MS = 300.0
 TITLE = "Load: 50 operators and 10 office users on gunicorn, PostgreSQL and Redis (issue 11)"
 OUT = ROOT / "var" / "load"
