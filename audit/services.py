@@ -148,7 +148,13 @@ def _remember_head(seq: int, digest: str) -> None:
     the head's row lock from now until it ends, so nobody else can move it. A no-op commit hook marks
     the append: Django drops the hooks of a savepoint rolled back, so a surviving mark means the
     append (and the head it left) is still part of the transaction; once it commits (or rolls back),
-    Django empties the hooks and the next transaction reads the head."""
+    Django empties the hooks and the next transaction reads the head. A transaction appending many
+    events keeps one mark while nothing else registers a hook and no savepoint opens in between."""
+    hooks = connection.run_on_commit
+    known = getattr(_local, "head", None)
+    if known is not None and hooks and hooks[-1][1] is known[0] and hooks[-1][0] == set(connection.savepoint_ids):
+        _local.head = (known[0], seq, digest)  # the same mark still stands for this append
+        return
 
     def appended() -> None:
         """The mark: does nothing when the transaction commits."""
@@ -165,7 +171,7 @@ def _head_appended_here() -> tuple[int, str] | None:
     if known is None or not connection.in_atomic_block:
         return None
     mark, seq, digest = known
-    if any(hook[1] is mark for hook in connection.run_on_commit):
+    if any(hook[1] is mark for hook in reversed(connection.run_on_commit)):  # the mark is at or near the end
         return seq, digest
     return None
 

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from audit.context import audit_context
 from audit.models import AuditEvent, Signature
+from audit.services import audit_record
 from audit.signatures import PendingSignature, signature_create, signature_is_valid, signatures_for
 from audit.verification import verify_chain, write_checkpoint
 from tests.sample.models import Sample
@@ -138,4 +139,20 @@ def test_after_a_savepoint_rolled_back_the_head_is_read_again(sample, users):
     before, after = (AuditEvent.objects.get(pk=s.audit_event_id) for s in (kept, last))
     assert after.seq == before.seq + 1 and after.prev_hash == before.hash
     assert Signature.objects.filter(object_id=str(sample.pk)).count() == 2
+    _verified()
+
+
+def test_a_transaction_appending_many_events_keeps_one_mark(sample, users):
+    """A bulk transaction (an import, a seed) does not pile up one commit hook per event."""
+
+    def marks() -> int:
+        return sum(hook[1].__name__ == "appended" for hook in connection.run_on_commit)
+
+    with transaction.atomic():
+        before = marks()
+        for n in range(200):
+            audit_record(action="sample.note", actor=users["qa"], obj=sample, new={"n": n})
+        assert marks() - before <= 1
+    events = list(AuditEvent.objects.filter(action="sample.note").order_by("seq"))
+    assert len(events) == 200 and all(b.prev_hash == a.hash for a, b in zip(events, events[1:], strict=False))
     _verified()
