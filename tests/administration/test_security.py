@@ -155,6 +155,7 @@ def test_user_input_is_escaped_in_pages(client_for, users):
 
 
 @pytest.mark.req("SEC-1")
+@pytest.mark.postgres  # PostgreSQL's SQL or triggers
 def test_check_deploy_is_clean_with_production_settings():
     env = {
         **os.environ,

@@ -236,6 +236,7 @@ def test_a_new_account_must_replace_the_initial_password(users):
     assert client.get(reverse("home")).url == reverse("administration:password_change")
 
 
+@pytest.mark.postgres  # PostgreSQL's SQL or triggers
 def test_no_one_can_act_as_another_and_passwords_are_never_stored_readable(users):
     from django.conf import settings
     from django.db import connection

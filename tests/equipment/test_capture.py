@@ -211,6 +211,7 @@ def test_a_hanging_endpoint_is_bounded_and_delays_no_other_endpoint(machines, en
     assert health[hung.url].failures == 1 and health[hung.url].last_good_at is None
 
 
+@pytest.mark.postgres  # the endpoint's lease is a PostgreSQL advisory lock
 def test_a_poll_never_overlaps_the_previous_one_of_its_endpoint(machines, endpoint):
     """Another worker holds the endpoint: this tick is skipped and counted, nothing read twice."""
     settings = connection.settings_dict

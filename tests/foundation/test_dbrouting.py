@@ -15,7 +15,7 @@ import types
 
 import dj_database_url
 import pytest
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
 from django.http import HttpResponse
 from django.test import RequestFactory, override_settings
 
@@ -25,6 +25,8 @@ from tests.foundation.pgpair import PG_BIN, pg_pair
 
 pytestmark = [
     pytest.mark.skipif(not (PG_BIN / "pg_basebackup").exists(), reason="PostgreSQL 15 binaries not installed"),
+    # The default database is the replica's primary: read routing to a streaming replica is PostgreSQL's.
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="the primary of a streaming replica is PostgreSQL"),
     pytest.mark.django_db(transaction=True),
 ]
 

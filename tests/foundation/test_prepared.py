@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Count, Max
 from django.utils import timezone
 
@@ -36,7 +37,8 @@ def test_prepared_rows_are_the_orm_rows_for_each_calls_values(users):
     periods = [(now - dt.timedelta(hours=1), now + dt.timedelta(hours=1)), (now + dt.timedelta(hours=1), now)]
     for start, end in periods:
         assert prepared.rows("all", start, end) == list(_events(start, end))
-    assert len(prepared._compiled) == 1  # compiled once, run twice
+    if connection.vendor == "postgresql":  # SQLite binds datetimes as text: the ORM answers there, uncompiled
+        assert len(prepared._compiled) == 1  # compiled once, run twice
     assert [r[:2] for r in prepared.rows("all", *periods[0]) if r[1].startswith("test.")] == [
         (1, "test.a"),
         (2, "test.b"),

@@ -83,6 +83,7 @@ def _evidence(folder: Path, *, iq_ok: bool = True) -> None:
 
 @pytest.mark.django_db
 @pytest.mark.req("SEC-3")
+@pytest.mark.postgres  # PostgreSQL's SQL or triggers
 def test_report_lists_every_requirement_renders_chinese_and_its_signature_breaks_on_a_changed_byte(
     tmp_path, users, password, client_for
 ):
