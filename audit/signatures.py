@@ -205,10 +205,9 @@ def signature_create(*, signer, obj: models.Model, meaning: str, reason: str = "
             },  # fmt: skip
             then=row,
         )
-        if row is None:
-            signature.audit_event = event
-            signature.save(force_insert=True)
         signature.audit_event = event
+        if row is None:  # a listener to its save signals: the model's own save, after the event
+            signature.save(force_insert=True)
     return signature
 
 
