@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.db import connections, router
 
-from batches.models import Batch, Entry, StepExecution
+from batches.models import Batch, Entry, EntryCorrection, StepExecution
 from mes.prepared import PreparedInstance
 
 # The step screen's step with its batch (and the batch's product), its equipment and who performed it:
@@ -24,6 +24,13 @@ _SCREEN_STEP = PreparedInstance(
 # The step screen's values with who entered each: `step.entries.select_related("entered_by")`, compiled once.
 _SCREEN_ENTRIES = PreparedInstance(
     Entry, lambda step_id: Entry.objects.select_related("entered_by").filter(step_id=step_id)
+)
+
+# The corrections of a step's values with who made each, in their order (EntryCorrection's ordering):
+# compiled once. The screen prefetched them per entry, a query the ORM built anew on every page.
+_SCREEN_CORRECTIONS = PreparedInstance(
+    EntryCorrection,
+    lambda step_id: EntryCorrection.objects.select_related("corrected_by").filter(entry__step_id=step_id),
 )
 
 
@@ -59,6 +66,18 @@ def screen_entries(step: StepExecution) -> list[Entry]:
     for entry in entries:
         entry.step = step
     return entries
+
+
+def screen_corrections(step: StepExecution, entries: list[Entry]) -> None:
+    """Sets `shown_corrections` on each of the step's entries: its corrections, in their order, with who
+    made each. One query for the step, and none while nothing is recorded (a value is corrected only
+    once it has been recorded)."""
+    by_entry: dict[int, list[EntryCorrection]] = {e.pk: [] for e in entries}
+    if any(e.recorded for e in entries):
+        for correction in _SCREEN_CORRECTIONS.all(step.pk):
+            by_entry.setdefault(correction.entry_id, []).append(correction)
+    for entry in entries:
+        entry.shown_corrections = by_entry[entry.pk]
 
 
 def entry_id_of(number: str, step: int, entry: int) -> int | None:

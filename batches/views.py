@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, prefetch_related_objects
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,7 +20,7 @@ from audit.signatures import SignatureError
 from batches import services as s
 from batches.models import BATCH_MACHINE, Batch, BatchStatus, EntryCorrection, StepExecution
 from batches.pdf import record_context
-from batches.selectors import entry_id_of, screen_entries, screen_step, step_id_of
+from batches.selectors import entry_id_of, screen_corrections, screen_entries, screen_step, step_id_of
 from batches.services.gates import step_materials
 from batches.services.hooks import release_decisions
 from batches.services.rework import batch_create_rework, rework_of
@@ -169,9 +169,7 @@ def step_screen(request, number: str, step: int):
     steps = s.step_outline(batch)
     prefix = reverse("batches:step", args=[batch.number, 0]).removesuffix("0/")  # one reverse, not one per step
     entries = screen_entries(current)
-    # The page lists corrections under recorded values only: a step with nothing recorded (every step
-    # before its scan) asks for none.
-    prefetch_related_objects([e for e in entries if e.recorded], "corrections__corrected_by")
+    screen_corrections(current, entries)
     for e in entries:
         e.reading = s.machine_reading(e, current) if e.equipment_tag else None
     usability = None

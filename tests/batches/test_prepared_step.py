@@ -7,11 +7,12 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.transaction import TransactionManagementError
+from django.test.utils import CaptureQueriesContext
 
 from audit.signatures import signature_is_valid, signatures_for
 from batches import selectors
-from batches.models import BatchRecord, StepExecution
-from batches.services import execution, gates
+from batches.models import BatchRecord, Entry, StepExecution
+from batches.services import execution, gates, review
 from mes.changecontrol import controlled_writes
 from mes.templatetags import mes_tags
 from tests.batches.conftest import PW
@@ -40,6 +41,36 @@ def test_the_prepared_entries_are_the_steps_entries_in_their_order(running):
         got = execution._step_entries(step)
         assert [_fields(e) for e in got] == [_fields(e) for e in orm]
         assert all(e.step is step for e in got)
+
+
+def test_the_locked_entry_is_the_orms_entry_with_its_batch_recipe_step_and_equipment(running, users, monkeypatch):
+    """Recording a value loads its entry locked through SQL compiled once: the ORM's entry, its batch and
+    recipe, its step and the step's equipment, for each entry asked (not the first one's); the step's
+    batch is the entry's batch row; an unknown id is refused as the ORM refuses it, and so is the lock
+    outside a transaction."""
+    steps = list(StepExecution.objects.filter(batch=running["batch"]).order_by("number")[:2])
+    _perform(steps[0], users["operator"])  # recorded values, a step with its equipment
+    entries = [e for st in steps for e in st.entries.all()]
+    assert len(entries) >= 2 and steps[0].entries.filter(entered_at__isnull=False).exists()
+    locked = []
+    for entry in entries:
+        orm = Entry.objects.select_related("batch__recipe", "step__equipment").get(pk=entry.pk)
+        with transaction.atomic():
+            got = execution._lock_entry(entry.pk)
+        locked.append(got)
+        assert _fields(got) == _fields(orm) and _fields(got.step) == _fields(orm.step)
+        assert _fields(got.batch) == _fields(orm.batch) and got.step.batch is got.batch
+        assert (got.batch.recipe and _fields(got.batch.recipe)) == (orm.batch.recipe and _fields(orm.batch.recipe))
+        assert (got.step.equipment and _fields(got.step.equipment)) == (
+            orm.step.equipment and _fields(orm.step.equipment)
+        )
+    assert any(got.step.equipment for got in locked)  # the equipment join was exercised
+    assert len(execution._ENTRY_LOCKED._compiled) == 1
+    with transaction.atomic(), pytest.raises(Entry.DoesNotExist):
+        execution._lock_entry(-1)
+    monkeypatch.setattr(connection, "get_autocommit", lambda: True)
+    with pytest.raises(TransactionManagementError):
+        execution._lock_entry(entries[0].pk)
 
 
 def _locked(pk: int) -> StepExecution:
@@ -148,3 +179,45 @@ def test_the_step_screens_values_are_the_orms_with_who_entered_them(running, use
         assert all(e.step is step for e in got)
     assert {e.entered_by for e in selectors.screen_entries(steps[0])} == {users["operator"]}
     assert len(selectors._SCREEN_ENTRIES._compiled) == 1
+
+
+def test_the_step_screen_shows_each_values_corrections_in_order_read_in_one_query(running, client, users):
+    """Under each recorded value the step screen shows its corrections (old value struck through, who,
+    why) in the order they were made: the ORM's corrections of that entry, read for the whole step in one
+    query through SQL compiled once, and not read at all on a step with nothing recorded."""
+    steps = list(StepExecution.objects.filter(batch=running["batch"]).order_by("number")[:2])
+    _perform(steps[0], users["operator"])
+    recorded = list(steps[0].entries.all())
+    first = next(e for e in recorded if not e.answer_choices)
+    second = next(e for e in recorded if e.pk != first.pk)
+    original = first.value
+    for value, reason in (("152", "Transcription error"), ("153", "Second look at the display")):
+        first.refresh_from_db()
+        review.entry_correct(user=users["operator"], entry=first, value=value, reason=reason, version=first.version)
+    second.refresh_from_db()
+    review.entry_correct(
+        user=users["operator"], entry=second, value=second.value, reason="Unit checked", version=second.version
+    )
+    entries = selectors.screen_entries(steps[0])
+    selectors.screen_corrections(steps[0], entries)
+    for entry in entries:
+        orm = list(entry.corrections.select_related("corrected_by"))
+        assert [_fields(c) for c in entry.shown_corrections] == [_fields(c) for c in orm]
+        assert all(c.corrected_by == users["operator"] for c in entry.shown_corrections)
+    shown = {e.pk: len(e.shown_corrections) for e in entries}
+    assert (shown[first.pk], shown[second.pk]) == (2, 1)
+
+    client.force_login(users["operator"])
+    number = running["batch"].number
+    with CaptureQueriesContext(connection) as done:
+        page = client.get(f"/batches/{number}/step/{steps[0].number}/").content.decode()
+    struck = [page.index(f"<s>{old}</s> → {new}") for old, new in ((original, "152"), ("152", "153"))]
+    assert struck == sorted(struck) and "Transcription error" in page and "Unit checked" in page
+    with CaptureQueriesContext(connection) as pending:
+        client.get(f"/batches/{number}/step/{steps[1].number}/")
+    assert [_reads_corrections(q) for q in done.captured_queries].count(True) == 1
+    assert not any(_reads_corrections(q) for q in pending.captured_queries)
+
+
+def _reads_corrections(query: dict) -> bool:
+    return query["sql"].lstrip().upper().startswith("SELECT") and "batches_entrycorrection" in query["sql"]
