@@ -2,29 +2,39 @@
 
 Every request reads its session. Django's store builds an ORM query for it each time, which cost more
 CPU than the query itself; this store runs the same statement (same table, same expiry condition, the
-database the router names) through a raw query set, and writes exactly as Django's store does.
+database the router names) on a cursor, and writes exactly as Django's store does.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.db import connections, router
 from django.utils import timezone
 
 
+class StoredSession(NamedTuple):
+    """What `load()` reads of a session row: its encoded data (Django's store decodes nothing else)."""
+
+    session_key: str
+    session_data: str
+
+
 class SessionStore(DatabaseSessionStore):
-    def _get_session_from_db(self):
+    def _get_session_from_db(self) -> StoredSession | None:
         model = self.model
-        alias = router.db_for_read(model)
-        connection = connections[alias]
+        connection = connections[router.db_for_read(model)]
         quote = connection.ops.quote_name
         sql = (
-            f"SELECT {quote('session_key')}, {quote('session_data')}, {quote('expire_date')}"
-            f" FROM {quote(model._meta.db_table)} WHERE {quote('session_key')} = %s AND {quote('expire_date')} > %s"
+            f"SELECT {quote('session_key')}, {quote('session_data')} FROM {quote(model._meta.db_table)}"
+            f" WHERE {quote('session_key')} = %s AND {quote('expire_date')} > %s"
         )
         now = connection.ops.adapt_datetimefield_value(timezone.now())
-        found = list(model._default_manager.db_manager(alias).raw(sql, [self.session_key, now]))
-        if not found:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [self.session_key, now])
+            row = cursor.fetchone()
+        if row is None:
             self._session_key = None
             return None
-        return found[0]
+        return StoredSession(*row)

@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.backends.db import SessionStore as DjangoSessionStore
 from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -14,6 +15,7 @@ from django.utils import timezone
 from audit.signatures import SignatureError, signature_check_password
 from mes.auth_backends import LockoutAwareBackend
 from mes.models import UserSecurity
+from mes.sessions import SessionStore
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +48,18 @@ def test_an_expired_session_is_not_read(client_for):
         expire_date=timezone.now() - dt.timedelta(seconds=1)
     )
     assert _signed_out(qa.get(reverse("home")))
+
+
+def test_the_session_read_on_a_cursor_is_djangos_session(client_for):
+    """The session row is read with a plain statement: the data Django's own store reads for a live
+    session; an unknown key reads as no session and forgets the key, as Django's store does."""
+    qa = client_for("qa")
+    assert qa.get(reverse("home")).status_code == 200
+    key = qa.session.session_key
+    ours, djangos = SessionStore(key).load(), DjangoSessionStore(key).load()
+    assert ours == djangos and ours["_auth_user_id"] == str(get_user_model().objects.get(username="qa").pk)
+    unknown = SessionStore("no-such-session-key-0000000000")
+    assert unknown.load() == {} and unknown.session_key is None
 
 
 def test_the_user_read_with_the_session_is_the_whole_account(client_for, users):
