@@ -75,15 +75,31 @@ def holds(user, perm: str) -> bool:
 
     The request's user is a lazy object whose every attribute read goes through its proxy (three
     Python calls); the checks read the user it wraps, the same object (an attribute kept is kept on it)."""
+    return perm in held_permissions(user)
+
+
+class _Every:
+    """An active superuser's permissions: every one."""
+
+    def __contains__(self, perm: object) -> bool:
+        return True
+
+
+EVERY = _Every()
+
+
+def held_permissions(user) -> frozenset[str] | _Every:
+    """What `holds` answers from, for asking many permissions at once (the menu asks one per entry):
+    none for an inactive user, every one for an active superuser, else the role permissions."""
     user = _unwrapped(user)
     if not user.is_active:
-        return False
+        return frozenset()
     if user.is_superuser:
-        return True
+        return EVERY
     kept = getattr(user, "_mes_all_perms", None)
     if kept is None or kept[0] != _local["gen"]:
         kept = user._mes_all_perms = (_local["gen"], frozenset(user.get_all_permissions()))
-    return perm in kept[1]
+    return kept[1]
 
 
 def _unwrapped(user):

@@ -79,7 +79,8 @@ def nav_items_for(user) -> list[NavItem]:
     generation = permcache.local_generation()
     kept = getattr(user, "_mes_nav_items", None)
     if kept is None or kept[0] != generation:
-        items = [i for i in _nav_items() if i.permission is None or permcache.holds(user, i.permission)]
+        held = permcache.held_permissions(user)
+        items = [i for i in _nav_items() if i.permission is None or i.permission in held]
         kept = user._mes_nav_items = (generation, items)
     return list(kept[1])
 

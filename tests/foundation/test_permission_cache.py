@@ -128,3 +128,22 @@ def test_the_menu_follows_a_role_removed_mid_session(shared_cache, users, client
         actor=users["admin"], user_id=users["planner"].pk, roles=[], password=password, reason="left the company"
     )
     assert orders not in planner.get("/").content.decode()
+
+
+def test_the_menu_lists_the_entries_has_perm_allows_for_every_kind_of_user(users):
+    """The navigation (menu and home shortcuts) asks the user's permissions once for all its entries:
+    the entries are those Django's has_perm allows, for every role, a superuser and an inactive user."""
+    from django.contrib.auth import get_user_model
+
+    from mes.registry import nav_items, nav_items_for
+
+    model = get_user_model()
+    model.objects.create_superuser("nav-super", password="x-Long-Password-1")
+    inactive = model.objects.create_user("nav-inactive", password="x-Long-Password-1", is_active=False)
+    inactive.groups.add(*users["qa"].groups.all())
+    for name in [*users, "nav-super", "nav-inactive"]:
+        fresh, reference = model.objects.get(username=name), model.objects.get(username=name)
+        expected = [i for i in nav_items() if i.permission is None or reference.has_perm(i.permission)]
+        assert nav_items_for(fresh) == expected, name
+    assert len(nav_items_for(model.objects.get(username="nav-super"))) == len(nav_items())
+    assert all(i.permission is None for i in nav_items_for(model.objects.get(username="nav-inactive")))
