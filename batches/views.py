@@ -30,23 +30,28 @@ from mes.workflow import AlreadyDone, user_may
 
 VIEW = "batches.view_batch"
 REFUSED = (ValidationError, PermissionDenied, SignatureError)
+_LEVELS = {"success": messages.SUCCESS, "info": messages.INFO, "error": messages.ERROR}
 
 
 def error_text(exc: Exception) -> str:
     return " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
 
 
-def _attempt(request, fn, success: str, **kwargs) -> bool:
+def _outcome(fn, success: str, **kwargs) -> tuple[str, str]:
+    """Runs one action: the message level ("success", "info" or "error") and the text to show."""
     try:
         fn(**kwargs)
     except AlreadyDone as exc:  # the same person's repeated submit (double click): not an error
-        messages.info(request, error_text(exc))
-        return False
+        return "info", error_text(exc)
     except REFUSED as exc:
-        messages.error(request, error_text(exc))
-        return False
-    messages.success(request, success)
-    return True
+        return "error", error_text(exc)
+    return "success", success
+
+
+def _attempt(request, fn, success: str, **kwargs) -> bool:
+    level, text = _outcome(fn, success, **kwargs)
+    messages.add_message(request, _LEVELS[level], text)
+    return level == "success"
 
 
 def _batch(number: str) -> Batch:
@@ -168,10 +173,7 @@ def step_screen(request, number: str, step: int):
     user = request.user
     steps = s.step_outline(batch)
     prefix = reverse("batches:step", args=[batch.number, 0]).removesuffix("0/")  # one reverse, not one per step
-    entries = screen_entries(current)
-    screen_corrections(current, entries)
-    for e in entries:
-        e.reading = s.machine_reading(e, current) if e.equipment_tag else None
+    entries = _shown_entries(current, screen_entries(current))
     usability = None
     if current.equipment_id:
         usability = equipment_check_usable(equipment=current.equipment_id)
@@ -182,10 +184,7 @@ def step_screen(request, number: str, step: int):
         "step_links": [(st, f"{prefix}{st.number}/") for st in steps],
         "entries": entries,
         "blockers": s.step_blockers(current, steps) if current.status == "pending" else [],
-        "can_execute": user_may(user, s.EXECUTE, batch),
-        "running": batch.status == BatchStatus.IN_PROGRESS
-        or (batch.status == BatchStatus.CORRECTION_REQUESTED and bool(current.reopen_reason)),
-        "correcting": batch.status in (BatchStatus.CORRECTION_REQUESTED, BatchStatus.IN_PROGRESS),
+        **_may_act(user, current),
         "needs_verification": s.step_needs_verification(current),
         "usability": usability,
         "has_materials": bool(batch.recipe_id),
@@ -193,6 +192,42 @@ def step_screen(request, number: str, step: int):
     }
     context["materials_short"] = [m for m in context["materials"] if not m.ok]
     return render(request, "batches/step.html", context)
+
+
+def _shown_entries(step: StepExecution, entries: list) -> list:
+    """The step's values as the screen shows them: with their corrections and the machine's reading."""
+    screen_corrections(step, entries)
+    for e in entries:
+        e.reading = s.machine_reading(e, step) if e.equipment_tag else None
+    return entries
+
+
+def _may_act(user, step: StepExecution) -> dict[str, bool]:
+    """What the screen offers this user on the step: executing it at all, recording (the batch runs,
+    or this step was reopened for a correction) and correcting recorded values."""
+    batch = step.batch
+    return {
+        "can_execute": user_may(user, s.EXECUTE, batch),
+        "running": batch.status == BatchStatus.IN_PROGRESS
+        or (batch.status == BatchStatus.CORRECTION_REQUESTED and bool(step.reopen_reason)),
+        "correcting": batch.status in (BatchStatus.CORRECTION_REQUESTED, BatchStatus.IN_PROGRESS),
+    }
+
+
+def _entry_block(request, number: str, step: int, entry: int, message: tuple[str, str]):
+    """The answer to a value recorded from the page (htmx): that value's block alone, read back as stored,
+    with the outcome in it. A refused value keeps what was typed, to be completed (a comment) or fixed."""
+    current = screen_step(number, step)
+    shown = _shown_entries(current, [e for e in screen_entries(current) if e.pk == entry])
+    level, _text = message
+    context = {
+        "e": shown[0],
+        "step": current,
+        **_may_act(request.user, current),
+        "block_messages": [message],
+        "typed": request.POST if level == "error" else None,
+    }
+    return render(request, "batches/_entry_block.html", context)
 
 
 def _entry(request, number: str, step: int) -> int:
@@ -235,8 +270,7 @@ def _step_action(request, number: str, step: int):
             how=request.POST.get("how", "scanned"),
         )
     elif op == "record":
-        _attempt(
-            request,
+        outcome = _outcome(
             s.entry_record,
             _("Value recorded."),
             user=user,
@@ -247,6 +281,9 @@ def _step_action(request, number: str, step: int):
             override_reason=request.POST.get("override_reason", ""),
             how=request.POST.get("how", "manual"),
         )
+        if request.htmx:  # the page sent it: answer with the value's block, not the whole page again
+            return _entry_block(request, number, step, entry, outcome)
+        messages.add_message(request, _LEVELS[outcome[0]], outcome[1])
     elif op == "correct":
         _attempt(
             request,

@@ -1,4 +1,4 @@
-"""Request context for the audit trail, and the idle session time-out."""
+"""Request context for the audit trail, the idle session time-out, and redirects answered to htmx."""
 
 from __future__ import annotations
 
@@ -71,3 +71,25 @@ class IdleTimeoutMiddleware:
             if not request.META.get(BACKGROUND_HEADER) and (last is None or now - last >= self.STAMP_EVERY):
                 request.session[self.SESSION_KEY] = now
         return self.get_response(request)
+
+
+class HtmxRedirectMiddleware:
+    """A redirect answered to a part of a page (htmx) makes the whole page go there.
+
+    The browser follows a redirect of htmx's request itself, so the log-in page of an ended session
+    (or the second factor, or a required password change) would be put into the block that asked,
+    say a value on the step screen. Answered with htmx's HX-Redirect header instead, the tablet shows
+    that page, and the value was not recorded."""
+
+    REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code in self.REDIRECTS and request.headers.get("HX-Request") == "true":
+            response["HX-Redirect"] = response["Location"]
+            del response["Location"]
+            response.status_code = 204  # no content: htmx goes where HX-Redirect says
+        return response

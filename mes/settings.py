@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "mes.middleware.RequestContextMiddleware",
     # /api/ errors outside the API views (unknown URL, unexpected exception) as problem+json.
     "integrations.api.problems.ApiProblemMiddleware",
+    # Outside every middleware that redirects to log in (session ended, second factor, password change).
+    "mes.middleware.HtmxRedirectMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

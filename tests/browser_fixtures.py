@@ -68,8 +68,17 @@ def new_page(browser, live_server):
 def screenshot(page, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    page.evaluate("window.scrollTo(0, 0)")  # a full-page shot of a scrolled page draws the sticky top bar mid-page
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def swap(page, selector: str) -> None:
+    """Click a button of a form the page sends itself (htmx: a value on the step screen) and wait until
+    the block the server answers with is in place; no page is loaded."""
+    with page.expect_response(lambda r: r.request.method == "POST" and r.request.headers.get("hx-request") == "true"):
+        page.click(selector)
+    page.wait_for_selector(".htmx-request, .htmx-settling, .htmx-swapping", state="detached")
 
 
 def login(page, username: str, password: str) -> None:

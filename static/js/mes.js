@@ -92,7 +92,52 @@
     poll();
   }
 
+  // The step screen records a value with htmx and gets that value's block back, as stored. Then the
+  // next value to record has the focus (the scanner or the keyboard types into it), or the signature
+  // once every value is in; a refused value keeps the focus in its own block to be completed. An
+  // answer that is not a block (the session ended, a server error) shows the screen again as a whole
+  // page; a request that never reached the server says so in the block and keeps what was typed.
+  function entryBlocks() {
+    function firstEmpty(form) {
+      var fields = form ? form.querySelectorAll("input[type=text], input[type=password]") : [];
+      for (var i = 0; i < fields.length; i++) if (!fields[i].value && fields[i].offsetParent !== null) return fields[i];
+      return null;
+    }
+    document.addEventListener("htmx:afterSettle", function (ev) {
+      var old = ev.detail.target;
+      if (!old || !old.classList || !old.classList.contains("entry-block")) return;
+      var block = document.getElementById(old.id);
+      if (block && block.querySelector("[data-testid=entry-message].msg-error")) {  // refused: complete or fix this value
+        var field = firstEmpty(block.querySelector("form")) || block.querySelector("input[name=value]");
+        if (field) field.focus();
+        return;
+      }
+      // Only the latest outcome says "done": the page's own (the step started) and earlier values' go.
+      document.querySelectorAll(".messages .msg-success, .entry-block [data-testid=entry-message].msg-success").forEach(function (m) {
+        if (!block || !block.contains(m)) m.remove();
+      });
+      var next = document.querySelector(".entry-block form.entry-form") || document.querySelector("[data-testid=sign-form]");
+      if (!next) return;
+      next.scrollIntoView({ block: "center" });
+      var value = next.querySelector("input[name=value]");
+      if (value && !value.value) value.focus();
+    });
+    document.addEventListener("htmx:responseError", function (ev) {
+      if (ev.detail.elt && ev.detail.elt.closest(".entry-block")) window.location.reload();
+    });
+    document.addEventListener("htmx:sendError", function (ev) {
+      var form = ev.detail.elt && ev.detail.elt.closest("form.entry-form");
+      if (!form || form.querySelector("[data-unsent-message]")) return;
+      var note = document.createElement("div");
+      note.className = "msg msg-error";
+      note.setAttribute("role", "alert");
+      note.setAttribute("data-unsent-message", "");
+      note.textContent = form.dataset.unsent;
+      form.insertBefore(note, form.firstChild);
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
-    idleTimer(); scanFocus(); confirmations(); submitOnce(); liveWeight();
+    idleTimer(); scanFocus(); confirmations(); submitOnce(); liveWeight(); entryBlocks();
   });
 })();

@@ -12,7 +12,7 @@ from batches.models import Batch
 from materials.models import Lot
 from tests.batches.conftest import PW
 from tests.batches.rework import approved_rework, build_rework_recipe, execute_batch, fail_and_reject, intermediate_spec
-from tests.browser_fixtures import login, screenshot
+from tests.browser_fixtures import login, screenshot, swap
 
 pytestmark = [pytest.mark.browser]
 
@@ -88,7 +88,7 @@ def test_the_rework_batch_is_started_and_run_from_the_pages(transactional_db, ru
     op.fill("[data-testid=scan]", s.step_code(step))
     _submit(op, "[data-testid=scan-form] button")
     entry = step.entries.get()
-    _submit(op, f"[data-testid=answer-{entry.pk}-yes]")  # yes/no: a button
+    swap(op, f"[data-testid=answer-{entry.pk}-yes]")  # yes/no: a button; its block comes back, not the page
     _sign(op, "[data-testid=sign-form]", "operator")
     _submit(op, "[data-testid=sign-step]")
     op.wait_for_selector("text=Step signed.")

@@ -3,6 +3,7 @@ review by exception with a correction. One function per role step."""
 
 from __future__ import annotations
 
+from tests.browser_fixtures import swap
 from tests.plantday.walk import PW, Day, goto, home, screens, settle, sign, submit
 
 MACHINE_TEMPERATURES = {"GRAN-01": 47.5, "FBD-01": 52.0}
@@ -84,7 +85,7 @@ def _record(page, entry, value: str | None = None, comment: str = "") -> None:
         page.fill(f"[data-testid=value-{entry.pk}]", value)
     if comment:
         page.fill(f"[data-testid=comment-{entry.pk}]", comment)
-    submit(page, f"[data-testid=record-{entry.pk}]")
+    swap(page, f"[data-testid=record-{entry.pk}]")  # its block comes back, not the page
 
 
 def _sign_step(page) -> None:
@@ -107,7 +108,7 @@ def operator_granulates(day: Day) -> None:
     assert "outside the limits" in page.inner_text(".msg-error")
     _record(page, speed, SPEED_SURGE, comment="Impeller surged for 20 s")
     _record(page, temperature)
-    submit(page, f"[data-testid=answer-{entries['End-point reached?'].pk}-yes]")  # yes/no: a button
+    swap(page, f"[data-testid=answer-{entries['End-point reached?'].pk}-yes]")  # yes/no: a button
     screens(page, "operator", "step")
     _sign_step(page)
     _verify(page, "operator", "cannot verify their own")

@@ -5,6 +5,7 @@ rework step and completes it; the new lot is linked to the original and waits fo
 
 from __future__ import annotations
 
+from tests.browser_fixtures import swap
 from tests.plantday.walk import Day, goto, screens, sign, submit
 
 CMO_LOT = "CMO-GR-2211"
@@ -115,7 +116,7 @@ def operator_reworks_the_granules(day: Day) -> None:
     page.fill("[data-testid=scan]", s.step_code(step))
     submit(page, "[data-testid=scan-form] button")
     entry = step.entries.get()
-    submit(page, f"[data-testid=answer-{entry.pk}-yes]")  # yes/no: a button
+    swap(page, f"[data-testid=answer-{entry.pk}-yes]")  # yes/no: a button; its block comes back
     sign(page, "[data-testid=sign-form]", "operator")
     submit(page, "[data-testid=sign-step]")
     page.wait_for_selector("text=Step signed.")

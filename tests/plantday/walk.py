@@ -75,6 +75,7 @@ def submit(page, selector: str) -> None:
 def shot(page, lang: str, role: str, name: str) -> None:
     PLANT_DAY_ARTIFACTS.mkdir(parents=True, exist_ok=True)
     settle(page)
+    page.evaluate("window.scrollTo(0, 0)")  # a full-page shot of a scrolled page draws the sticky top bar mid-page
     page.screenshot(path=str(PLANT_DAY_ARTIFACTS / f"{lang}-{role}-{name}.png"), full_page=True)
 
 
