@@ -28,6 +28,7 @@ REDIS_URL = os.environ.get("MES_BENCH_REDIS_URL", "redis://127.0.0.1:6379/6")
 ROUNDS = 3
 STEPS = 6
 OPERATOR_PAGES = ("work queue (home)", "step screen", "scan to start (POST)", "record a value (POST)",
+                  "record a value and see it (POST; htmx block, or redirect + step screen)",
                   "sign the step (POST)", "second-person verify (POST)")  # fmt: skip
 SIGNATURES = ("sign the step (POST)", "second-person verify (POST)")  # measured net of their password check
 OPERATOR_TARGET, OFFICE_TARGET = 8.0, 15.0

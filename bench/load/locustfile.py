@@ -58,6 +58,15 @@ def failure_text(resp) -> str:
     return f"HTTP {resp.status_code}" + (f" {resp.error!r}"[:160] if resp.status_code == 0 else "")
 
 
+def swap_block(html: str, entry: str, block: str) -> str:
+    """The step page with value `entry`'s block replaced by `block`, as htmx swaps it in the browser."""
+    start = html.find(f'<div class="entry-block" id="entry-{entry}"')
+    if start < 0:
+        return ""
+    ends = [i for i in (html.find('<div class="entry-block"', start + 1), html.find("</section>", start)) if i >= 0]
+    return html[:start] + block.strip() + "\n" + html[min(ends) :]
+
+
 class MesUser(FastHttpUser):
     """A person at a browser. FastHttpUser (geventhttpclient) rather than HttpUser (requests): the load
     generator runs on the same two cores as the service, and requests cost it about twice the CPU
@@ -137,6 +146,23 @@ class Operator(MesUser):
             if error:
                 resp.failure(f"refused: {error.group(1).strip()[:120]}")
 
+    def record(self, entry: str, data: dict) -> None:
+        """Record a value as the step screen does (htmx): the answer is the value's block alone, put in
+        place of the one on the page; no page is loaded after it."""
+        data = {"csrfmiddlewaretoken": csrf_of(self.html), **data}
+        headers = {"Referer": self.host + self.step_url, "HX-Request": "true"}
+        name = "step: record a value (POST, answered with its block)"
+        with self.client.post(self.step_url, data, headers=headers, name=name, catch_response=True) as resp:
+            block = resp.text or ""
+            if resp.status_code != 200 or f'id="entry-{entry}"' not in block:
+                resp.failure(failure_text(resp))
+                self.html = ""
+                return
+            self.html = swap_block(self.html, entry, block)
+            error = ERROR.search(block)
+            if error:
+                resp.failure(f"refused: {error.group(1).strip()[:120]}")
+
     @task
     def next_action(self) -> None:
         """The next thing the step page offers: scan to start, a value to record, sign, verify, or the next step."""
@@ -152,7 +178,7 @@ class Operator(MesUser):
             if random.random() < OUT_OF_RANGE_SHARE:
                 value, comment = "61.5", "Load test: reading above the limit, checked with the supervisor"
             data = {"op": "record", "entry": entry, "version": version, "value": value, "comment": comment}
-            self.act("step: record a value (POST)", data)
+            self.record(entry, data)
         elif 'data-testid="sign-form"' in html:
             data = {"op": "sign", "signature_username": self.username, "password": PASSWORD, "reason": ""}
             self.act("step: sign performed (POST)", data)
