@@ -54,7 +54,10 @@ def _step_result(stats: Path) -> dict:
 
 
 def _one_step(operators: int, step_time: str, seeded: int, web_pid: int, worker_pid: int) -> dict:
-    spawn_rate = max(5, operators // 10)  # the ramp takes about ten seconds, whatever the step
+    # The ramp takes about thirty seconds, whatever the step: a shift's operators do not all log in within
+    # the same ten seconds. (Ten seconds was tried first: on a slower 2-core machine, 300 people's log-ins,
+    # each with its Argon2id check and four pages, were still queued when the figures began to count.)
+    spawn_rate = max(5, operators // 30)
     ramp = (operators + OFFICE) / spawn_rate
     run_time = f"{int(ramp + SETTLE_SECONDS + _seconds(step_time)) + 5}s"
     extra = {"MES_LOAD_OPERATORS": str(operators), "MES_LOAD_OFFICE": str(OFFICE), "MES_LOAD_SEEDED": str(seeded),
