@@ -95,3 +95,28 @@ def test_a_value_sent_after_signing_out_elsewhere_shows_the_log_in_page(transact
     page.wait_for_selector("#id_username")
     assert "/accounts/login/" in page.url and page.locator(".entry-block").count() == 0
     assert not Entry.objects.get(pk=speed.pk).recorded
+
+
+def test_a_server_error_shows_the_step_screen_again(transactional_db, running, users, new_page):
+    """An answer that is not a block (here a 500) is not put into the page: the screen is loaded again,
+    as stored, and the value was not recorded."""
+    batch = running["batch"]
+    step_start(user=users["operator"], step=batch.steps.get(number=10).pk, scan="GRAN-01", how="scanned")
+    speed = Entry.objects.get(batch=batch, name="Impeller speed")
+    page, _problems = new_page()
+    login(page, "operator", PW)
+    url = f"/batches/{batch.number}/step/10/"
+    page.goto(url)
+    page.evaluate("window.sameDocument = true")
+    page.route(
+        f"**{url}",
+        lambda route: (
+            route.fulfill(status=500, body="Server Error") if route.request.method == "POST" else route.continue_()
+        ),
+    )
+    page.fill(f"[data-testid=value-{speed.pk}]", "150")
+    with page.expect_navigation():
+        page.click(f"[data-testid=record-{speed.pk}]")
+    page.wait_for_selector(f"[data-testid=value-{speed.pk}]")
+    assert page.evaluate("window.sameDocument === undefined") and "Server Error" not in page.content()
+    assert not Entry.objects.get(pk=speed.pk).recorded
