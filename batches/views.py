@@ -48,10 +48,16 @@ def _outcome(fn, success: str, **kwargs) -> tuple[str, str]:
     return "success", success
 
 
-def _attempt(request, fn, success: str, **kwargs) -> bool:
-    level, text = _outcome(fn, success, **kwargs)
+def _announce(request, outcome: tuple[str, str]) -> None:
+    """Keeps an action's outcome for the page shown after its redirect."""
+    level, text = outcome
     messages.add_message(request, _LEVELS[level], text)
-    return level == "success"
+
+
+def _attempt(request, fn, success: str, **kwargs) -> bool:
+    outcome = _outcome(fn, success, **kwargs)
+    _announce(request, outcome)
+    return outcome[0] == "success"
 
 
 def _batch(number: str) -> Batch:
@@ -283,7 +289,7 @@ def _step_action(request, number: str, step: int):
         )
         if request.htmx:  # the page sent it: answer with the value's block, not the whole page again
             return _entry_block(request, number, step, entry, outcome)
-        messages.add_message(request, _LEVELS[outcome[0]], outcome[1])
+        _announce(request, outcome)
     elif op == "correct":
         _attempt(
             request,

@@ -45,6 +45,8 @@ def test_values_are_recorded_in_place_with_the_keyboard(transactional_db, runnin
     assert page.inner_text(f"[data-testid=entry-{check.pk}] [data-testid=value]").strip() == (
         "是" if language == "zh-hans" else "Yes"
     )
+    check.refresh_from_db()
+    assert check.value == "yes" and check.entered_by_id == users["operator"].pk  # the check, recorded in the step
     _wait_focus(page, f"value-{speed.pk}")  # the next value to record, ready for the keyboard
 
     # The network drops: the block says the value was not sent and keeps it; nothing is recorded.
