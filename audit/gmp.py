@@ -107,6 +107,11 @@ class GMPModel(models.Model):
     def content_hash(self) -> str:
         return sha256_hex(canonical_json(self.signature_content()))
 
+    def signed_content_hashes(self) -> set[str]:
+        """The hashes under which a signature on this record is still valid: its content as it is now. A
+        model whose signed content was narrowed adds the hash its earlier signatures were made under."""
+        return {self.content_hash()}
+
     @classmethod
     def from_db(cls, db, field_names, values):
         """Keep the values as loaded; their canonical form (the "old" side of the next audit event) is

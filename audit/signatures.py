@@ -276,4 +276,4 @@ def signatures_of_record(label: str, object_id: str) -> models.QuerySet[Signatur
 
 def signature_is_valid(signature: Signature, obj: models.Model) -> bool:
     """A signature stays valid only while the record's signed content is unchanged."""
-    return signature.content_hash == obj.content_hash()
+    return signature.content_hash in obj.signed_content_hashes()

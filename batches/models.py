@@ -8,6 +8,7 @@ from django.db import connection, models
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
+from audit.canonical import canonical_json, sha256_hex
 from audit.gmp import GMPModel
 from batches.answers import answer_choices, answer_label
 from mes.units import Unit
@@ -250,8 +251,17 @@ class How(models.TextChoices):
     MACHINE = "machine", _("machine")
 
 
+# What a second person's verification writes on the step: its status (done -> verified), who and when.
+# The verifier's own signature is the record of it (signer, time, meaning), and a refused self-verification
+# comes after the sign-off: none of it is what the performer signed, so a verification must not make the
+# performer's signature "no longer valid". (The status is workflow state, as a STATE_FIELD is.)
+VERIFICATION_FIELDS = ("status", "verified_by", "verified_at", "same_person_refusals")
+
+
 class StepExecution(_BatchChild):
     """One step of the batch record, copied from the snapshot, with who performed and verified it."""
+
+    SIGNATURE_EXCLUDE = VERIFICATION_FIELDS
 
     batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="steps", verbose_name=_("batch"))
     number = models.PositiveIntegerField(_("step number"))
@@ -339,6 +349,15 @@ class StepExecution(_BatchChild):
         if content.get("attempt") == 1:
             content.pop("attempt", None)
         return content
+
+    def signed_content_hashes(self) -> set[str]:
+        """Signatures made while the verification's fields were signed content bound them: a verifier's as
+        they stand (it signed after writing them), a performer's as at sign-off (nobody had verified yet).
+        Both variants carry every field of the execution, so changing any of it still invalidates them."""
+        content, values = self.signature_content(), self.audit_values()
+        earlier = {**content, **{name: values[name] for name in VERIFICATION_FIELDS}}
+        at_sign_off = {**earlier, "status": StepStatus.DONE.value, "verified_by": None, "verified_at": None}
+        return {sha256_hex(canonical_json(c)) for c in (content, earlier, at_sign_off)}
 
     @property
     def materials_short(self) -> list[dict]:
