@@ -171,6 +171,11 @@ def step_screen(request, number: str, step: int):
     """The operator's one-step screen: scan to start, record values, sign, second-person verify."""
     if request.method == "POST":
         return _step_action(request, number, step)
+    return _screen(request, number, step)
+
+
+def _screen(request, number: str, step: int):
+    """The step screen as it stands; after an action sent by the page (htmx), it is that action's answer."""
     # The step with its batch (and what the screen shows of both) in one query; 404 for either unknown.
     current = screen_step(number, step)
     if current is None:
@@ -322,6 +327,8 @@ def _step_action(request, number: str, step: int):
             verifier_username=request.POST.get("verifier", ""),
             password=password,
         )
+    if request.htmx:  # the page sent it: answer with the screen as it now stands, not a redirect to it
+        return _screen(request, number, step)
     return redirect("batches:step", number=number, step=step)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -73,12 +74,19 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
-def swap(page, selector: str) -> None:
-    """Click a button of a form the page sends itself (htmx: a value on the step screen) and wait until
-    the block the server answers with is in place; no page is loaded."""
+@contextmanager
+def answered_in_place(page):
+    """Around what sends a form the page sends itself (htmx: a value, a scan, a signature on the step
+    screen): wait for the server's answer and until it is in place; no page is loaded."""
     with page.expect_response(lambda r: r.request.method == "POST" and r.request.headers.get("hx-request") == "true"):
-        page.click(selector)
+        yield
     page.wait_for_selector(".htmx-request, .htmx-settling, .htmx-swapping", state="detached")
+
+
+def swap(page, selector: str) -> None:
+    """Click a button of a form the page sends itself and wait until the server's answer is in place."""
+    with answered_in_place(page):
+        page.click(selector)
 
 
 def login(page, username: str, password: str) -> None:

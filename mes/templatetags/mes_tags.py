@@ -3,9 +3,10 @@ from decimal import Decimal
 from django import template
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix
-from django.utils.html import escape
+from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from audit.models import Signature
 from audit.services import object_label
@@ -29,6 +30,21 @@ def signatures_of(obj):
     """Render every signature of `obj` with whether it still matches the record's content."""
     found = _SIGNATURES.all(object_label(obj), str(obj.pk))
     return {"signatures": [{"signature": s, "valid": signature_is_valid(s, obj)} for s in found]}
+
+
+@register.simple_tag(takes_context=True)
+def sent_in_place(context) -> str:
+    """The attributes of a page form that htmx sends, answered with the page as it then stands: only the
+    page's main content is put in place, so the page is not requested a second time after a redirect.
+    The window goes to the top, where the outcome is shown. A second submit while the first is on its way
+    is dropped, and the button is disabled meanwhile. An answer that is not the page (a server error)
+    loads the page again (mes.js). Without JavaScript the form posts and is redirected, as before."""
+    return format_html(
+        'hx-post="{}" hx-target="main.content" hx-select="main.content" hx-swap="outerHTML show:window:top"'
+        ' hx-sync="this:drop" hx-disabled-elt="find button" data-unsent="{}"',
+        context["request"].path,
+        _("Not sent: the tablet could not reach the server. Check the network and send it again."),
+    )
 
 
 @register.simple_tag

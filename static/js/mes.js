@@ -27,17 +27,20 @@
   // Keep a barcode scan field focused, so a keyboard-wedge scanner always types into it.
   // A scan field starts empty on every page show (also when the browser restores a page from its
   // back/forward cache), so a refused code is never prefixed to the next scan.
+  // The field is looked up on each use: a screen answered in place (htmx) brings its own.
   function scanFocus() {
-    var field = document.querySelector("[data-scan-field]");
+    function scanField() { return document.querySelector("[data-scan-field]"); }
+    var field = scanField();
     if (!field) return;
     if (field.classList.contains("scan-field")) field.value = "";
     field.focus();
     window.addEventListener("pageshow", function (ev) {
-      if (ev.persisted && field.classList.contains("scan-field")) { field.value = ""; field.focus(); }
+      var f = scanField();
+      if (ev.persisted && f && f.classList.contains("scan-field")) { f.value = ""; f.focus(); }
     });
     document.addEventListener("click", function (ev) {
-      var tag = (ev.target.tagName || "").toLowerCase();
-      if (["input", "select", "textarea", "button", "a", "label"].indexOf(tag) === -1) field.focus();
+      var tag = (ev.target.tagName || "").toLowerCase(), f = scanField();
+      if (f && ["input", "select", "textarea", "button", "a", "label"].indexOf(tag) === -1) f.focus();
     });
   }
 
@@ -123,10 +126,10 @@
       if (value && !value.value) value.focus();
     });
     document.addEventListener("htmx:responseError", function (ev) {
-      if (ev.detail.elt && ev.detail.elt.closest(".entry-block")) window.location.reload();
+      if (ev.detail.elt && ev.detail.elt.closest("form[data-unsent]")) window.location.reload();
     });
     document.addEventListener("htmx:sendError", function (ev) {
-      var form = ev.detail.elt && ev.detail.elt.closest("form.entry-form");
+      var form = ev.detail.elt && ev.detail.elt.closest("form[data-unsent]");
       if (!form || form.querySelector("[data-unsent-message]")) return;
       var note = document.createElement("div");
       note.className = "msg msg-error";
@@ -137,7 +140,19 @@
     });
   }
 
+  // A step screen answered in place (scan, sign, verify, correct: htmx puts the page's main content in
+  // place): the scan field has the focus when there is one (htmx focuses [autofocus]), otherwise the
+  // first value to record, so the scanner or the keyboard types on as after a page load.
+  function screensInPlace() {
+    document.addEventListener("htmx:afterSettle", function (ev) {
+      var main = ev.target;
+      if (!main || !main.matches || !main.matches("main.content") || main.querySelector("[data-scan-field]")) return;
+      var value = main.querySelector(".entry-block form.entry-form input[name=value]");
+      if (value && !value.value) value.focus();
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
-    idleTimer(); scanFocus(); confirmations(); submitOnce(); liveWeight(); entryBlocks();
+    idleTimer(); scanFocus(); confirmations(); submitOnce(); liveWeight(); entryBlocks(); screensInPlace();
   });
 })();

@@ -10,7 +10,7 @@ from django.test import override_settings
 
 from batches.models import Batch, Entry
 from tests.batches.conftest import PW, fresh, issue_all
-from tests.browser_fixtures import login, screenshot, swap
+from tests.browser_fixtures import answered_in_place, login, screenshot, swap
 
 pytestmark = [pytest.mark.browser]
 
@@ -54,7 +54,8 @@ def test_whole_batch_in_the_browser(transactional_db, setup, users, new_page):
     login(op, "operator", PW)
     op.goto(f"{base}step/10/")
     op.fill("[data-testid=scan]", "GRAN-01")
-    op.press("[data-testid=scan]", "Enter")
+    with answered_in_place(op):  # the screen as it now stands comes back in place, not as a new page
+        op.press("[data-testid=scan]", "Enter")
     op.wait_for_selector("[data-testid=sign-step]")
     speed = Entry.objects.get(batch=batch, name="Impeller speed")
     check = Entry.objects.get(batch=batch, kind="check")
@@ -70,26 +71,27 @@ def test_whole_batch_in_the_browser(transactional_db, setup, users, new_page):
     settle(op)
     screenshot(op, "batches-02-operator-step")
     sign(op, "[data-testid=sign-form]", "operator")
-    op.click("[data-testid=sign-step]")
+    swap(op, "[data-testid=sign-step]")
     # Second person verifies on the same tablet.
     op.wait_for_selector("[data-testid=verify-form]")
     op.fill("[data-testid=verifier]", "operator")
     op.fill("[data-testid=verifier-password]", PW)
-    op.click("[data-testid=verify-step]")
+    swap(op, "[data-testid=verify-step]")
     op.wait_for_selector("text=cannot verify their own")
     op.fill("[data-testid=verifier]", "operator2")
     op.fill("[data-testid=verifier-password]", PW)
-    op.click("[data-testid=verify-step]")
+    swap(op, "[data-testid=verify-step]")
     op.wait_for_selector("text=Step verified.")
     settle(op)
     screenshot(op, "batches-03-verified")
     # Step 20 (no parameters): scan the dryer, sign.
     op.goto(f"{base}step/20/")
     op.fill("[data-testid=scan]", "FBD-01")
-    op.press("[data-testid=scan]", "Enter")
+    with answered_in_place(op):
+        op.press("[data-testid=scan]", "Enter")
     op.wait_for_selector("[data-testid=sign-step]")
     sign(op, "[data-testid=sign-form]", "operator")
-    op.click("[data-testid=sign-step]")
+    swap(op, "[data-testid=sign-step]")
     op.wait_for_selector("text=Step signed.")
     # Complete.
     op.goto(base)
@@ -119,7 +121,7 @@ def test_whole_batch_in_the_browser(transactional_db, setup, users, new_page):
     op.fill(f"[data-testid=correct-value-{speed.pk}]", "162")
     op.fill(f"[data-testid=correct-reason-{speed.pk}]", "Transcription error, HMI trend shows 162")
     op.fill(f"[data-testid=entry-{speed.pk}] form input[name=comment]", "Still above 160, deviation open")
-    op.click(f"[data-testid=correct-{speed.pk}]")
+    swap(op, f"[data-testid=correct-{speed.pk}]")
     op.wait_for_selector(f"[data-testid=entry-{speed.pk}] s")
     settle(op)
     screenshot(op, "batches-06-corrected")

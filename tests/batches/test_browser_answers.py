@@ -31,7 +31,7 @@ def test_yes_no_buttons_and_a_double_clicked_sign(transactional_db, running, use
     check = Entry.objects.get(batch=batch, kind="check")
     yes = page.locator(f"[data-testid=answer-{check.pk}-yes]")
     assert yes.inner_text() == ("是" if language == "zh-hans" else "Yes")
-    page.wait_for_load_state("load")  # after the scan the step page was loaded anew: its style sheet too
+    page.wait_for_load_state("load")  # the style sheet is in before the button is measured
     box = yes.bounding_box()
     assert box["height"] >= 56 and box["width"] >= 120  # a gloved finger hits it
     screenshot(page, f"batches-check-buttons-{language}")

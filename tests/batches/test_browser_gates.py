@@ -9,7 +9,7 @@ import pytest
 from batches import services as s
 from batches.models import Batch, Entry
 from tests.batches.conftest import PW, fresh
-from tests.browser_fixtures import login, screenshot
+from tests.browser_fixtures import answered_in_place, login, screenshot, swap
 
 pytestmark = [pytest.mark.browser]
 
@@ -27,7 +27,8 @@ def test_blocked_sign_off_and_review_by_exception(transactional_db, running, use
     login(op, "operator", PW)
     op.goto(f"{base}step/10/")
     op.fill("[data-testid=scan]", "GRAN-01")
-    op.press("[data-testid=scan]", "Enter")
+    with answered_in_place(op):
+        op.press("[data-testid=scan]", "Enter")
     op.wait_for_selector("[data-testid=sign-step]")
     # Nothing issued yet: the screen says so before the operator tries.
     assert op.locator("[data-testid=material-short]").count() == 2
@@ -41,14 +42,14 @@ def test_blocked_sign_off_and_review_by_exception(transactional_db, running, use
         op.wait_for_selector(f"[data-testid=entry-{entry.pk}] [data-testid=value]")
     fault_report(equipment=running["equipment"]["GRAN"], user=fresh(users["operator"]), description="Motor overload")
     _sign(op, "[data-testid=sign-form]")
-    op.click("[data-testid=sign-step]")
+    swap(op, "[data-testid=sign-step]")
     op.wait_for_selector(".msg-error >> text=not issued to the batch within tolerance")
     assert "RM-API-001: 0 kg issued" in op.content()
     assert Batch.objects.get(pk=batch.pk).steps.get(number=10).status == "active"
     screenshot(op, "batches-gates-01-sign-blocked")
     op.fill("[data-testid=material-exception-reason]", "Dispensed in the weighing room on paper; scale offline")
     _sign(op, "[data-testid=sign-form]")
-    op.click("[data-testid=sign-step]")
+    swap(op, "[data-testid=sign-step]")
     op.wait_for_selector("text=Step signed.")
     step = batch.steps.get(number=10)
     assert step.status == "done" and "scale offline" in step.material_exception
@@ -102,13 +103,14 @@ def test_sign_off_is_refused_with_its_reason_until_the_materials_are_issued(tran
     login(op, "operator", PW)
     op.goto(step_url)
     op.fill("[data-testid=scan]", "GRAN-01")
-    op.press("[data-testid=scan]", "Enter")
+    with answered_in_place(op):
+        op.press("[data-testid=scan]", "Enter")
     op.wait_for_selector("[data-testid=sign-step]")
     _record_step_values(op, batch, 10)
     signatures = Signature.objects.count()
 
     _sign(op, "[data-testid=sign-form]")
-    op.click("[data-testid=sign-step]")
+    swap(op, "[data-testid=sign-step]")
     # The refusal message (the blocking notice on the sign form says the same rule before trying).
     refusal = op.locator(".msg-error[role=status]", has_text="not issued to the batch within tolerance")
     refusal.wait_for()
@@ -127,7 +129,7 @@ def test_sign_off_is_refused_with_its_reason_until_the_materials_are_issued(tran
     assert op.locator("[data-testid=materials-blocking]").count() == 0
     assert op.locator("text=within tolerance").count() >= 2
     _sign(op, "[data-testid=sign-form]")
-    op.click("[data-testid=sign-step]")
+    swap(op, "[data-testid=sign-step]")
     op.wait_for_selector("text=Step signed.")
     screenshot(op, "batches-gates-04-signed-after-issue")
     step.refresh_from_db()

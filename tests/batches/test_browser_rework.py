@@ -86,11 +86,11 @@ def test_the_rework_batch_is_started_and_run_from_the_pages(transactional_db, ru
     step = batch.steps.get(number=10)
     op.goto(f"/batches/{batch.number}/step/10/")
     op.fill("[data-testid=scan]", s.step_code(step))
-    _submit(op, "[data-testid=scan-form] button")
+    swap(op, "[data-testid=scan-form] button")
     entry = step.entries.get()
     swap(op, f"[data-testid=answer-{entry.pk}-yes]")  # yes/no: a button; its block comes back, not the page
     _sign(op, "[data-testid=sign-form]", "operator")
-    _submit(op, "[data-testid=sign-step]")
+    swap(op, "[data-testid=sign-step]")
     op.wait_for_selector("text=Step signed.")
     op.goto(f"/batches/{batch.number}/")
     op.fill("#id_output", "190")

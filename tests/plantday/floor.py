@@ -3,7 +3,7 @@ review by exception with a correction. One function per role step."""
 
 from __future__ import annotations
 
-from tests.browser_fixtures import swap
+from tests.browser_fixtures import answered_in_place, swap
 from tests.plantday.walk import PW, Day, goto, home, screens, settle, sign, submit
 
 MACHINE_TEMPERATURES = {"GRAN-01": 47.5, "FBD-01": 52.0}
@@ -73,7 +73,7 @@ def operators_issue_the_materials(day: Day) -> None:
 
 def _scan(page, barcode: str) -> None:
     page.fill("[data-testid=scan]", barcode)
-    with page.expect_navigation():
+    with answered_in_place(page):  # the started screen comes back in place, not as a new page
         page.press("[data-testid=scan]", "Enter")
     page.wait_for_selector("[data-testid=sign-step]")
     settle(page)
@@ -90,7 +90,7 @@ def _record(page, entry, value: str | None = None, comment: str = "") -> None:
 
 def _sign_step(page) -> None:
     sign(page, "[data-testid=sign-form]", "operator")
-    submit(page, "[data-testid=sign-step]")
+    swap(page, "[data-testid=sign-step]")
 
 
 def operator_granulates(day: Day) -> None:
@@ -120,7 +120,7 @@ def operator_granulates(day: Day) -> None:
 def _verify(page, verifier: str, expected: str) -> None:
     page.fill("[data-testid=verifier]", verifier)
     page.fill("[data-testid=verifier-password]", PW)
-    submit(page, "[data-testid=verify-step]")
+    swap(page, "[data-testid=verify-step]")
     page.wait_for_selector(f"text={expected}")
 
 
@@ -185,7 +185,7 @@ def operator_corrects_and_resubmits(day: Day) -> None:
     page.fill(f"[data-testid=correct-value-{speed.pk}]", "165")
     page.fill(f"[data-testid=correct-reason-{speed.pk}]", "Transcription error, HMI trend shows 165")
     page.fill(f"[data-testid=entry-{speed.pk}] form input[name=comment]", "Still above 160, deviation open")
-    submit(page, f"[data-testid=correct-{speed.pk}]")
+    swap(page, f"[data-testid=correct-{speed.pk}]")
     page.wait_for_selector(f"[data-testid=entry-{speed.pk}] s")
     _dry_again(day, page, batch)
     goto(page, f"/batches/{batch.number}/")

@@ -114,11 +114,11 @@ def operator_reworks_the_granules(day: Day) -> None:
     step = batch.steps.get(number=10)
     goto(page, f"/batches/{batch.number}/step/10/")
     page.fill("[data-testid=scan]", s.step_code(step))
-    submit(page, "[data-testid=scan-form] button")
+    swap(page, "[data-testid=scan-form] button")
     entry = step.entries.get()
     swap(page, f"[data-testid=answer-{entry.pk}-yes]")  # yes/no: a button; its block comes back
     sign(page, "[data-testid=sign-form]", "operator")
-    submit(page, "[data-testid=sign-step]")
+    swap(page, "[data-testid=sign-step]")
     page.wait_for_selector("text=Step signed.")
     goto(page, f"/batches/{batch.number}/")
     page.fill("#id_output", "175")
