@@ -97,7 +97,44 @@ def _operator(results: dict, index: int, steps: int) -> None:
                 results, "second-person verify (POST)", lambda u=url, d=check: verifier.post(u, d), net_of_password=True
             )
             assert verified.status_code == 302
+    for n in range(steps + 1, 2 * steps + 1):
+        _step_as_the_tablet(results, client, verifier, batch, index, n)
     _password_cost(results, operator_name(index))
+
+
+STEP_AS_TABLET = "a whole step as the tablet sends it (scan to signed or verified, until each answer is seen)"
+STEP_REQUESTS = "requests of a whole step as the tablet sends it"
+
+
+def _step_as_the_tablet(results: dict, client, verifier, batch: str, index: int, n: int) -> None:
+    """One step as the step screen sends it (htmx), every request counted until its answer is seen: code
+    that answers in place takes one request per action; code that redirects takes the POST and the step
+    screen it redirects to. Signatures net of their password checks; nothing may be refused."""
+    from bench.load.seed_load import operator_name
+
+    url, spent, requests = f"/batches/{batch}/step/{n * 10}/", 0.0, 0
+
+    def send(who, data=None, net_of_password=False) -> str:
+        nonlocal spent, requests
+        ask = (lambda: who.post(url, data, HTTP_HX_REQUEST="true")) if data else (lambda: who.get(url))
+        answer, cpu = _cpu_ms(ask, net_of_password)
+        spent, requests = spent + cpu, requests + 1
+        if answer.status_code == 302:
+            return send(who)
+        html = answer.content.decode()
+        assert answer.status_code == 200 and 'class="msg msg-error" role="status"' not in html, html[-2000:]
+        return html
+
+    send(client)
+    html = send(client, {"op": "start", "how": "scanned", "scan": f"{batch}-S{n * 10}"})
+    for entry in RECORD_FORM.findall(html):
+        send(client, {"op": "record", "entry": entry, "version": 0, "value": "50.5"})
+    sign = {"op": "sign", "signature_username": operator_name(index), "password": PASSWORD, "reason": ""}
+    if 'data-testid="verify-form"' in send(client, sign, net_of_password=True):
+        check = {"op": "verify", "verifier": operator_name(index + 1), "password": PASSWORD}
+        send(verifier, check, net_of_password=True)
+    results.setdefault(STEP_AS_TABLET, []).append(spent)
+    results.setdefault(STEP_REQUESTS, []).append(requests)
 
 
 def _record_seen(results: dict, client, url: str, data: dict) -> None:

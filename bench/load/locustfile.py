@@ -131,18 +131,18 @@ class Operator(MesUser):
         self.html = self.page(self.step_url, name, self.batch).text
 
     def act(self, name: str, data: dict) -> None:
-        """POST a form of the step page; the redirect target (the step page) is shown next."""
+        """Send a form of the step screen as the page does (htmx): the answer is the screen as it then
+        stands, put in place of the page's main content; no redirect and no second request."""
         data = {"csrfmiddlewaretoken": csrf_of(self.html), **data}
-        headers = {"Referer": self.host + self.step_url}
-        with self.client.post(
-            self.step_url, data, headers=headers, allow_redirects=False, name=name, catch_response=True
-        ) as resp:
-            if resp.status_code != 302:
+        headers = {"Referer": self.host + self.step_url, "HX-Request": "true"}
+        with self.client.post(self.step_url, data, headers=headers, name=name, catch_response=True) as resp:
+            screen = resp.text or ""
+            if resp.status_code != 200 or '<main class="content">' not in screen:
                 resp.failure(failure_text(resp))
                 self.html = ""
                 return
-            self.html = self.page(self.step_url, "step page (after an action)").text
-            error = ERROR.search(self.html)
+            self.html = screen
+            error = ERROR.search(screen)
             if error:
                 resp.failure(f"refused: {error.group(1).strip()[:120]}")
 
@@ -171,7 +171,9 @@ class Operator(MesUser):
             self.open_step()
         elif 'data-testid="scan-form"' in html:
             scan = f"{self.batch}-S{self.step}"
-            self.act("step: scan to start (POST)", {"op": "start", "how": "scanned", "scan": scan})
+            self.act(
+                "step: scan to start (POST, answered with the screen)", {"op": "start", "how": "scanned", "scan": scan}
+            )
         elif form := RECORD_FORM.search(html):
             entry, version = form.groups()
             value, comment = f"{random.uniform(45, 55):.1f}", ""
@@ -181,10 +183,10 @@ class Operator(MesUser):
             self.record(entry, data)
         elif 'data-testid="sign-form"' in html:
             data = {"op": "sign", "signature_username": self.username, "password": PASSWORD, "reason": ""}
-            self.act("step: sign performed (POST)", data)
+            self.act("step: sign performed (POST, answered with the screen)", data)
         elif 'data-testid="verify-form"' in html:
             data = {"op": "verify", "verifier": self.verifier, "password": PASSWORD}
-            self.act("step: second-person verify (POST)", data)
+            self.act("step: second-person verify (POST, answered with the screen)", data)
         else:
             self.step += 10
             if self.step % 50 == 0:  # back to the work queue now and then, like a person between steps
