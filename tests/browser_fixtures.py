@@ -89,6 +89,28 @@ def swap(page, selector: str) -> None:
         page.click(selector)
 
 
+def open_in_language(page, username: str, password: str, language: str, url: str) -> None:
+    """Log in, choose the page language, open `url` and mark the document: `window.sameDocument` is gone
+    if a page is loaded again (an answer put in place keeps it)."""
+    login(page, username, password)
+    page.wait_for_load_state("load")
+    page.context.add_cookies([{"name": "django_language", "value": language, "url": page.url}])
+    page.goto(url)
+    page.evaluate("window.sameDocument = true")
+
+
+def answer_posts_with_a_server_error(page, url: str) -> None:
+    """From now on the page's POSTs to `url` are answered with a 500 (its GETs reach the server)."""
+
+    def answer(route):
+        if route.request.method == "POST":
+            route.fulfill(status=500, body="Server Error")
+        else:
+            route.continue_()
+
+    page.route(f"**{url}", answer)
+
+
 def login(page, username: str, password: str) -> None:
     page.goto("/accounts/login/")
     page.fill("#id_username", username)

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from batches.models import Entry
 from batches.services import step_start
 from tests.batches.conftest import PW, issue_all
-from tests.browser_fixtures import login, screenshot, swap
+from tests.browser_fixtures import answer_posts_with_a_server_error, login, open_in_language, screenshot, swap
 
 pytestmark = [pytest.mark.browser]
 
@@ -34,12 +34,8 @@ def test_values_are_recorded_in_place_with_the_keyboard(transactional_db, runnin
     speed = Entry.objects.get(batch=batch, name="Impeller speed")
     check = Entry.objects.get(batch=batch, kind="check")
     page, problems = new_page()
-    login(page, "operator", PW)
-    page.wait_for_load_state("load")
-    page.context.add_cookies([{"name": "django_language", "value": language, "url": page.url}])
     url = f"/batches/{batch.number}/step/10/"
-    page.goto(url)
-    page.evaluate("window.sameDocument = true")  # gone if the page were loaded again
+    open_in_language(page, "operator", PW, language, url)
 
     swap(page, f"[data-testid=answer-{check.pk}-yes]")
     assert page.inner_text(f"[data-testid=entry-{check.pk}] [data-testid=value]").strip() == (
@@ -106,16 +102,9 @@ def test_a_server_error_shows_the_step_screen_again(transactional_db, running, u
     step_start(user=users["operator"], step=batch.steps.get(number=10).pk, scan="GRAN-01", how="scanned")
     speed = Entry.objects.get(batch=batch, name="Impeller speed")
     page, _problems = new_page()
-    login(page, "operator", PW)
     url = f"/batches/{batch.number}/step/10/"
-    page.goto(url)
-    page.evaluate("window.sameDocument = true")
-    page.route(
-        f"**{url}",
-        lambda route: (
-            route.fulfill(status=500, body="Server Error") if route.request.method == "POST" else route.continue_()
-        ),
-    )
+    open_in_language(page, "operator", PW, "en", url)
+    answer_posts_with_a_server_error(page, url)
     page.fill(f"[data-testid=value-{speed.pk}]", "150")
     with page.expect_navigation():
         page.click(f"[data-testid=record-{speed.pk}]")

@@ -12,7 +12,13 @@ from playwright.sync_api import expect
 from audit.models import Signature
 from batches.models import Entry
 from tests.batches.conftest import PW, issue_all
-from tests.browser_fixtures import answered_in_place, login, screenshot, swap
+from tests.browser_fixtures import (
+    answer_posts_with_a_server_error,
+    answered_in_place,
+    open_in_language,
+    screenshot,
+    swap,
+)
 
 pytestmark = [pytest.mark.browser]
 
@@ -39,12 +45,8 @@ def test_a_whole_step_without_loading_the_page(transactional_db, running, users,
     speed = Entry.objects.get(batch=batch, name="Impeller speed")
     check = Entry.objects.get(batch=batch, kind="check")
     page, problems = new_page()
-    login(page, "operator", PW)
-    page.wait_for_load_state("load")
-    page.context.add_cookies([{"name": "django_language", "value": language, "url": page.url}])
     url = f"/batches/{batch.number}/step/10/"
-    page.goto(url)
-    page.evaluate("window.sameDocument = true")  # gone if the page were loaded again
+    open_in_language(page, "operator", PW, language, url)
 
     page.wait_for_selector("[name=scan]:focus")
     with answered_in_place(page):  # a keyboard-wedge scanner types the code, then Enter
@@ -92,16 +94,9 @@ def test_a_server_error_answering_a_signature_shows_the_screen_again(transaction
     batch = running["batch"]
     step = batch.steps.get(number=10)
     page, _problems = new_page()
-    login(page, "operator", PW)
     url = f"/batches/{batch.number}/step/10/"
-    page.goto(url)
-    page.evaluate("window.sameDocument = true")
-    page.route(
-        f"**{url}",
-        lambda route: (
-            route.fulfill(status=500, body="Server Error") if route.request.method == "POST" else route.continue_()
-        ),
-    )
+    open_in_language(page, "operator", PW, "en", url)
+    answer_posts_with_a_server_error(page, url)
     page.fill("[data-testid=scan]", "GRAN-01")
     with page.expect_navigation():
         page.press("[data-testid=scan]", "Enter")
