@@ -78,6 +78,9 @@ class GMPModel(models.Model):
     # Fields left out of audit diffs (derived caches) and out of signed content (workflow state).
     AUDIT_EXCLUDE: ClassVar[tuple[str, ...]] = ()
     SIGNATURE_EXCLUDE: ClassVar[tuple[str, ...]] = ()
+    # Fields left out of signed content after signatures had bound them: such a signature stays valid
+    # while they are as they were when it was made (signed_content_hashes adds their current values back).
+    SIGNED_BEFORE: ClassVar[tuple[str, ...]] = ()
 
     history = GMPHistoricalRecords(inherit=True)
     objects = GMPManager()
@@ -108,9 +111,17 @@ class GMPModel(models.Model):
         return sha256_hex(canonical_json(self.signature_content()))
 
     def signed_content_hashes(self) -> set[str]:
-        """The hashes under which a signature on this record is still valid: its content as it is now. A
-        model whose signed content was narrowed adds the hash its earlier signatures were made under."""
-        return {self.content_hash()}
+        """The hashes under which a signature on this record is still valid: its content as it is now, and
+        (SIGNED_BEFORE) that content with the fields it no longer holds, for signatures made before."""
+        hashes = {self.content_hash()}
+        if self.SIGNED_BEFORE:
+            hashes.add(sha256_hex(canonical_json(self.content_signed_before())))
+        return hashes
+
+    def content_signed_before(self) -> dict[str, Any]:
+        """The signed content as signatures made before SIGNED_BEFORE was left out bound it."""
+        values = self.audit_values()
+        return {**self.signature_content(), **{name: values[name] for name in self.SIGNED_BEFORE}}
 
     @classmethod
     def from_db(cls, db, field_names, values):

@@ -261,7 +261,7 @@ VERIFICATION_FIELDS = ("status", "verified_by", "verified_at", "same_person_refu
 class StepExecution(_BatchChild):
     """One step of the batch record, copied from the snapshot, with who performed and verified it."""
 
-    SIGNATURE_EXCLUDE = VERIFICATION_FIELDS
+    SIGNATURE_EXCLUDE = SIGNED_BEFORE = VERIFICATION_FIELDS
 
     batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="steps", verbose_name=_("batch"))
     number = models.PositiveIntegerField(_("step number"))
@@ -354,10 +354,9 @@ class StepExecution(_BatchChild):
         """Signatures made while the verification's fields were signed content bound them: a verifier's as
         they stand (it signed after writing them), a performer's as at sign-off (nobody had verified yet).
         Both variants carry every field of the execution, so changing any of it still invalidates them."""
-        content, values = self.signature_content(), self.audit_values()
-        earlier = {**content, **{name: values[name] for name in VERIFICATION_FIELDS}}
+        earlier = self.content_signed_before()
         at_sign_off = {**earlier, "status": StepStatus.DONE.value, "verified_by": None, "verified_at": None}
-        return {sha256_hex(canonical_json(c)) for c in (content, earlier, at_sign_off)}
+        return super().signed_content_hashes() | {sha256_hex(canonical_json(at_sign_off))}
 
     @property
     def materials_short(self) -> list[dict]:

@@ -133,6 +133,10 @@ class Lot(GMPModel):
     """
 
     STATE_FIELD = "status"
+    # The reason of the last status change and the status a block came from go with the status: workflow
+    # state, not what a release or a rejection signed. (A later block showed the release signature as
+    # "no longer valid", as if the lot had been tampered with.)
+    SIGNATURE_EXCLUDE = SIGNED_BEFORE = ("status_reason", "blocked_from")
 
     code = models.CharField(_("lot number"), max_length=40, unique=True)
     material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="lots", verbose_name=_("material"))

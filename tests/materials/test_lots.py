@@ -130,6 +130,23 @@ def test_block_and_unblock_return_the_lot_to_where_it_was(receive, released, api
     assert lot_unblock(user=users["qa"], lot=qua, password=password, reason="inspected").status == "quarantine"
 
 
+def test_a_block_leaves_the_release_signature_valid_a_changed_lot_does_not(released, api, users):
+    """A block is a status change (with its reason), not a change to what QC released: the release
+    signature stays valid through it. A change to the lot itself after release invalidates it."""
+    from audit.context import audit_context
+    from audit.signatures import signature_is_valid, signatures_for
+
+    lot = released(api)
+    lot_block(user=users["warehouse"], lot=lot, reason="drum damaged on the forklift")
+    lot = Lot.objects.get(pk=lot.pk)
+    (release,) = signatures_for(lot)
+    assert release.meaning == "released" and lot.status == "blocked" and signature_is_valid(release, lot)
+    lot.expiry_date += dt.timedelta(days=30)
+    with audit_context(actor=users["admin"], reason="tamper test"):
+        lot.save()
+    assert not signature_is_valid(release, Lot.objects.get(pk=lot.pk))
+
+
 @pytest.mark.req("MAT-4")
 def test_expiry_is_derived_from_the_date_whatever_the_stored_status(released, api, users, password, monkeypatch):
     lot = released(api, expiry_date=timezone.localdate() + dt.timedelta(days=3))
