@@ -110,10 +110,16 @@ class GMPModel(models.Model):
     def content_hash(self) -> str:
         return sha256_hex(canonical_json(self.signature_content()))
 
-    def signed_content_hashes(self) -> set[str]:
-        """The hashes under which a signature on this record is still valid: its content as it is now, and
-        (SIGNED_BEFORE) that content with the fields it no longer holds, for signatures made before."""
-        hashes = {self.content_hash()}
+    def content_hash_for(self, meaning: str) -> str:
+        """The hash a signature of this meaning binds: the signed content (a model may bind less for one
+        meaning, as a step's performer does not sign its verification)."""
+        return self.content_hash()
+
+    def signed_content_hashes(self, meaning: str = "") -> set[str]:
+        """The hashes under which a signature of this meaning on this record is still valid: its content as
+        it is now, and (SIGNED_BEFORE) that content with the fields it no longer holds, for signatures made
+        before."""
+        hashes = {self.content_hash_for(meaning)}
         if self.SIGNED_BEFORE:
             hashes.add(sha256_hex(canonical_json(self.content_signed_before())))
         return hashes

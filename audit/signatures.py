@@ -170,7 +170,7 @@ def signature_create(*, signer, obj: models.Model, meaning: str, reason: str = "
     if meaning not in SignatureMeaning.values:
         raise SignatureError(_("Unknown signature meaning."))
     clean_free_text(reason)  # no invisible direction controls in a signed reason
-    content_hash = obj.content_hash()
+    content_hash = obj.content_hash_for(meaning)
     now = timezone.now()
     name = printed_name(signer)
     signature = Signature(
@@ -276,4 +276,4 @@ def signatures_of_record(label: str, object_id: str) -> models.QuerySet[Signatur
 
 def signature_is_valid(signature: Signature, obj: models.Model) -> bool:
     """A signature stays valid only while the record's signed content is unchanged."""
-    return signature.content_hash in obj.signed_content_hashes()
+    return signature.content_hash in obj.signed_content_hashes(signature.meaning)

@@ -251,17 +251,15 @@ class How(models.TextChoices):
     MACHINE = "machine", _("machine")
 
 
-# What a second person's verification writes on the step: its status (done -> verified), who and when.
-# The verifier's own signature is the record of it (signer, time, meaning), and a refused self-verification
-# comes after the sign-off: none of it is what the performer signed, so a verification must not make the
-# performer's signature "no longer valid". (The status is workflow state, as a STATE_FIELD is.)
+# What a second person's verification writes on the step: its status (done -> verified), who and when,
+# and the refused attempts of the performer to verify their own step (which come after the sign-off). None
+# of it is what the performer signed: the performer's signature binds the step without them, so a
+# verification does not make it "no longer valid". The verifier's signature binds the whole step.
 VERIFICATION_FIELDS = ("status", "verified_by", "verified_at", "same_person_refusals")
 
 
 class StepExecution(_BatchChild):
     """One step of the batch record, copied from the snapshot, with who performed and verified it."""
-
-    SIGNATURE_EXCLUDE = SIGNED_BEFORE = VERIFICATION_FIELDS
 
     batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="steps", verbose_name=_("batch"))
     number = models.PositiveIntegerField(_("step number"))
@@ -350,13 +348,21 @@ class StepExecution(_BatchChild):
             content.pop("attempt", None)
         return content
 
-    def signed_content_hashes(self) -> set[str]:
-        """Signatures made while the verification's fields were signed content bound them: a verifier's as
-        they stand (it signed after writing them), a performer's as at sign-off (nobody had verified yet).
-        Both variants carry every field of the execution, so changing any of it still invalidates them."""
-        earlier = self.content_signed_before()
-        at_sign_off = {**earlier, "status": StepStatus.DONE.value, "verified_by": None, "verified_at": None}
-        return super().signed_content_hashes() | {sha256_hex(canonical_json(at_sign_off))}
+    def content_hash_for(self, meaning: str) -> str:
+        """The performer's signature binds the step without its verification; any other, the whole step."""
+        if meaning != "performed":
+            return self.content_hash()
+        content = self.signature_content()
+        return sha256_hex(canonical_json({k: v for k, v in content.items() if k not in VERIFICATION_FIELDS}))
+
+    def signed_content_hashes(self, meaning: str = "") -> set[str]:
+        """A performer's signature made while it bound the whole step is valid as at sign-off: done, nobody
+        verifying. (Refused self-verifications after it are not undone here: such a signature shows invalid.)"""
+        hashes = super().signed_content_hashes(meaning)
+        if meaning == "performed":
+            at_sign_off = {**self.signature_content(), "status": StepStatus.DONE.value}
+            hashes.add(sha256_hex(canonical_json({**at_sign_off, "verified_by": None, "verified_at": None})))
+        return hashes
 
     @property
     def materials_short(self) -> list[dict]:

@@ -54,15 +54,28 @@ def test_a_change_to_the_executed_step_after_signing_invalidates_both_signatures
     assert [row["valid"] for row in mes_tags.signatures_of(step)["signatures"]] == [False, False]
 
 
-def test_signatures_made_while_the_verification_was_signed_content_stay_valid(running, users):
-    """Before, a signature bound the whole step: the verifier's as written, the performer's with nobody
-    verifying yet. Signatures stored under those hashes are still valid; a hash of other content is not.
-    (A signature row cannot be rewritten, so the hashes are checked against what validity accepts.)"""
+def test_a_changed_verification_invalidates_the_verifiers_signature_alone(running, users):
+    """Who verified is what the verifier signed, not what the performer signed."""
     step = _verified_step(running, users)
-    values = step.audit_values()
-    whole = {**step.signature_content(), **{name: values[name] for name in VERIFICATION_FIELDS}}
+    step.verified_by = users["supervisor"]
+    with audit_context(actor=users["admin"], reason="tamper test"):
+        step.save()
+    step = StepExecution.objects.get(pk=step.pk)
+    valid = {sig.meaning: signature_is_valid(sig, step) for sig in signatures_for(step)}
+    assert valid == {"performed": True, "verified": False}
+
+
+def test_signatures_made_while_the_performer_signed_the_whole_step_stay_valid(running, users):
+    """Before, the performer's signature bound the whole step as at sign-off (done, nobody verifying).
+    Such a hash is still accepted for the performer, never for the verifier; a hash of other content is
+    not accepted. (A signature row cannot be rewritten, so the hashes are checked against what validity
+    accepts.)"""
+    step = _verified_step(running, users)
+    step.same_person_refusals = 0  # as it stood at sign-off, for this check of the earlier hash
+    whole = step.signature_content()
     at_sign_off = {**whole, "status": "done", "verified_by": None, "verified_at": None}
-    accepted = step.signed_content_hashes()
-    assert sha256_hex(canonical_json(whole)) in accepted and sha256_hex(canonical_json(at_sign_off)) in accepted
-    assert sha256_hex(canonical_json({**at_sign_off, "equipment": None})) not in accepted
-    assert sha256_hex(canonical_json({**whole, "verified_by": users["operator"].pk})) not in accepted
+    performed, verified = step.signed_content_hashes("performed"), step.signed_content_hashes("verified")
+    assert sha256_hex(canonical_json(at_sign_off)) in performed - verified
+    assert sha256_hex(canonical_json(whole)) in verified - performed
+    assert sha256_hex(canonical_json({**at_sign_off, "equipment": None})) not in performed
+    assert not set(VERIFICATION_FIELDS) - set(whole)  # the verifier's signature binds the verification
