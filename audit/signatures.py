@@ -165,12 +165,19 @@ def signature_check_password(*, user, password: str, purpose: str = "", username
         session[SESSION_KEY] = True
 
 
+def _bound_hash(obj, meaning: str) -> str:
+    """The hash a signature of `meaning` binds. A GMP record may bind less for one meaning (GMPModel.
+    content_hash_for); any other signed object (a role assignment, say) offers its content_hash alone."""
+    bound = getattr(obj, "content_hash_for", None)
+    return bound(meaning) if bound is not None else obj.content_hash()
+
+
 def signature_create(*, signer, obj: models.Model, meaning: str, reason: str = "", action: str = "") -> Signature:
     """Record a signature bound to the current content of `obj` (inside the caller's transaction)."""
     if meaning not in SignatureMeaning.values:
         raise SignatureError(_("Unknown signature meaning."))
     clean_free_text(reason)  # no invisible direction controls in a signed reason
-    content_hash = obj.content_hash_for(meaning)
+    content_hash = _bound_hash(obj, meaning)
     now = timezone.now()
     name = printed_name(signer)
     signature = Signature(
@@ -276,4 +283,7 @@ def signatures_of_record(label: str, object_id: str) -> models.QuerySet[Signatur
 
 def signature_is_valid(signature: Signature, obj: models.Model) -> bool:
     """A signature stays valid only while the record's signed content is unchanged."""
-    return signature.content_hash in obj.signed_content_hashes(signature.meaning)
+    accepted = getattr(obj, "signed_content_hashes", None)
+    if accepted is None:  # not a GMP record (a role assignment): its content as it is now
+        return signature.content_hash == obj.content_hash()
+    return signature.content_hash in accepted(signature.meaning)
