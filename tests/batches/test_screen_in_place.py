@@ -94,7 +94,8 @@ def test_a_second_submit_of_the_same_sign_says_it_is_done(screen, client_for, us
     sign = {"op": "sign", "signature_username": "operator", "password": PW, "material_exception_reason": EXCEPTION}
     operator.post(screen["url"], sign, **HX)
     main = _main(operator.post(screen["url"], sign, **HX))
-    assert "msg-error" not in main and _signatures(_step(screen)).count() == 1
+    assert "msg-error" not in main and 'class="msg msg-info"' in main  # said to be done already, not refused
+    assert "Step signed." not in main and _signatures(_step(screen)).count() == 1
 
 
 def test_a_correction_is_answered_with_the_screen(screen, client_for, users):
