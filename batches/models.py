@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, models
+from django.db import models
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.canonical import canonical_json, sha256_hex
 from audit.gmp import GMPModel
+from audit.prepared import prepared_cursor
 from batches.answers import answer_choices, answer_label
 from mes.units import Unit
 
@@ -171,7 +172,7 @@ def refuse_if_archived(batch_id, *, own=None) -> None:
         return
     # Plain SQL on the primary: every save of an executed record's row asks it, and the ORM's query cost
     # more CPU to build than to run.
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(f"SELECT status FROM {Batch._meta.db_table} WHERE id = %s", [batch_id])
         row = cursor.fetchone()
     if row is not None and row[0] == BatchStatus.ARCHIVED:

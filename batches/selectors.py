@@ -7,8 +7,9 @@ them. They read where the ORM would (the router's database for the model).
 
 from __future__ import annotations
 
-from django.db import connections, router
+from django.db import router
 
+from audit.prepared import prepared_cursor
 from batches.models import Batch, Entry, EntryCorrection, StepExecution
 from mes.prepared import PreparedInstance
 
@@ -35,7 +36,7 @@ _SCREEN_CORRECTIONS = PreparedInstance(
 
 
 def _one(model, sql: str, params: list) -> int | None:
-    with connections[router.db_for_read(model)].cursor() as cursor:
+    with prepared_cursor(router.db_for_read(model)) as cursor:  # a key lookup: planned once per connection
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return row[0] if row else None
@@ -96,6 +97,6 @@ def step_outline_rows(batch_id: int) -> list[tuple[int, int, str, bool]]:
         f"SELECT id, number, status, allow_parallel FROM {StepExecution._meta.db_table}"
         " WHERE batch_id = %s ORDER BY number, id"
     )
-    with connections[router.db_for_read(StepExecution)].cursor() as cursor:
+    with prepared_cursor(router.db_for_read(StepExecution)) as cursor:
         cursor.execute(sql, [batch_id])
         return [(pk, number, status, bool(parallel)) for pk, number, status, parallel in cursor.fetchall()]

@@ -254,7 +254,7 @@ def run(ctx) -> list[Figure]:
             ratio95 <= 2,
             f"median ratio {ratio50:.2f}x. Audited = BEGIN, row UPDATE + chain-head lock (one statement), "
             "history INSERT + event INSERT + head move (one statement), COMMIT, both statements prepared on the "
-            "server (MES_AUDIT_PREPARED_STATEMENTS); unaudited = BEGIN, UPDATE, COMMIT",
+            "server (MES_PREPARED_STATEMENTS); unaudited = BEGIN, UPDATE, COMMIT",
         ),
         Figure(
             "audited / small unaudited save (p95), as measured before",

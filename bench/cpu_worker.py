@@ -104,6 +104,28 @@ def _operator(results: dict, index: int, steps: int) -> None:
 
 STEP_AS_TABLET = "a whole step as the tablet sends it (scan to signed or verified, until each answer is seen)"
 STEP_REQUESTS = "requests of a whole step as the tablet sends it"
+STEP_DATABASE = "PostgreSQL CPU of a whole step as the tablet sends it (the server process of its connection)"
+
+
+def _backend_cpu() -> tuple[int, float] | None:
+    """(pid, CPU seconds so far) of the PostgreSQL server process serving this worker's connection, from
+    /proc (the benchmark runs beside its database), or None where that cannot be read."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
+    try:
+        with open(f"/proc/{pid}/schedstat", encoding="ascii") as stat:  # nanoseconds on a CPU
+            return pid, int(stat.read().split()[0]) / 1e9
+    except OSError:
+        return None
+
+
+def _database_ms(before: tuple[int, float] | None, after: tuple[int, float] | None) -> float | None:
+    """The server process's CPU between two readings; a new connection counts from its start."""
+    if before is None or after is None:
+        return None
+    return (after[1] - (before[1] if before[0] == after[0] else 0.0)) * 1000
 
 
 def _step_as_the_tablet(results: dict, client, verifier, batch: str, index: int, n: int) -> None:
@@ -112,13 +134,16 @@ def _step_as_the_tablet(results: dict, client, verifier, batch: str, index: int,
     screen it redirects to. Signatures net of their password checks; nothing may be refused."""
     from bench.load.seed_load import operator_name
 
-    url, spent, requests = f"/batches/{batch}/step/{n * 10}/", 0.0, 0
+    url, spent, requests, database = f"/batches/{batch}/step/{n * 10}/", 0.0, 0, 0.0
 
     def send(who, data=None, net_of_password=False) -> str:
-        nonlocal spent, requests
+        nonlocal spent, requests, database
         ask = (lambda: who.post(url, data, HTTP_HX_REQUEST="true")) if data else (lambda: who.get(url))
+        server = _backend_cpu()
         answer, cpu = _cpu_ms(ask, net_of_password)
+        served = _database_ms(server, _backend_cpu())
         spent, requests = spent + cpu, requests + 1
+        database = database + served if served is not None and database is not None else None
         if answer.status_code == 302:
             return send(who)
         html = answer.content.decode()
@@ -135,6 +160,8 @@ def _step_as_the_tablet(results: dict, client, verifier, batch: str, index: int,
         send(verifier, check, net_of_password=True)
     results.setdefault(STEP_AS_TABLET, []).append(spent)
     results.setdefault(STEP_REQUESTS, []).append(requests)
+    if database is not None:
+        results.setdefault(STEP_DATABASE, []).append(database)
 
 
 def _record_seen(results: dict, client, url: str, data: dict) -> None:

@@ -24,6 +24,8 @@ from django.db.models import QuerySet
 from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
 from django.db.transaction import TransactionManagementError
 
+from audit.prepared import prepared_cursor
+
 # Values no real query uses: microsecond-exact instants of 1901, odd strings, and integers near the top
 # of a 32-bit integer column's range (inside it, so that the ORM keeps them as parameters of positive
 # and plain integer fields alike: a value outside a field's range compiles to no query at all).
@@ -78,10 +80,12 @@ class PreparedQuery:
     tuples in the values_list's order (what iterating the queryset gives).
 
     `key` names the query's shape (what changes the SQL text, such as which optional filters apply,
-    how many ids a list holds); `values` are datetimes and ids that only change its parameters."""
+    how many ids a list holds); `values` are datetimes and ids that only change its parameters.
+    `prepare`: the SQL is also prepared on the PostgreSQL server (audit.prepared), for a query whose
+    best plan does not depend on its values (a key lookup); a report's period is planned anew."""
 
-    def __init__(self, model, build: Callable[..., QuerySet]):
-        self.model, self.build = model, build
+    def __init__(self, model, build: Callable[..., QuerySet], *, prepare: bool = False):
+        self.model, self.build, self.prepare = model, build, prepare
         self._compiled: dict[tuple, _Compiled] = {}
 
     def rows(self, key: Hashable, *values) -> list[tuple]:
@@ -97,15 +101,18 @@ class PreparedQuery:
                 return list(self.build(*values))
             self._compiled[(key, alias)] = compiled
         params = _bind(compiled.params, compiled.slots, values)
-        rows = _fetch(connections[alias], compiled.sql, params, compiled.width)
+        rows = _fetch(alias, compiled.sql, params, compiled.width, prepare=self.prepare)
         for row in rows:
             _convert(row, compiled.converters, connections[alias])
         return [tuple(row) for row in rows]
 
 
-def _fetch(connection, sql: str, params: list, width: int, limit: int | None = None) -> list[list]:
-    """The rows of compiled SQL, cut to its selected columns (ordering columns may follow them)."""
-    with connection.cursor() as cursor:
+def _fetch(
+    alias: str, sql: str, params: list, width: int, limit: int | None = None, prepare: bool = False
+) -> list[list]:
+    """The rows of compiled SQL, cut to its selected columns (ordering columns may follow them);
+    `prepare`: a statement whose plan does not depend on its values, prepared on the server."""
+    with prepared_cursor(alias) if prepare else connections[alias].cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchmany(limit) if limit else cursor.fetchall()
     return [list(row[:width]) for row in found]
@@ -126,8 +133,9 @@ class PreparedInstance:
 
     For the records an action loads (and locks) on every request: the ORM compiles the join of
     select_related once per process; each call runs that SQL and builds the instances as the ORM
-    does (its converters and related populators, kept with the SQL). A locking query is refused
-    outside a transaction, as the ORM refuses it."""
+    does (its converters and related populators, kept with the SQL), prepared on the PostgreSQL server
+    (audit.prepared): looked up by key, its plan is the same whatever the values. A locking query is
+    refused outside a transaction, as the ORM refuses it."""
 
     def __init__(self, model, build: Callable[..., QuerySet]):
         self.model, self.build = model, build
@@ -167,7 +175,8 @@ class PreparedInstance:
         if compiled.locks and connection.get_autocommit():
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         params = _bind(compiled.params, compiled.slots, values)
-        return _fetch(connection, compiled.sql, params, compiled.width, limit), compiled, alias
+        # A key or a foreign key: the same plan whatever the values, prepared on the server.
+        return _fetch(alias, compiled.sql, params, compiled.width, limit, prepare=True), compiled, alias
 
 
 def _instance(row: list, compiled: _CompiledInstance, alias: str):

@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
+from audit.prepared import prepared_cursor
 from audit.services import audit_record
 from audit.signatures import AccountGuard
 from mes.config import config_get_or_default
@@ -32,7 +33,7 @@ def security_is_locked(user) -> bool:
     """Whether the account is locked. Asked on every request (the session's user is loaded through the
     lock-out-aware backend) and at every signature: plain SQL on the primary, because building the
     ORM's exists() cost several times the query itself."""
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             f"SELECT 1 FROM {UserSecurity._meta.db_table} WHERE user_id = %s AND locked_at IS NOT NULL LIMIT 1",
             [user.pk],

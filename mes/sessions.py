@@ -13,6 +13,8 @@ from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionS
 from django.db import connections, router
 from django.utils import timezone
 
+from audit.prepared import prepared_cursor
+
 
 class StoredSession(NamedTuple):
     """What `load()` reads of a session row: its encoded data (Django's store decodes nothing else)."""
@@ -31,7 +33,7 @@ class SessionStore(DatabaseSessionStore):
             f" WHERE {quote('session_key')} = %s AND {quote('expire_date')} > %s"
         )
         now = connection.ops.adapt_datetimefield_value(timezone.now())
-        with connection.cursor() as cursor:
+        with prepared_cursor(router.db_for_read(model)) as cursor:  # every request: planned once per connection
             cursor.execute(sql, [self.session_key, now])
             row = cursor.fetchone()
         if row is None:

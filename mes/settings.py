@@ -290,9 +290,10 @@ MES_AUDIT_CHECKPOINT_SECONDS = env_int("MES_AUDIT_CHECKPOINT_SECONDS", 60, minim
 MES_AUDIT_KEY_FILE = Path(env_str("MES_AUDIT_KEY_FILE", str(VAR_DIR / "audit-keys.json")))
 MES_AUDIT_KEYS = env_str("MES_AUDIT_KEYS", "")
 MES_REQUIRE_AUDIT_KEY = env_bool("MES_REQUIRE_AUDIT_KEY", False)
-# The audited save's statements are prepared on the PostgreSQL server (audit.prepared); turn off
-# behind a connection pooler in transaction mode that cannot keep prepared statements.
-MES_AUDIT_PREPARED_STATEMENTS = env_bool("MES_AUDIT_PREPARED_STATEMENTS", True)
+# The audited save's statements and the key lookups every operator request makes are prepared on the
+# PostgreSQL server (audit.prepared); turn off behind a connection pooler in transaction mode that
+# cannot keep prepared statements. (MES_AUDIT_PREPARED_STATEMENTS is the earlier name of the switch.)
+MES_PREPARED_STATEMENTS = env_bool("MES_PREPARED_STATEMENTS", env_bool("MES_AUDIT_PREPARED_STATEMENTS", True))
 
 # --- Backups and archives (SEC-5, BAT-4) ---------------------------------------------------------
 MES_BACKUP_DIR = Path(env_str("MES_BACKUP_DIR", str(VAR_DIR / "backups")))

@@ -23,6 +23,7 @@ from mes.units import convert, unit_label
 _SNAPSHOT = PreparedQuery(
     BatchRecord,
     lambda batch_id: BatchRecord.objects.filter(batch_id=batch_id).order_by("id").values_list("snapshot")[:1],
+    prepare=True,
 )
 
 

@@ -6,11 +6,12 @@ import datetime as dt
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connections, router, transaction
+from django.db import router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.context import audit_context
+from audit.prepared import prepared_cursor
 from mes.workflow import user_may
 from orders.models import Recipe, RecipeStatus, TrainingRecord
 
@@ -66,6 +67,6 @@ def training_is_current(*, user, recipe: Recipe | None = None, sop_code: str = "
         f"SELECT 1 FROM {TrainingRecord._meta.db_table} WHERE trainee_id = %s AND trained_on <= %s"
         f" AND valid_until >= %s AND {column} = %s LIMIT 1"
     )
-    with connections[router.db_for_read(TrainingRecord)].cursor() as cursor:
+    with prepared_cursor(router.db_for_read(TrainingRecord)) as cursor:  # planned once per connection
         cursor.execute(sql, [user.pk, day, day, value])
         return cursor.fetchone() is not None

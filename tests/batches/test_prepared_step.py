@@ -221,3 +221,47 @@ def test_the_step_screen_shows_each_values_corrections_in_order_read_in_one_quer
 
 def _reads_corrections(query: dict) -> bool:
     return query["sql"].lstrip().upper().startswith("SELECT") and "batches_entrycorrection" in query["sql"]
+
+
+def _prepared_on_the_server() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="server-side prepared statements are PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("prepared", [True, False])
+def test_the_step_screens_lookups_are_planned_once_per_connection_unless_turned_off(
+    running, client_for, settings, prepared
+):
+    """The statements every operator request runs with the same text (the session, the permission map,
+    the step screen's step and entries, the entry a value locks) are prepared on the PostgreSQL server on
+    first use, so the server plans them once per connection, not on every request; a report's period is
+    still planned for its values; MES_PREPARED_STATEMENTS=0 (behind a pooler) prepares nothing. The
+    screen and the recorded value are the same either way."""
+    settings.MES_PREPARED_STATEMENTS = prepared
+    client = client_for("operator")
+    connection.close()  # a new database session: nothing prepared yet
+    url = f"/batches/{running['batch'].number}/step/10/"
+    assert (
+        client.post(url, {"op": "start", "how": "scanned", "scan": f"{running['batch'].number}-S10"}).status_code == 302
+    )
+    entry = Entry.objects.filter(step__batch=running["batch"], step__number=10).order_by("position").first()
+    value = entry.expected_answer or str(entry.target)
+    answer = client.post(url, {"op": "record", "entry": entry.pk, "version": entry.version, "value": value},
+                         HTTP_HX_REQUEST="true")  # fmt: skip
+    assert answer.status_code == 200 and f'id="entry-{entry.pk}"' in answer.content.decode()
+    assert client.get(url).status_code == 200
+    assert client_for("qa").get("/reports/").status_code == 200
+    statements = _prepared_on_the_server()
+    entry.refresh_from_db()
+    assert entry.entered_by.username == "operator" and entry.value == value
+    if not prepared:
+        assert statements == []
+        return
+    for table in ('"django_session"', "guardian_userobjectpermission", '"batches_entrycorrection"', "FOR UPDATE"):
+        assert any(table in s for s in statements), (table, statements)
+    screen_step = [s for s in statements if s.startswith('SELECT "batches_stepexecution"') and "INNER JOIN" in s]
+    assert screen_step, statements
+    assert not any("GROUP BY" in s for s in statements), statements  # the dashboard's aggregates: planned per period

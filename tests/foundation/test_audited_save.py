@@ -173,7 +173,7 @@ def test_the_compiled_version_insert_prepares_values_as_django_does(model_path, 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("prepared", [True, False])
 def test_the_audit_statements_are_prepared_on_the_server_unless_turned_off(sample, users, settings, prepared):
-    settings.MES_AUDIT_PREPARED_STATEMENTS = prepared
+    settings.MES_PREPARED_STATEMENTS = prepared
     connection.close()  # a new session: nothing prepared yet
     for title in ("S-2", "S-3"):
         sample.title = title
