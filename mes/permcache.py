@@ -30,7 +30,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils.functional import LazyObject, empty
 from guardian.ctypes import get_content_type
@@ -220,7 +220,7 @@ def _load_object_permissions(user, ctype) -> dict[str, list[str]]:
         f" JOIN {memberships} m ON m.group_id = g.group_id WHERE m.user_id = %s AND g.content_type_id = %s"
     )
     found: dict[str, list[str]] = {}
-    with prepared_cursor(connection.alias) as cursor:  # asked on most requests: planned once per connection
+    with prepared_cursor() as cursor:  # asked on most requests: planned once per connection
         cursor.execute(sql, [user.pk, ctype.pk, user.pk, ctype.pk])
         for pk, codename in cursor.fetchall():
             found.setdefault(str(pk), []).append(codename)
