@@ -62,7 +62,10 @@ def _one_step(operators: int, step_time: str, seeded: int, web_pid: int, worker_
     run_time = f"{int(ramp + SETTLE_SECONDS + _seconds(step_time)) + 5}s"
     extra = {"MES_LOAD_OPERATORS": str(operators), "MES_LOAD_OFFICE": str(OFFICE), "MES_LOAD_SEEDED": str(seeded),
              "MES_LOAD_SETTLE_SECONDS": str(SETTLE_SECONDS)}  # fmt: skip
-    sampler = rl.LoadSampler()
+    mark = rl.OUT / "counting-since"
+    mark.unlink(missing_ok=True)
+    extra["MES_LOAD_COUNT_MARK"] = str(mark)
+    sampler = rl.LoadSampler(web_pgid=web_pid)
     sampler.baseline = rl.postgres_backend_cpu()
     cpu_before = rl.group_cpu_seconds(web_pid)
     worker_before = rl.group_cpu_seconds(worker_pid)
@@ -71,8 +74,10 @@ def _one_step(operators: int, step_time: str, seeded: int, web_pid: int, worker_
     stats, locust_cpu = rl.run_locust(operators + OFFICE, run_time, spawn_rate=spawn_rate, extra_env=extra, reset=True)
     wall = time.monotonic() - started
     sampler.stopping.set()
-    sampler.backends.update(rl.postgres_backend_cpu())
+    sampler.join()
+    sampler.record()  # the end of the counted window: locust has written its figures and exited
     result = _step_result(stats)
+    result["counted"] = _counted_cpu(sampler, mark, result["requests"])
     web_cpu = rl.group_cpu_seconds(web_pid) - cpu_before
     # Cores each part used over the whole locust run (ramp and settling included): where the two cores went.
     worker_cpu = rl.group_cpu_seconds(worker_pid) - worker_before
@@ -83,10 +88,36 @@ def _one_step(operators: int, step_time: str, seeded: int, web_pid: int, worker_
     return result
 
 
+def _counted_cpu(sampler: rl.LoadSampler, mark: Path, requests: int) -> dict | None:
+    """CPU of gunicorn and of PostgreSQL over the window whose requests locust counted (from its
+    statistics' restart after the ramp to its exit): per counted request, and in cores. The cores used
+    over the whole run (ramp included) say where the machine went; these say what a request cost."""
+    try:
+        since = float(mark.read_text(encoding="ascii"))
+    except (OSError, ValueError):
+        return None
+    until = sampler.timeline[-1][0] if sampler.timeline else since
+    cpu = sampler.cpu_between(since, until)
+    if cpu is None or requests <= 0:
+        return None
+    web, database = cpu
+    return {"web_ms": web * 1000 / requests, "db_ms": database * 1000 / requests,
+            "web_cores": web / (until - since), "db_cores": database / (until - since)}  # fmt: skip
+
+
 def _load_note(samples: list[float]) -> str:
     if not samples:
         return "load not sampled"
     return f"load average median {sorted(samples)[len(samples) // 2]:.1f}, max {max(samples):.1f} on {os.cpu_count()} cores"
+
+
+def _counted_note(counted: dict | None) -> str:
+    if not counted:
+        return ""
+    return (
+        f"; while counted: gunicorn {counted['web_ms']:.1f} ms and PostgreSQL {counted['db_ms']:.1f} ms of CPU"
+        f" per request ({counted['web_cores']:.2f} and {counted['db_cores']:.2f} cores)"
+    )
 
 
 def _cores_note(cores: dict) -> str:
@@ -101,7 +132,7 @@ def figures(steps: list[dict], chain: tuple[bool, str], counts: dict) -> list:
         note = (
             f"{s['operators']} operators + {OFFICE} office users: {s['requests']} requests, {s['failures']} failed;"
             f" worst operator p95 {s['p95_worst']:.0f} ms ({s['p95_worst_name']}); {_load_note(s['load'])};"
-            f" {_cores_note(s.get('cores', {}))}"
+            f" {_cores_note(s.get('cores', {}))}{_counted_note(s.get('counted'))}"
         )
         result.append(Figure(f"Step of {s['operators']} operators: throughput", s["rps"], "req/s", "reference",
                              s["passed"], note))  # fmt: skip

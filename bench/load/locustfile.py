@@ -17,6 +17,8 @@ import itertools
 import os
 import random
 import re
+import time
+from pathlib import Path
 
 import gevent
 from locust import between, events, task
@@ -257,4 +259,13 @@ def _count_after_settling(user_count: int, **_kwargs) -> None:
     """With MES_LOAD_SETTLE_SECONDS, the statistics restart that long after the ramp (see SETTLE_SECONDS)."""
     runner = _ENVIRONMENT.get("runner")
     if SETTLE_SECONDS > 0 and runner is not None:
-        gevent.spawn_later(SETTLE_SECONDS, runner.stats.reset_all)
+        gevent.spawn_later(SETTLE_SECONDS, _start_counting, runner)
+
+
+def _start_counting(runner) -> None:
+    """Restart the statistics; with MES_LOAD_COUNT_MARK, write the instant to that file, so the capacity
+    run reads the servers' CPU over the same window as the requests it counts."""
+    runner.stats.reset_all()
+    mark = os.environ.get("MES_LOAD_COUNT_MARK")
+    if mark:
+        Path(mark).write_text(repr(time.time()), encoding="ascii")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import json
 import os
 import shutil
@@ -135,26 +136,54 @@ def stop(procs: list[subprocess.Popen]) -> None:
 
 class LoadSampler(threading.Thread):
     """The 1-minute load average every 10 s (the machine is shared: the figures say how busy it was),
-    and the CPU time of the PostgreSQL backends of the load database every 2 s."""
+    and the CPU time of the PostgreSQL backends of the load database every 2 s. With `web_pgid`, also a
+    timeline of (wall time, gunicorn CPU, PostgreSQL CPU) every 2 s, so CPU can be read over a window."""
 
-    def __init__(self):
+    def __init__(self, web_pgid: int | None = None):
         super().__init__(daemon=True)
         self.samples: list[float] = []
         self.backends: dict[int, float] = {}
         self.baseline: dict[int, float] = {}
         self.stopping = threading.Event()
+        self.web_pgid = web_pgid
+        self.timeline: list[tuple[float, float, float]] = []
 
     def run(self) -> None:
         ticks = 0
+        self.record()
         while not self.stopping.wait(2):
-            self.backends.update(postgres_backend_cpu())
+            self.record()
             ticks += 1
             if ticks % 5 == 0:
                 self.samples.append(float(Path("/proc/loadavg").read_text().split()[0]))
 
+    def record(self) -> None:
+        """Read the backends' CPU now and, with a web process group, add a point to the timeline."""
+        self.backends.update(postgres_backend_cpu())
+        if self.web_pgid is not None:
+            self.timeline.append((time.time(), group_cpu_seconds(self.web_pgid), self.postgres_cpu))
+
+    def cpu_between(self, start: float, end: float) -> tuple[float, float] | None:
+        """(gunicorn, PostgreSQL) CPU seconds from wall time `start` to `end`, read off the timeline
+        (linear between its points), or None when the timeline does not cover the window."""
+        points = self.timeline
+        if len(points) < 2 or start < points[0][0] or end > points[-1][0] or end <= start:
+            return None
+        at_start, at_end = _at(points, start), _at(points, end)
+        return at_end[0] - at_start[0], at_end[1] - at_start[1]
+
     @property
     def postgres_cpu(self) -> float:
         return sum(cpu - self.baseline.get(pid, 0.0) for pid, cpu in self.backends.items())
+
+
+def _at(points: list[tuple[float, float, float]], when: float) -> tuple[float, float]:
+    """The timeline's (gunicorn, PostgreSQL) CPU at wall time `when`, interpolated between its points."""
+    for (t0, web0, pg0), (t1, web1, pg1) in itertools.pairwise(points):
+        if t0 <= when <= t1:
+            share = (when - t0) / (t1 - t0) if t1 > t0 else 0.0
+            return web0 + (web1 - web0) * share, pg0 + (pg1 - pg0) * share
+    return points[-1][1], points[-1][2]
 
 
 TICK = os.sysconf("SC_CLK_TCK")
