@@ -8,6 +8,9 @@ class MesConfig(AppConfig):
     verbose_name = _("MES")
 
     def ready(self) -> None:
+        from mes import pgtime
+
+        pgtime.install()  # before any connection: timestamps parsed by psycopg's C loader
         from audit.text_safety import install_form_validator
 
         install_form_validator()  # names and free text refuse invisible direction controls
