@@ -1,4 +1,5 @@
 from django.apps import AppConfig, apps
+from django.conf import settings
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
@@ -8,9 +9,10 @@ class MesConfig(AppConfig):
     verbose_name = _("MES")
 
     def ready(self) -> None:
-        from mes import pgtime
+        if any(db["ENGINE"].endswith("postgresql") for db in settings.DATABASES.values()):
+            from mes import pgtime  # psycopg is imported only where PostgreSQL is used
 
-        pgtime.install()  # before any connection: timestamps parsed by psycopg's C loader
+            pgtime.install()  # before any connection: timestamps parsed by psycopg's C loader
         from audit.text_safety import install_form_validator
 
         install_form_validator()  # names and free text refuse invisible direction controls
