@@ -25,7 +25,7 @@ from bench.load import run_load as rl
 
 TITLE = "Load: capacity of one box, paced operators raised until p95 > 300 ms or errors (issue 20)"
 STEPS = "50,100,150,200,300,400,500,600"
-OFFICE = 10
+OFFICE = int(os.environ.get("MES_LOAD_CAPACITY_OFFICE", "10"))
 GOAL_OPERATORS = 400
 # The step's figures count from this long after the ramp (bench/load/locustfile.py SETTLE_SECONDS).
 SETTLE_SECONDS = 20

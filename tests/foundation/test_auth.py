@@ -128,7 +128,7 @@ def test_passwords_are_stored_with_argon2id_and_old_hashes_upgrade_at_log_in(cli
     user = users["qc"]
     user.set_password("a long plant password")
     user.save()
-    assert user.password.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
+    assert user.password.startswith("argon2$argon2id$v=19$m=7168,t=5,p=1$")
     legacy = PBKDF2PasswordHasher()
     user.password = legacy.encode("an older plant password", legacy.salt())
     user.save()
@@ -138,3 +138,26 @@ def test_passwords_are_stored_with_argon2id_and_old_hashes_upgrade_at_log_in(cli
     signature_check_password(user=user, password="an older plant password")
     with pytest.raises(SignatureError):
         signature_check_password(user=user, password="not the password at all")
+
+
+@pytest.mark.req("SEC-1")
+def test_argon2id_hashes_of_the_earlier_parameters_log_in_and_are_upgraded(client, users, settings):
+    """Installations before 2026-12-06 hashed with m=19 MiB, t=2 (another of OWASP's equivalent
+    configurations): such a password still logs in and signs, and the log-in re-hashes it with the
+    plant's current parameters, so no user is locked out by the change."""
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+
+    from mes import settings as product
+
+    settings.PASSWORD_HASHERS = product.PASSWORD_HASHERS
+    earlier = Argon2PasswordHasher()
+    earlier.time_cost, earlier.memory_cost, earlier.parallelism = 2, 19 * 1024, 1
+    user = users["qc"]
+    user.password = earlier.encode("a password of the earlier install", earlier.salt())
+    user.save()
+    assert "$m=19456,t=2,p=1$" in user.password
+    signature_check_password(user=user, password="a password of the earlier install")
+    assert _login(client, "qc", "a password of the earlier install").status_code == 302
+    user.refresh_from_db()
+    assert user.password.startswith("argon2$argon2id$v=19$m=7168,t=5,p=1$")
+    signature_check_password(user=user, password="a password of the earlier install")
