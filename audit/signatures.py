@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.contrib.auth import hashers
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connection, models, transaction
 from django.db.models.signals import post_save, pre_save
@@ -145,7 +146,11 @@ def signature_check_password(*, user, password: str, purpose: str = "", username
     if required and not (username or "").strip():
         raise SignatureError(_("Enter your user ID and password: the first signature of a session needs both."))
     wrong_id = username is not None and username.strip() != user.get_username()
-    if wrong_id or not password or not user.check_password(password):
+    # hashers.check_password, not user.check_password: the user's method re-hashes a password stored with
+    # older parameters and saves it, which changes the session's auth hash and so signs the person out of
+    # every session (theirs, or the verifier's at another tablet) on the next request. Hashes are upgraded
+    # at log-in instead (Django's ModelBackend), where the new hash goes into the new session.
+    if wrong_id or not password or not hashers.check_password(password, user.password):
         with transaction.atomic():
             audit_record(
                 action="signature.failed",

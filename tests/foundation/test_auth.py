@@ -161,3 +161,28 @@ def test_argon2id_hashes_of_the_earlier_parameters_log_in_and_are_upgraded(clien
     user.refresh_from_db()
     assert user.password.startswith("argon2$argon2id$v=19$m=7168,t=5,p=1$")
     signature_check_password(user=user, password="a password of the earlier install")
+
+
+def test_a_signature_checked_against_a_hash_of_earlier_parameters_keeps_the_signer_signed_in(client, users, settings):
+    """A person signed in before the plant's hash parameters changed signs a step: the check leaves the
+    stored hash as it is (their next log-in upgrades it), because re-hashing would change the session's
+    auth hash and sign them out of this session and any other (a verifier's own tablet) mid-batch."""
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+
+    from mes import settings as product
+
+    settings.PASSWORD_HASHERS = product.PASSWORD_HASHERS
+    earlier = Argon2PasswordHasher()
+    earlier.time_cost, earlier.memory_cost, earlier.parallelism = 2, 19 * 1024, 1
+    user = users["qc"]
+    user.password = earlier.encode("signed in before the upgrade", earlier.salt())
+    user.save()
+    client.force_login(user)
+    assert client.get("/").status_code == 200
+    signature_check_password(user=user, password="signed in before the upgrade")
+    user.refresh_from_db()
+    assert "$m=19456,t=2,p=1$" in user.password
+    assert client.get("/").status_code == 200  # still signed in: not sent to the log-in page
+    assert _login(Client(), "qc", "signed in before the upgrade").status_code == 302
+    user.refresh_from_db()
+    assert user.password.startswith("argon2$argon2id$v=19$m=7168,t=5,p=1$")
