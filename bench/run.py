@@ -103,7 +103,9 @@ def write_report(sections) -> None:
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     stored = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
     for title, figures in sections:
-        stored[title] = {"measured": now, "machine": machine(), "figures": [asdict(f) for f in figures]}
+        # A section's notes (a paragraph written by hand on how and where it was run) stay with it.
+        notes = stored.get(title, {}).get("notes", "")
+        stored[title] = {"measured": now, "machine": machine(), "figures": [asdict(f) for f in figures], "notes": notes}
     RESULTS.write_text(json.dumps(stored, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     lines = [
         "# Benchmarks",
@@ -119,6 +121,8 @@ def write_report(sections) -> None:
             met = "yes" if f["met"] else "**no**"
             lines.append(f"| {f['name']} | {f['value']:,.2f} {f['unit']} | {f['target']} | {met} | {f['note']} |")
         lines.append("")
+        if section.get("notes"):
+            lines += [section["notes"], ""]
     (ROOT / "docs" / "benchmarks.md").write_text("\n".join(lines), encoding="utf-8")
     print("wrote docs/benchmarks.md")
 

@@ -27,6 +27,12 @@ TITLE = "Load: capacity of one box, paced operators raised until p95 > 300 ms or
 STEPS = "50,100,150,200,300,400,500,600"
 OFFICE = int(os.environ.get("MES_LOAD_CAPACITY_OFFICE", "10"))
 GOAL_OPERATORS = 400
+# Issue 20 wrote the goal as ">= 400 paced operators (>= 150 req/s)": 150 req/s was 400 operators at the
+# 0.37 requests a second each that the load test's operators asked then, when every action was answered
+# with a redirect and a GET of the whole screen (15 requests a step of the load plant). Each action is now
+# one request answered in place (htmx; 8 a step), at the same pace (OPERATOR_WAIT), so an operator asks
+# about half as many: the goal is the operators, and the throughput at the knee is reported beside it.
+REQUESTS_PER_OPERATOR_AT_FILING = 18.7 / 50
 # The step's figures count from this long after the ramp (bench/load/locustfile.py SETTLE_SECONDS).
 SETTLE_SECONDS = 20
 
@@ -124,6 +130,17 @@ def _cores_note(cores: dict) -> str:
     return "cores used: " + ", ".join(f"{name} {used:.2f}" for name, used in cores.items()) if cores else ""
 
 
+def _pace_note(knee: dict | None) -> str:
+    """The knee's requests per operator against the workload the goal's 150 req/s was worked out from."""
+    if not knee or not knee["operators"]:
+        return ""
+    each = knee["rps"] / knee["operators"]  # office users' requests included, as in the issue's 18.7 / 50
+    return (
+        f"; {each:.2f} req/s an operator (the issue's 150 req/s was {GOAL_OPERATORS} operators at"
+        f" {REQUESTS_PER_OPERATOR_AT_FILING:.2f} req/s each, when every action was answered with a redirect and a GET)"
+    )
+
+
 def figures(steps: list[dict], chain: tuple[bool, str], counts: dict) -> list:
     from bench.run import Figure
 
@@ -147,9 +164,9 @@ def figures(steps: list[dict], chain: tuple[bool, str], counts: dict) -> list:
             "Capacity knee: paced operators at p95 < 300 ms and no errors",
             knee["operators"] if knee else 0,
             "operators",
-            f">= {GOAL_OPERATORS} operators (>= 150 req/s)",
-            bool(knee) and knee["operators"] >= GOAL_OPERATORS and knee["rps"] >= 150,
-            note + " — measured on a shared 2-core machine (see the load averages)",
+            f">= {GOAL_OPERATORS} paced operators",
+            bool(knee) and knee["operators"] >= GOAL_OPERATORS,
+            note + _pace_note(knee) + " — measured on a shared 2-core machine (see the load averages)",
         )
     )
     result.append(Figure("Audit chain intact after the capacity run", 1.0 if chain[0] else 0.0, "bool", "intact",

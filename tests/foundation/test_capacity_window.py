@@ -3,8 +3,11 @@ statistics' restart after the ramp to locust's exit), not over the whole run wit
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from bench import run as bench_run
 from bench.load import capacity
 from bench.load import run_load as rl
 
@@ -34,3 +37,41 @@ def test_a_step_reports_cpu_per_counted_request_only_with_its_mark(tmp_path):
     assert counted["web_ms"] == pytest.approx(25.0) and counted["db_ms"] == pytest.approx(10.0)
     assert counted["web_cores"] == pytest.approx(0.5) and counted["db_cores"] == pytest.approx(0.2)
     assert "gunicorn 25.0 ms and PostgreSQL 10.0 ms of CPU per request" in capacity._counted_note(counted)
+
+
+def _step(operators, rps, passed, p95=120.0):
+    return {"operators": operators, "rps": rps, "requests": int(rps * 60), "failures": 0 if passed else 3,
+            "p95_worst": p95, "p95_worst_name": "step: sign performed", "load": [4.0], "passed": passed}  # fmt: skip
+
+
+def test_the_knee_meets_the_goal_on_operators_and_reports_each_ones_requests_beside_it():
+    chain, counts = (True, "intact"), {"events": 10}
+    met = capacity.figures(
+        [_step(350, 65.1, True), _step(400, 74.1, True), _step(450, 80.0, False, 900.0)], chain, counts
+    )
+    knee = next(f for f in met if f.name.startswith("Capacity knee"))
+    assert knee.value == 400 and knee.met
+    assert "0.19 req/s an operator" in knee.note and "0.37 req/s each" in knee.note
+    assert "(450 operators) failed: p95 900 ms" in knee.note
+    short = capacity.figures([_step(350, 65.1, True), _step(400, 74.1, False, 310.0)], chain, counts)
+    assert not next(f for f in short if f.name.startswith("Capacity knee")).met  # 350 is short of the goal
+    assert not next(
+        f for f in capacity.figures([_step(50, 9.0, False)], chain, counts) if f.name.startswith("Capacity")
+    ).met
+
+
+def test_a_sections_notes_survive_a_new_run_of_its_figures(tmp_path, monkeypatch):
+    monkeypatch.setattr(bench_run, "RESULTS", tmp_path / "benchmarks.json")
+    monkeypatch.setattr(bench_run, "ROOT", tmp_path)
+    (tmp_path / "docs").mkdir()
+    chain, counts = (True, "intact"), {"events": 10}
+    bench_run.write_report([(capacity.TITLE, capacity.figures([_step(300, 55.0, True)], chain, counts))])
+    stored = json.loads((tmp_path / "benchmarks.json").read_text(encoding="utf-8"))
+    stored[capacity.TITLE]["notes"] = "Run with --steps 300 on a fresh seed."
+    (tmp_path / "benchmarks.json").write_text(json.dumps(stored), encoding="utf-8")
+    bench_run.write_report([(capacity.TITLE, capacity.figures([_step(400, 74.0, True)], chain, counts))])
+    page = (tmp_path / "docs" / "benchmarks.md").read_text(encoding="utf-8")
+    assert "| 400.00 operators |" in page and "| 300.00 operators |" not in page
+    assert page.index("Run with --steps 300 on a fresh seed.") > page.index(
+        "| Audit chain intact after the capacity run"
+    )
