@@ -140,11 +140,9 @@ def test_passwords_are_stored_with_argon2id_and_old_hashes_upgrade_at_log_in(cli
         signature_check_password(user=user, password="not the password at all")
 
 
-@pytest.mark.req("SEC-1")
-def test_argon2id_hashes_of_the_earlier_parameters_log_in_and_are_upgraded(client, users, settings):
-    """Installations before 2026-12-06 hashed with m=19 MiB, t=2 (another of OWASP's equivalent
-    configurations): such a password still logs in and signs, and the log-in re-hashes it with the
-    plant's current parameters, so no user is locked out by the change."""
+def _hashed_as_before_2026_12_06(user, password, settings):
+    """The product's hashers, and the user's password stored as installations before 2026-12-06 hashed
+    it: Argon2id with m=19 MiB, t=2 (another of OWASP's equivalent configurations)."""
     from django.contrib.auth.hashers import Argon2PasswordHasher
 
     from mes import settings as product
@@ -152,9 +150,17 @@ def test_argon2id_hashes_of_the_earlier_parameters_log_in_and_are_upgraded(clien
     settings.PASSWORD_HASHERS = product.PASSWORD_HASHERS
     earlier = Argon2PasswordHasher()
     earlier.time_cost, earlier.memory_cost, earlier.parallelism = 2, 19 * 1024, 1
-    user = users["qc"]
-    user.password = earlier.encode("a password of the earlier install", earlier.salt())
+    user.password = earlier.encode(password, earlier.salt())
     user.save()
+    return user
+
+
+@pytest.mark.req("SEC-1")
+def test_argon2id_hashes_of_the_earlier_parameters_log_in_and_are_upgraded(client, users, settings):
+    """Installations before 2026-12-06 hashed with m=19 MiB, t=2 (another of OWASP's equivalent
+    configurations): such a password still logs in and signs, and the log-in re-hashes it with the
+    plant's current parameters, so no user is locked out by the change."""
+    user = _hashed_as_before_2026_12_06(users["qc"], "a password of the earlier install", settings)
     assert "$m=19456,t=2,p=1$" in user.password
     signature_check_password(user=user, password="a password of the earlier install")
     assert _login(client, "qc", "a password of the earlier install").status_code == 302
@@ -167,16 +173,7 @@ def test_a_signature_checked_against_a_hash_of_earlier_parameters_keeps_the_sign
     """A person signed in before the plant's hash parameters changed signs a step: the check leaves the
     stored hash as it is (their next log-in upgrades it), because re-hashing would change the session's
     auth hash and sign them out of this session and any other (a verifier's own tablet) mid-batch."""
-    from django.contrib.auth.hashers import Argon2PasswordHasher
-
-    from mes import settings as product
-
-    settings.PASSWORD_HASHERS = product.PASSWORD_HASHERS
-    earlier = Argon2PasswordHasher()
-    earlier.time_cost, earlier.memory_cost, earlier.parallelism = 2, 19 * 1024, 1
-    user = users["qc"]
-    user.password = earlier.encode("signed in before the upgrade", earlier.salt())
-    user.save()
+    user = _hashed_as_before_2026_12_06(users["qc"], "signed in before the upgrade", settings)
     client.force_login(user)
     assert client.get("/").status_code == 200
     signature_check_password(user=user, password="signed in before the upgrade")
