@@ -28,7 +28,7 @@ TITLE = "CPU per request: operator pages and office lists, before/after (issue 2
 BASELINE = os.environ.get("MES_BENCH_CPU_BASELINE", "f080aa8")
 REDIS_URL = os.environ.get("MES_BENCH_REDIS_URL", "redis://127.0.0.1:6379/6")
 ROUNDS = 3
-STEPS = 6
+STEPS = 16  # three verifications a round (every fifth step), the first of each process not counted
 OPERATOR_PAGES = ("work queue (home)", "step screen", "scan to start (POST)", "record a value (POST)",
                   "record a value and see it (POST; htmx block, or redirect + step screen)",
                   "sign the step (POST)", "second-person verify (POST)")  # fmt: skip
