@@ -59,16 +59,19 @@ def _cpu_ms(fn, net_of_password: bool = False):
 _WARMED: set[str] = set()
 
 
-def _timed(results: dict, name: str, fn, net_of_password: bool = False):
-    """Serve the request and count its CPU, but for a page's first request in this process: that one
-    also pays what a long-running web worker pays once (its templates compiled, modules imported on
-    first use, statements prepared), 12 ms against 7 for a signature. A round verifies a step only every
-    fifth step, so a round's first verification would otherwise be its only one, and the median a
-    median of first requests."""
-    response, spent = _cpu_ms(fn, net_of_password)
+def _count(results: dict, name: str, spent: float) -> None:
+    """Count a page's CPU, but for its first request in this process: that one also pays what a
+    long-running web worker pays once (its templates compiled, modules imported on first use, statements
+    prepared), 12 ms against 7 for a signature. A round verifies a step only every fifth step, so a
+    round's first verification would otherwise be its only one, and the median a median of first requests."""
     if name in _WARMED:
         results.setdefault(name, []).append(spent)
     _WARMED.add(name)
+
+
+def _timed(results: dict, name: str, fn, net_of_password: bool = False):
+    response, spent = _cpu_ms(fn, net_of_password)
+    _count(results, name, spent)
     return response
 
 
@@ -187,9 +190,7 @@ def _record_seen(results: dict, client, url: str, data: dict) -> None:
         spent += shown
     else:
         assert answer.status_code == 200 and f'id="entry-{data["entry"]}"'.encode() in answer.content
-    if name in _WARMED:  # as in _timed: not the process's first
-        results.setdefault(name, []).append(spent)
-    _WARMED.add(name)
+    _count(results, name, spent)
 
 
 def _password_cost(results: dict, username: str) -> None:

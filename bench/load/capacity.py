@@ -132,7 +132,7 @@ def _cores_note(cores: dict) -> str:
 
 def _pace_note(knee: dict | None) -> str:
     """The knee's requests per operator against the workload the goal's 150 req/s was worked out from."""
-    if not knee or not knee["operators"]:
+    if not knee:
         return ""
     each = knee["rps"] / knee["operators"]  # office users' requests included, as in the issue's 18.7 / 50
     return (
